@@ -1,0 +1,180 @@
+/**
+ * Pinned data sources for `npm run data` (see docs/data.md and DESIGN.md §6).
+ *
+ * Every .deb is pinned by exact version and SHA-256 of the .deb file as served by
+ * Debian bookworm (observed 2025 when this list was written). If Debian ever
+ * ships a new revision, the download will fail loudly instead of silently
+ * changing the training data; update the version + checksum here deliberately.
+ */
+
+export interface DebSource {
+  /** Debian binary package name. */
+  name: string;
+  /** Exact version passed to `apt-get download name=version`. */
+  version: string;
+  /** Architecture part of the .deb file name. */
+  arch: string;
+  /** SHA-256 of the .deb file. */
+  sha256: string;
+}
+
+export const DEBS = {
+  'lomiri-wallpapers-16.04': {
+    name: 'lomiri-wallpapers-16.04',
+    version: '20.04.0-2',
+    arch: 'all',
+    sha256: 'a99ff6a3bfe451e4cc0682ecb3cc82e71740626d59e4845ae34a0a0e45421eab',
+  },
+  'lomiri-wallpapers-20.04': {
+    name: 'lomiri-wallpapers-20.04',
+    version: '20.04.0-2',
+    arch: 'all',
+    sha256: 'd44e89b8473aafe64a5b678f014862dc31335aaaf18665c544d985d854f1a709',
+  },
+  'mate-backgrounds': {
+    name: 'mate-backgrounds',
+    version: '1.26.0-1',
+    arch: 'all',
+    sha256: '7bf4c2209f34b4f61ba6d24c8b58c28b361e82e4b943aae6d42c030169af9e04',
+  },
+  'python3-skimage': {
+    name: 'python3-skimage',
+    version: '0.19.3-8',
+    arch: 'all',
+    sha256: '728d88c3e3440f1f3712de0805dc834d29248ff07e1eec8c0f3da07606f752f9',
+  },
+  'python3-scipy': {
+    name: 'python3-scipy',
+    version: '1.10.1-2',
+    arch: 'amd64',
+    sha256: '75175eb18aa9ef6424c69050a751335fe686c24b65bc1773d0769a74a21c869d',
+  },
+} as const satisfies Record<string, DebSource>;
+
+export type DebName = keyof typeof DEBS;
+
+export function debFileName(d: DebSource): string {
+  // apt-get download encodes an epoch colon as %3a; none of the pinned versions has one.
+  return `${d.name}_${d.version.replace(/:/g, '%3a')}_${d.arch}.deb`;
+}
+
+export interface PhotoSource {
+  /** Output base name (lower case, no extension); also the sort key for the split. */
+  id: string;
+  deb: DebName;
+  /** Path inside the package (relative to the dpkg -x root). */
+  path: string;
+  /** SPDX-style licence identifier, as stated in the package's debian/copyright. */
+  licence: string;
+  /** Copyright line from debian/copyright. */
+  copyright: string;
+}
+
+const LOMIRI_DIR = 'usr/share/backgrounds';
+const MATE_DIR = 'usr/share/backgrounds/mate/nature';
+
+function lomiri(deb: DebName, file: string, licence: string, copyright: string): PhotoSource {
+  return { id: file.replace(/\.jpg$/i, '').toLowerCase(), deb, path: `${LOMIRI_DIR}/${file}`, licence, copyright };
+}
+function mate(file: string, copyright: string): PhotoSource {
+  return {
+    id: file.replace(/\.jpg$/i, '').toLowerCase(),
+    deb: 'mate-backgrounds',
+    path: `${MATE_DIR}/${file}`,
+    licence: 'GPL-2+',
+    copyright,
+  };
+}
+
+/**
+ * Training/validation photos. lomiri-wallpapers-16.04 ships 15 JPEGs; two of them are not
+ * photographs and are deliberately left out: analogpattern_by_Peter_Nerlich.jpg (synthetic
+ * grain texture) and umang_by_Abhishek_Mudgal.jpg (abstract colour gradient).
+ * From lomiri-wallpapers-20.04 only the Kleiber photo is used (the others are renders).
+ */
+export const PHOTOS: PhotoSource[] = [
+  // lomiri-wallpapers-16.04 (13 photos)
+  lomiri('lomiri-wallpapers-16.04', 'aitzgorri_by_Aitzol_Berasategi.jpg', 'CC-BY-4.0', 'Aitzol Berasategi, 2018'),
+  lomiri('lomiri-wallpapers-16.04', 'Bridge_by_Sander_Klootwijk.jpg', 'CC-BY-SA-4.0', '2018. Sander Klootwijk'),
+  lomiri('lomiri-wallpapers-16.04', 'Dragonfly_by_Bolly.jpg', 'CC-BY-SA-4.0', '"Bolly", 2018'),
+  lomiri('lomiri-wallpapers-16.04', 'free_by_Peter_Nerlich.jpg', 'CC-BY-SA-4.0', 'Peter Nerlich, 2018'),
+  lomiri('lomiri-wallpapers-16.04', 'friends_by_Aitzol_Berasategi.jpg', 'CC-BY-4.0', 'Aitzol Berasategi, 2018'),
+  lomiri('lomiri-wallpapers-16.04', 'greentock_by_Peter_Nerlich.jpg', 'CC-BY-SA-4.0', 'Peter Nerlich, 2018'),
+  lomiri('lomiri-wallpapers-16.04', 'life_by_Aitzol_Berasategi.jpg', 'CC-BY-4.0', 'Aitzol Berasategi, 2018'),
+  lomiri('lomiri-wallpapers-16.04', 'picosdeeuropa_by_Aitzol_Berasategi.jpg', 'CC-BY-4.0', 'Aitzol Berasategi, 2018'),
+  lomiri('lomiri-wallpapers-16.04', 'Picture_0B_by_freespace.jpg', 'CC-BY-4.0', 'Trevor "Freespace", 2018'),
+  lomiri('lomiri-wallpapers-16.04', 'Picture_1A_by_freespace.jpg', 'CC-BY-4.0', 'Trevor "Freespace", 2018'),
+  lomiri('lomiri-wallpapers-16.04', 'seeding_by_Clements_Engelhardt.jpg', 'CC0-1.0', 'Clemens Engelhardt, 2018'),
+  lomiri('lomiri-wallpapers-16.04', 'sunset_by_Aitzol_Berasategi.jpg', 'CC-BY-4.0', 'Aitzol Berasategi, 2018'),
+  lomiri('lomiri-wallpapers-16.04', 'Wine_by_Jakkub_Mede.jpg', 'CC-BY-4.0', 'Jakub Mede, 2018'),
+  // lomiri-wallpapers-20.04 (1 photo)
+  lomiri('lomiri-wallpapers-20.04', 'Kleiber_by_Lukas_Baubkus.jpg', 'CC-BY-SA-3.0', '2021, Lukas Baubkus'),
+  // mate-backgrounds nature/ (12 photos)
+  mate('Aqua.jpg', '2008, Charles Barbin'),
+  mate('Blinds.jpg', '2008, Lennart Poettering'),
+  mate('Dune.jpg', '2007, Marco Cogoni'),
+  mate('FreshFlower.jpg', '2005, Jens Ansorg'),
+  mate('Garden.jpg', '2008, Charles Barbin'),
+  mate('GreenMeadow.jpg', '2005, Timothy Schellhase'),
+  mate('LadyBird.jpg', '2008, Charles Barbin'),
+  mate('RainDrops.jpg', '2008, "blackcombwhistler07"'),
+  mate('Storm.jpg', '2008, Sergey Nazarov'),
+  mate('TwoWings.jpg', '2008, Charles Barbin'),
+  mate('Wood.jpg', '2008, Jean-François Fortin Tam'),
+  mate('YellowFlower.jpg', '2008, Charles Barbin'),
+];
+
+/** Box-downscale factor applied to every JPEG photo. */
+export const DOWNSCALE = 4;
+/** In the id-sorted photo list, index i goes to validation when i % VAL_EVERY === VAL_EVERY - 1. */
+export const VAL_EVERY = 6;
+/** Patch size used for the patch-count summary. */
+export const PATCH = 32;
+
+/**
+ * Expected SHA-256 of each output PPM (jpeg-js 0.4.4 decode + 4x box downscale).
+ * A mismatch only warns (a different jpeg-js version may decode slightly differently);
+ * the .deb checksums above are the hard guarantee.
+ */
+export const PHOTO_OUTPUT_SHA256: Record<string, string> = {
+  "aitzgorri_by_aitzol_berasategi": "ff60472050fae76c1bd22acc56f7adb838894824450b3a4756a32670ea77635d",
+  "aqua": "673cf3b99b77ac8083947dbc67cf7d613a6edfa65ebe503c25436d69c4cbd42e",
+  "blinds": "2cd4a14c0882179de78b90bd486c4bc3b0f31bae708288e8173ed4e99ed64902",
+  "bridge_by_sander_klootwijk": "1a468a0a275ce3390c77a02780b36612c52270a1db4a359e0fae13acb90781ba",
+  "dragonfly_by_bolly": "155a746958859ea3bc0a1c39beb02f33eef1f7c0cb0962870507fef423ca6e61",
+  "dune": "bf39840da96d5917622d1c03b3e78dd86bd3916ef3c7f8f8427762274e498f79",
+  "free_by_peter_nerlich": "7875895aec9b3c141497f53dcc9a7d373bd34ed8684e8021610005ce2490d380",
+  "freshflower": "2e722fa9b414e8aadad90a0128f6c87c486caaa84bdfb717e535e8c8d44d32dc",
+  "friends_by_aitzol_berasategi": "25d0b8430eb0a941d1b9028fa15d75bfde8ac482797bf97dacd4d14d5f239793",
+  "garden": "cbadead770429c81c9382634a4fb88344b9e7ba0bf2dd0cbc41fdd078ffc3b3b",
+  "greenmeadow": "8300056e2cb45bbce12256890a692130be686554774ecccd378074d4742adc4f",
+  "greentock_by_peter_nerlich": "d5d43cfc604e11a9685a6aaa60c46e63ec73de6777a5e6202abbae1162c5a1f4",
+  "kleiber_by_lukas_baubkus": "7c094b89cde811dda01d05efe3c97c1ba72062d8a26ce3362dd5ead369d82779",
+  "ladybird": "0aaa0a76f261db4de94c1d3e9b329fdcec4818fe5a13c3fd2e06af141973a91b",
+  "life_by_aitzol_berasategi": "4a0d6ef6f54924f9b06471570699f33d2b1905a1cf76ebb7b1c32a0a59dce439",
+  "picosdeeuropa_by_aitzol_berasategi": "0280940164652a7a9a876a0ecacddede767d4554b61d11ffa8367ed827428ac9",
+  "picture_0b_by_freespace": "481a8fc2cb0ac3185fd7b885709918666760a6d9d0639ad59589d3587e1fa60d",
+  "picture_1a_by_freespace": "1e9e0473e1dc389228d22fcccbb3c06aa4685a4f7d0de6f447947eca23aa0181",
+  "raindrops": "d5620153706197a507b5fcaffd9a7fe19778ae0dde185ae095a9466a97775c0c",
+  "seeding_by_clements_engelhardt": "dbf46ab2957c4ed5d822793d301d7619d77552fee9f05fa2e2382397f4b7cb00",
+  "storm": "fed6cf02c380f15cccb623333c8e7dd701d5cfb99ebe4374d604c07405ccf786",
+  "sunset_by_aitzol_berasategi": "972f7a71f3201c7f83a01a806ff5f67b4d0be3b4d9612707f992defede756d0c",
+  "twowings": "8c92463ebe9e02c0328a82b5fdb6ff0caa867a159bdbfb60a8f75f32518f7ac7",
+  "wine_by_jakkub_mede": "802381b44cc4a33ed53900ac269c5685ea7dd4defa05746c5e825941c1e29bd9",
+  "wood": "88f1b3b86e1a0f84a61bbbca1e3977020467ec5e462cfd384280b843844200fa",
+  "yellowflower": "d7581ba22d26f885d5470b3ae48e13f67594fe0dd32e3cdfcfaae9210bf32614",
+};
+
+export interface FixtureSource {
+  /** File name under fixtures/. */
+  out: string;
+  deb: DebName;
+  path: string;
+  /** 'copy': copy the file as-is; 'scipy-face': bunzip2 raw RGB 1024x768 -> binary PPM. */
+  kind: 'copy' | 'scipy-face';
+  licence: string;
+  /** SHA-256 of the file written under fixtures/. */
+  sha256: string;
+}
+
+export const FIXTURES: FixtureSource[] = [];
