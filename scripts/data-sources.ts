@@ -177,4 +177,51 @@ export interface FixtureSource {
   sha256: string;
 }
 
-export const FIXTURES: FixtureSource[] = [];
+const SKIMAGE_DATA = 'usr/lib/python3/dist-packages/skimage/data';
+const SKIMAGE_LICENCE =
+  'debian/copyright: "Files: *" Copyright 2009-2018 the scikit-image team, License BSD-3-Clause';
+
+export const FIXTURES: FixtureSource[] = [
+  {
+    out: 'astronaut.png',
+    deb: 'python3-skimage',
+    path: `${SKIMAGE_DATA}/astronaut.png`,
+    kind: 'copy',
+    licence: `${SKIMAGE_LICENCE}; skimage.data.astronaut docstring: "No known copyright restrictions, released into the public domain."`,
+    sha256: '88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5',
+  },
+  {
+    out: 'chelsea.png',
+    deb: 'python3-skimage',
+    path: `${SKIMAGE_DATA}/chelsea.png`,
+    kind: 'copy',
+    licence: `${SKIMAGE_LICENCE}; skimage.data.chelsea docstring: "No copyright restrictions.  CC0 by the photographer (Stefan van der Walt)."`,
+    sha256: '596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb',
+  },
+  {
+    out: 'coffee.png',
+    deb: 'python3-skimage',
+    path: `${SKIMAGE_DATA}/coffee.png`,
+    kind: 'copy',
+    licence: `${SKIMAGE_LICENCE}; skimage.data.coffee docstring: "No copyright restrictions.  CC0 by the photographer (Rachel Michetti)."`,
+    sha256: 'cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7',
+  },
+  {
+    out: 'motorcycle_left.png',
+    deb: 'python3-skimage',
+    path: `${SKIMAGE_DATA}/motorcycle_left.png`,
+    kind: 'copy',
+    licence: `${SKIMAGE_LICENCE}; skimage.data.stereo_motorcycle docstring: Middlebury 2014 stereo benchmark image, no licence statement`,
+    sha256: 'db18e9c4157617403c3537a6ba355dfeafe9a7eabb6b9b94cb33f6525dd49179',
+  },
+  {
+    out: 'face.ppm',
+    deb: 'python3-scipy',
+    path: 'usr/lib/python3/dist-packages/scipy/misc/face.dat',
+    kind: 'scipy-face',
+    licence:
+      'debian/copyright: "Files: *" Copyright 2003-2019 SciPy Developers et al., License BSD-3-clause; ' +
+      'scipy.misc.face docstring: "raccoon-procyon-lotor.jpg at http://www.public-domain-image.com"',
+    sha256: 'c7cc1969e17be168566b47afc69f8dddf04c5031008df2f041a270c80bee12f5',
+  },
+];
