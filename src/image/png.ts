@@ -1,0 +1,491 @@
+/**
+ * PNG decode and encode (ISO/IEC 15948, W3C PNG 2nd edition), 8-bit samples only.
+ *
+ * Decode reads every 8-bit-or-less PNG: colour types 0, 2, 3, 4, 6; bit depths 1, 2, 4
+ * expanded to 8 (grey scaled to 0–255, palette indices looked up); palette images become
+ * RGB, or RGBA when a tRNS chunk is present; a tRNS colour key on grey or RGB images
+ * becomes an alpha channel, so the decoded image looks as the file does; Adam7 interlace.
+ * Every chunk CRC is checked. 16-bit images are refused with 'UNSUPPORTED_BIT_DEPTH'
+ * rather than truncated, because a lossless compressor must not drop bits silently.
+ * Ancillary chunks (gAMA, iCCP, text, …) are skipped: vdmzip keeps pixels, not metadata.
+ *
+ * Encode writes 8-bit, non-interlaced PNG with the colour type that matches the channel
+ * count, a per-row filter chosen by the minimum-sum-of-absolute-differences heuristic
+ * (the one libpng and the PNG spec recommend), and zlib level 9.
+ */
+import { deflateSync, inflateSync } from 'node:zlib';
+import { VdmzipError } from '../errors.ts';
+import { crc32 } from './crc32.ts';
+import { checkDimensions, checkImage, type Channels, type Image } from './image.ts';
+
+const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
+
+const GREY = 0;
+const RGB = 2;
+const PALETTE = 3;
+const GREY_ALPHA = 4;
+const RGBA = 6;
+
+/** Bit depths the PNG spec allows for each colour type. */
+const ALLOWED_BIT_DEPTHS: Record<number, readonly number[]> = {
+  [GREY]: [1, 2, 4, 8, 16],
+  [RGB]: [8, 16],
+  [PALETTE]: [1, 2, 4, 8],
+  [GREY_ALPHA]: [8, 16],
+  [RGBA]: [8, 16],
+};
+
+/** Samples stored per pixel for each colour type. */
+const SAMPLES_PER_PIXEL: Record<number, number> = { [GREY]: 1, [RGB]: 3, [PALETTE]: 1, [GREY_ALPHA]: 2, [RGBA]: 4 };
+
+type PngHeader = {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colourType: number;
+  interlaced: boolean;
+};
+
+/** One sub-image of the stored pixel stream: the whole image, or one of Adam7's 7 passes. */
+type Pass = { x0: number; y0: number; dx: number; dy: number; width: number; height: number };
+
+/** Adam7 passes as [x0, y0, dx, dy]. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+export function isPng(bytes: Uint8Array): boolean {
+  return bytes.length >= SIGNATURE.length && SIGNATURE.every((b, i) => bytes[i] === b);
+}
+
+export function decodePng(bytes: Uint8Array): Image {
+  if (!isPng(bytes)) throw new VdmzipError('UNSUPPORTED_FORMAT', 'not a PNG file');
+  let header: PngHeader | undefined;
+  let palette: Uint8Array | undefined;
+  let transparency: Uint8Array | undefined;
+  const imageData: Uint8Array[] = [];
+  let imageDataEnded = false;
+
+  let pos = SIGNATURE.length;
+  for (;;) {
+    if (pos + 8 > bytes.length) throw new VdmzipError('TRUNCATED', 'PNG file ends before its IEND chunk');
+    const length = readU32(bytes, pos);
+    const typeStart = pos + 4;
+    const dataStart = pos + 8;
+    const dataEnd = dataStart + length;
+    if (length > 0x7fffffff) throw new VdmzipError('CORRUPT', 'PNG chunk length exceeds 2^31 - 1');
+    const type = chunkType(bytes, typeStart);
+    if (dataEnd + 4 > bytes.length) throw new VdmzipError('TRUNCATED', `PNG file ends inside its ${type} chunk`);
+    if (crc32(bytes, typeStart, dataEnd) !== readU32(bytes, dataEnd)) {
+      throw new VdmzipError('CORRUPT', `PNG ${type} chunk fails its CRC check`);
+    }
+    const data = bytes.subarray(dataStart, dataEnd);
+    pos = dataEnd + 4;
+
+    if (header === undefined && type !== 'IHDR') throw new VdmzipError('CORRUPT', 'PNG does not start with an IHDR chunk');
+    if (imageData.length > 0 && type !== 'IDAT') imageDataEnded = true;
+    switch (type) {
+      case 'IHDR':
+        if (header !== undefined) throw new VdmzipError('CORRUPT', 'PNG has two IHDR chunks');
+        header = parseHeader(data);
+        break;
+      case 'PLTE':
+        if (palette !== undefined) throw new VdmzipError('CORRUPT', 'PNG has two PLTE chunks');
+        if (data.length === 0 || data.length % 3 !== 0 || data.length > 256 * 3) {
+          throw new VdmzipError('CORRUPT', `PNG PLTE chunk has invalid length ${data.length}`);
+        }
+        palette = data;
+        break;
+      case 'tRNS':
+        transparency = data;
+        break;
+      case 'IDAT':
+        if (imageDataEnded) throw new VdmzipError('CORRUPT', 'PNG IDAT chunks are not consecutive');
+        imageData.push(data);
+        break;
+      case 'IEND':
+        // header is set: any first chunk other than IHDR was refused above.
+        return buildImage(header!, palette, transparency, imageData);
+      default:
+        // Bit 5 of the first type byte clear marks a critical chunk, one a decoder must understand.
+        if ((bytes[typeStart] & 0x20) === 0) {
+          throw new VdmzipError('UNSUPPORTED_FORMAT', `PNG uses unknown critical chunk ${type}`);
+        }
+    }
+  }
+}
+
+function readU32(bytes: Uint8Array, pos: number): number {
+  return ((bytes[pos] << 24) | (bytes[pos + 1] << 16) | (bytes[pos + 2] << 8) | bytes[pos + 3]) >>> 0;
+}
+
+function chunkType(bytes: Uint8Array, pos: number): string {
+  let type = '';
+  for (let i = pos; i < pos + 4; i++) {
+    const c = bytes[i] | 0x20; // lower-cased; chunk types are ASCII letters
+    if (c < 0x61 || c > 0x7a) throw new VdmzipError('CORRUPT', 'PNG has a chunk whose type is not four letters');
+    type += String.fromCharCode(bytes[i]);
+  }
+  return type;
+}
+
+function parseHeader(data: Uint8Array): PngHeader {
+  if (data.length !== 13) throw new VdmzipError('CORRUPT', `PNG IHDR chunk has length ${data.length}, not 13`);
+  const width = readU32(data, 0);
+  const height = readU32(data, 4);
+  const [bitDepth, colourType, compression, filterMethod, interlace] = data.subarray(8);
+  const allowed = ALLOWED_BIT_DEPTHS[colourType];
+  if (allowed === undefined) throw new VdmzipError('CORRUPT', `PNG has invalid colour type ${colourType}`);
+  if (!allowed.includes(bitDepth)) {
+    throw new VdmzipError('CORRUPT', `PNG has invalid bit depth ${bitDepth} for colour type ${colourType}`);
+  }
+  if (bitDepth === 16) throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', '16-bit PNG is not supported; convert to 8-bit');
+  if (compression !== 0) throw new VdmzipError('CORRUPT', `PNG has unknown compression method ${compression}`);
+  if (filterMethod !== 0) throw new VdmzipError('CORRUPT', `PNG has unknown filter method ${filterMethod}`);
+  if (interlace > 1) throw new VdmzipError('CORRUPT', `PNG has unknown interlace method ${interlace}`);
+  checkDimensions(width, height, 'PNG image');
+  return { width, height, bitDepth, colourType, interlaced: interlace === 1 };
+}
+
+function passesOf(header: PngHeader): Pass[] {
+  const { width, height } = header;
+  if (!header.interlaced) return [{ x0: 0, y0: 0, dx: 1, dy: 1, width, height }];
+  return ADAM7.map(([x0, y0, dx, dy]) => ({
+    x0,
+    y0,
+    dx,
+    dy,
+    width: width > x0 ? Math.ceil((width - x0) / dx) : 0,
+    height: height > y0 ? Math.ceil((height - y0) / dy) : 0,
+  }));
+}
+
+function buildImage(
+  header: PngHeader,
+  palette: Uint8Array | undefined,
+  transparency: Uint8Array | undefined,
+  imageData: Uint8Array[],
+): Image {
+  const { width, height, bitDepth, colourType } = header;
+  if (colourType === PALETTE && palette === undefined) throw new VdmzipError('CORRUPT', 'PNG palette image has no PLTE chunk');
+  if (imageData.length === 0) throw new VdmzipError('CORRUPT', 'PNG has no IDAT chunk');
+
+  const bitsPerPixel = bitDepth * SAMPLES_PER_PIXEL[colourType];
+  // Filters work on whole bytes: sub-byte pixels use the previous byte.
+  const bytesPerPixel = Math.max(1, bitsPerPixel >> 3);
+  const passes = passesOf(header).filter((p) => p.width > 0 && p.height > 0);
+  const rowBytesOf = (pass: Pass) => Math.ceil((pass.width * bitsPerPixel) / 8);
+  const rawSize = passes.reduce((sum, p) => sum + p.height * (rowBytesOf(p) + 1), 0);
+  const raw = inflateImageData(imageData, rawSize);
+
+  const emitter = rowEmitter(header, palette, transparency);
+  const channels = emitter.channels;
+  const pixels = new Uint8Array(width * height * channels);
+  let offset = 0;
+  for (const pass of passes) {
+    const rowBytes = rowBytesOf(pass);
+    unfilter(raw, offset, rowBytes, pass.height, bytesPerPixel);
+    for (let r = 0; r < pass.height; r++) {
+      const y = pass.y0 + r * pass.dy;
+      const rowStart = offset + r * (rowBytes + 1) + 1;
+      emitter.emit(raw, rowStart, pass.width, pixels, (y * width + pass.x0) * channels, pass.dx * channels);
+    }
+    offset += pass.height * (rowBytes + 1);
+  }
+  return { width, height, channels, data: pixels };
+}
+
+/** Inflates the concatenated IDAT data, which must hold exactly `rawSize` bytes. */
+function inflateImageData(imageData: Uint8Array[], rawSize: number): Uint8Array {
+  let raw: Uint8Array;
+  try {
+    // The bound stops a small, hostile zlib stream from inflating to gigabytes.
+    raw = inflateSync(Buffer.concat(imageData), { maxOutputLength: rawSize });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw new VdmzipError('CORRUPT', 'PNG image data is longer than the image');
+    if (code === 'Z_BUF_ERROR') throw new VdmzipError('TRUNCATED', 'PNG image data ends early', { cause: error });
+    throw new VdmzipError('CORRUPT', `PNG image data is not a valid zlib stream`, { cause: error });
+  }
+  if (raw.length !== rawSize) throw new VdmzipError('CORRUPT', 'PNG image data is shorter than the image');
+  return raw;
+}
+
+/**
+ * Reverses the per-row filters of one pass in place. `start` is the filter-type byte of
+ * its first row; rows are `rowBytes` bytes after their filter byte. The row above the
+ * first is all zeros.
+ */
+function unfilter(raw: Uint8Array, start: number, rowBytes: number, rows: number, bpp: number): void {
+  const zeroRow = new Uint8Array(rowBytes);
+  for (let r = 0; r < rows; r++) {
+    const cur = start + r * (rowBytes + 1) + 1;
+    const filter = raw[cur - 1];
+    const up = r === 0 ? zeroRow : raw;
+    const upStart = r === 0 ? 0 : cur - rowBytes - 1;
+    switch (filter) {
+      case 0:
+        break;
+      case 1: // Sub
+        for (let i = bpp; i < rowBytes; i++) raw[cur + i] += raw[cur + i - bpp];
+        break;
+      case 2: // Up
+        for (let i = 0; i < rowBytes; i++) raw[cur + i] += up[upStart + i];
+        break;
+      case 3: // Average
+        for (let i = 0; i < bpp && i < rowBytes; i++) raw[cur + i] += up[upStart + i] >> 1;
+        for (let i = bpp; i < rowBytes; i++) raw[cur + i] += (raw[cur + i - bpp] + up[upStart + i]) >> 1;
+        break;
+      case 4: // Paeth
+        for (let i = 0; i < bpp && i < rowBytes; i++) raw[cur + i] += up[upStart + i];
+        for (let i = bpp; i < rowBytes; i++) {
+          raw[cur + i] += paeth(raw[cur + i - bpp], up[upStart + i], up[upStart + i - bpp]);
+        }
+        break;
+      default:
+        throw new VdmzipError('CORRUPT', `PNG row has unknown filter type ${filter}`);
+    }
+  }
+}
+
+/** The Paeth predictor: whichever of left, up, up-left is closest to left + up − up-left. */
+function paeth(left: number, up: number, upLeft: number): number {
+  const p = left + up - upLeft;
+  const pLeft = Math.abs(p - left);
+  const pUp = Math.abs(p - up);
+  const pUpLeft = Math.abs(p - upLeft);
+  if (pLeft <= pUp && pLeft <= pUpLeft) return left;
+  return pUp <= pUpLeft ? up : upLeft;
+}
+
+/**
+ * Turns unfiltered rows into output pixels: `emit` writes the `count` pixels of the row
+ * that starts at `src[srcPos]` to `dst[dstPos]`, `dst[dstPos + dstStep]`, …
+ */
+type RowEmitter = {
+  channels: Channels;
+  emit(src: Uint8Array, srcPos: number, count: number, dst: Uint8Array, dstPos: number, dstStep: number): void;
+};
+
+function rowEmitter(header: PngHeader, palette: Uint8Array | undefined, transparency: Uint8Array | undefined): RowEmitter {
+  const { bitDepth, colourType } = header;
+  // tRNS has no meaning for colour types with alpha; like libpng, ignore it there.
+  if (colourType === GREY || colourType === PALETTE) return lookupEmitter(colourType, bitDepth, palette, transparency);
+  if (colourType === RGB && transparency !== undefined) return rgbKeyEmitter(transparency);
+  return copyEmitter(SAMPLES_PER_PIXEL[colourType] as Channels);
+}
+
+/** 8-bit pixels stored as they are (grey, grey+alpha, RGB, RGBA). */
+function copyEmitter(channels: Channels): RowEmitter {
+  return {
+    channels,
+    emit(src, srcPos, count, dst, dstPos, dstStep) {
+      if (dstStep === channels) {
+        dst.set(src.subarray(srcPos, srcPos + count * channels), dstPos);
+        return;
+      }
+      for (let i = 0; i < count; i++, srcPos += channels, dstPos += dstStep) {
+        for (let c = 0; c < channels; c++) dst[dstPos + c] = src[srcPos + c];
+      }
+    },
+  };
+}
+
+/** RGB with a tRNS colour key: pixels equal to the key get alpha 0, the rest alpha 255. */
+function rgbKeyEmitter(transparency: Uint8Array): RowEmitter {
+  if (transparency.length !== 6) throw new VdmzipError('CORRUPT', `PNG tRNS chunk for RGB has length ${transparency.length}, not 6`);
+  // Key samples are 16-bit fields; at bit depth 8 a value above 255 matches no pixel.
+  const keyR = (transparency[0] << 8) | transparency[1];
+  const keyG = (transparency[2] << 8) | transparency[3];
+  const keyB = (transparency[4] << 8) | transparency[5];
+  return {
+    channels: 4,
+    emit(src, srcPos, count, dst, dstPos, dstStep) {
+      for (let i = 0; i < count; i++, srcPos += 3, dstPos += dstStep) {
+        const r = src[srcPos];
+        const g = src[srcPos + 1];
+        const b = src[srcPos + 2];
+        dst[dstPos] = r;
+        dst[dstPos + 1] = g;
+        dst[dstPos + 2] = b;
+        dst[dstPos + 3] = r === keyR && g === keyG && b === keyB ? 0 : 255;
+      }
+    },
+  };
+}
+
+/**
+ * Grey and palette pixels, at any bit depth up to 8: each stored sample indexes a table
+ * of output pixels. Grey samples are scaled to 0–255 (exact: 255 is a multiple of
+ * 2^d − 1 for d = 1, 2, 4, 8); a grey tRNS key adds alpha; palette entries are RGB, or
+ * RGBA with the tRNS alphas (255 beyond the end of tRNS).
+ */
+function lookupEmitter(
+  colourType: number,
+  bitDepth: number,
+  palette: Uint8Array | undefined,
+  transparency: Uint8Array | undefined,
+): RowEmitter {
+  const maxSample = (1 << bitDepth) - 1;
+  let channels: Channels;
+  let entries: number;
+  let table: Uint8Array;
+  if (colourType === GREY) {
+    if (transparency !== undefined && transparency.length !== 2) {
+      throw new VdmzipError('CORRUPT', `PNG tRNS chunk for grey has length ${transparency.length}, not 2`);
+    }
+    const key = transparency === undefined ? -1 : (transparency[0] << 8) | transparency[1];
+    channels = key < 0 ? 1 : 2;
+    entries = maxSample + 1;
+    table = new Uint8Array(entries * channels);
+    for (let s = 0; s < entries; s++) {
+      table[s * channels] = (s * 255) / maxSample;
+      if (channels === 2) table[s * channels + 1] = s === key ? 0 : 255;
+    }
+  } else {
+    const rgb = palette!;
+    entries = rgb.length / 3;
+    if (transparency !== undefined && transparency.length > entries) {
+      throw new VdmzipError('CORRUPT', 'PNG tRNS chunk has more entries than the palette');
+    }
+    channels = transparency === undefined ? 3 : 4;
+    table = new Uint8Array(entries * channels);
+    for (let s = 0; s < entries; s++) {
+      table[s * channels] = rgb[s * 3];
+      table[s * channels + 1] = rgb[s * 3 + 1];
+      table[s * channels + 2] = rgb[s * 3 + 2];
+      if (channels === 4) table[s * channels + 3] = s < transparency!.length ? transparency![s] : 255;
+    }
+  }
+  const samplesPerByte = 8 / bitDepth;
+  return {
+    channels,
+    emit(src, srcPos, count, dst, dstPos, dstStep) {
+      for (let i = 0; i < count; i++, dstPos += dstStep) {
+        // Sub-byte samples are packed most significant bits first.
+        const byte = src[srcPos + Math.floor(i / samplesPerByte)];
+        const shift = 8 - bitDepth * ((i % samplesPerByte) + 1);
+        const sample = (byte >> shift) & maxSample;
+        if (sample >= entries) throw new VdmzipError('CORRUPT', `PNG pixel uses palette index ${sample}, beyond the palette`);
+        const t = sample * channels;
+        for (let c = 0; c < channels; c++) dst[dstPos + c] = table[t + c];
+      }
+    },
+  };
+}
+
+export function encodePng(image: Image): Uint8Array {
+  checkImage(image);
+  const { width, height, channels, data } = image;
+  const colourType = [GREY, GREY, GREY_ALPHA, RGB, RGBA][channels];
+  const rowBytes = width * channels;
+
+  const filtered = new Uint8Array(height * (rowBytes + 1));
+  let trial = new Uint8Array(rowBytes);
+  let best = new Uint8Array(rowBytes);
+  for (let y = 0; y < height; y++) {
+    const rowStart = y * rowBytes;
+    let bestFilter = 0;
+    let bestScore = Infinity;
+    for (let filter = 0; filter <= 4; filter++) {
+      const score = filterRow(filter, data, rowStart, y > 0 ? rowStart - rowBytes : -1, rowBytes, channels, trial);
+      if (score < bestScore) {
+        bestScore = score;
+        bestFilter = filter;
+        [best, trial] = [trial, best];
+      }
+    }
+    const out = y * (rowBytes + 1);
+    filtered[out] = bestFilter;
+    filtered.set(best, out + 1);
+  }
+
+  const ihdr = new Uint8Array(13);
+  writeU32(ihdr, 0, width);
+  writeU32(ihdr, 4, height);
+  ihdr[8] = 8;
+  ihdr[9] = colourType;
+  // compression, filter method and interlace bytes stay 0: deflate, adaptive, none.
+  return concat([
+    SIGNATURE,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(filtered, { level: 9 })),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
+/**
+ * Applies PNG filter `filter` to the row at `data[rowStart]` (the row above starts at
+ * `upStart`, or is absent when −1), writing `out`. Returns the sum of the filtered bytes
+ * read as signed values: small residuals deflate well.
+ */
+function filterRow(
+  filter: number,
+  data: Uint8Array,
+  rowStart: number,
+  upStart: number,
+  rowBytes: number,
+  bpp: number,
+  out: Uint8Array,
+): number {
+  let score = 0;
+  for (let i = 0; i < rowBytes; i++) {
+    const x = data[rowStart + i];
+    const left = i >= bpp ? data[rowStart + i - bpp] : 0;
+    const up = upStart >= 0 ? data[upStart + i] : 0;
+    const upLeft = upStart >= 0 && i >= bpp ? data[upStart + i - bpp] : 0;
+    let predicted: number;
+    switch (filter) {
+      case 0:
+        predicted = 0;
+        break;
+      case 1:
+        predicted = left;
+        break;
+      case 2:
+        predicted = up;
+        break;
+      case 3:
+        predicted = (left + up) >> 1;
+        break;
+      default:
+        predicted = paeth(left, up, upLeft);
+    }
+    const residual = (x - predicted) & 0xff;
+    out[i] = residual;
+    score += residual < 128 ? residual : 256 - residual;
+  }
+  return score;
+}
+
+function writeU32(bytes: Uint8Array, pos: number, value: number): void {
+  bytes[pos] = value >>> 24;
+  bytes[pos + 1] = value >>> 16;
+  bytes[pos + 2] = value >>> 8;
+  bytes[pos + 3] = value;
+}
+
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length + 12);
+  writeU32(out, 0, data.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(data, 8);
+  writeU32(out, data.length + 8, crc32(out, 4, data.length + 8));
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const part of parts) {
+    out.set(part, pos);
+    pos += part.length;
+  }
+  return out;
+}
