@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeContainer } from '../src/coder/container.ts';
+
+const BIN = fileURLToPath(new URL('../cli/vdmzip.js', import.meta.url));
+
+type Run = { code: number; stdout: string; stderr: string };
+
+/** Runs the installed bin exactly as a user would, through its node shim. */
+function vdmzip(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vdmzip-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('vdmzip CLI', () => {
+  it('--help lists the six commands', async () => {
+    const { code, stdout } = await vdmzip('--help');
+    expect(code).toBe(0);
+    for (const command of ['compress', 'decompress', 'train', 'eval', 'bench', 'info']) {
+      expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+  });
+
+  it('info prints the geometry, model, coding parameters and bits per dimension', async () => {
+    const path = join(dir, 'sample.vdmz');
+    const modelId = '0f'.repeat(32);
+    const file = writeContainer(
+      {
+        modelId,
+        width: 40,
+        height: 30,
+        channels: 3,
+        bitDepth: 8,
+        steps: 100,
+        patchSize: 32,
+        coder: { version: 1, gridFactor: 0.25, chunkSizes: [1, 1] },
+        pixelCrc32: 0x1234abcd,
+        pixelSha256Prefix: 'fedcba9876543210',
+      },
+      new Uint8Array(1000),
+    );
+    await writeFile(path, file);
+
+    const { code, stdout, stderr } = await vdmzip('info', path);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^image\s+40×30, 3 channels \(RGB\), 8-bit$/m);
+    expect(stdout).toContain(modelId);
+    expect(stdout).toMatch(/^steps \(T\)\s+100$/m);
+    expect(stdout).toMatch(/^patch size\s+32$/m);
+    expect(stdout).toMatch(/^payload\s+1000 bytes$/m);
+    expect(stdout).toMatch(new RegExp(`^file size\\s+${file.length} bytes$`, 'm'));
+    expect(stdout).toMatch(new RegExp(`^bits/dim\\s+${((8 * file.length) / (40 * 30 * 3)).toFixed(4)}$`, 'm'));
+  });
+
+  it('info on a file that is not a .vdmz fails with one line naming the file, exit 1', async () => {
+    const path = join(dir, 'garbage.vdmz');
+    await writeFile(path, 'this is not a vdmz file');
+    const { code, stdout, stderr } = await vdmzip('info', path);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`vdmzip: ${path}: not a .vdmz file\n`);
+  });
+
+  it('info on a missing file says so on one line, exit 1', async () => {
+    const path = join(dir, 'missing.vdmz');
+    const { code, stderr } = await vdmzip('info', path);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`vdmzip: ${path}: no such file or directory\n`);
+  });
+
+  it('compress is declared but not available yet: exit 2, one line', async () => {
+    const { code, stdout, stderr } = await vdmzip('compress', 'fixtures/astronaut.png');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('vdmzip: compress is not available yet\n');
+  });
+
+  it('usage errors exit 2 with a one-line message', async () => {
+    const unknown = await vdmzip('squash');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^vdmzip: unknown command 'squash'\n$/);
+    const missing = await vdmzip('info');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^vdmzip: missing required argument 'file'\n$/);
+  });
+});
