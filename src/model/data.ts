@@ -1,0 +1,62 @@
+// Training data: RGB photos held in memory, from which random square patches are cut.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readImage, type Image } from '../image/index.ts';
+
+const IMAGE_FILE = /\.(png|ppm|pgm|pnm)$/i;
+
+/** Loads every PNG/PNM in a folder (sorted by name, for reproducibility) as RGB images. */
+export function loadImageFolder(dir: string, channels: number): Image[] {
+  const names = readdirSync(dir).filter((n) => IMAGE_FILE.test(n)).sort();
+  if (names.length === 0) throw new Error(`no PNG/PPM images in ${dir}`);
+  return names.map((name) => {
+    const image = readImage(readFileSync(join(dir, name)));
+    if (image.channels !== channels) throw new Error(`${join(dir, name)}: has ${image.channels} channels, the model expects ${channels}`);
+    return image;
+  });
+}
+
+/** Small deterministic PRNG (mulberry32) so that batches are reproducible from a seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Cuts `count` random patch×patch crops (uniform over all valid positions of all images,
+ * so large photos are sampled in proportion to their area), each flipped left-right with
+ * probability ½. Returns the pixels as float32 [count, patch, patch, channels].
+ */
+export function samplePatches(images: Image[], patch: number, count: number, random: () => number, flip = true): Float32Array {
+  const positions = images.map((im) => Math.max(0, im.width - patch + 1) * Math.max(0, im.height - patch + 1));
+  const total = positions.reduce((a, b) => a + b, 0);
+  if (total === 0) throw new Error(`every image is smaller than the ${patch}×${patch} patch`);
+  const c = images[0].channels;
+  const out = new Float32Array(count * patch * patch * c);
+  let o = 0;
+  for (let k = 0; k < count; k++) {
+    let r = Math.floor(random() * total);
+    let i = 0;
+    while (r >= positions[i]) r -= positions[i++];
+    const im = images[i];
+    const across = im.width - patch + 1;
+    const x0 = r % across;
+    const y0 = Math.floor(r / across);
+    const mirrored = flip && random() < 0.5;
+    for (let y = 0; y < patch; y++) {
+      for (let x = 0; x < patch; x++) {
+        const sx = x0 + (mirrored ? patch - 1 - x : x);
+        const base = ((y0 + y) * im.width + sx) * c;
+        for (let ch = 0; ch < c; ch++) out[o++] = im.data[base + ch];
+      }
+    }
+  }
+  return out;
+}

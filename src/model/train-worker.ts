@@ -1,0 +1,25 @@
+// A training worker thread: one tfjs-wasm instance (wasm is single-threaded in Node) that
+// computes gradients or −ELBO terms for its share of each batch.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ModelConfig } from './architecture.ts';
+import { initBackend, type BackendName } from './backend.ts';
+import { ElboRunner, type BatchInput } from './elbo-tfjs.ts';
+
+export type WorkerRequest = { kind: 'gradients' | 'evaluate'; params: Float32Array; exponents: [string, number][]; batch: BatchInput };
+
+const { config, backend } = workerData as { config: ModelConfig; backend?: BackendName };
+await initBackend(backend);
+const runner = new ElboRunner(config);
+const port = parentPort!;
+port.on('message', (request: WorkerRequest) => {
+  runner.setParams(request.params);
+  const exponents = new Map(request.exponents);
+  if (request.kind === 'gradients') {
+    const { grads, sums } = runner.gradients(exponents, request.batch);
+    port.postMessage({ grads, sums }, [grads.buffer as ArrayBuffer]);
+  } else {
+    port.postMessage({ sums: runner.evaluate(exponents, request.batch) });
+  }
+});
+port.postMessage({ ready: true });

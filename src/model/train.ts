@@ -1,0 +1,359 @@
+// The training loop: data-parallel over worker threads (one tfjs-wasm instance per core),
+// Adam and an EMA of the weights on flat Float32Arrays in the main thread, checkpoints that
+// a later session resumes, and a JSONL log with the −ELBO split into its three terms.
+
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Image } from '../image/index.ts';
+import type { ModelConfig } from './architecture.ts';
+import type { BackendName } from './backend.ts';
+import { loadImageFolder, mulberry32, samplePatches } from './data.ts';
+import type { TermSums } from './elbo-tfjs.ts';
+import { initParams, paramLayout, weightExponents } from './params.ts';
+import { gammaValues } from './schedule.ts';
+import type { WorkerRequest } from './train-worker.ts';
+
+export interface TrainOptions {
+  trainDir: string;
+  valDir: string;
+  out: string;
+  /** Used for a fresh run; a resumed run keeps the checkpoint's config. */
+  config: ModelConfig;
+  resume: boolean;
+  batch: number;
+  lr: number;
+  warmupSteps: number;
+  emaDecay: number;
+  workers: number;
+  backend?: BackendName;
+  /** Stop after this many optimiser steps in total (including resumed ones). */
+  maxSteps?: number;
+  /** Stop after this many hours of this run. */
+  hours?: number;
+  valEvery: number;
+  valPatches: number;
+  checkpointMinutes: number;
+  seed: number;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  step: number;
+  maxSteps?: number;
+  examplesPerSecond: number;
+  runningBpd: number;
+  etaSeconds?: number;
+  val?: TermsBpd;
+}
+
+export interface TermsBpd {
+  bpd: number;
+  prior: number;
+  diffusion: number;
+  reconstruction: number;
+}
+
+interface CheckpointMeta {
+  format: 1;
+  config: ModelConfig;
+  step: number;
+  examples: number;
+  trainSeconds: number;
+  paramCount: number;
+}
+
+const CHECKPOINT_JSON = 'checkpoint.json';
+const CHECKPOINT_BIN = 'checkpoint.bin';
+export const TRAIN_LOG = 'train-log.jsonl';
+
+export interface TrainState {
+  meta: CheckpointMeta;
+  params: Float32Array;
+  ema: Float32Array;
+  optimizer: AdamState;
+}
+
+interface AdamState {
+  /** Updates made since m and v were last zeroed: drives bias correction and warm-up. */
+  updates: number;
+  m: Float32Array;
+  v: Float32Array;
+}
+
+const OPTIMIZER_BIN = 'optimizer.bin';
+
+function readFloats(path: string): Float32Array {
+  const bytes = readFileSync(path);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/**
+ * Loads weights and EMA (committed with the model, so any session can resume) and, when this
+ * machine still has it, the optimiser state (a few times larger, so never committed; without
+ * it Adam restarts with a fresh warm-up).
+ */
+export function loadCheckpoint(dir: string): TrainState {
+  const meta = JSON.parse(readFileSync(join(dir, CHECKPOINT_JSON), 'utf8')) as CheckpointMeta;
+  const weights = readFloats(join(dir, CHECKPOINT_BIN));
+  const n = meta.paramCount;
+  if (weights.length !== 2 * n || paramLayout(meta.config).total !== n) throw new Error(`${dir}: checkpoint does not match its config`);
+  let optimizer: AdamState = { updates: 0, m: new Float32Array(n), v: new Float32Array(n) };
+  if (existsSync(join(dir, OPTIMIZER_BIN))) {
+    const saved = readFloats(join(dir, OPTIMIZER_BIN));
+    if (saved.length === 2 * n + 1) optimizer = { updates: saved[2 * n], m: saved.slice(0, n), v: saved.slice(n, 2 * n) };
+  }
+  return { meta, params: weights.slice(0, n), ema: weights.slice(n), optimizer };
+}
+
+function writeAtomically(path: string, data: Uint8Array | string): void {
+  writeFileSync(path + '.tmp', data);
+  renameSync(path + '.tmp', path);
+}
+
+function saveCheckpoint(dir: string, state: TrainState): void {
+  const n = state.meta.paramCount;
+  const weights = new Float32Array(2 * n);
+  weights.set(state.params, 0);
+  weights.set(state.ema, n);
+  const optimizer = new Float32Array(2 * n + 1);
+  optimizer.set(state.optimizer.m, 0);
+  optimizer.set(state.optimizer.v, n);
+  optimizer[2 * n] = state.optimizer.updates;
+  // Binaries first, then the JSON that describes them, each through a temporary file and a
+  // rename, so an interrupted save leaves the previous checkpoint whole.
+  writeAtomically(join(dir, CHECKPOINT_BIN), new Uint8Array(weights.buffer));
+  writeAtomically(join(dir, OPTIMIZER_BIN), new Uint8Array(optimizer.buffer));
+  writeAtomically(join(dir, CHECKPOINT_JSON), JSON.stringify(state.meta, null, 2) + '\n');
+}
+
+class WorkerPool {
+  private readonly workers: Worker[];
+  private readonly queues: Promise<void>[];
+  private constructor(workers: Worker[]) {
+    this.workers = workers;
+    this.queues = workers.map(() => Promise.resolve());
+  }
+
+  static async start(count: number, config: ModelConfig, backend?: BackendName): Promise<WorkerPool> {
+    // Worker threads do not inherit tsx's loader, so each registers it before importing the
+    // TypeScript worker module (absolute URLs: an eval'd worker resolves from the cwd).
+    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${JSON.stringify(new URL('./train-worker.ts', import.meta.url).href)}); });`;
+    const workers = Array.from({ length: count }, () => new Worker(bootstrap, { eval: true, workerData: { config, backend } }));
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+      w.once('message', () => resolve());
+      w.once('error', reject);
+    })));
+    return new WorkerPool(workers);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Runs a request on worker `index` after the requests already queued on it. */
+  run<T>(index: number, request: WorkerRequest): Promise<T> {
+    const worker = this.workers[index];
+    const result = this.queues[index].then(() => new Promise<T>((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      worker.once('error', onError);
+      worker.once('message', (m: T) => {
+        worker.off('error', onError);
+        resolve(m);
+      });
+      worker.postMessage(request);
+    }));
+    this.queues[index] = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Steps 1..T spread evenly over a batch from a random offset (low-variance stratification). */
+function stratifiedSteps(count: number, T: number, random: () => number): Int32Array {
+  const offset = random();
+  return Int32Array.from({ length: count }, (_, b) => 1 + Math.floor(((offset + b / count) % 1) * T));
+}
+
+function addSums(a: TermSums, b: TermSums): TermSums {
+  return { prior: a.prior + b.prior, diffusion: a.diffusion + b.diffusion, reconstruction: a.reconstruction + b.reconstruction };
+}
+
+function toBpd(sums: TermSums, count: number, dims: number): TermsBpd {
+  const k = 1 / (count * dims * Math.LN2);
+  const prior = sums.prior * k;
+  const diffusion = sums.diffusion * k;
+  const reconstruction = sums.reconstruction * k;
+  return { bpd: prior + diffusion + reconstruction, prior, diffusion, reconstruction };
+}
+
+/** Splits rows [0, n) into `parts` nearly equal contiguous ranges. */
+function shares(n: number, parts: number): [number, number][] {
+  return Array.from({ length: parts }, (_, i) => [Math.floor((i * n) / parts), Math.floor(((i + 1) * n) / parts)] as [number, number]);
+}
+
+export async function train(options: TrainOptions): Promise<TrainState> {
+  mkdirSync(options.out, { recursive: true });
+  let state: TrainState;
+  if (options.resume && existsSync(join(options.out, CHECKPOINT_JSON))) {
+    state = loadCheckpoint(options.out);
+  } else {
+    if (existsSync(join(options.out, CHECKPOINT_JSON))) throw new Error(`${options.out} already holds a checkpoint: pass --resume to continue it`);
+    const params = initParams(options.config, options.seed);
+    const n = params.length;
+    state = {
+      meta: { format: 1, config: options.config, step: 0, examples: 0, trainSeconds: 0, paramCount: n },
+      params,
+      ema: params.slice(),
+      optimizer: { updates: 0, m: new Float32Array(n), v: new Float32Array(n) },
+    };
+  }
+  const { config } = state.meta;
+  const dims = config.patch * config.patch * config.channels;
+  const trainImages = loadImageFolder(options.trainDir, config.channels);
+  const valImages = loadImageFolder(options.valDir, config.channels);
+  const valSet = fixedValidationSet(valImages, config, options.valPatches);
+  const pool = await WorkerPool.start(Math.max(1, Math.min(options.workers, availableParallelism())), config, options.backend);
+  const logPath = join(options.out, TRAIN_LOG);
+  const log = (record: object) => appendFileSync(logPath, JSON.stringify(record) + '\n');
+
+  let stopRequested = false;
+  const requestStop = () => {
+    stopRequested = true;
+  };
+  process.once('SIGINT', requestStop);
+  process.once('SIGTERM', requestStop);
+
+  const started = Date.now();
+  let lastCheckpoint = started;
+  let runningBpd = NaN;
+  let windowStart = Date.now();
+  let windowExamples = 0;
+  let windowSums: TermSums = { prior: 0, diffusion: 0, reconstruction: 0 };
+  let windowNorm = 0;
+  let windowSteps = 0;
+  const logEvery = 20;
+  const beta1 = 0.9;
+  const beta2 = 0.99;
+  // Only a guard against rare spikes: typical norms early in training are 20–60 (bpd units).
+  const clipNorm = 100;
+
+  const validate = async (): Promise<TermsBpd> => {
+    const exponents = [...weightExponents(config, state.ema)];
+    const chunk = 32;
+    let sums: TermSums = { prior: 0, diffusion: 0, reconstruction: 0 };
+    const requests: Promise<{ sums: TermSums }>[] = [];
+    for (let start = 0, k = 0; start < valSet.steps.length; start += chunk, k++) {
+      const end = Math.min(start + chunk, valSet.steps.length);
+      const batch = { pixels: valSet.pixels.slice(start * dims, end * dims), steps: valSet.steps.slice(start, end), seed: 1000 + k };
+      requests.push(pool.run(k % pool.size, { kind: 'evaluate', params: state.ema, exponents, batch }));
+    }
+    for (const r of await Promise.all(requests)) sums = addSums(sums, r.sums);
+    return toBpd(sums, valSet.steps.length, dims);
+  };
+
+  try {
+    if (state.meta.step === 0) {
+      const val = await validate();
+      log({ kind: 'val', step: 0, examples: 0, hours: 0, ...val, gamma: Array.from(gammaValues(config, state.ema)) });
+    }
+    while (!stopRequested) {
+      const step = state.meta.step;
+      if (options.maxSteps !== undefined && step >= options.maxSteps) break;
+      if (options.hours !== undefined && Date.now() - started >= options.hours * 3600e3) break;
+      const random = mulberry32((options.seed * 1_000_003 + step) >>> 0);
+      const pixels = samplePatches(trainImages, config.patch, options.batch, random);
+      const steps = stratifiedSteps(options.batch, config.T, random);
+      const exponents = [...weightExponents(config, state.params)];
+      const parts = shares(options.batch, pool.size).filter(([a, b]) => b > a);
+      const results = await Promise.all(parts.map(([a, b], w) =>
+        pool.run<{ grads: Float32Array; sums: TermSums }>(w, {
+          kind: 'gradients',
+          params: state.params,
+          exponents,
+          batch: { pixels: pixels.subarray(a * dims, b * dims), steps: steps.subarray(a, b), seed: (random() * 2 ** 31) >>> 0 },
+        })));
+
+      // Each worker returns the gradient of its own mean; weight by share to get the batch mean.
+      const grads = new Float32Array(state.params.length);
+      let sums: TermSums = { prior: 0, diffusion: 0, reconstruction: 0 };
+      results.forEach((r, w) => {
+        const weight = (parts[w][1] - parts[w][0]) / options.batch;
+        for (let i = 0; i < grads.length; i++) grads[i] += weight * r.grads[i];
+        sums = addSums(sums, r.sums);
+      });
+      let norm = 0;
+      for (let i = 0; i < grads.length; i++) norm += grads[i] * grads[i];
+      norm = Math.sqrt(norm);
+      if (!Number.isFinite(norm)) throw new Error(`non-finite gradient at step ${step}; resume from the last checkpoint with a lower --lr`);
+      const clip = norm > clipNorm ? clipNorm / norm : 1;
+
+      const t = step + 1;
+      const updates = ++state.optimizer.updates;
+      const lr = options.lr * Math.min(1, updates / options.warmupSteps);
+      const correction1 = 1 - beta1 ** updates;
+      const correction2 = 1 - beta2 ** updates;
+      const decay = Math.min(options.emaDecay, (1 + t) / (10 + t));
+      const { params, ema } = state;
+      const { m, v } = state.optimizer;
+      for (let i = 0; i < params.length; i++) {
+        const g = grads[i] * clip;
+        m[i] = beta1 * m[i] + (1 - beta1) * g;
+        v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+        params[i] -= (lr * (m[i] / correction1)) / (Math.sqrt(v[i] / correction2) + 1e-8);
+        ema[i] = decay * ema[i] + (1 - decay) * params[i];
+      }
+
+      state.meta.step = t;
+      state.meta.examples += options.batch;
+      windowExamples += options.batch;
+      windowSums = addSums(windowSums, sums);
+      windowNorm += norm;
+      windowSteps++;
+      const batchBpd = toBpd(sums, options.batch, dims).bpd;
+      runningBpd = Number.isNaN(runningBpd) ? batchBpd : 0.98 * runningBpd + 0.02 * batchBpd;
+
+      const now = Date.now();
+      const examplesPerSecond = (windowExamples * 1000) / Math.max(1, now - windowStart);
+      let val: TermsBpd | undefined;
+      if (t % logEvery === 0) {
+        state.meta.trainSeconds += (now - windowStart) / 1000;
+        log({ kind: 'train', step: t, examples: state.meta.examples, hours: state.meta.trainSeconds / 3600, lr, examplesPerSecond, gradNorm: windowNorm / windowSteps, ...toBpd(windowSums, windowExamples, dims) });
+        windowStart = now;
+        windowExamples = 0;
+        windowSums = { prior: 0, diffusion: 0, reconstruction: 0 };
+        windowNorm = 0;
+        windowSteps = 0;
+      }
+      if (t % options.valEvery === 0) {
+        val = await validate();
+        log({ kind: 'val', step: t, examples: state.meta.examples, hours: state.meta.trainSeconds / 3600, ...val, gamma: Array.from(gammaValues(config, state.ema)) });
+        windowStart = Date.now();
+      }
+      if (Date.now() - lastCheckpoint >= options.checkpointMinutes * 60e3) {
+        saveCheckpoint(options.out, state);
+        lastCheckpoint = Date.now();
+      }
+      const eta = options.maxSteps !== undefined ? ((options.maxSteps - t) * options.batch) / examplesPerSecond : undefined;
+      options.onProgress?.({ step: t, maxSteps: options.maxSteps, examplesPerSecond, runningBpd, etaSeconds: eta, val });
+    }
+  } finally {
+    process.off('SIGINT', requestStop);
+    process.off('SIGTERM', requestStop);
+    saveCheckpoint(options.out, state);
+    await pool.close();
+  }
+  return state;
+}
+
+/** A fixed validation set: the same crops, steps and noise seeds at every evaluation. */
+function fixedValidationSet(images: Image[], config: ModelConfig, count: number): { pixels: Float32Array; steps: Int32Array } {
+  const random = mulberry32(0x5eed);
+  const pixels = samplePatches(images, config.patch, count, random, false);
+  const steps = Int32Array.from({ length: count }, (_, k) => 1 + (k % config.T));
+  return { pixels, steps };
+}

@@ -1,0 +1,149 @@
+// The Variational Diffusion Model's negative ELBO for the discrete-time chain that the coder
+// runs (Kingma et al. 2021, eq. for L_T):
+//
+//   −ELBO(x) = KL(q(z_T|x) ‖ N(0,1))                                  prior
+//            + ½·T·E_i,ε[ expm1(γ_i − γ_{i−1}) · ‖ε − ε̂(z_i, i)‖² ]    diffusion
+//            − E_ε0[ log p(x | z_0) ]                                   reconstruction
+//
+// with z_i = α_i·v + σ_i·ε, α_i² = sigmoid(−γ_i), σ_i² = sigmoid(γ_i). All terms are in nats
+// per image; divide by D·ln 2 for bits per dimension.
+
+import * as tf from '@tensorflow/tfjs';
+import { ACT_FRACTION_BITS, ACT_MAX, buildArchitecture, convNodes, type ModelConfig, type Node } from './architecture.ts';
+import { interpret } from './interpret.ts';
+import { fakeQuantize, isPositive, trainingOps, type TrainingLayer } from './network-tfjs.ts';
+
+const ACT_SCALE = 2 ** ACT_FRACTION_BITS;
+/** Pixel values x ∈ {0..255} map to v = (x + 0.5)/128 − 1 ∈ (−1, 1). */
+export const PIXEL_LEVELS = 256;
+export const HALF_LEVELS = PIXEL_LEVELS / 2;
+
+/** γ_0..γ_T: monotone by construction (positive increments that sum to γ_max − γ_min). */
+export function gammaSchedule(logits: tf.Tensor1D, ends: tf.Tensor1D): tf.Tensor1D {
+  const [gammaMin, gammaMax] = tf.split(ends, 2) as [tf.Tensor1D, tf.Tensor1D];
+  const fractions = tf.cumsum(tf.softmax(logits));
+  return tf.concat([gammaMin, tf.add(gammaMin, tf.mul(tf.sub(gammaMax, gammaMin), fractions))]) as tf.Tensor1D;
+}
+
+export const alphaOf = (gamma: tf.Tensor) => tf.sqrt(tf.sigmoid(tf.neg(gamma)));
+export const sigmaOf = (gamma: tf.Tensor) => tf.sqrt(tf.sigmoid(gamma));
+
+/** Pixel values as the model's data variable v. */
+export function pixelsToData(pixels: tf.Tensor): tf.Tensor {
+  return tf.sub(tf.div(tf.add(pixels, 0.5), HALF_LEVELS), 1);
+}
+
+/**
+ * The denoiser's input features, per image channel (DESIGN §2 keeps them integer):
+ * - z itself, on the activation grid;
+ * - ε_nn = (z − α·v_nn)/σ, the noise if x were the pixel value nearest to z/α (exact at low
+ *   noise, where the network could not resolve z finely enough itself);
+ * - that nearest pixel value, centred.
+ * Returns the features (real values on the activation grid) and ε_nn at full precision,
+ * which also feeds the output through a per-step skip gain.
+ */
+export function denoiserInputs(z: tf.Tensor4D, alpha: tf.Tensor, sigma: tf.Tensor): { features: tf.Tensor4D; epsNearest: tf.Tensor4D } {
+  const limit = ACT_MAX / ACT_SCALE;
+  const onGrid = (t: tf.Tensor) => fakeQuantize(tf.clipByValue(t, -limit, limit), ACT_SCALE);
+  const u = tf.sub(tf.mul(tf.add(tf.div(z, alpha), 1), HALF_LEVELS), 0.5);
+  const nearest = tf.clipByValue(tf.floor(tf.add(u, 0.5)), 0, PIXEL_LEVELS - 1);
+  const epsNearest = tf.div(tf.sub(z, tf.mul(alpha, pixelsToData(nearest))), sigma) as tf.Tensor4D;
+  const centred = tf.div(tf.clipByValue(tf.sub(nearest, HALF_LEVELS), -ACT_MAX, ACT_MAX), ACT_SCALE);
+  return { features: tf.concat([onGrid(z), onGrid(epsNearest), centred], 3) as tf.Tensor4D, epsNearest };
+}
+
+/**
+ * table[indices] along the first axis, as a one-hot product: tfjs-wasm has no kernel for
+ * the gradient of gather (UnsortedSegmentSum).
+ */
+function selectRows(table: tf.Tensor, indices: tf.Tensor1D): tf.Tensor {
+  const depth = table.shape[0];
+  const oneHot = tf.oneHot(indices, depth) as tf.Tensor2D;
+  return table.rank === 1 ? tf.reshape(tf.matMul(oneHot, tf.reshape(table, [depth, 1]) as tf.Tensor2D), [-1]) : tf.matMul(oneHot, table as tf.Tensor2D);
+}
+
+export interface Variables {
+  get(name: string): tf.Tensor;
+}
+
+export interface ElboTerms {
+  prior: tf.Tensor1D;
+  diffusion: tf.Tensor1D;
+  reconstruction: tf.Tensor1D;
+}
+
+export class VdmTrainingGraph {
+  readonly nodes: Node[];
+  constructor(readonly config: ModelConfig) {
+    this.nodes = buildArchitecture(config);
+  }
+
+  /** ε̂(z_i, i) for a batch whose examples may sit at different steps i ∈ 1..T. */
+  predictNoise(vars: Variables, exponents: Map<string, number>, z: tf.Tensor4D, steps: tf.Tensor1D, alpha: tf.Tensor, sigma: tf.Tensor): tf.Tensor4D {
+    const { features, epsNearest } = denoiserInputs(z, alpha, sigma);
+    const rows = tf.sub(steps, tf.scalar(1, 'int32')) as tf.Tensor1D;
+    const layers = new Map<string, TrainingLayer>();
+    for (const node of convNodes(this.nodes)) {
+      let bias: tf.Tensor = vars.get(`${node.name}.b`);
+      if (node.timeBias) bias = tf.add(bias, selectRows(vars.get(`${node.name}.t`), rows));
+      else bias = tf.expandDims(bias, 0);
+      layers.set(node.name, {
+        weight: vars.get(`${node.name}.w`) as tf.Tensor4D,
+        bias: tf.reshape(bias, [-1, 1, 1, node.cout]) as tf.Tensor4D,
+        exponent: exponents.get(node.name)!,
+      });
+    }
+    const net = interpret(this.nodes, features, trainingOps(layers));
+    const skip = tf.reshape(selectRows(vars.get('skip'), rows), [-1, 1, 1, 1]);
+    return tf.add(net, tf.mul(skip, epsNearest)) as tf.Tensor4D;
+  }
+
+  /**
+   * Unbiased single-sample estimates of the three −ELBO terms for each image of the batch.
+   * `pixels` holds integers 0..255 as float32 [N, P, P, C]; `steps` are in 1..T.
+   */
+  elbo(vars: Variables, exponents: Map<string, number>, pixels: tf.Tensor4D, steps: tf.Tensor1D, eps: tf.Tensor4D, eps0: tf.Tensor4D): ElboTerms {
+    const { T } = this.config;
+    const gamma = gammaSchedule(vars.get('gamma.logits') as tf.Tensor1D, vars.get('gamma.ends') as tf.Tensor1D);
+    const v = pixelsToData(pixels);
+    const perImage = (t: tf.Tensor) => tf.sum(t, [1, 2, 3]) as tf.Tensor1D;
+
+    // Prior: KL(N(α_T v, σ_T²) ‖ N(0, 1)) per dimension, in closed form.
+    const gammaT = tf.slice(gamma, [T], [1]);
+    const sigma2T = tf.sigmoid(gammaT);
+    const klPerDim = tf.mul(0.5, tf.add(tf.sub(tf.add(sigma2T, tf.mul(tf.sigmoid(tf.neg(gammaT)), tf.square(v))), 1), tf.softplus(tf.neg(gammaT))));
+    const prior = perImage(klPerDim);
+
+    // Diffusion: ½·T·expm1(γ_i − γ_{i−1})·‖ε − ε̂(z_i, i)‖².
+    const gammaT_i = selectRows(gamma, steps);
+    const gammaS_i = selectRows(gamma, tf.sub(steps, tf.scalar(1, 'int32')));
+    const column = (t: tf.Tensor) => tf.reshape(t, [-1, 1, 1, 1]);
+    const alpha = column(alphaOf(gammaT_i));
+    const sigma = column(sigmaOf(gammaT_i));
+    const z = tf.add(tf.mul(alpha, v), tf.mul(sigma, eps)) as tf.Tensor4D;
+    const epsHat = this.predictNoise(vars, exponents, z, steps, alpha, sigma);
+    const weight = tf.mul(0.5 * T, tf.expm1(tf.sub(gammaT_i, gammaS_i)));
+    const diffusion = tf.mul(weight, perImage(tf.squaredDifference(eps, epsHat))) as tf.Tensor1D;
+
+    // Reconstruction: p(x | z_0) puts on each pixel value the mass of N(z_0/α_0, (σ_0/α_0)²)
+    // over that value's bin; the end bins take the tails. This is the distribution the coder
+    // uses. In pixel units z_0/α_0 sits at x + s·ε0 with s = 128·σ_0/α_0.
+    const gamma0 = tf.slice(gamma, [0], [1]);
+    const s = tf.mul(HALF_LEVELS, tf.exp(tf.mul(0.5, gamma0)));
+    const halfBin = tf.div(0.5, s);
+    const infinity = 1e4;
+    const upper = tf.where(tf.equal(pixels, PIXEL_LEVELS - 1), tf.fill(pixels.shape, infinity), tf.sub(halfBin, eps0));
+    const lower = tf.where(tf.equal(pixels, 0), tf.fill(pixels.shape, -infinity), tf.sub(tf.neg(halfBin), eps0));
+    const reconstruction = tf.neg(perImage(tf.log(tf.maximum(normalMass(lower, upper), 1e-30)))) as tf.Tensor1D;
+
+    return { prior: tf.broadcastTo(prior, diffusion.shape) as tf.Tensor1D, diffusion, reconstruction };
+  }
+}
+
+const standardNormalCdf = (x: tf.Tensor) => tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+
+/** Φ(b) − Φ(a) for a < b, computed on the side of zero where it does not cancel. */
+function normalMass(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const rightTail = isPositive(a);
+  return tf.where(rightTail, tf.sub(standardNormalCdf(tf.neg(a)), standardNormalCdf(tf.neg(b))), tf.sub(standardNormalCdf(b), standardNormalCdf(a)));
+}
