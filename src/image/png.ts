@@ -173,7 +173,6 @@ function buildImage(
   imageData: Uint8Array[],
 ): Image {
   const { width, height, bitDepth, colourType } = header;
-  if (colourType === PALETTE && palette === undefined) throw new VdmzipError('CORRUPT', 'PNG palette image has no PLTE chunk');
   if (imageData.length === 0) throw new VdmzipError('CORRUPT', 'PNG has no IDAT chunk');
 
   const bitsPerPixel = bitDepth * SAMPLES_PER_PIXEL[colourType];
@@ -182,9 +181,9 @@ function buildImage(
   const passes = passesOf(header).filter((p) => p.width > 0 && p.height > 0);
   const rowBytesOf = (pass: Pass) => Math.ceil((pass.width * bitsPerPixel) / 8);
   const rawSize = passes.reduce((sum, p) => sum + p.height * (rowBytesOf(p) + 1), 0);
-  const raw = inflateImageData(imageData, rawSize);
-
+  // Before inflating: a malformed PLTE or tRNS is cheaper to find than a bad stream.
   const emitter = rowEmitter(header, palette, transparency);
+  const raw = inflateImageData(imageData, rawSize);
   const channels = emitter.channels;
   const pixels = new Uint8Array(width * height * channels);
   let offset = 0;
@@ -349,18 +348,18 @@ function lookupEmitter(
       if (channels === 2) table[s * channels + 1] = s === key ? 0 : 255;
     }
   } else {
-    const rgb = palette!;
-    entries = rgb.length / 3;
+    if (palette === undefined) throw new VdmzipError('CORRUPT', 'PNG palette image has no PLTE chunk');
+    entries = palette.length / 3;
     if (transparency !== undefined && transparency.length > entries) {
       throw new VdmzipError('CORRUPT', 'PNG tRNS chunk has more entries than the palette');
     }
     channels = transparency === undefined ? 3 : 4;
     table = new Uint8Array(entries * channels);
     for (let s = 0; s < entries; s++) {
-      table[s * channels] = rgb[s * 3];
-      table[s * channels + 1] = rgb[s * 3 + 1];
-      table[s * channels + 2] = rgb[s * 3 + 2];
-      if (channels === 4) table[s * channels + 3] = s < transparency!.length ? transparency![s] : 255;
+      table[s * channels] = palette[s * 3];
+      table[s * channels + 1] = palette[s * 3 + 1];
+      table[s * channels + 2] = palette[s * 3 + 2];
+      if (transparency !== undefined) table[s * channels + 3] = s < transparency.length ? transparency[s] : 255;
     }
   }
   const samplesPerByte = 8 / bitDepth;
