@@ -13,4 +13,21 @@ export {
   MAX_UNIFORM_SIZE,
   MAX_RAW_BITS,
 } from './codecs.ts';
+export {
+  discretisedGaussian,
+  discretisedGaussianBits,
+  pushGaussians,
+  popGaussians,
+  boundedGaussian,
+  boundedGaussianBits,
+  pushBoundedGaussians,
+  popBoundedGaussians,
+  GAUSSIAN_PRECISION_BITS,
+  WINDOW_STANDARD_DEVIATIONS,
+  MAX_WINDOW_HALF_WIDTH,
+  MAX_BOUNDED_ALPHABET,
+  MIN_BIN,
+  MAX_BIN,
+} from './gaussian.ts';
+export { phiFixed, PHI_ONE, PHI_FRACTION_BITS } from './phi-table.ts';
 export { powerOfTwo } from './powers-of-two.ts';

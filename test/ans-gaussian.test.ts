@@ -1,0 +1,327 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Codec } from '../src/ans/index.ts';
+import {
+  boundedGaussian,
+  boundedGaussianBits,
+  categorical,
+  discretisedGaussian,
+  discretisedGaussianBits,
+  MAX_BIN,
+  MAX_BOUNDED_ALPHABET,
+  Message,
+  MIN_BIN,
+  PHI_ONE,
+  phiFixed,
+  popBoundedGaussians,
+  popGaussians,
+  pushBoundedGaussians,
+  pushGaussians,
+} from '../src/ans/index.ts';
+import { PHI_STEPS_PER_UNIT, PHI_TABLE, PHI_TABLE_CENTRE, PHI_TABLE_LAST } from '../src/ans/phi-table.ts';
+import { sameState, someMessage } from './ans-arbitraries.ts';
+
+/** Checks both codec laws on one message and one value. */
+function checkLaws<T>(codec: Codec<T>, m: Message, x: T): void {
+  const before = m.clone();
+  codec.push(m, x);
+  expect(codec.pop(m)).toEqual(x);
+  expect(sameState(m, before)).toBe(true);
+  const popped = codec.pop(m);
+  codec.push(m, popped);
+  expect(sameState(m, before)).toBe(true);
+}
+
+/** Deterministic uniform [0, 1) stream (mulberry32), so failures reproduce. */
+function randomStream(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Approximately standard normal (Irwin–Hall: twelve uniforms minus 6). Basic
+ * operations only, so golden checksums over these samples hold on any machine.
+ */
+function standardNormal(random: () => number): number {
+  let sum = -6;
+  for (let k = 0; k < 12; k++) sum += random();
+  return sum;
+}
+
+/** 32-bit FNV-1a, to pin byte streams in golden tests. */
+function fnv1a(bytes: Uint8Array | Int32Array): number {
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let hash = 0x811c9dc5;
+  for (const byte of view) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash;
+}
+
+/**
+ * Checksums recorded from this implementation. If one changes, files coded
+ * before the change no longer decode: that is a format break, not a test to
+ * update casually.
+ */
+const GOLDEN_PHI_TABLE_HASH = 3963685868;
+const GOLDEN_GAUSSIAN_HASHES = [3930958961, 200724288];
+
+const anyMean = fc.oneof(
+  fc.double({ noNaN: true }),
+  fc.double({ min: -1e3, max: 1e3, noNaN: true }),
+  fc.double({ min: -1e10, max: 1e10, noNaN: true }),
+);
+/** σ/δ from 1e-9 to 1e9, log-uniform, plus the extremes. */
+const anyStdInBins = fc.oneof(
+  fc.double({ min: -9, max: 9, noNaN: true }).map((e) => 10 ** e),
+  fc.constantFrom(1e-300, 1e300, Infinity, 0.5, 1, 2 ** 14 / 8),
+);
+const anyDelta = fc.oneof(fc.constant(1), fc.double({ min: -6, max: 6, noNaN: true }).map((e) => 10 ** e));
+const gaussianParameters = fc.record({ mu: anyMean, stdInBins: anyStdInBins, delta: anyDelta });
+const int32 = fc.integer({ min: MIN_BIN, max: MAX_BIN });
+
+/** A bin near the mean (window and escape edges) or anywhere in int32. */
+function binFor(mu: number, stdInBins: number, delta: number): fc.Arbitrary<number> {
+  const centre = Math.min(Math.max(Math.round(mu / delta), MIN_BIN), MAX_BIN);
+  const reach = Math.min(Math.ceil(10 * stdInBins) + 3, 2 ** 20);
+  return fc.oneof(
+    int32,
+    fc.integer({ min: -reach, max: reach }).map((offset) => Math.min(Math.max(centre + offset, MIN_BIN), MAX_BIN)),
+    fc.constantFrom(MIN_BIN, MAX_BIN, 0),
+  );
+}
+
+describe('Φ table', () => {
+  it('matches known values of Φ at grid points to 1e-9', () => {
+    const known: [number, number][] = [
+      [0, 0.5],
+      [0.5, 0.6914624612740131],
+      [1, 0.8413447460685429],
+      [1.5, 0.9331927987311419],
+      [2, 0.9772498680518208],
+      [2.5, 0.9937903346742238],
+      [3, 0.9986501019683699],
+      [-3, 0.0013498980316301],
+      [4, 0.9999683287581669],
+    ];
+    for (const [t, phi] of known) expect(Math.abs(phiFixed(t) / PHI_ONE - phi)).toBeLessThan(1e-9);
+  });
+
+  it('interpolates between grid points to ~1e-7', () => {
+    expect(Math.abs(phiFixed(1.96) / PHI_ONE - 0.9750021048517795)).toBeLessThan(1.2e-7);
+    expect(Math.abs(phiFixed(-1.96) / PHI_ONE - 0.0249978951482205)).toBeLessThan(1.2e-7);
+  });
+
+  it('is monotone, symmetric and saturates', () => {
+    for (let j = 0; j < PHI_TABLE_LAST; j++) expect(PHI_TABLE[j + 1] >= PHI_TABLE[j]).toBe(true);
+    for (let j = 0; j <= PHI_TABLE_CENTRE; j++) {
+      expect(PHI_TABLE[PHI_TABLE_CENTRE + j] + PHI_TABLE[PHI_TABLE_CENTRE - j]).toBe(PHI_ONE);
+    }
+    expect(PHI_TABLE[0]).toBe(0);
+    expect(phiFixed(-1e300)).toBe(0);
+    expect(phiFixed(1e300)).toBe(PHI_ONE);
+    expect(PHI_STEPS_PER_UNIT).toBe(512);
+  });
+
+  it('is the same table on every machine (golden checksum)', () => {
+    expect(fnv1a(PHI_TABLE)).toBe(GOLDEN_PHI_TABLE_HASH);
+  });
+});
+
+describe('discretised Gaussian', () => {
+  it('round-trips any int32 bin under absurd μ, σ, δ', () => {
+    fc.assert(
+      fc.property(
+        someMessage,
+        gaussianParameters.chain((p) => fc.record({ p: fc.constant(p), bin: binFor(p.mu, p.stdInBins, p.delta) })),
+        (m, { p, bin }) => {
+          checkLaws(discretisedGaussian(p.mu, p.stdInBins * p.delta, p.delta), m, bin);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('pops a valid int32 bin from any message, and pushing it back restores the message', () => {
+    fc.assert(
+      fc.property(someMessage, gaussianParameters, (m, p) => {
+        const codec = discretisedGaussian(p.mu, p.stdInBins * p.delta, p.delta);
+        const before = m.clone();
+        const bin = codec.pop(m);
+        expect(Number.isInteger(bin) && bin >= MIN_BIN && bin <= MAX_BIN).toBe(true);
+        codec.push(m, bin);
+        expect(sameState(m, before)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('codes far escapes in a few dozen bits', () => {
+    expect(discretisedGaussianBits(MAX_BIN, -1e9, 1, 1)).toBeLessThan(80);
+    expect(discretisedGaussianBits(MIN_BIN, 1e9, 1, 1)).toBeLessThan(80);
+    expect(discretisedGaussianBits(1e9, 0, 1, 1)).toBeLessThan(80);
+  });
+
+  it('vectorised calls equal a sequence of scalar codecs, pushed last first', () => {
+    fc.assert(
+      fc.property(
+        someMessage,
+        fc.array(gaussianParameters.chain((p) => fc.record({ p: fc.constant(p), bin: binFor(p.mu, p.stdInBins, 1) })), {
+          maxLength: 30,
+        }),
+        fc.boolean(),
+        (m, cases, sharedSigma) => {
+          const delta = 0.25;
+          const bins = Int32Array.from(cases, (c) => c.bin);
+          const mu = Float64Array.from(cases, (c) => c.p.mu * delta);
+          const sigma = sharedSigma ? 3 * delta : Float64Array.from(cases, (c) => c.p.stdInBins * delta);
+          const scalar = m.clone();
+          for (let i = cases.length - 1; i >= 0; i--) {
+            const s = typeof sigma === 'number' ? sigma : sigma[i];
+            discretisedGaussian(mu[i], s, delta).push(scalar, bins[i]);
+          }
+          const before = m.clone();
+          pushGaussians(m, bins, mu, sigma, delta);
+          expect(sameState(m, scalar)).toBe(true);
+          expect(Array.from(popGaussians(m, mu, sigma, delta))).toEqual(Array.from(bins));
+          expect(sameState(m, before)).toBe(true);
+          // And the other law, from the same arbitrary state.
+          const popped = popGaussians(m, mu, sigma, delta);
+          pushGaussians(m, popped, mu, sigma, delta);
+          expect(sameState(m, before)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('produces the same bytes on every machine (golden checksum)', () => {
+    const random = randomStream(7);
+    const n = 5000;
+    const mu = Float64Array.from({ length: n }, () => (random() - 0.5) * 40);
+    const sigma = Float64Array.from({ length: n }, () => 0.01 + random() * 20);
+    const bins = Int32Array.from({ length: n }, (_, i) => Math.round((mu[i] + sigma[i] * standardNormal(random)) / 0.5));
+    const m = new Message();
+    pushGaussians(m, bins, mu, sigma, 0.5);
+    const popped = popGaussians(m.clone(), mu, 1.5, 0.5);
+    expect([fnv1a(m.toBytes()), fnv1a(popped)]).toEqual(GOLDEN_GAUSSIAN_HASHES);
+  });
+
+  it('rejects NaN, non-positive σ and bad δ before touching the message', () => {
+    const m = new Message();
+    m.push(1, 2, 3);
+    const before = m.clone();
+    const bins = Int32Array.of(1, 2);
+    expect(() => pushGaussians(m, bins, Float64Array.of(0, NaN), 1, 1)).toThrow(RangeError);
+    expect(() => pushGaussians(m, bins, Float64Array.of(0, 0), Float64Array.of(1, 0), 1)).toThrow(RangeError);
+    expect(() => pushGaussians(m, bins, Float64Array.of(0, 0), -1, 1)).toThrow(RangeError);
+    expect(() => pushGaussians(m, bins, Float64Array.of(0, 0), 1, 0)).toThrow(RangeError);
+    expect(() => pushGaussians(m, bins, Float64Array.of(0, 0), 1, Infinity)).toThrow(RangeError);
+    expect(() => pushGaussians(m, bins, Float64Array.of(0), 1, 1)).toThrow(RangeError);
+    expect(() => popGaussians(m, Float64Array.of(0, NaN), 1, 1)).toThrow(RangeError);
+    expect(() => discretisedGaussian(0, NaN, 1)).toThrow(RangeError);
+    expect(() => discretisedGaussian(0, 1, 1).push(m, 2 ** 31)).toThrow(RangeError);
+    expect(sameState(m, before)).toBe(true);
+  });
+});
+
+describe('bounded Gaussian', () => {
+  const alphabet = fc.oneof(
+    fc.constant({ lo: 0, hi: 255 }),
+    fc.integer({ min: MIN_BIN, max: MAX_BIN }).chain((lo) =>
+      fc.integer({ min: 0, max: Math.min(MAX_BOUNDED_ALPHABET - 1, MAX_BIN - lo) }).map((extra) => ({ lo, hi: lo + extra })),
+    ),
+    fc.integer({ min: -1000, max: 1000 }).chain((lo) => fc.integer({ min: 0, max: 40 }).map((extra) => ({ lo, hi: lo + extra }))),
+  );
+
+  it('round-trips every bin of the alphabet under absurd μ, σ, δ', () => {
+    fc.assert(
+      fc.property(
+        someMessage,
+        alphabet.chain((a) => fc.record({ a: fc.constant(a), bin: fc.integer({ min: a.lo, max: a.hi }) })),
+        gaussianParameters,
+        (m, { a, bin }, p) => {
+          const mu = p.mu === 0 ? (a.lo + a.hi) * 0.5 * p.delta : p.mu;
+          checkLaws(boundedGaussian(a.lo, a.hi, mu, p.stdInBins * p.delta, p.delta), m, bin);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('pops an in-range bin from any message', () => {
+    fc.assert(
+      fc.property(someMessage, alphabet, gaussianParameters, (m, a, p) => {
+        const bin = boundedGaussian(a.lo, a.hi, p.mu, p.stdInBins * p.delta, p.delta).pop(m);
+        expect(bin >= a.lo && bin <= a.hi).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('codes pixel values in vectorised calls, in array order', () => {
+    const random = randomStream(3);
+    const n = 2000;
+    // Pixel bins 0…255 on the grid δ = 1/128 (centre of pixel x at x·δ after the caller's shift).
+    const delta = 1 / 128;
+    const mu = Float64Array.from({ length: n }, () => (random() * 300 - 22) * delta);
+    const sigma = Float64Array.from({ length: n }, () => (0.05 + random() * 10) * delta);
+    const bins = Int32Array.from({ length: n }, (_, i) =>
+      Math.min(255, Math.max(0, Math.round(mu[i] / delta + (sigma[i] / delta) * standardNormal(random)))),
+    );
+    const m = new Message();
+    pushBoundedGaussians(m, 0, 255, bins, mu, sigma, delta);
+    const copy = m.clone();
+    expect(boundedGaussian(0, 255, mu[0], sigma[0], delta).pop(copy)).toBe(bins[0]);
+    expect(Array.from(popBoundedGaussians(m, 0, 255, mu, sigma, delta))).toEqual(Array.from(bins));
+    expect(sameState(m, new Message())).toBe(true);
+  });
+
+  it('rejects bins outside the alphabet and oversized alphabets', () => {
+    const m = new Message();
+    expect(() => pushBoundedGaussians(m, 0, 255, Int32Array.of(3, 256), Float64Array.of(0, 0), 1, 1)).toThrow(RangeError);
+    expect(() => boundedGaussian(0, 255, 0, 1, 1).push(m, -1)).toThrow(RangeError);
+    expect(() => boundedGaussian(0, MAX_BOUNDED_ALPHABET, 0, 1, 1)).toThrow(RangeError);
+    expect(() => boundedGaussian(5, 4, 0, 1, 1)).toThrow(RangeError);
+    expect(sameState(m, new Message())).toBe(true);
+  });
+});
+
+describe('coding efficiency', () => {
+  it('spends within 0.1 % + 64 bits of the ideal over 150k mixed symbols', () => {
+    const random = randomStream(11);
+    const perKind = 25_000;
+    const m = new Message();
+    const start = m.bitLength();
+    let ideal = 0;
+    for (const stdInBins of [0.5, 2, 8, 64]) {
+      const delta = 0.1;
+      const mu = Float64Array.from({ length: perKind }, () => (random() - 0.5) * 1000 * delta);
+      const bins = Int32Array.from({ length: perKind }, (_, i) =>
+        Math.round(mu[i] / delta + stdInBins * standardNormal(random)),
+      );
+      pushGaussians(m, bins, mu, stdInBins * delta, delta);
+      for (let i = 0; i < perKind; i++) ideal += discretisedGaussianBits(bins[i], mu[i], stdInBins * delta, delta);
+    }
+    const freqs = Uint32Array.of(1, 100, 5000, 59000, 1000, 435);
+    const categoricalCodec = categorical(freqs, 16);
+    for (let i = 0; i < perKind; i++) {
+      const symbol = Math.floor(random() * freqs.length);
+      categoricalCodec.push(m, symbol);
+      ideal += 16 - Math.log2(freqs[symbol]);
+    }
+    const mu = Float64Array.from({ length: perKind }, () => random() * 255);
+    const bins = Int32Array.from({ length: perKind }, (_, i) =>
+      Math.min(255, Math.max(0, Math.round(mu[i] + 1.3 * standardNormal(random)))),
+    );
+    pushBoundedGaussians(m, 0, 255, bins, mu, 1.3, 1);
+    for (let i = 0; i < perKind; i++) ideal += boundedGaussianBits(bins[i], 0, 255, mu[i], 1.3, 1);
+
+    const spent = m.bitLength() - start;
+    expect(Math.abs(spent - ideal)).toBeLessThan(ideal * 1e-3 + 64);
+  });
+});
