@@ -1,18 +1,26 @@
 // Training data: RGB photos held in memory, from which random square patches are cut.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VdmzipError } from '../errors.ts';
 import { readImage, type Image } from '../image/index.ts';
 
 const IMAGE_FILE = /\.(png|ppm|pgm|pnm)$/i;
 
 /** Loads every PNG/PNM in a folder (sorted by name, for reproducibility) as RGB images. */
 export function loadImageFolder(dir: string, channels: number): Image[] {
+  if (!existsSync(dir)) throw new VdmzipError('IO', 'no such folder', { file: dir });
   const names = readdirSync(dir).filter((n) => IMAGE_FILE.test(n)).sort();
-  if (names.length === 0) throw new Error(`no PNG/PPM images in ${dir}`);
+  if (names.length === 0) throw new VdmzipError('INVALID_ARGUMENT', 'no PNG/PPM/PGM images in this folder', { file: dir });
   return names.map((name) => {
-    const image = readImage(readFileSync(join(dir, name)));
-    if (image.channels !== channels) throw new Error(`${join(dir, name)}: has ${image.channels} channels, the model expects ${channels}`);
+    const path = join(dir, name);
+    let image: Image;
+    try {
+      image = readImage(readFileSync(path));
+    } catch (error) {
+      throw error instanceof VdmzipError ? error.withFile(path) : error;
+    }
+    if (image.channels !== channels) throw new VdmzipError('INVALID_ARGUMENT', `has ${image.channels} channels, the model expects ${channels}`, { file: path });
     return image;
   });
 }
@@ -37,7 +45,7 @@ export function mulberry32(seed: number): () => number {
 export function samplePatches(images: Image[], patch: number, count: number, random: () => number, flip = true): Float32Array {
   const positions = images.map((im) => Math.max(0, im.width - patch + 1) * Math.max(0, im.height - patch + 1));
   const total = positions.reduce((a, b) => a + b, 0);
-  if (total === 0) throw new Error(`every image is smaller than the ${patch}×${patch} patch`);
+  if (total === 0) throw new VdmzipError('INVALID_ARGUMENT', `every image is smaller than the ${patch}×${patch} patch`);
   const c = images[0].channels;
   const out = new Float32Array(count * patch * patch * c);
   let o = 0;

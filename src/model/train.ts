@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendF
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { VdmzipError } from '../errors.ts';
 import type { Image } from '../image/index.ts';
 import type { ModelConfig } from './architecture.ts';
 import type { BackendName } from './backend.ts';
@@ -13,6 +14,7 @@ import { loadImageFolder, mulberry32, samplePatches } from './data.ts';
 import type { TermSums } from './elbo-tfjs.ts';
 import { initParams, paramLayout, weightExponents } from './params.ts';
 import { gammaValues } from './schedule.ts';
+import { bundleFromParams, saveBundle, type ModelBundle } from './bundle.ts';
 import type { WorkerRequest } from './train-worker.ts';
 
 export interface TrainOptions {
@@ -98,7 +100,7 @@ export function loadCheckpoint(dir: string): TrainState {
   const meta = JSON.parse(readFileSync(join(dir, CHECKPOINT_JSON), 'utf8')) as CheckpointMeta;
   const weights = readFloats(join(dir, CHECKPOINT_BIN));
   const n = meta.paramCount;
-  if (weights.length !== 2 * n || paramLayout(meta.config).total !== n) throw new Error(`${dir}: checkpoint does not match its config`);
+  if (weights.length !== 2 * n || paramLayout(meta.config).total !== n) throw new VdmzipError('CORRUPT', 'checkpoint does not match its config', { file: dir });
   let optimizer: AdamState = { updates: 0, m: new Float32Array(n), v: new Float32Array(n) };
   if (existsSync(join(dir, OPTIMIZER_BIN))) {
     const saved = readFloats(join(dir, OPTIMIZER_BIN));
@@ -202,7 +204,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
   if (options.resume && existsSync(join(options.out, CHECKPOINT_JSON))) {
     state = loadCheckpoint(options.out);
   } else {
-    if (existsSync(join(options.out, CHECKPOINT_JSON))) throw new Error(`${options.out} already holds a checkpoint: pass --resume to continue it`);
+    if (existsSync(join(options.out, CHECKPOINT_JSON))) throw new VdmzipError('OUTPUT_EXISTS', 'already holds a training checkpoint: pass --resume to continue it', { file: options.out });
     const params = initParams(options.config, options.seed);
     const n = params.length;
     state = {
@@ -356,4 +358,20 @@ function fixedValidationSet(images: Image[], config: ModelConfig, count: number)
   const pixels = samplePatches(images, config.patch, count, random, false);
   const steps = Int32Array.from({ length: count }, (_, k) => 1 + (k % config.T));
   return { pixels, steps };
+}
+
+/** Exports a checkpoint's EMA weights as the integer model bundle that the coder uses. */
+export function exportCheckpoint(trainingDir: string, bundleDir: string, valBpd?: number): ModelBundle {
+  const { meta, ema } = loadCheckpoint(trainingDir);
+  const bundle = bundleFromParams(meta.config, ema, { step: meta.step, examples: meta.examples, hours: meta.trainSeconds / 3600, valBpd });
+  saveBundle(bundleDir, bundle);
+  return bundle;
+}
+
+/** The last validation record of a training log, if any. */
+export function lastValidation(trainingDir: string): (TermsBpd & { step: number }) | undefined {
+  const path = join(trainingDir, TRAIN_LOG);
+  if (!existsSync(path)) return undefined;
+  const records = readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string } & TermsBpd & { step: number });
+  return records.filter((r) => r.kind === 'val').at(-1);
 }

@@ -1,0 +1,46 @@
+// The tfjs reference engine for the integer network (any tfjs backend: wasm, cpu, node).
+
+import * as tf from '@tensorflow/tfjs';
+import { convNodes } from './architecture.ts';
+import type { ModelBundle } from './bundle.ts';
+import type { IntegerEngine } from './denoiser.ts';
+import { interpret } from './interpret.ts';
+import { integerOps, type IntegerLayer } from './network-tfjs.ts';
+
+export class TfjsEngine implements IntegerEngine {
+  readonly name: string;
+  private readonly weights = new Map<string, tf.Tensor4D>();
+  /** Per layer, one [1,1,1,cout] bias tensor per bias row. */
+  private readonly biases = new Map<string, tf.Tensor4D[]>();
+
+  constructor(private readonly bundle: ModelBundle) {
+    this.name = `tfjs-${tf.getBackend()}`;
+    for (const node of convNodes(bundle.nodes)) {
+      const w = bundle.weights.get(node.name)!;
+      this.weights.set(node.name, tf.tensor4d(Float32Array.from(w), [node.kernel, node.kernel, node.cin, node.cout]));
+      const b = bundle.biases.get(node.name)!;
+      const rows = b.length / node.cout;
+      this.biases.set(node.name, Array.from({ length: rows }, (_, r) => tf.tensor4d(Float32Array.from(b.subarray(r * node.cout, (r + 1) * node.cout)), [1, 1, 1, node.cout])));
+    }
+  }
+
+  async run(features: Float32Array, n: number, step: number): Promise<Float32Array> {
+    const { patch } = this.bundle.meta.config;
+    const layers = new Map<string, IntegerLayer>();
+    this.bundle.meta.layers.forEach((layer) => {
+      const rows = this.biases.get(layer.name)!;
+      layers.set(layer.name, { weight: this.weights.get(layer.name)!, bias: rows.length === 1 ? rows[0] : rows[step - 1], exponent: layer.exponent });
+    });
+    const output = tf.tidy(() => {
+      const input = tf.tensor4d(features, [n, patch, patch, features.length / (n * patch * patch)]);
+      return interpret(this.bundle.nodes, input, integerOps(layers));
+    });
+    const data = (await output.data()) as Float32Array;
+    output.dispose();
+    return data;
+  }
+
+  async dispose(): Promise<void> {
+    tf.dispose([...this.weights.values(), ...[...this.biases.values()].flat()]);
+  }
+}
