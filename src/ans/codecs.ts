@@ -51,9 +51,10 @@ export function popUniform(m: Message, n: number): number {
   return i;
 }
 
-/** Frequency (out of 2^24) that `pushUniform` gives i ∈ [0, n); for information accounting. */
-export function uniformFrequency(i: number, n: number): number {
-  return Math.floor(((i + 1) * UNIFORM_TOTAL) / n) - Math.floor((i * UNIFORM_TOTAL) / n);
+/** Bits `pushUniform` spends on i ∈ [0, n): −log2 of its frequency share. Accounting only. */
+export function uniformBits(i: number, n: number): number {
+  const freq = Math.floor(((i + 1) * UNIFORM_TOTAL) / n) - Math.floor((i * UNIFORM_TOTAL) / n);
+  return UNIFORM_PRECISION_BITS - Math.log2(freq);
 }
 
 /** Uniform code over the integers [0, n), 1 ≤ n ≤ 2^24. */

@@ -27,7 +27,7 @@
  * pop returns elements in array order (the craystack convention).
  */
 import type { Codec } from './codecs.ts';
-import { MAX_UNIFORM_SIZE, popUniform, pushUniform, uniformFrequency } from './codecs.ts';
+import { MAX_UNIFORM_SIZE, popUniform, pushUniform, uniformBits } from './codecs.ts';
 import type { Message } from './message.ts';
 import { powerOfTwo } from './powers-of-two.ts';
 import {
@@ -349,10 +349,6 @@ function wideUniformBits(r: number, n: number): number {
 
 function lowCountOf(high: number, highCount: number, n: number): number {
   return high < highCount - 1 ? HALF_WORD : n - (highCount - 1) * HALF_WORD;
-}
-
-function uniformBits(i: number, n: number): number {
-  return GAUSSIAN_PRECISION_BITS - Math.log2(uniformFrequency(i, n));
 }
 
 // ---- Unbounded discretised Gaussian ---------------------------------------

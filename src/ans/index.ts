@@ -9,7 +9,7 @@ export {
   repeat,
   pushUniform,
   popUniform,
-  uniformFrequency,
+  uniformBits,
   MAX_UNIFORM_SIZE,
   MAX_RAW_BITS,
 } from './codecs.ts';
