@@ -143,6 +143,9 @@ describe('Message', () => {
     expect(() => Message.fromBytes(messageBytes(1n << 52n, new Uint16Array(0), 0))).toThrow(RangeError);
     expect(() => Message.fromBytes(Uint8Array.of(0x80, 0x00, ...valid.subarray(1)))).toThrow(RangeError);
     expect(() => Message.fromBytes(new Uint8Array(0))).toThrow(RangeError);
+    expect(() => Message.fromBytes(Uint8Array.of(...new Array(8).fill(0xff), 1, ...valid.subarray(1)))).toThrow(RangeError);
+    const manyBorrowed = Message.fromBytes(messageBytes(1n << 40n, new Uint16Array(0), 2 ** 49 - 1));
+    expect(Array.from(manyBorrowed.toBytes())).toEqual(Array.from(messageBytes(1n << 40n, new Uint16Array(0), 2 ** 49 - 1)));
     expect(() => Message.fromBytes(messageBytes(1n << 40n, Uint16Array.of(0, 5), 1))).toThrow(RangeError);
     expect(Message.fromBytes(messageBytes(1n << 40n, Uint16Array.of(5, 0), 1)).byteLength()).toBe(12);
   });
