@@ -48,7 +48,7 @@ describe('vdmzip CLI', () => {
         bitDepth: 8,
         steps: 100,
         patchSize: 32,
-        coder: { version: 1, gridFactor: 0.25, chunkSizes: [1, 1] },
+        coder: { version: 1, gridFactor: 0.25, chunkSizes: [1, 1], seedWords: 4 },
         pixelCrc32: 0x1234abcd,
         pixelSha256Prefix: 'fedcba9876543210',
       },

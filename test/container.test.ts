@@ -37,6 +37,7 @@ const headerArbitrary: fc.Arbitrary<ContainerHeader> = fc
           minLength: 1,
           maxLength: 12,
         }),
+        seedWords: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 0xffffffff })),
       }),
       pixelCrc32: fc.integer({ min: 0, max: 0xffffffff }),
       pixelSha256Prefix: hexArbitrary(8),
@@ -54,7 +55,7 @@ function sampleHeader(overrides: Partial<ContainerHeader> = {}): ContainerHeader
     bitDepth: 8,
     steps: 64,
     patchSize: 32,
-    coder: { version: 1, gridFactor: 0.5, chunkSizes: [1, 2, 300] },
+    coder: { version: 1, gridFactor: 0.5, chunkSizes: [1, 2, 300], seedWords: 200 },
     pixelCrc32: 0xdeadbeef,
     pixelSha256Prefix: '0123456789abcdef',
     ...overrides,
@@ -102,6 +103,7 @@ describe('container layout', () => {
       1, // coder parameters version
       ...new Uint8Array(kappa.buffer), // κ
       3, 0x01, 0x02, 0xac, 0x02, // 3 chunks: 1, 2, 300 as LEB128
+      0xc8, 0x01, // 200 seed words as LEB128
       ...le(0xdeadbeef, 4), // pixel CRC-32
       ...Buffer.from('0123456789abcdef', 'hex'), // pixel SHA-256 prefix
       ...le(3, 4), // payload length
@@ -146,11 +148,11 @@ describe('container round trip', () => {
       [{ steps: 0 }, 'INVALID_ARGUMENT'],
       [{ steps: 65536 }, 'INVALID_ARGUMENT'],
       [{ patchSize: 1.5 }, 'INVALID_ARGUMENT'],
-      [{ coder: { version: 1, gridFactor: Number.NaN, chunkSizes: [1] } }, 'INVALID_ARGUMENT'],
-      [{ coder: { version: 1, gridFactor: 0, chunkSizes: [1] } }, 'INVALID_ARGUMENT'],
-      [{ coder: { version: 1, gridFactor: 1, chunkSizes: [] } }, 'INVALID_ARGUMENT'],
-      [{ coder: { version: 1, gridFactor: 1, chunkSizes: [0] } }, 'INVALID_ARGUMENT'],
-      [{ coder: { version: 1, gridFactor: 1, chunkSizes: [2 ** 32] } }, 'INVALID_ARGUMENT'],
+      [{ coder: { version: 1, gridFactor: Number.NaN, chunkSizes: [1], seedWords: 0 } }, 'INVALID_ARGUMENT'],
+      [{ coder: { version: 1, gridFactor: 0, chunkSizes: [1], seedWords: 0 } }, 'INVALID_ARGUMENT'],
+      [{ coder: { version: 1, gridFactor: 1, chunkSizes: [], seedWords: 0 } }, 'INVALID_ARGUMENT'],
+      [{ coder: { version: 1, gridFactor: 1, chunkSizes: [0], seedWords: 0 } }, 'INVALID_ARGUMENT'],
+      [{ coder: { version: 1, gridFactor: 1, chunkSizes: [2 ** 32], seedWords: 0 } }, 'INVALID_ARGUMENT'],
       [{ pixelCrc32: -1 }, 'INVALID_ARGUMENT'],
       [{ pixelSha256Prefix: 'xyz' }, 'INVALID_ARGUMENT'],
     ];

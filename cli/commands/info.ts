@@ -24,6 +24,7 @@ export function register(program: Command): void {
         ['patch size', String(header.patchSize)],
         ['grid factor', String(coder.gridFactor)],
         ['chunks', `${chunks.length}: ${chunks.slice(0, CHUNKS_SHOWN).join(' ')}${chunks.length > CHUNKS_SHOWN ? ' …' : ''}`],
+        ['seed words', String(coder.seedWords)],
         ['pixel crc32', header.pixelCrc32.toString(16).padStart(8, '0')],
         ['pixel sha256', `${header.pixelSha256Prefix}…`],
         ['payload', `${payload.length} bytes`],

@@ -117,6 +117,15 @@ export class Message {
     return WORD_BITS * (this.tailLength - this.borrowed) + Math.log2(this.head);
   }
 
+  /**
+   * Zero words read from below the bottom of the tail and not yet given back: a pop that
+   * needed more information than the message held. A bits-back coder checks it to see
+   * whether its pops were funded by real bits.
+   */
+  get borrowedWords(): number {
+    return this.borrowed;
+  }
+
   /** Bytes `toBytes` produces. */
   byteLength(): number {
     return varintLength(this.borrowed) + HEAD_BYTES + 2 * this.tailLength;

@@ -21,6 +21,7 @@
  *                    1  coder parameters version (1), then for version 1:
  *                    8    grid factor κ (float64, finite, > 0)
  *                    v    chunk count n (varint, ≥ 1), then n varints: patches per chunk (each ≥ 1)
+ *                    v    seed words (varint): 16-bit words that funded the first chunk's pops
  *                    4  pixel CRC-32
  *                    8  pixel SHA-256, first 8 bytes
  *                    4  payload length L (u32)
@@ -54,6 +55,8 @@ export type CoderParams = {
   gridFactor: number;
   /** Patches coded in each sequential chunk, in coding order. */
   chunkSizes: number[];
+  /** Pseudo-random 16-bit words pushed before the first chunk to fund its pops. */
+  seedWords: number;
 };
 
 export type ContainerHeader = {
@@ -102,6 +105,7 @@ export function writeContainer(header: ContainerHeader, payload: Uint8Array): Ui
   const bodyLength =
     MODEL_ID_BYTES + 4 + 4 + 1 + 1 + 2 + 2 +
     1 + 8 + varintLength(chunkSizes.length) + chunkSizes.reduce((n, size) => n + varintLength(size), 0) +
+    varintLength(header.coder.seedWords) +
     4 + PIXEL_SHA256_PREFIX_BYTES + 4 + 4;
   const headerEnd = PREAMBLE_BYTES + bodyLength;
   const out = new Uint8Array(headerEnd + CRC_BYTES + payload.length);
@@ -121,6 +125,7 @@ export function writeContainer(header: ContainerHeader, payload: Uint8Array): Ui
   writer.f64(header.coder.gridFactor);
   writer.varint(chunkSizes.length);
   for (const size of chunkSizes) writer.varint(size);
+  writer.varint(header.coder.seedWords);
   writer.u32(header.pixelCrc32);
   writer.bytes(Buffer.from(header.pixelSha256Prefix, 'hex'));
   writer.u32(payload.length);
@@ -174,6 +179,7 @@ export function parseContainer(bytes: Uint8Array): Container {
   const chunkCount = body.varint();
   const chunkSizes: number[] = [];
   for (let i = 0; i < chunkCount; i++) chunkSizes.push(body.varint());
+  const seedWords = body.varint();
   const pixelCrc32 = body.u32();
   const pixelSha256Prefix = body.hex(PIXEL_SHA256_PREFIX_BYTES);
   const payloadLength = body.u32();
@@ -188,7 +194,7 @@ export function parseContainer(bytes: Uint8Array): Container {
     bitDepth,
     steps,
     patchSize,
-    coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes },
+    coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords },
     pixelCrc32,
     pixelSha256Prefix,
   };
@@ -222,6 +228,7 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
   if (!Number.isFinite(coder.gridFactor) || coder.gridFactor <= 0) fail(`grid factor ${coder.gridFactor} is not positive`);
   if (coder.chunkSizes.length === 0) fail('chunk schedule is empty');
   if (!coder.chunkSizes.every((size) => isIntegerIn(size, 1, MAX_U32))) fail('chunk sizes must be integers in 1…2^32 − 1');
+  if (!isIntegerIn(coder.seedWords, 0, MAX_U32)) fail('seed word count must be an integer in 0…2^32 − 1');
   if (!isIntegerIn(header.pixelCrc32, 0, MAX_U32)) fail('pixel CRC-32 is not a 32-bit unsigned integer');
   if (!/^[0-9a-f]{16}$/.test(header.pixelSha256Prefix)) fail('pixel SHA-256 prefix must be 16 lower-case hex digits');
 }

@@ -1,0 +1,107 @@
+// The bits-back chain over the diffusion steps, in Bit-Swap order (DESIGN §3), for a chunk
+// of patches coded together (the network runs batched over the chunk).
+//
+// Encode: pop z_0 ~ Q(z_0|x); push x ~ P(x|z_0); for i = 1…T: pop z_i ~ Q(z_i|z_{i−1}),
+//         push z_{i−1} ~ P(z_{i−1}|z_i); push z_T ~ N(0, 1).
+// Decode: the exact reverse, each pop undoing the encoder's push and each push its pop.
+//
+// Only `active` dimensions (pixels inside the image, in the channels being coded) are pushed
+// or popped. Every other dimension follows a fixed trajectory known to both sides: padding
+// stays at z = 0, and a `tied` dimension copies its source (grey images fill G and B with R).
+
+import { Message, popBoundedGaussians, popGaussians, pushBoundedGaussians, pushGaussians } from '../ans/index.ts';
+import type { Denoiser } from '../model/denoiser.ts';
+import type { ChainSchedule } from './schedule.ts';
+
+export interface ChunkLayout {
+  /** Patches in the chunk. */
+  patches: number;
+  /** Values per patch: P·P·C of the model. */
+  patchSize: number;
+  /** Indices (into patches·patchSize) of the coded dimensions, ascending. */
+  active: Int32Array;
+  /** Pairs [target, source]: target copies source after every update. */
+  tied: Int32Array;
+}
+
+const PIXEL_MAX = 255;
+const HALF_LEVELS = 128;
+
+export type StepCallback = (stepsDone: number) => void;
+
+/** Full-size latent array with the active dims set to bins·δ and the fixed dims filled in. */
+function latents(layout: ChunkLayout, bins: Int32Array, delta: number): Float64Array {
+  const z = new Float64Array(layout.patches * layout.patchSize);
+  const { active, tied } = layout;
+  for (let a = 0; a < active.length; a++) z[active[a]] = bins[a] * delta;
+  for (let t = 0; t < tied.length; t += 2) z[tied[t]] = z[tied[t + 1]];
+  return z;
+}
+
+function pixelCentres(layout: ChunkLayout, z0: Float64Array, s: ChainSchedule): Float64Array {
+  const { active } = layout;
+  const mu = new Float64Array(active.length);
+  for (let a = 0; a < active.length; a++) mu[a] = (z0[active[a]] * s.pixelGain + 1) * HALF_LEVELS - 0.5;
+  return mu;
+}
+
+function dataMeans(pixels: Int32Array, s: ChainSchedule): Float64Array {
+  const mu = new Float64Array(pixels.length);
+  const alpha0 = s.alpha[0];
+  for (let a = 0; a < pixels.length; a++) mu[a] = alpha0 * ((pixels[a] + 0.5) / HALF_LEVELS - 1);
+  return mu;
+}
+
+function forwardMeans(layout: ChunkLayout, zPrev: Float64Array, gain: number): Float64Array {
+  const { active } = layout;
+  const mu = new Float64Array(active.length);
+  for (let a = 0; a < active.length; a++) mu[a] = gain * zPrev[active[a]];
+  return mu;
+}
+
+async function reverseMeans(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<Float64Array> {
+  const epsHat = await denoiser.predictNoise(z, layout.patches, step);
+  const { active } = layout;
+  const gain = s.reverseGain[step];
+  const noiseGain = s.noiseGain[step];
+  const mu = new Float64Array(active.length);
+  for (let a = 0; a < active.length; a++) {
+    const k = active[a];
+    mu[a] = gain * (z[k] - noiseGain * epsHat[k]);
+  }
+  return mu;
+}
+
+/** Pushes the chunk's pixels (values of the active dims, in order) onto the message. */
+export async function encodeChunk(m: Message, layout: ChunkLayout, pixels: Int32Array, s: ChainSchedule, denoiser: Denoiser, onStep?: StepCallback): Promise<void> {
+  let bins = popGaussians(m, dataMeans(pixels, s), s.sigma[0], s.delta[0]);
+  let z = latents(layout, bins, s.delta[0]);
+  pushBoundedGaussians(m, 0, PIXEL_MAX, pixels, pixelCentres(layout, z, s), s.pixelStd, 1);
+  for (let i = 1; i <= s.T; i++) {
+    const next = popGaussians(m, forwardMeans(layout, z, s.forwardGain[i]), s.forwardStd[i], s.delta[i]);
+    const zNext = latents(layout, next, s.delta[i]);
+    pushGaussians(m, bins, await reverseMeans(layout, zNext, i, s, denoiser), s.reverseStd[i], s.delta[i - 1]);
+    bins = next;
+    z = zNext;
+    onStep?.(i);
+  }
+  pushGaussians(m, bins, new Float64Array(bins.length), 1, s.delta[s.T]);
+}
+
+/** Pops a chunk pushed by `encodeChunk` and returns its pixels. */
+export async function decodeChunk(m: Message, layout: ChunkLayout, s: ChainSchedule, denoiser: Denoiser, onStep?: StepCallback): Promise<Int32Array> {
+  const count = layout.active.length;
+  let bins = popGaussians(m, new Float64Array(count), 1, s.delta[s.T]);
+  let z = latents(layout, bins, s.delta[s.T]);
+  for (let i = s.T; i >= 1; i--) {
+    const previous = popGaussians(m, await reverseMeans(layout, z, i, s, denoiser), s.reverseStd[i], s.delta[i - 1]);
+    const zPrevious = latents(layout, previous, s.delta[i - 1]);
+    pushGaussians(m, bins, forwardMeans(layout, zPrevious, s.forwardGain[i]), s.forwardStd[i], s.delta[i]);
+    bins = previous;
+    z = zPrevious;
+    onStep?.(s.T - i + 1);
+  }
+  const pixels = popBoundedGaussians(m, 0, PIXEL_MAX, pixelCentres(layout, z, s), s.pixelStd, 1);
+  pushGaussians(m, bins, dataMeans(pixels, s), s.sigma[0], s.delta[0]);
+  return pixels;
+}

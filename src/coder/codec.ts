@@ -1,0 +1,205 @@
+// Image ⇄ .vdmz bytes with a model bundle and an integer engine.
+//
+// The payload is one rANS message. Bottom to top, as the encoder pushes:
+//   seed words (pseudo-random, fund the first chunk's pops; checked when decoding)
+//   chunk 1 … chunk K (each: the colour plane's bits-back chain, then the alpha plane's)
+//   alpha mode (uniform over 2) [+ its constant value (uniform over 256)]
+// Later chunks pop what earlier chunks pushed, so the initial bits are paid once per file.
+
+import { Message, popUniform, pushUniform } from '../ans/index.ts';
+import { VdmzipError } from '../errors.ts';
+import type { Image } from '../image/index.ts';
+import { checkImage } from '../image/image.ts';
+import type { ModelBundle } from '../model/bundle.ts';
+import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
+import { decodeChunk, encodeChunk } from './chain.ts';
+import { parseContainer, pixelChecksums, writeContainer, type ContainerHeader } from './container.ts';
+import { chainSchedule, type ChainSchedule } from './schedule.ts';
+import { chunkLayout, gatherPixels, scatterPixels, tiling, type Plane, type Tiling } from './tiling.ts';
+
+/** Default κ: grid width as a fraction of the smaller std at each step (DESIGN §3). */
+export const DEFAULT_GRID_FACTOR = 0.5;
+/** Most patches the network sees in one batch. */
+export const MAX_CHUNK_PATCHES = 64;
+const SEED = 0x5eed_b175;
+const WORD = 1 << 16;
+/** √(2πe): the entropy of N(μ, σ²) on a grid δ is log2(√(2πe)·σ/δ) bits. */
+const GAUSSIAN_ENTROPY_FACTOR = 4.1327;
+
+export interface CodingProgress {
+  stepsDone: number;
+  stepsTotal: number;
+}
+
+export interface CoderOptions {
+  gridFactor?: number;
+  onProgress?: (p: CodingProgress) => void;
+}
+
+function planes(channels: number): { colour: Plane; alpha?: Plane } {
+  switch (channels) {
+    case 1:
+      return { colour: { kind: 'grey', channel: 0 } };
+    case 2:
+      return { colour: { kind: 'grey', channel: 0 }, alpha: { kind: 'grey', channel: 1 } };
+    case 3:
+      return { colour: { kind: 'rgb' } };
+    default:
+      return { colour: { kind: 'rgb' }, alpha: { kind: 'grey', channel: 3 } };
+  }
+}
+
+/** The alpha channel's value if it is the same everywhere (then it costs 9 bits in all). */
+function constantChannel(image: Image, channel: number): number | undefined {
+  const { data, channels } = image;
+  const first = data[channel];
+  for (let k = channel; k < data.length; k += channels) if (data[k] !== first) return undefined;
+  return first;
+}
+
+function seedWords(count: number): number[] {
+  let state = SEED;
+  return Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state >>> 16;
+  });
+}
+
+/**
+ * Bits a chunk's first pops need beyond what it pushes: the entropy of q(z_0 | x) on its
+ * grid, per coded dimension, plus a margin. Later chunks are sized so the message already
+ * holds this much.
+ */
+function bitsNeededPerDim(s: ChainSchedule): number {
+  return Math.log2((GAUSSIAN_ENTROPY_FACTOR * s.sigma[0]) / s.delta[0]) + 0.5;
+}
+
+interface Coding {
+  bundle: ModelBundle;
+  denoiser: Denoiser;
+  schedule: ChainSchedule;
+  tiles: Tiling;
+  colour: Plane;
+  alpha?: Plane;
+  progress: (steps: number) => void;
+}
+
+function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, height: number, channels: number, gridFactor: number, hasCodedAlpha: (alpha: Plane) => boolean, options: CoderOptions): Coding {
+  const tiles = tiling(width, height, bundle.meta.config.patch);
+  const { colour, alpha } = planes(channels);
+  const codedAlpha = alpha && hasCodedAlpha(alpha) ? alpha : undefined;
+  const schedule = chainSchedule(bundle, gridFactor);
+  const stepsTotal = tiles.count * schedule.T * (codedAlpha ? 2 : 1);
+  let stepsDone = 0;
+  const progress = (steps: number) => {
+    stepsDone += steps;
+    options.onProgress?.({ stepsDone, stepsTotal });
+  };
+  return { bundle, denoiser: new Denoiser(bundle, engine), schedule, tiles, colour, alpha: codedAlpha, progress };
+}
+
+/** Runs `code` over one chunk's planes with a per-step progress report weighted by patches. */
+function stepReporter(c: Coding, patches: number): () => void {
+  return () => c.progress(patches);
+}
+
+export async function compressImage(image: Image, bundle: ModelBundle, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
+  checkImage(image);
+  const gridFactor = options.gridFactor ?? DEFAULT_GRID_FACTOR;
+  if (!(gridFactor > 0) || !Number.isFinite(gridFactor)) throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${gridFactor} is not a positive number`);
+  const alphaChannel = planes(image.channels).alpha;
+  const alphaValue = alphaChannel?.kind === 'grey' ? constantChannel(image, alphaChannel.channel) : undefined;
+  const c = codingSetup(bundle, engine, image.width, image.height, image.channels, gridFactor, () => alphaValue === undefined, options);
+  const dimsPerPixel = (c.colour.kind === 'rgb' ? 3 : 1) + (c.alpha ? 1 : 0);
+  const patchPixels = bundle.meta.config.patch ** 2;
+  const needPerPatch = bitsNeededPerDim(c.schedule) * dimsPerPixel * patchPixels;
+
+  const m = new Message();
+  // The first chunk is one patch, funded by seed words; each later chunk takes as many
+  // patches as the bits already on the message can fund.
+  const firstPatchDims = Math.min(patchPixels, image.width * image.height) * dimsPerPixel;
+  const seed = seedWords(Math.ceil((bitsNeededPerDim(c.schedule) * firstPatchDims) / 16) + 4);
+  for (const word of seed) pushUniform(m, word, WORD);
+  const chunkSizes: number[] = [];
+  for (let first = 0; first < c.tiles.count; ) {
+    const affordable = first === 0 ? 1 : Math.floor((m.bitLength() - 64) / needPerPatch);
+    const n = Math.max(1, Math.min(c.tiles.count - first, MAX_CHUNK_PATCHES, affordable));
+    for (const plane of c.alpha ? [c.colour, c.alpha] : [c.colour]) {
+      const layout = chunkLayout(c.tiles, first, n, plane);
+      await encodeChunk(m, layout, gatherPixels(image, c.tiles, first, n, plane), c.schedule, c.denoiser, stepReporter(c, n));
+    }
+    chunkSizes.push(n);
+    first += n;
+  }
+  if (alphaChannel) {
+    if (alphaValue !== undefined) pushUniform(m, alphaValue, 256);
+    pushUniform(m, alphaValue === undefined ? 0 : 1, 2);
+  }
+
+  const header: ContainerHeader = {
+    modelId: bundle.id,
+    width: image.width,
+    height: image.height,
+    channels: image.channels,
+    bitDepth: 8,
+    steps: bundle.meta.config.T,
+    patchSize: bundle.meta.config.patch,
+    coder: { version: 1, gridFactor, chunkSizes, seedWords: seed.length },
+    ...pixelChecksums(image.data),
+  };
+  return writeContainer(header, m.toBytes());
+}
+
+/** Checks that a parsed file belongs to this model before any decoding work. */
+export function checkModel(header: ContainerHeader, bundle: ModelBundle): void {
+  if (header.modelId !== bundle.id) {
+    throw new VdmzipError('MODEL_MISMATCH', `made with model ${header.modelId.slice(0, 16)}…, but the model given is ${bundle.id.slice(0, 16)}…`);
+  }
+  const { T, patch } = bundle.meta.config;
+  if (header.steps !== T || header.patchSize !== patch) throw new VdmzipError('CORRUPT', `T=${header.steps}, patch ${header.patchSize} do not match the model's T=${T}, patch ${patch}`);
+}
+
+export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, engine: IntegerEngine, options: CoderOptions = {}): Promise<Image> {
+  const { header, payload } = parseContainer(bytes);
+  checkModel(header, bundle);
+  const { width, height, channels, coder } = header;
+  const corrupt = (why: string) => new VdmzipError('CORRUPT', why);
+  const total = coder.chunkSizes.reduce((a, b) => a + b, 0);
+  if (total !== tiling(width, height, header.patchSize).count) throw corrupt('the chunk schedule does not cover the image');
+  if (coder.chunkSizes.some((n) => n > MAX_CHUNK_PATCHES)) throw corrupt(`a chunk exceeds ${MAX_CHUNK_PATCHES} patches`);
+
+  let m: Message;
+  try {
+    m = Message.fromBytes(payload);
+  } catch (error) {
+    throw corrupt(`payload is not a valid rANS message (${(error as Error).message})`);
+  }
+  const image: Image = { width, height, channels, data: new Uint8Array(width * height * channels) };
+  const alphaChannel = planes(channels).alpha;
+  let alphaValue: number | undefined;
+  if (alphaChannel) {
+    if (popUniform(m, 2) === 1) alphaValue = popUniform(m, 256);
+  }
+  const c = codingSetup(bundle, engine, width, height, channels, coder.gridFactor, () => alphaValue === undefined, options);
+  if (alphaChannel?.kind === 'grey' && alphaValue !== undefined) {
+    for (let k = alphaChannel.channel; k < image.data.length; k += channels) image.data[k] = alphaValue;
+  }
+  let end = total;
+  for (let k = coder.chunkSizes.length - 1; k >= 0; k--) {
+    const n = coder.chunkSizes[k];
+    const first = end - n;
+    for (const plane of c.alpha ? [c.alpha, c.colour] : [c.colour]) {
+      const layout = chunkLayout(c.tiles, first, n, plane);
+      scatterPixels(image, c.tiles, first, n, plane, await decodeChunk(m, layout, c.schedule, c.denoiser, stepReporter(c, n)));
+    }
+    end = first;
+  }
+  const expected = seedWords(coder.seedWords);
+  for (let k = expected.length - 1; k >= 0; k--) {
+    if (popUniform(m, WORD) !== expected[k]) throw corrupt('decoding did not end at the seed: wrong model, engine or damaged file');
+  }
+  if (!m.equals(new Message())) throw corrupt('data left over after decoding');
+  const sums = pixelChecksums(image.data);
+  if (sums.pixelCrc32 !== header.pixelCrc32 || sums.pixelSha256Prefix !== header.pixelSha256Prefix) throw corrupt('decoded pixels fail their checksum');
+  return image;
+}
