@@ -1,6 +1,50 @@
-import type { Command } from 'commander';
-import { addUnavailableCommand } from './not-available.ts';
+import { type Command, Option } from 'commander';
+import { VdmzipCodec } from '../../src/codec-api.ts';
+import { bitsPerDim } from '../../src/coder/container.ts';
+import { DEFAULT_GRID_FACTOR } from '../../src/coder/codec.ts';
+import { readImage } from '../../src/image/index.ts';
+import { describeImage, inputLabel, planJobs, runJobs } from '../batch.ts';
+import { aboutFile, readInput } from '../files.ts';
+import { addFileOptions, modelDir, positiveNumber, type FileOptions } from '../options.ts';
+
+type CompressOptions = FileOptions & { verify?: boolean; grid?: number };
+
+/** The default output name: the input with .vdmz appended. */
+export function compressedName(input: string): string {
+  return `${input}.vdmz`;
+}
 
 export function register(program: Command): void {
-  addUnavailableCommand(program, 'compress', 'compress a PNG, PGM or PPM image to .vdmz');
+  const command = program
+    .command('compress')
+    .description('compress PNG, PGM or PPM images to .vdmz')
+    .argument('[files...]', 'images to compress; - reads standard input');
+  addFileOptions(command, 'compressed')
+    .option('--verify', 'decode each file after encoding and compare every pixel (about twice the time)')
+    .addOption(new Option('--grid <kappa>', `advanced: latent grid width κ, as a fraction of each step's std (default ${DEFAULT_GRID_FACTOR})`).argParser(positiveNumber))
+    .addHelpText(
+      'after',
+      `
+IMAGE is written to IMAGE.vdmz beside it; - (standard input) goes to standard output.
+Inputs are never deleted or changed (-k is the default and only behaviour), and an
+existing output is never overwritten without -f. Outputs are written to a temporary
+file and renamed into place, so an interrupted run leaves no partial file.
+Exit status: 0 success; 1 if any input failed (the others are still compressed); 2 usage.`,
+    )
+    .action(async (files: string[], o: CompressOptions) => {
+      const jobs = planJobs(files, o, compressedName);
+      const codec = await VdmzipCodec.open({ model: modelDir(o), engine: o.engine, threads: o.threads, gridFactor: o.grid, verify: o.verify });
+      try {
+        await runJobs(jobs, o, async (job, bar) => {
+          const label = inputLabel(job.input);
+          const input = await readInput(job.input);
+          const image = await aboutFile(label, () => readImage(input));
+          const bytes = await aboutFile(label, () => codec.compress(image, bar.update));
+          const bpd = bitsPerDim(bytes.length, image).toFixed(3);
+          return { bytes, summary: `${describeImage(image)}, ${input.length} → ${bytes.length} bytes, ${bpd} bpd${o.verify ? ', verified' : ''}` };
+        });
+      } finally {
+        await codec.dispose();
+      }
+    });
 }

@@ -1,6 +1,71 @@
-import type { Command } from 'commander';
-import { addUnavailableCommand } from './not-available.ts';
+import { type Command, Option } from 'commander';
+import { VdmzipCodec } from '../../src/codec-api.ts';
+import { bitsPerDim, parseContainer } from '../../src/coder/container.ts';
+import { VdmzipError } from '../../src/errors.ts';
+import { writeImage, type ImageFormat } from '../../src/image/index.ts';
+import { describeImage, inputLabel, planJobs, runJobs } from '../batch.ts';
+import { aboutFile, readInput, STDOUT_NAME } from '../files.ts';
+import { addFileOptions, modelDir, type FileOptions } from '../options.ts';
+
+type DecompressOptions = FileOptions & { format?: ImageFormat };
+
+const IMAGE_EXTENSION = /\.(png|ppm|pgm|pnm)$/i;
+const PNM_EXTENSION = /\.(ppm|pgm|pnm)$/i;
+const VDMZ_EXTENSION = /\.vdmz$/i;
+
+/**
+ * The default output name: X.vdmz → X when X ends in .png, .ppm, .pgm or .pnm;
+ * otherwise .png is appended to the name without its .vdmz (photo.vdmz → photo.png,
+ * photo.bin → photo.bin.png), so the output never replaces the input.
+ */
+export function decompressedName(input: string): string {
+  const stripped = input.replace(VDMZ_EXTENSION, '');
+  return stripped !== input && IMAGE_EXTENSION.test(stripped) ? stripped : `${stripped}.png`;
+}
+
+/** The format to write: --format, else by the output's extension (PNG unless .ppm/.pgm/.pnm). */
+export function outputFormat(output: string | undefined, format: ImageFormat | undefined): ImageFormat {
+  return format ?? (output !== undefined && PNM_EXTENSION.test(output) ? 'pnm' : 'png');
+}
 
 export function register(program: Command): void {
-  addUnavailableCommand(program, 'decompress', 'decompress a .vdmz file to PNG, PGM or PPM');
+  const command = program
+    .command('decompress')
+    .description('decompress .vdmz files to PNG, PGM or PPM')
+    .argument('[files...]', '.vdmz files; - reads standard input');
+  addFileOptions(command, 'decompressed')
+    .addOption(new Option('--format <format>', 'output format (default: by the output extension, PNG unless .ppm/.pgm/.pnm; PNG on standard output)').choices(['png', 'pnm']))
+    .addHelpText(
+      'after',
+      `
+X.vdmz is written to X when X ends in .png, .ppm, .pgm or .pnm, else to X.png (a name
+without .vdmz gets .png appended); - (standard input) goes to standard output.
+PNM output is PGM (P5) for grey and PPM (P6) for colour images; it cannot hold alpha.
+Inputs are never deleted or changed (-k is the default and only behaviour), and an
+existing output is never overwritten without -f. Outputs are written to a temporary
+file and renamed into place, so an interrupted run leaves no partial file.
+Exit status: 0 success; 1 if any input failed (the others are still decompressed); 2 usage.`,
+    )
+    .action(async (files: string[], o: DecompressOptions) => {
+      const jobs = planJobs(files, o, decompressedName);
+      const codec = await VdmzipCodec.open({ model: modelDir(o), engine: o.engine, threads: o.threads });
+      try {
+        await runJobs(jobs, o, async (job, bar) => {
+          const label = inputLabel(job.input);
+          const input = await readInput(job.input);
+          // The header alone says whether the output format can hold the image: check before decoding.
+          const { header } = await aboutFile(label, () => parseContainer(input));
+          const format = outputFormat(job.output, o.format);
+          if (format === 'pnm' && (header.channels === 2 || header.channels === 4)) {
+            throw new VdmzipError('UNSUPPORTED_FORMAT', 'the image has an alpha channel, which PGM/PPM cannot hold; write PNG instead', { file: job.output ?? STDOUT_NAME });
+          }
+          const image = await aboutFile(label, () => codec.decompress(input, bar.update));
+          const bytes = writeImage(image, format);
+          const bpd = bitsPerDim(input.length, image).toFixed(3);
+          return { bytes, summary: `${describeImage(image)}, ${input.length} → ${bytes.length} bytes, ${bpd} bpd` };
+        });
+      } finally {
+        await codec.dispose();
+      }
+    });
 }

@@ -1,0 +1,70 @@
+/**
+ * Options shared by compress and decompress, in the habits of gzip, xz and zstd, and the
+ * model folder they open.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_MODEL_DIR } from '../src/codec-api.ts';
+import { VdmzipError } from '../src/errors.ts';
+import { BUNDLE_JSON } from '../src/model/bundle.ts';
+import { ENGINE_KINDS, type EngineKind } from '../src/model/engines.ts';
+import type { ProgressMode } from './progress.ts';
+
+export interface FileOptions {
+  stdout?: boolean;
+  output?: string;
+  keep?: boolean;
+  force?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  progress?: boolean;
+  threads: number;
+  engine: EngineKind;
+  model?: string;
+}
+
+export function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function positiveNumber(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+/** Adds the options every file command takes; `what` is "compressed" or "decompressed". */
+export function addFileOptions(command: Command, what: string): Command {
+  return command
+    .option('-c, --stdout', `write the ${what} data to standard output (one input)`)
+    .option('-o, --output <file>', 'write to FILE (one input)')
+    .option('-k, --keep', 'keep the input files: the default and only behaviour, inputs are never deleted')
+    .option('-f, --force', 'overwrite existing output files; write binary data to a terminal')
+    .option('-q, --quiet', 'print nothing but errors (no progress bar)')
+    .option('-v, --verbose', 'print, for each file, its sizes, bits per dimension and seconds taken')
+    .option('--progress', 'show the progress bar even when stderr is not a terminal')
+    .addOption(new Option('--threads <n>', 'ONNX Runtime threads').argParser(positiveInt).default(1))
+    .addOption(new Option('--engine <engine>', 'network engine; files are identical either way').choices([...ENGINE_KINDS]).default('onnx'))
+    .option('--model <dir>', 'model folder (default: the shipped model)');
+}
+
+/** The progress mode the options ask for. */
+export function progressMode(o: FileOptions): ProgressMode {
+  if (o.quiet) return 'never';
+  return o.progress ? 'always' : 'auto';
+}
+
+/**
+ * The model folder to open: --model, or the shipped model, which must be there (the
+ * package ships it; a checkout gets it once training is done).
+ */
+export function modelDir(o: { model?: string }): string {
+  if (o.model !== undefined) return o.model;
+  if (!existsSync(join(DEFAULT_MODEL_DIR, BUNDLE_JSON))) {
+    throw new VdmzipError('IO', `no model at ${DEFAULT_MODEL_DIR}: the shipped model is missing; pass --model DIR`);
+  }
+  return DEFAULT_MODEL_DIR;
+}

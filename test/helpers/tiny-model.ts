@@ -1,0 +1,22 @@
+/**
+ * A tiny random-weight model for tests: the real architecture and coder, small enough
+ * that compressing a test image takes milliseconds. Its compression ratio means nothing;
+ * its files round-trip like the shipped model's.
+ */
+import type { ModelConfig } from '../../src/model/architecture.ts';
+import { bundleFromParams, saveBundle, type ModelBundle } from '../../src/model/bundle.ts';
+import { initParams } from '../../src/model/params.ts';
+
+export const TINY_CONFIG: ModelConfig = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
+
+/** The tiny model with weights drawn from `seed`; different seeds give different model ids. */
+export function tinyBundle(seed = 1): ModelBundle {
+  return bundleFromParams(TINY_CONFIG, initParams(TINY_CONFIG, seed));
+}
+
+/** Writes the tiny model as a model folder (model.json, model.bin) and returns it. */
+export function saveTinyModel(dir: string, seed = 1): ModelBundle {
+  const bundle = tinyBundle(seed);
+  saveBundle(dir, bundle);
+  return bundle;
+}
