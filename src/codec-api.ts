@@ -1,12 +1,14 @@
 // The library API: compress and decompress images with a model bundle.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressImage, decompressImage, type CodingProgress } from './coder/codec.ts';
 import { VdmzipError } from './errors.ts';
 import type { Image } from './image/index.ts';
-import { loadBundle, type ModelBundle } from './model/bundle.ts';
+import { BUNDLE_JSON, loadBundle, type ModelBundle } from './model/bundle.ts';
 import type { IntegerEngine } from './model/denoiser.ts';
-import { createEngine, type EngineKind } from './model/engines.ts';
+import { createEngine, ENGINE_KINDS, type EngineKind } from './model/engines.ts';
 
 /** The model shipped inside the package. */
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/default', import.meta.url));
@@ -27,39 +29,68 @@ export interface CodecOptions {
 
 export type { CodingProgress };
 
+/**
+ * Loads the model folder `dir` (default: the shipped model). Failures are VdmzipError
+ * 'IO' naming the folder; a missing shipped model says so, since that is an install
+ * problem rather than a wrong argument.
+ */
+export function openModel(dir?: string): ModelBundle {
+  const path = dir ?? DEFAULT_MODEL_DIR;
+  if (dir === undefined && !existsSync(join(path, BUNDLE_JSON))) {
+    throw new VdmzipError('IO', `no model at ${path}: the shipped model is missing; pass a model folder as the model option`);
+  }
+  try {
+    return loadBundle(path);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    // loadBundle's messages start with the folder or file they concern: keep the reason.
+    const prefix = [join(path, BUNDLE_JSON), path].find((p) => message.startsWith(`${p}: `));
+    const reason = code === 'ENOENT' ? `not a vdmzip model folder (${/model\.bin/.test(message) ? 'no model.bin' : 'missing files'})` : prefix ? message.slice(prefix.length + 2) : message;
+    throw new VdmzipError('IO', `cannot load the model: ${reason}`, { file: path, cause: error });
+  }
+}
+
 /** A model and engine, opened once and used for many images. */
 export class VdmzipCodec {
   private constructor(readonly bundle: ModelBundle, private readonly engine: IntegerEngine, private readonly options: CodecOptions) {}
 
   static async open(options: CodecOptions = {}): Promise<VdmzipCodec> {
-    const model = options.model ?? DEFAULT_MODEL_DIR;
-    let bundle: ModelBundle;
-    if (typeof model === 'string') {
-      try {
-        bundle = loadBundle(model);
-      } catch (error) {
-        throw new VdmzipError('IO', `cannot load the model: ${(error as Error).message}`, { file: model, cause: error });
-      }
-    } else {
-      bundle = model;
+    const engine = options.engine ?? 'onnx';
+    if (!ENGINE_KINDS.includes(engine)) throw new VdmzipError('INVALID_ARGUMENT', `unknown engine ${String(engine)} (expected ${ENGINE_KINDS.join(' or ')})`);
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) throw new VdmzipError('INVALID_ARGUMENT', `threads must be a positive integer, got ${String(threads)}`);
+    if (options.gridFactor !== undefined && !(Number.isFinite(options.gridFactor) && options.gridFactor > 0)) {
+      throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${String(options.gridFactor)} is not a positive number`);
     }
-    return new VdmzipCodec(bundle, await createEngine(bundle, options.engine ?? 'onnx', { threads: options.threads }), options);
+    const bundle = typeof options.model === 'object' ? options.model : openModel(options.model);
+    return new VdmzipCodec(bundle, await createEngine(bundle, engine, { threads }), options);
   }
 
   get modelId(): string {
     return this.bundle.id;
   }
 
+  /**
+   * Compresses one image. With `verify`, the file is decoded again and compared with the
+   * input; progress then runs over both passes (encoding is the first half).
+   */
   async compress(image: Image, onProgress = this.options.onProgress): Promise<Uint8Array> {
-    const bytes = await compressImage(image, this.bundle, this.engine, { gridFactor: this.options.gridFactor, onProgress });
-    if (this.options.verify) {
-      const decoded = await this.decompress(bytes);
-      if (!decoded.data.every((v, i) => v === image.data[i])) throw new VdmzipError('CORRUPT', 'verification failed: the file does not decode to the input (please report this)');
+    const verify = this.options.verify === true;
+    const encodeProgress = verify && onProgress ? (p: CodingProgress) => onProgress({ stepsDone: p.stepsDone, stepsTotal: 2 * p.stepsTotal }) : onProgress;
+    const bytes = await compressImage(image, this.bundle, this.engine, { gridFactor: this.options.gridFactor, onProgress: encodeProgress });
+    if (verify) {
+      const decodeProgress = onProgress && ((p: CodingProgress) => onProgress({ stepsDone: p.stepsTotal + p.stepsDone, stepsTotal: 2 * p.stepsTotal }));
+      const decoded = await this.decompress(bytes, decodeProgress);
+      if (!Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length).equals(image.data)) {
+        throw new VdmzipError('CORRUPT', 'verification failed: the file does not decode to the input (please report this)');
+      }
     }
     return bytes;
   }
 
+  /** Decompresses one .vdmz file; throws VdmzipError, and never returns a wrong image. */
   decompress(bytes: Uint8Array, onProgress = this.options.onProgress): Promise<Image> {
+    if (!(bytes instanceof Uint8Array)) return Promise.reject(new VdmzipError('INVALID_ARGUMENT', 'decompress takes the file as a Uint8Array'));
     return decompressImage(bytes, this.bundle, this.engine, { onProgress });
   }
 
