@@ -1,7 +1,73 @@
-// Placeholder until the real command replaces this file.
-import type { Command } from 'commander';
-import { addUnavailableCommand } from './not-available.ts';
+import { readFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_MODEL_DIR } from '../../src/codec-api.ts';
+import { imageElbo, summarise, type ElboBits } from '../../src/coder/elbo.ts';
+import { VdmzipError } from '../../src/errors.ts';
+import { listImageFiles } from '../../src/image/files.ts';
+import { readImage } from '../../src/image/index.ts';
+import { loadBundle } from '../../src/model/bundle.ts';
+import { createEngine, ENGINE_KINDS, type EngineKind } from '../../src/model/engines.ts';
+
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
 
 export function register(program: Command): void {
-  addUnavailableCommand(program, 'eval', "report a model's negative ELBO in bits per dimension");
+  program
+    .command('eval')
+    .description("the model's negative ELBO in bits per dimension on images, computed as the coder codes them")
+    .argument('<paths...>', 'images (PNG/PPM/PGM) or folders of them')
+    .option('--model <dir>', 'model folder', DEFAULT_MODEL_DIR)
+    .addOption(new Option('--engine <name>', 'integer engine').choices(ENGINE_KINDS).default('onnx'))
+    .option('--threads <n>', 'ONNX Runtime threads', positiveInt, 1)
+    .option('--seed <n>', 'seed of the noise samples', positiveInt, 1)
+    .option('--json', 'print one JSON object instead of a table')
+    .action(async (paths: string[], o: { model: string; engine: EngineKind; threads: number; seed: number; json?: boolean }) => {
+      let bundle;
+      try {
+        bundle = loadBundle(o.model);
+      } catch (error) {
+        throw new VdmzipError('IO', `cannot load the model: ${(error as Error).message}`, { file: o.model });
+      }
+      const engine = await createEngine(bundle, o.engine, { threads: o.threads });
+      const files = listImageFiles(paths);
+      const results: ElboBits[] = [];
+      const perImage: { file: string; dims: number; bpd: number }[] = [];
+      try {
+        for (const file of files) {
+          let image;
+          try {
+            image = readImage(readFileSync(file));
+          } catch (error) {
+            throw error instanceof VdmzipError ? error.withFile(file) : error;
+          }
+          const started = performance.now();
+          const r = await imageElbo(image, bundle, engine, o.seed);
+          results.push(r);
+          const bpd = (r.prior + r.diffusion + r.reconstruction) / r.dims;
+          perImage.push({ file, dims: r.dims, bpd });
+          if (!o.json) console.log(`${file}: ${bpd.toFixed(4)} bpd (${r.dims} dims, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+        }
+      } finally {
+        await engine.dispose();
+      }
+      const s = summarise(results);
+      if (o.json) {
+        console.log(JSON.stringify({
+          model: bundle.id,
+          images: s.images,
+          dims: s.dims,
+          elbo_bpd: s.bpd,
+          stderr_bpd: s.stderr,
+          prior_bpd: s.prior,
+          diffusion_bpd: s.diffusion,
+          reconstruction_bpd: s.reconstruction,
+          per_image: perImage,
+        }));
+      } else {
+        console.log(`total: ${s.bpd.toFixed(4)} ± ${s.stderr.toFixed(4)} bpd over ${s.images} image(s), ${s.dims} dims (prior ${s.prior.toFixed(4)}, diffusion ${s.diffusion.toFixed(4)}, reconstruction ${s.reconstruction.toFixed(4)})`);
+      }
+    });
 }

@@ -72,13 +72,21 @@ async function reverseMeans(layout: ChunkLayout, z: Float64Array, step: number, 
   return mu;
 }
 
-/** Pushes the chunk's pixels (values of the active dims, in order) onto the message. */
-export async function encodeChunk(m: Message, layout: ChunkLayout, pixels: Int32Array, s: ChainSchedule, denoiser: Denoiser, onStep?: StepCallback): Promise<void> {
+/**
+ * Pushes the chunk's pixels (values of the active dims, in order) onto the message. Returns
+ * the lowest point the message reached, in bits relative to its length at the start: the
+ * information the chunk's pops needed before its pushes paid it back (negative or zero).
+ */
+export async function encodeChunk(m: Message, layout: ChunkLayout, pixels: Int32Array, s: ChainSchedule, denoiser: Denoiser, onStep?: StepCallback): Promise<number> {
+  const start = m.bitLength();
+  let lowest = 0;
   let bins = popGaussians(m, dataMeans(pixels, s), s.sigma[0], s.delta[0]);
+  lowest = Math.min(lowest, m.bitLength() - start);
   let z = latents(layout, bins, s.delta[0]);
   pushBoundedGaussians(m, 0, PIXEL_MAX, pixels, pixelCentres(layout, z, s), s.pixelStd, 1);
   for (let i = 1; i <= s.T; i++) {
     const next = popGaussians(m, forwardMeans(layout, z, s.forwardGain[i]), s.forwardStd[i], s.delta[i]);
+    lowest = Math.min(lowest, m.bitLength() - start);
     const zNext = latents(layout, next, s.delta[i]);
     pushGaussians(m, bins, await reverseMeans(layout, zNext, i, s, denoiser), s.reverseStd[i], s.delta[i - 1]);
     bins = next;
@@ -86,6 +94,7 @@ export async function encodeChunk(m: Message, layout: ChunkLayout, pixels: Int32
     onStep?.(i);
   }
   pushGaussians(m, bins, new Float64Array(bins.length), 1, s.delta[s.T]);
+  return lowest;
 }
 
 /** Pops a chunk pushed by `encodeChunk` and returns its pixels. */

@@ -57,18 +57,29 @@ function constantChannel(image: Image, channel: number): number | undefined {
   return first;
 }
 
-function seedWords(count: number): number[] {
-  let state = SEED;
-  return Array.from({ length: count }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state >>> 16;
-  });
+/** The planes the bits-back chain codes for this image: colour, and alpha unless constant. */
+export function codedPlanes(image: Image): Plane[] {
+  const { colour, alpha } = planes(image.channels);
+  return alpha?.kind === 'grey' && constantChannel(image, alpha.channel) === undefined ? [colour, alpha] : [colour];
 }
 
 /**
- * Bits a chunk's first pops need beyond what it pushes: the entropy of q(z_0 | x) on its
- * grid, per coded dimension, plus a margin. Later chunks are sized so the message already
- * holds this much.
+ * Pseudo-random seed words in push order. They are generated from the top of the stack
+ * down, so the words the first pops read are the same whatever the count.
+ */
+function seedWords(count: number): number[] {
+  let state = SEED;
+  const fromTop = Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state >>> 16;
+  });
+  return fromTop.reverse();
+}
+
+/**
+ * Bits per coded dimension that one latent layer's pop takes: the entropy of q(z_0 | x) on
+ * its grid, plus a margin. A chunk runs about two layers below its starting point (z_1 is
+ * popped before z_0 is pushed back), so chunks are sized to twice this.
  */
 function bitsNeededPerDim(s: ChainSchedule): number {
   return Math.log2((GAUSSIAN_ENTROPY_FACTOR * s.sigma[0]) / s.delta[0]) + 0.5;
@@ -112,21 +123,51 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   const c = codingSetup(bundle, engine, image.width, image.height, image.channels, gridFactor, () => alphaValue === undefined, options);
   const dimsPerPixel = (c.colour.kind === 'rgb' ? 3 : 1) + (c.alpha ? 1 : 0);
   const patchPixels = bundle.meta.config.patch ** 2;
-  const needPerPatch = bitsNeededPerDim(c.schedule) * dimsPerPixel * patchPixels;
+  const needPerPatch = 2 * bitsNeededPerDim(c.schedule) * dimsPerPixel * patchPixels;
 
-  const m = new Message();
-  // The first chunk is one patch, funded by seed words; each later chunk takes as many
-  // patches as the bits already on the message can fund.
-  const firstPatchDims = Math.min(patchPixels, image.width * image.height) * dimsPerPixel;
-  const seed = seedWords(Math.ceil((bitsNeededPerDim(c.schedule) * firstPatchDims) / 16) + 4);
-  for (const word of seed) pushUniform(m, word, WORD);
-  const chunkSizes: number[] = [];
-  for (let first = 0; first < c.tiles.count; ) {
-    const affordable = first === 0 ? 1 : Math.floor((m.bitLength() - 64) / needPerPatch);
-    const n = Math.max(1, Math.min(c.tiles.count - first, MAX_CHUNK_PATCHES, affordable));
+  // The first chunk is one patch funded by seed words; each later chunk takes as many
+  // patches as the bits already on the message can fund. A chunk whose pops ran past the
+  // bottom of the message (they would read zeros: valid, but poor samples) is coded again:
+  // the first with more seed words, a later one with half the patches.
+  const codeChunk = async (message: Message, first: number, n: number): Promise<number> => {
+    const chunkStart = message.bitLength();
+    let lowest = 0;
     for (const plane of c.alpha ? [c.colour, c.alpha] : [c.colour]) {
       const layout = chunkLayout(c.tiles, first, n, plane);
-      await encodeChunk(m, layout, gatherPixels(image, c.tiles, first, n, plane), c.schedule, c.denoiser, stepReporter(c, n));
+      const planeStart = message.bitLength() - chunkStart;
+      lowest = Math.min(lowest, planeStart + (await encodeChunk(message, layout, gatherPixels(image, c.tiles, first, n, plane), c.schedule, c.denoiser, stepReporter(c, n))));
+    }
+    return lowest;
+  };
+  const seeded = (count: number) => {
+    const message = new Message();
+    for (const word of seedWords(count)) pushUniform(message, word, WORD);
+    return message;
+  };
+  // A dry run on a generous seed measures how deep the first chunk reaches; the real seed
+  // covers that, plus a margin that grows if the real run still borrows.
+  const firstPatchDims = Math.min(patchPixels, image.width * image.height) * dimsPerPixel;
+  const depth = -(await codeChunk(seeded(Math.ceil((3 * bitsNeededPerDim(c.schedule) * firstPatchDims) / 16)), 0, 1));
+  let seedCount = Math.ceil((depth + 32) / 16);
+  let m: Message;
+  for (;;) {
+    m = seeded(seedCount);
+    await codeChunk(m, 0, 1);
+    if (m.borrowedWords === 0) break;
+    seedCount = Math.ceil(seedCount * 1.1) + 2;
+  }
+  const chunkSizes = [1];
+  for (let first = 1; first < c.tiles.count; ) {
+    const affordable = Math.floor((m.bitLength() - 64) / needPerPatch);
+    let n = Math.max(1, Math.min(c.tiles.count - first, MAX_CHUNK_PATCHES, affordable));
+    for (;;) {
+      const attempt = m.clone();
+      await codeChunk(attempt, first, n);
+      if (attempt.borrowedWords === 0 || n === 1) {
+        m = attempt;
+        break;
+      }
+      n = Math.ceil(n / 2);
     }
     chunkSizes.push(n);
     first += n;
@@ -144,7 +185,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
     bitDepth: 8,
     steps: bundle.meta.config.T,
     patchSize: bundle.meta.config.patch,
-    coder: { version: 1, gridFactor, chunkSizes, seedWords: seed.length },
+    coder: { version: 1, gridFactor, chunkSizes, seedWords: seedCount },
     ...pixelChecksums(image.data),
   };
   return writeContainer(header, m.toBytes());

@@ -1,19 +1,13 @@
 // Training data: RGB photos held in memory, from which random square patches are cut.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { VdmzipError } from '../errors.ts';
+import { listImageFiles } from '../image/files.ts';
 import { readImage, type Image } from '../image/index.ts';
 
-const IMAGE_FILE = /\.(png|ppm|pgm|pnm)$/i;
-
-/** Loads every PNG/PNM in a folder (sorted by name, for reproducibility) as RGB images. */
+/** Loads every PNG/PNM in a folder (sorted by name, for reproducibility). */
 export function loadImageFolder(dir: string, channels: number): Image[] {
-  if (!existsSync(dir)) throw new VdmzipError('IO', 'no such folder', { file: dir });
-  const names = readdirSync(dir).filter((n) => IMAGE_FILE.test(n)).sort();
-  if (names.length === 0) throw new VdmzipError('INVALID_ARGUMENT', 'no PNG/PPM/PGM images in this folder', { file: dir });
-  return names.map((name) => {
-    const path = join(dir, name);
+  return listImageFiles([dir]).map((path) => {
     let image: Image;
     try {
       image = readImage(readFileSync(path));

@@ -73,14 +73,15 @@ export class ElboRunner {
     return { grads: flat, sums: { prior, diffusion, reconstruction } };
   }
 
-  /** The summed −ELBO terms (nats) of a batch, without gradients. */
-  evaluate(exponents: Map<string, number>, batch: BatchInput): TermSums {
-    const parts = tf.tidy(() => {
+  /** The summed −ELBO terms (nats) of a batch, and each example's diffusion term, without gradients. */
+  evaluate(exponents: Map<string, number>, batch: BatchInput): { sums: TermSums; diffusion: Float32Array } {
+    const [prior, diffusion, reconstruction, perExample] = tf.tidy(() => {
       const t = this.terms(exponents, batch);
-      return [tf.sum(t.prior), tf.sum(t.diffusion), tf.sum(t.reconstruction)];
+      return [tf.sum(t.prior), tf.sum(t.diffusion), tf.sum(t.reconstruction), t.diffusion];
     });
-    const [prior, diffusion, reconstruction] = parts.map((p) => p.dataSync()[0]);
-    tf.dispose(parts);
-    return { prior, diffusion, reconstruction };
+    const sums = { prior: prior.dataSync()[0], diffusion: diffusion.dataSync()[0], reconstruction: reconstruction.dataSync()[0] };
+    const out = { sums, diffusion: perExample.dataSync() as Float32Array };
+    tf.dispose([prior, diffusion, reconstruction, perExample]);
+    return out;
   }
 }

@@ -1,12 +1,13 @@
 // The tfjs reference engine for the integer network (any tfjs backend: wasm, cpu, node).
 
 import * as tf from '@tensorflow/tfjs';
-import { convNodes } from './architecture.ts';
+import { convNodes, inputChannels } from './architecture.ts';
 import type { ModelBundle } from './bundle.ts';
 import type { IntegerEngine } from './denoiser.ts';
 import { interpret } from './interpret.ts';
 import { integerOps, type IntegerLayer } from './network-tfjs.ts';
 
+/** Runs on the tfjs backend that was active when it was created (its tensors live there). */
 export class TfjsEngine implements IntegerEngine {
   readonly name: string;
   private readonly weights = new Map<string, tf.Tensor4D>();
@@ -25,14 +26,17 @@ export class TfjsEngine implements IntegerEngine {
   }
 
   async run(features: Float32Array, n: number, step: number): Promise<Float32Array> {
-    const { patch } = this.bundle.meta.config;
+    const { patch, T } = this.bundle.meta.config;
+    const channels = inputChannels(this.bundle.meta.config);
+    if (!Number.isInteger(step) || step < 1 || step > T) throw new RangeError(`step ${step} is outside 1…${T}`);
+    if (features.length !== n * patch * patch * channels) throw new RangeError(`features hold ${features.length} values, expected ${n}×${patch}×${patch}×${channels}`);
     const layers = new Map<string, IntegerLayer>();
     this.bundle.meta.layers.forEach((layer) => {
       const rows = this.biases.get(layer.name)!;
       layers.set(layer.name, { weight: this.weights.get(layer.name)!, bias: rows.length === 1 ? rows[0] : rows[step - 1], exponent: layer.exponent });
     });
     const output = tf.tidy(() => {
-      const input = tf.tensor4d(features, [n, patch, patch, features.length / (n * patch * patch)]);
+      const input = tf.tensor4d(features, [n, patch, patch, channels]);
       return interpret(this.bundle.nodes, input, integerOps(layers));
     });
     const data = (await output.data()) as Float32Array;

@@ -19,7 +19,8 @@ port.on('message', (request: WorkerRequest) => {
     const { grads, sums } = runner.gradients(exponents, request.batch);
     port.postMessage({ grads, sums }, [grads.buffer as ArrayBuffer]);
   } else {
-    port.postMessage({ sums: runner.evaluate(exponents, request.batch) });
+    const { sums, diffusion } = runner.evaluate(exponents, request.batch);
+    port.postMessage({ sums, diffusion }, [diffusion.buffer as ArrayBuffer]);
   }
 });
 port.postMessage({ ready: true });

@@ -50,6 +50,7 @@ export interface Progress {
   val?: TermsBpd;
 }
 
+
 export interface TermsBpd {
   bpd: number;
   prior: number;
@@ -244,18 +245,25 @@ export async function train(options: TrainOptions): Promise<TrainState> {
   // Only a guard against rare spikes: typical norms early in training are 20–60 (bpd units).
   const clipNorm = 100;
 
-  const validate = async (): Promise<TermsBpd> => {
+  /** Validation −ELBO of the EMA weights, and each step's share of the diffusion term. */
+  const validate = async (): Promise<TermsBpd & { stepShare: number[] }> => {
     const exponents = [...weightExponents(config, state.ema)];
     const chunk = 32;
     let sums: TermSums = { prior: 0, diffusion: 0, reconstruction: 0 };
-    const requests: Promise<{ sums: TermSums }>[] = [];
+    const perStep = new Float64Array(config.T);
+    const requests: Promise<{ sums: TermSums; diffusion: Float32Array }>[] = [];
     for (let start = 0, k = 0; start < valSet.steps.length; start += chunk, k++) {
       const end = Math.min(start + chunk, valSet.steps.length);
       const batch = { pixels: valSet.pixels.slice(start * dims, end * dims), steps: valSet.steps.slice(start, end), seed: 1000 + k };
       requests.push(pool.run(k % pool.size, { kind: 'evaluate', params: state.ema, exponents, batch }));
     }
-    for (const r of await Promise.all(requests)) sums = addSums(sums, r.sums);
-    return toBpd(sums, valSet.steps.length, dims);
+    const results = await Promise.all(requests);
+    results.forEach((r, k) => {
+      sums = addSums(sums, r.sums);
+      r.diffusion.forEach((d, j) => (perStep[valSet.steps[k * chunk + j] - 1] += d));
+    });
+    const total = perStep.reduce((a, b) => a + b, 0);
+    return { ...toBpd(sums, valSet.steps.length, dims), stepShare: Array.from(perStep, (d) => d / total) };
   };
 
   try {

@@ -1,0 +1,127 @@
+// The model's −ELBO on images, computed the way the coder codes them: the same tiling and
+// planes, the integer network through the coding-path denoiser, and the coder's own integer
+// frequencies for p(x | z_0). Every diffusion step is evaluated (not a sampled one), so the
+// only randomness is one ε per step. This is what a file's size is compared against.
+
+import { boundedGaussianBits } from '../ans/index.ts';
+import type { Image } from '../image/index.ts';
+import type { ModelBundle } from '../model/bundle.ts';
+import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
+import { mulberry32 } from '../model/data.ts';
+import { codedPlanes, MAX_CHUNK_PATCHES } from './codec.ts';
+import { chainSchedule } from './schedule.ts';
+import { chunkLayout, gatherPixels, tiling } from './tiling.ts';
+
+export interface ElboBits {
+  /** Coded dimensions (sub-pixels). */
+  dims: number;
+  prior: number;
+  diffusion: number;
+  reconstruction: number;
+  /** Per-patch totals in bits and dims, for standard errors. */
+  patches: { bits: number; dims: number }[];
+}
+
+const HALF_LEVELS = 128;
+
+function gaussianSampler(seed: number): () => number {
+  const uniform = mulberry32(seed);
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const s = spare;
+      spare = undefined;
+      return s;
+    }
+    const r = Math.sqrt(-2 * Math.log(1 - uniform()));
+    const angle = 2 * Math.PI * uniform();
+    spare = r * Math.sin(angle);
+    return r * Math.cos(angle);
+  };
+}
+
+/** −ELBO of one image in bits, by term. */
+export async function imageElbo(image: Image, bundle: ModelBundle, engine: IntegerEngine, seed = 1): Promise<ElboBits> {
+  const { T, patch } = bundle.meta.config;
+  const s = chainSchedule(bundle, 1);
+  const { alpha2, sigma2 } = bundle.meta.steps;
+  const denoiser = new Denoiser(bundle, engine);
+  const normal = gaussianSampler(seed);
+  const tiles = tiling(image.width, image.height, patch);
+  const result: ElboBits = { dims: 0, prior: 0, diffusion: 0, reconstruction: 0, patches: [] };
+  const nats = 1 / Math.LN2;
+  const priorPerDim = (v: number) => 0.5 * (sigma2[T] + alpha2[T] * v * v - 1 - Math.log(sigma2[T])) * nats;
+  for (const plane of codedPlanes(image)) {
+    for (let first = 0; first < tiles.count; first += MAX_CHUNK_PATCHES) {
+      const n = Math.min(MAX_CHUNK_PATCHES, tiles.count - first);
+      const layout = chunkLayout(tiles, first, n, plane);
+      const pixels = gatherPixels(image, tiles, first, n, plane);
+      const { active, tied } = layout;
+      const perPatch = Float64Array.from({ length: n }, () => 0);
+      const dimsPerPatch = new Float64Array(n);
+      const patchOf = (k: number) => Math.floor(k / layout.patchSize);
+      const v = Float64Array.from(pixels, (x) => (x + 0.5) / HALF_LEVELS - 1);
+      for (let a = 0; a < active.length; a++) {
+        const bits = priorPerDim(v[a]);
+        result.prior += bits;
+        perPatch[patchOf(active[a])] += bits;
+        dimsPerPatch[patchOf(active[a])]++;
+      }
+      // Reconstruction: −log2 P(x | z_0) with the coder's integer frequencies.
+      for (let a = 0; a < active.length; a++) {
+        const z0 = s.alpha[0] * v[a] + s.sigma[0] * normal();
+        const bits = boundedGaussianBits(pixels[a], 0, 255, (z0 * s.pixelGain + 1) * HALF_LEVELS - 0.5, s.pixelStd, 1);
+        result.reconstruction += bits;
+        perPatch[patchOf(active[a])] += bits;
+      }
+      // Diffusion: Σ_i ½·(SNR_{i−1}/SNR_i − 1)·‖ε − ε̂(z_i, i)‖², every step.
+      const z = new Float64Array(n * layout.patchSize);
+      const eps = new Float64Array(active.length);
+      for (let i = 1; i <= T; i++) {
+        for (let a = 0; a < active.length; a++) {
+          eps[a] = normal();
+          z[active[a]] = s.alpha[i] * v[a] + s.sigma[i] * eps[a];
+        }
+        for (let t = 0; t < tied.length; t += 2) z[tied[t]] = z[tied[t + 1]];
+        const epsHat = await denoiser.predictNoise(z, n, i);
+        const weight = 0.5 * ((alpha2[i - 1] * sigma2[i]) / (sigma2[i - 1] * alpha2[i]) - 1) * nats;
+        for (let a = 0; a < active.length; a++) {
+          const d = eps[a] - epsHat[active[a]];
+          const bits = weight * d * d;
+          result.diffusion += bits;
+          perPatch[patchOf(active[a])] += bits;
+        }
+      }
+      result.dims += active.length;
+      for (let j = 0; j < n; j++) result.patches.push({ bits: perPatch[j], dims: dimsPerPatch[j] });
+    }
+  }
+  return result;
+}
+
+export interface ElboSummary {
+  images: number;
+  dims: number;
+  bpd: number;
+  /** Standard error of bpd, with patches as the sampling unit. */
+  stderr: number;
+  prior: number;
+  diffusion: number;
+  reconstruction: number;
+}
+
+export function summarise(results: ElboBits[]): ElboSummary {
+  const dims = results.reduce((a, r) => a + r.dims, 0);
+  const sum = (key: 'prior' | 'diffusion' | 'reconstruction') => results.reduce((a, r) => a + r[key], 0) / dims;
+  const prior = sum('prior');
+  const diffusion = sum('diffusion');
+  const reconstruction = sum('reconstruction');
+  const bpd = prior + diffusion + reconstruction;
+  const patches = results.flatMap((r) => r.patches);
+  // Ratio-estimator standard error of Σbits/Σdims over patches.
+  let squares = 0;
+  for (const p of patches) squares += (p.bits - bpd * p.dims) ** 2;
+  const count = patches.length;
+  const stderr = count > 1 ? Math.sqrt((squares * count) / (count - 1)) / dims : NaN;
+  return { images: results.length, dims, bpd, stderr, prior, diffusion, reconstruction };
+}
