@@ -69,6 +69,7 @@ export function register(program: Command): void {
     .option('--val-patches <n>', 'validation patches', positiveInt, 512)
     .option('--checkpoint-minutes <x>', 'minutes between checkpoints', positiveNumber, 10)
     .option('--seed <n>', 'random seed', positiveInt, 1)
+    .option('--float', 'train the same architecture without quantisation, to measure what the integer constraint costs (cannot code)')
     .action(async (o) => {
       const split = existsSync(join(o.data, 'train'));
       const trainDir = split ? join(o.data, 'train') : o.data;
@@ -81,6 +82,7 @@ export function register(program: Command): void {
         out: trainingDir,
         config: { channels: o.channels, patch: o.patch, T: o.T, widths: o.widths, blocks: o.blocks },
         resume: Boolean(o.resume),
+        precision: o.float ? 'float' : 'integer',
         batch: o.batch,
         lr: o.lr,
         warmupSteps: o.warmup,
@@ -95,6 +97,10 @@ export function register(program: Command): void {
         onProgress: progressPrinter(20),
       });
       if (process.stderr.isTTY) process.stderr.write('\n');
+      if (state.meta.precision === 'float') {
+        console.log(`trained to step ${state.meta.step} in float32 (comparison only; no model exported)`);
+        return;
+      }
       const bundle = exportCheckpoint(trainingDir, o.out, lastValidation(trainingDir)?.bpd);
       console.log(`trained to step ${state.meta.step}; model ${bundle.id.slice(0, 16)}… written to ${o.out}`);
     });

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './architecture.ts';
 import { paramLayout, view, type ParamLayout } from './params.ts';
-import { VdmTrainingGraph } from './vdm.ts';
+import { VdmTrainingGraph, type Precision } from './vdm.ts';
 
 export interface TermSums {
   prior: number;
@@ -27,9 +27,9 @@ export class ElboRunner {
   private readonly variables: Map<string, tf.Variable>;
   readonly dims: number;
 
-  constructor(readonly config: ModelConfig) {
+  constructor(readonly config: ModelConfig, precision: Precision = 'integer') {
     this.layout = paramLayout(config);
-    this.graph = new VdmTrainingGraph(config);
+    this.graph = new VdmTrainingGraph(config, precision);
     this.variables = new Map(this.layout.specs.map((s) => [s.name, tf.variable(tf.zeros(s.shape), true, s.name)]));
     this.dims = config.patch * config.patch * config.channels;
   }

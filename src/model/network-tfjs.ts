@@ -94,6 +94,23 @@ export function trainingOps(layers: Map<string, TrainingLayer>): NodeOps<tf.Tens
   };
 }
 
+/**
+ * The same architecture in plain float32: no quantisation and no clamps. Only for measuring
+ * what the integer constraint costs; a model trained this way cannot code.
+ */
+export function floatOps(layers: Map<string, TrainingLayer>): NodeOps<tf.Tensor4D> {
+  return {
+    conv(node: ConvNode, x) {
+      const layer = layers.get(node.name)!;
+      const acc = tf.add(conv2dSame(x, layer.weight), layer.bias) as tf.Tensor4D;
+      return node.act === 'relu' ? tf.relu(acc) : acc;
+    },
+    add: (a, b) => tf.add(a, b) as tf.Tensor4D,
+    down: (x) => tf.avgPool(x, 2, 2, 'valid'),
+    up: upsample2x,
+  };
+}
+
 export interface IntegerLayer {
   weight: tf.Tensor4D;
   /** Bias integers [1, 1, 1, cout] for the step being run. */

@@ -5,12 +5,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelConfig } from './architecture.ts';
 import { initBackend, type BackendName } from './backend.ts';
 import { ElboRunner, type BatchInput } from './elbo-tfjs.ts';
+import type { Precision } from './vdm.ts';
 
 export type WorkerRequest = { kind: 'gradients' | 'evaluate'; params: Float32Array; exponents: [string, number][]; batch: BatchInput };
 
-const { config, backend } = workerData as { config: ModelConfig; backend?: BackendName };
+const { config, backend, precision } = workerData as { config: ModelConfig; backend?: BackendName; precision: Precision };
 await initBackend(backend);
-const runner = new ElboRunner(config);
+const runner = new ElboRunner(config, precision);
 const port = parentPort!;
 port.on('message', (request: WorkerRequest) => {
   runner.setParams(request.params);

@@ -16,13 +16,16 @@ import { initParams, paramLayout, weightExponents } from './params.ts';
 import { gammaValues } from './schedule.ts';
 import { bundleFromParams, saveBundle, type ModelBundle } from './bundle.ts';
 import type { WorkerRequest } from './train-worker.ts';
+import type { Precision } from './vdm.ts';
 
 export interface TrainOptions {
   trainDir: string;
   valDir: string;
   out: string;
-  /** Used for a fresh run; a resumed run keeps the checkpoint's config. */
+  /** Used for a fresh run; a resumed run keeps the checkpoint's config and precision. */
   config: ModelConfig;
+  /** 'float' trains an unquantised twin, only to measure what the integer constraint costs. */
+  precision?: Precision;
   resume: boolean;
   batch: number;
   lr: number;
@@ -61,6 +64,8 @@ export interface TermsBpd {
 interface CheckpointMeta {
   format: 1;
   config: ModelConfig;
+  /** Absent in checkpoints written before float training existed: 'integer'. */
+  precision?: Precision;
   step: number;
   examples: number;
   trainSeconds: number;
@@ -139,11 +144,11 @@ class WorkerPool {
     this.queues = workers.map(() => Promise.resolve());
   }
 
-  static async start(count: number, config: ModelConfig, backend?: BackendName): Promise<WorkerPool> {
+  static async start(count: number, config: ModelConfig, precision: Precision, backend?: BackendName): Promise<WorkerPool> {
     // Worker threads do not inherit tsx's loader, so each registers it before importing the
     // TypeScript worker module (absolute URLs: an eval'd worker resolves from the cwd).
     const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${JSON.stringify(new URL('./train-worker.ts', import.meta.url).href)}); });`;
-    const workers = Array.from({ length: count }, () => new Worker(bootstrap, { eval: true, workerData: { config, backend } }));
+    const workers = Array.from({ length: count }, () => new Worker(bootstrap, { eval: true, workerData: { config, backend, precision } }));
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
       w.once('message', () => resolve());
       w.once('error', reject);
@@ -209,7 +214,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
     const params = initParams(options.config, options.seed);
     const n = params.length;
     state = {
-      meta: { format: 1, config: options.config, step: 0, examples: 0, trainSeconds: 0, paramCount: n },
+      meta: { format: 1, config: options.config, precision: options.precision ?? 'integer', step: 0, examples: 0, trainSeconds: 0, paramCount: n },
       params,
       ema: params.slice(),
       optimizer: { updates: 0, m: new Float32Array(n), v: new Float32Array(n) },
@@ -220,7 +225,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
   const trainImages = loadImageFolder(options.trainDir, config.channels);
   const valImages = loadImageFolder(options.valDir, config.channels);
   const valSet = fixedValidationSet(valImages, config, options.valPatches);
-  const pool = await WorkerPool.start(Math.max(1, Math.min(options.workers, availableParallelism())), config, options.backend);
+  const pool = await WorkerPool.start(Math.max(1, Math.min(options.workers, availableParallelism())), config, state.meta.precision ?? 'integer', options.backend);
   const logPath = join(options.out, TRAIN_LOG);
   const log = (record: object) => appendFileSync(logPath, JSON.stringify(record) + '\n');
 
@@ -371,6 +376,7 @@ function fixedValidationSet(images: Image[], config: ModelConfig, count: number)
 /** Exports a checkpoint's EMA weights as the integer model bundle that the coder uses. */
 export function exportCheckpoint(trainingDir: string, bundleDir: string, valBpd?: number): ModelBundle {
   const { meta, ema } = loadCheckpoint(trainingDir);
+  if (meta.precision === 'float') throw new VdmzipError('INVALID_ARGUMENT', 'was trained in float32 (for comparison) and cannot be exported for coding', { file: trainingDir });
   const bundle = bundleFromParams(meta.config, ema, { step: meta.step, examples: meta.examples, hours: meta.trainSeconds / 3600, valBpd });
   saveBundle(bundleDir, bundle);
   return bundle;

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ACT_FRACTION_BITS, ACT_MAX, buildArchitecture, convNodes, type ModelConfig, type Node } from './architecture.ts';
 import { interpret } from './interpret.ts';
-import { fakeQuantize, isPositive, trainingOps, type TrainingLayer } from './network-tfjs.ts';
+import { fakeQuantize, floatOps, isPositive, trainingOps, type TrainingLayer } from './network-tfjs.ts';
 
 const ACT_SCALE = 2 ** ACT_FRACTION_BITS;
 /** Pixel values x ∈ {0..255} map to v = (x + 0.5)/128 − 1 ∈ (−1, 1). */
@@ -72,9 +72,12 @@ export interface ElboTerms {
   reconstruction: tf.Tensor1D;
 }
 
+/** 'integer': the fake-quantised graph that equals the coder's network; 'float': an unquantised twin for comparison. */
+export type Precision = 'integer' | 'float';
+
 export class VdmTrainingGraph {
   readonly nodes: Node[];
-  constructor(readonly config: ModelConfig) {
+  constructor(readonly config: ModelConfig, readonly precision: Precision = 'integer') {
     this.nodes = buildArchitecture(config);
   }
 
@@ -93,7 +96,7 @@ export class VdmTrainingGraph {
         exponent: exponents.get(node.name)!,
       });
     }
-    const net = interpret(this.nodes, features, trainingOps(layers));
+    const net = interpret(this.nodes, features, this.precision === 'integer' ? trainingOps(layers) : floatOps(layers));
     const skip = tf.reshape(selectRows(vars.get('skip'), rows), [-1, 1, 1, 1]);
     return tf.add(net, tf.mul(skip, epsNearest)) as tf.Tensor4D;
   }
