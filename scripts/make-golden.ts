@@ -1,0 +1,60 @@
+// Writes the golden fixture that test/golden.test.ts checks (format and encoder stability):
+//   fixtures/golden/model/       a tiny deterministic model bundle (random weights, seed 7)
+//   fixtures/golden/image.png    a small deterministic RGB image (12×10)
+//   fixtures/golden/image.vdmz   that image compressed with that model (default κ, ONNX Runtime)
+//
+// The files are committed; the test never regenerates them. Rerun this only when a change to
+// the container, the coder or the model bundle format is meant to change the bytes (and say so
+// in the commit): `npx tsx scripts/make-golden.ts`.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compressImage, decompressImage } from '../src/coder/codec.ts';
+import { writeImage, type Image } from '../src/image/index.ts';
+import type { ModelConfig } from '../src/model/architecture.ts';
+import { bundleFromParams, loadBundle, saveBundle } from '../src/model/bundle.ts';
+import { createEngine } from '../src/model/engines.ts';
+import { initParams } from '../src/model/params.ts';
+
+export const GOLDEN_DIR = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
+export const GOLDEN_CONFIG: ModelConfig = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
+export const GOLDEN_SEED = 7;
+
+/** 12×10 RGB: gradients, a hard edge, a few extreme values; spans 2×2 patches, both partial. */
+export function goldenImage(): Image {
+  const width = 12;
+  const height = 10;
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const k = (y * width + x) * 3;
+      data[k] = (x * 21 + y * 3) & 255;
+      data[k + 1] = x < 6 ? 255 - y * 25 : y * 25;
+      data[k + 2] = (x + y) % 4 === 0 ? 0 : (x * y * 7 + 40) & 255;
+    }
+  }
+  return { width, height, channels: 3, data };
+}
+
+async function main(): Promise<void> {
+  const modelDir = join(GOLDEN_DIR, 'model');
+  mkdirSync(modelDir, { recursive: true });
+  saveBundle(modelDir, bundleFromParams(GOLDEN_CONFIG, initParams(GOLDEN_CONFIG, GOLDEN_SEED)));
+  // Compress with the bundle as read back from disk, exactly as the test will.
+  const bundle = loadBundle(modelDir);
+  const image = goldenImage();
+  writeFileSync(join(GOLDEN_DIR, 'image.png'), writeImage(image, 'png'));
+  const engine = await createEngine(bundle, 'onnx', { threads: 1 });
+  try {
+    const bytes = await compressImage(image, bundle, engine);
+    const decoded = await decompressImage(bytes, bundle, engine);
+    if (!decoded.data.every((v, i) => v === image.data[i])) throw new Error('the golden file does not round-trip');
+    writeFileSync(join(GOLDEN_DIR, 'image.vdmz'), bytes);
+    console.log(`model ${bundle.id}\nimage.vdmz: ${bytes.length} bytes`);
+  } finally {
+    await engine.dispose();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -1,0 +1,70 @@
+// Format and encoder stability: a committed model, image and .vdmz file (written once by
+// scripts/make-golden.ts, never regenerated here) must keep decoding to the same pixels, and
+// compressing the image again must give the same bytes. If this test fails after a change that
+// was meant to change the format or the encoder's output, rerun the script and say so in the
+// commit; otherwise the change broke every file already written.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compressImage, decompressImage } from '../src/coder/codec.ts';
+import { parseContainer } from '../src/coder/container.ts';
+import { readImage, type Image } from '../src/image/index.ts';
+import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
+import type { IntegerEngine } from '../src/model/denoiser.ts';
+import { createEngine } from '../src/model/engines.ts';
+
+const GOLDEN = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
+
+function expectSamePixels(actual: Image, expected: Image, what: string): void {
+  expect([actual.width, actual.height, actual.channels], what).toEqual([expected.width, expected.height, expected.channels]);
+  const i = actual.data.findIndex((v, k) => v !== expected.data[k]);
+  expect(i < 0 ? '' : `sample ${i}: ${actual.data[i]} ≠ ${expected.data[i]}`, what).toBe('');
+}
+
+describe('golden fixture (fixtures/golden)', () => {
+  let bundle: ModelBundle;
+  let image: Image;
+  let vdmz: Uint8Array;
+  const engines = new Map<string, IntegerEngine>();
+
+  beforeAll(async () => {
+    bundle = loadBundle(join(GOLDEN, 'model'));
+    image = readImage(new Uint8Array(readFileSync(join(GOLDEN, 'image.png'))));
+    vdmz = new Uint8Array(readFileSync(join(GOLDEN, 'image.vdmz')));
+    engines.set('onnx', await createEngine(bundle, 'onnx', { threads: 1 }));
+    engines.set('tfjs', await createEngine(bundle, 'tfjs'));
+  });
+
+  afterAll(async () => {
+    for (const engine of engines.values()) await engine.dispose();
+  });
+
+  it('the fixture is what the script describes: a 12×10 RGB image and the tiny T = 4 model', () => {
+    expect([image.width, image.height, image.channels]).toEqual([12, 10, 3]);
+    expect(bundle.meta.config).toEqual({ channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 });
+  });
+
+  it("the loaded model's id is the one recorded in the .vdmz header", () => {
+    const { header } = parseContainer(vdmz);
+    expect(header.modelId).toBe(bundle.id);
+    expect([header.width, header.height, header.channels, header.steps, header.patchSize]).toEqual([12, 10, 3, 4, 8]);
+  });
+
+  for (const kind of ['onnx', 'tfjs']) {
+    it(`decompresses to image.png, pixel for pixel (${kind})`, async () => {
+      expectSamePixels(await decompressImage(vdmz, bundle, engines.get(kind)!), image, kind);
+    });
+
+    it(`compressing image.png again gives image.vdmz byte for byte (${kind})`, async () => {
+      const bytes = await compressImage(image, bundle, engines.get(kind)!);
+      if (!Buffer.from(bytes).equals(Buffer.from(vdmz))) {
+        const first = bytes.findIndex((b, i) => b !== vdmz[i]);
+        const { header } = parseContainer(bytes);
+        const golden = parseContainer(vdmz).header;
+        expect.fail(`the encoder's output changed: ${bytes.length} bytes vs ${vdmz.length}, first difference at byte ${first}; coder params now ${JSON.stringify(header.coder)}, golden ${JSON.stringify(golden.coder)}`);
+      }
+    });
+  }
+});
