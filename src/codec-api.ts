@@ -50,6 +50,21 @@ export function openModel(dir?: string): ModelBundle {
   }
 }
 
+/**
+ * The progress callback handed to the coder, for pass `pass` of `passes` equal passes
+ * (compress with verify: encoding, then decoding). What the caller sees never goes back
+ * and never passes its total, even though the encoder re-codes a chunk when it must
+ * (its retries report steps too).
+ */
+function progressReporter(onProgress: ((p: CodingProgress) => void) | undefined, pass = 0, passes = 1): ((p: CodingProgress) => void) | undefined {
+  if (onProgress === undefined) return undefined;
+  let last = 0;
+  return (p) => {
+    last = Math.min(p.stepsTotal, Math.max(last, p.stepsDone));
+    onProgress({ stepsDone: pass * p.stepsTotal + last, stepsTotal: passes * p.stepsTotal });
+  };
+}
+
 /** A model and engine, opened once and used for many images. */
 export class VdmzipCodec {
   private constructor(readonly bundle: ModelBundle, private readonly engine: IntegerEngine, private readonly options: CodecOptions) {}
@@ -72,15 +87,15 @@ export class VdmzipCodec {
 
   /**
    * Compresses one image. With `verify`, the file is decoded again and compared with the
-   * input; progress then runs over both passes (encoding is the first half).
+   * input; progress then runs over both passes (encoding is the first half). Progress
+   * reports never go back and end at stepsDone = stepsTotal.
    */
   async compress(image: Image, onProgress = this.options.onProgress): Promise<Uint8Array> {
     const verify = this.options.verify === true;
-    const encodeProgress = verify && onProgress ? (p: CodingProgress) => onProgress({ stepsDone: p.stepsDone, stepsTotal: 2 * p.stepsTotal }) : onProgress;
-    const bytes = await compressImage(image, this.bundle, this.engine, { gridFactor: this.options.gridFactor, onProgress: encodeProgress });
+    const passes = verify ? 2 : 1;
+    const bytes = await compressImage(image, this.bundle, this.engine, { gridFactor: this.options.gridFactor, onProgress: progressReporter(onProgress, 0, passes) });
     if (verify) {
-      const decodeProgress = onProgress && ((p: CodingProgress) => onProgress({ stepsDone: p.stepsTotal + p.stepsDone, stepsTotal: 2 * p.stepsTotal }));
-      const decoded = await this.decompress(bytes, decodeProgress);
+      const decoded = await decompressImage(bytes, this.bundle, this.engine, { onProgress: progressReporter(onProgress, 1, passes) });
       if (!Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length).equals(image.data)) {
         throw new VdmzipError('CORRUPT', 'verification failed: the file does not decode to the input (please report this)');
       }
@@ -91,7 +106,7 @@ export class VdmzipCodec {
   /** Decompresses one .vdmz file; throws VdmzipError, and never returns a wrong image. */
   decompress(bytes: Uint8Array, onProgress = this.options.onProgress): Promise<Image> {
     if (!(bytes instanceof Uint8Array)) return Promise.reject(new VdmzipError('INVALID_ARGUMENT', 'decompress takes the file as a Uint8Array'));
-    return decompressImage(bytes, this.bundle, this.engine, { onProgress });
+    return decompressImage(bytes, this.bundle, this.engine, { onProgress: progressReporter(onProgress) });
   }
 
   dispose(): Promise<void> {
