@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeContainer } from '../src/coder/container.ts';
+import type { ModelBundle } from '../src/model/bundle.ts';
+import { saveTinyModel } from './helpers/tiny-model.ts';
 
 const BIN = fileURLToPath(new URL('../cli/vdmzip.js', import.meta.url));
 
@@ -20,8 +22,12 @@ function vdmzip(...args: string[]): Promise<Run> {
 }
 
 let dir: string;
+let modelDir: string;
+let bundle: ModelBundle;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vdmzip-cli-'));
+  modelDir = join(dir, 'model');
+  bundle = saveTinyModel(modelDir, 1);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -84,11 +90,12 @@ describe('vdmzip CLI', () => {
     expect(stderr).toBe(`vdmzip: ${path}: no such file or directory\n`);
   });
 
-  it('compress is declared but not available yet: exit 2, one line', async () => {
-    const { code, stdout, stderr } = await vdmzip('compress', 'fixtures/astronaut.png');
-    expect(code).toBe(2);
-    expect(stdout).toBe('');
-    expect(stderr).toBe('vdmzip: compress is not available yet\n');
+  it('info says whether the file matches the model, and how big it is against the raw samples', async () => {
+    const path = join(dir, 'sample.vdmz');
+    const { stdout } = await vdmzip('info', '--model', modelDir, path);
+    expect(stdout).toMatch(new RegExp(`^model matches\\s+no: --model ${modelDir.replace(/[.\\/]/g, '\\$&')} is ${bundle.id.slice(0, 16)}…; decompress needs 0f0f0f0f0f0f0f0f…$`, 'm'));
+    expect(stdout).toMatch(/^raw size\s+3600 bytes \(40·30·3 samples\)$/m);
+    expect(stdout).toMatch(/^header\s+\d+ bytes$/m);
   });
 
   it('usage errors exit 2 with a one-line message', async () => {

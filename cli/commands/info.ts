@@ -1,25 +1,51 @@
 import type { Command } from 'commander';
+import { DEFAULT_MODEL_DIR, openModel } from '../../src/codec-api.ts';
 import { bitsPerDim, parseContainer } from '../../src/coder/container.ts';
+import { VdmzipError } from '../../src/errors.ts';
 import { aboutFile, readInputFile } from '../files.ts';
+import { modelDir } from '../options.ts';
 
 const CHANNEL_NAMES = ['', 'grey', 'grey+alpha', 'RGB', 'RGBA'];
 /** Chunk sizes shown before the list is cut short. */
 const CHUNKS_SHOWN = 8;
+/** Hex digits of a model id shown where the full id is not needed. */
+const SHORT_ID = 16;
+
+/**
+ * Whether the file's model is the one decompress would use: --model when given (a model
+ * that cannot be loaded is then an error), else the shipped model (whose absence is
+ * reported in the line, not as a failure: info needs no model).
+ */
+function modelCheck(fileModelId: string, model: string | undefined): string {
+  let dir: string;
+  try {
+    dir = modelDir({ model });
+  } catch (error) {
+    if (error instanceof VdmzipError) return `unknown: no model at ${DEFAULT_MODEL_DIR} (the shipped model is missing)`;
+    throw error;
+  }
+  const which = model === undefined ? 'the default model' : `--model ${model}`;
+  const { id } = openModel(dir);
+  return id === fileModelId ? `yes: made with ${which}` : `no: ${which} is ${id.slice(0, SHORT_ID)}…; decompress needs ${fileModelId.slice(0, SHORT_ID)}…`;
+}
 
 export function register(program: Command): void {
   program
     .command('info')
     .description('show what a .vdmz file holds, and its bits per dimension')
     .argument('<file>', '.vdmz file')
-    .action(async (path: string) => {
+    .option('--model <dir>', 'model folder to check the file against (default: the shipped model)')
+    .action(async (path: string, o: { model?: string }) => {
       const bytes = await readInputFile(path);
       const { header, payload } = await aboutFile(path, () => parseContainer(bytes));
       const { width, height, channels, coder } = header;
       const chunks = coder.chunkSizes;
+      const rawBytes = width * height * channels;
       const rows: Array<[string, string]> = [
         ['file', path],
         ['image', `${width}×${height}, ${channels} channel${channels > 1 ? 's' : ''} (${CHANNEL_NAMES[channels]}), ${header.bitDepth}-bit`],
         ['model', header.modelId],
+        ['model matches', modelCheck(header.modelId, o.model)],
         ['steps (T)', String(header.steps)],
         ['patch size', String(header.patchSize)],
         ['grid factor', String(coder.gridFactor)],
@@ -27,8 +53,11 @@ export function register(program: Command): void {
         ['seed words', String(coder.seedWords)],
         ['pixel crc32', header.pixelCrc32.toString(16).padStart(8, '0')],
         ['pixel sha256', `${header.pixelSha256Prefix}…`],
+        ['raw size', `${rawBytes} bytes (${width}·${height}·${channels} samples)`],
+        ['header', `${bytes.length - payload.length} bytes`],
         ['payload', `${payload.length} bytes`],
         ['file size', `${bytes.length} bytes`],
+        ['ratio', `${((100 * bytes.length) / rawBytes).toFixed(2)}% of raw`],
         ['bits/dim', bitsPerDim(bytes.length, header).toFixed(4)],
       ];
       const labelWidth = Math.max(...rows.map(([label]) => label.length)) + 2;
