@@ -61,10 +61,10 @@ export function progressMode(o: FileOptions): ProgressMode {
  * The model folder to open: --model, or the shipped model, which must be there (the
  * package ships it; a checkout gets it once training is done).
  */
-export function modelDir(o: { model?: string }): string {
+export function modelDir(o: { model?: string }, shipped = DEFAULT_MODEL_DIR): string {
   if (o.model !== undefined) return o.model;
-  if (!existsSync(join(DEFAULT_MODEL_DIR, BUNDLE_JSON))) {
-    throw new VdmzipError('IO', `no model at ${DEFAULT_MODEL_DIR}: the shipped model is missing; pass --model DIR`);
+  if (!existsSync(join(shipped, BUNDLE_JSON))) {
+    throw new VdmzipError('IO', `no model at ${shipped}: the shipped model is missing; pass --model DIR`);
   }
-  return DEFAULT_MODEL_DIR;
+  return shipped;
 }

@@ -1,0 +1,363 @@
+// The compress and decompress commands through the real binary, as a user runs them:
+// gzip/xz/zstd habits (several inputs, -, -c, -o, -f, -k, -q, -v), exit codes, one-line
+// errors, atomic outputs. The model is the tiny random-weight one, saved in a temp folder.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelDir } from '../cli/options.ts';
+import { DEFAULT_MODEL_DIR } from '../src/codec-api.ts';
+import { VdmzipError } from '../src/errors.ts';
+import { crc32 } from '../src/image/crc32.ts';
+import { readImage, writeImage, type Channels, type Image } from '../src/image/index.ts';
+import { saveTinyModel } from './helpers/tiny-model.ts';
+
+const BIN = fileURLToPath(new URL('../cli/vdmzip.js', import.meta.url));
+
+type Run = { code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string };
+
+let dir: string;
+let model: string;
+
+/** Runs the bin through node in `dir`, with `input` on stdin. */
+function vdmzip(args: string[], options: { input?: Uint8Array; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      options.onStderr?.(stderr, child);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(stdout), stderr }));
+    child.stdin.on('error', () => {}); // the child may exit before reading it all
+    child.stdin.end(options.input);
+  });
+}
+
+/** vdmzip COMMAND with the tiny model (a later --model wins). */
+const withModel = (command: string, ...args: string[]) => vdmzip([command, '--model', model, ...args]);
+
+function testImage(width: number, height: number, channels: Channels, seed: number): Image {
+  const data = new Uint8Array(width * height * channels);
+  // Smooth-ish content with some noise: nothing the coder could special-case.
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seed * 31 + ((i * i * 2654435761) >>> 28)) & 255;
+  return { width, height, channels, data };
+}
+
+const IMAGES = {
+  'rgb.png': { image: testImage(13, 11, 3, 1), format: 'png' },
+  'grey.pgm': { image: testImage(9, 7, 1, 2), format: 'pnm' },
+  'colour.ppm': { image: testImage(10, 6, 3, 3), format: 'pnm' },
+  'rgba.png': { image: testImage(7, 9, 4, 4), format: 'png' },
+  'ga.png': { image: testImage(6, 5, 2, 5), format: 'png' },
+  'grey.png': { image: testImage(8, 8, 1, 6), format: 'png' },
+} as const;
+type Name = keyof typeof IMAGES;
+const NAMES = Object.keys(IMAGES) as Name[];
+
+/** Runs `work` over `items`, `limit` at a time (each run is mostly process start-up). */
+async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const k = next++;
+      results[k] = await work(items[k]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const at = (name: string) => join(dir, name);
+const read = (name: string) => readFile(at(name));
+const samePixels = (bytes: Uint8Array, image: Image) => {
+  const decoded = readImage(bytes);
+  return decoded.width === image.width && decoded.height === image.height && decoded.channels === image.channels && Buffer.from(decoded.data).equals(Buffer.from(image.data));
+};
+
+/** A minimal 16-bit greyscale PNG. */
+function png16(width: number, height: number): Uint8Array {
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'latin1');
+    out.set(data, 8);
+    out.writeUInt32BE(crc32(out, 4, 8 + data.length), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([16, 0, 0, 0, 0], 8);
+  const raw = Buffer.alloc(height * (1 + 2 * width));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array())]);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vdmzip-conventions-'));
+  model = join(dir, 'model');
+  saveTinyModel(model, 1);
+  for (const name of NAMES) await writeFile(at(name), writeImage(IMAGES[name].image, IMAGES[name].format));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('compress and decompress round trips', () => {
+  it('compresses several inputs at once, silently, keeping the inputs, and decompresses them bit-exactly', async () => {
+    const before = await Promise.all(NAMES.map(read));
+    const run = await withModel('compress', ...NAMES);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.length).toBe(0);
+    expect(run.code).toBe(0);
+    // -k is the default: inputs are still there, unchanged.
+    for (const [k, name] of NAMES.entries()) expect((await read(name)).equals(before[k])).toBe(true);
+
+    // Decompress copies in a subfolder (beside the originals the outputs would exist).
+    await mkdir(at('out'));
+    for (const name of NAMES) await copyFile(at(`${name}.vdmz`), at(`out/${name}.vdmz`));
+    const back = await withModel('decompress', ...NAMES.map((name) => `out/${name}.vdmz`));
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(0);
+    for (const name of NAMES) {
+      const bytes = await read(`out/${name}`);
+      expect(samePixels(bytes, IMAGES[name].image), name).toBe(true);
+      // The format follows the output extension: PGM (P5) and PPM (P6) stay PNM, PNGs stay PNG.
+      const magic = bytes.subarray(0, 2).toString('latin1');
+      expect(magic, name).toBe(name.endsWith('.pgm') ? 'P5' : name.endsWith('.ppm') ? 'P6' : '\x89P');
+      expect(existsSync(at(`out/${name}.vdmz`))).toBe(true);
+    }
+    // PNM files written by vdmzip are canonical, so they come back byte for byte.
+    expect((await read('out/grey.pgm')).equals(await read('grey.pgm'))).toBe(true);
+  });
+
+  it('names outputs: X.vdmz → X for image names, else X.png; a name without .vdmz gets .png', async () => {
+    await copyFile(at('rgb.png.vdmz'), at('photo.vdmz'));
+    await copyFile(at('rgb.png.vdmz'), at('blob.bin'));
+    const run = await withModel('decompress', 'photo.vdmz', 'blob.bin');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(samePixels(await read('photo.png'), IMAGES['rgb.png'].image)).toBe(true);
+    expect(samePixels(await read('blob.bin.png'), IMAGES['rgb.png'].image)).toBe(true);
+  });
+
+  it('reads standard input and writes standard output for -', async () => {
+    const listing = await readdir(dir);
+    const compressed = await vdmzip(['compress', '-', '--model', model], { input: await read('rgba.png') });
+    expect(compressed.stderr).toBe('');
+    expect(compressed.code).toBe(0);
+    // The coder is deterministic: the same file as compressing by name.
+    expect(compressed.stdout.equals(await read('rgba.png.vdmz'))).toBe(true);
+    const decompressed = await vdmzip(['decompress', '-', '--model', model], { input: compressed.stdout });
+    expect(decompressed.code).toBe(0);
+    expect(samePixels(decompressed.stdout, IMAGES['rgba.png'].image)).toBe(true);
+    expect(decompressed.stdout.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(await readdir(dir)).toEqual(listing);
+  });
+
+  it('-c writes to standard output; --format pnm picks PGM/PPM there', async () => {
+    const compressed = await withModel('compress', '-c', 'grey.png');
+    expect(compressed.code).toBe(0);
+    expect(compressed.stdout.equals(await read('grey.png.vdmz'))).toBe(true);
+    const decompressed = await withModel('decompress', '-c', '--format', 'pnm', 'colour.ppm.vdmz');
+    expect(decompressed.code).toBe(0);
+    expect(decompressed.stdout.equals(await read('colour.ppm'))).toBe(true);
+  });
+
+  it('-o names the output; with --verify, --grid and -v it reports sizes, bpd and time', async () => {
+    const run = await withModel('compress', '-o', 'custom.vdmz', '--verify', '--grid', '0.25', '-v', 'rgb.png');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^rgb\.png → custom\.vdmz: 13×11 RGB, \d+ → \d+ bytes, \d+\.\d{3} bpd, verified, \d+\.\d\d s\n$/);
+    const info = await withModel('info', 'custom.vdmz');
+    expect(info.stdout.toString()).toMatch(/^grid factor\s+0\.25$/m);
+    const back = await withModel('decompress', '-o', 'custom.ppm', '-v', 'custom.vdmz');
+    expect(back.code).toBe(0);
+    expect(back.stderr).toMatch(/^custom\.vdmz → custom\.ppm: 13×11 RGB, \d+ → 442 bytes, \d+\.\d{3} bpd, \d+\.\d\d s\n$/);
+    expect(samePixels(await read('custom.ppm'), IMAGES['rgb.png'].image)).toBe(true);
+  });
+
+  it('gives the same file with the tfjs engine and with several ONNX threads', async () => {
+    const tfjs = await withModel('compress', '-c', '--engine', 'tfjs', 'ga.png');
+    expect(tfjs.stderr).toBe('');
+    expect(tfjs.stdout.equals(await read('ga.png.vdmz'))).toBe(true);
+    const threads = await withModel('compress', '-c', '--threads', '2', 'ga.png');
+    expect(threads.stdout.equals(await read('ga.png.vdmz'))).toBe(true);
+  });
+});
+
+describe('outputs are never clobbered or left half-written', () => {
+  it('refuses an existing output without -f, leaving it untouched; -f replaces it', async () => {
+    await copyFile(at('rgb.png'), at('keep.png'));
+    await writeFile(at('keep.png.vdmz'), 'precious');
+    const refused = await withModel('compress', 'keep.png');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('vdmzip: keep.png.vdmz: output file already exists; use -f/--force to overwrite it\n');
+    expect((await read('keep.png.vdmz')).toString()).toBe('precious');
+
+    const forced = await withModel('compress', '-f', 'keep.png');
+    expect(forced.code).toBe(0);
+    expect((await read('keep.png.vdmz')).equals(await read('rgb.png.vdmz'))).toBe(true);
+
+    // Decompress too: keep.png exists beside keep.png.vdmz.
+    await writeFile(at('keep.png'), 'precious too');
+    const refusedBack = await withModel('decompress', 'keep.png.vdmz');
+    expect(refusedBack.code).toBe(1);
+    expect(refusedBack.stderr).toBe('vdmzip: keep.png: output file already exists; use -f/--force to overwrite it\n');
+    expect((await read('keep.png')).toString()).toBe('precious too');
+    const forcedBack = await withModel('decompress', '--force', 'keep.png.vdmz');
+    expect(forcedBack.code).toBe(0);
+    expect(samePixels(await read('keep.png'), IMAGES['rgb.png'].image)).toBe(true);
+  });
+
+  it('refuses to write the output over its own input, even with -f', async () => {
+    const run = await withModel('compress', '-f', '-o', 'grey.pgm', 'grey.pgm');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('vdmzip: grey.pgm: the output grey.pgm is the input file itself\n');
+    expect(samePixels(await read('grey.pgm'), IMAGES['grey.pgm'].image)).toBe(true);
+  });
+
+  it('removes its temporary file when the final rename fails', async () => {
+    await mkdir(at('taken'));
+    await mkdir(at('taken/sub'));
+    const run = await withModel('compress', '-f', '-o', 'taken/sub', 'rgb.png');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^vdmzip: taken\/sub: cannot write: [^\n]+\n$/);
+    expect(await readdir(at('taken'))).toEqual(['sub']);
+  });
+
+  it('leaves no output and no temporary file when interrupted (SIGINT)', async () => {
+    await mkdir(at('interrupt'));
+    await writeFile(at('interrupt/big.ppm'), writeImage(testImage(384, 384, 3, 9), 'pnm'));
+    let sent = false;
+    const run = await new Promise<Run>((resolve, reject) => {
+      // The progress bar's first line says coding has begun.
+      vdmzip(['compress', '--progress', '--model', model, 'interrupt/big.ppm'], {
+        onStderr: (text, child) => {
+          if (!sent && /\d+%/.test(text)) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
+      }).then(resolve, reject);
+    });
+    expect(sent).toBe(true);
+    expect(run.signal).toBe('SIGINT');
+    expect(await readdir(at('interrupt'))).toEqual(['big.ppm']);
+  });
+});
+
+describe('messages and exit codes', () => {
+  it('-q prints nothing, even with --progress; --progress alone shows percentages', async () => {
+    const quiet = await withModel('compress', '-q', '-v', '--progress', '-c', 'rgb.png');
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    const progress = await withModel('compress', '--progress', '-c', 'rgb.png');
+    expect(progress.stderr).toMatch(/^rgb\.png 100% \[#+\] done$/m);
+  });
+
+  it('goes on past a failed input, one line per failure, then exits 1', async () => {
+    await mkdir(at('mixed'));
+    await copyFile(at('rgb.png'), at('mixed/a.png'));
+    await copyFile(at('grey.pgm'), at('mixed/b.pgm'));
+    await writeFile(at('mixed/notes.txt'), 'not an image\n');
+    const run = await withModel('compress', 'mixed/a.png', 'mixed/missing.png', 'mixed/notes.txt', 'mixed/b.pgm');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'vdmzip: mixed/missing.png: no such file or directory\n' +
+        'vdmzip: mixed/notes.txt: not a PNG, PGM or PPM image\n' +
+        'vdmzip: 2 of 4 inputs failed\n',
+    );
+    expect((await readdir(at('mixed'))).sort()).toEqual(['a.png', 'a.png.vdmz', 'b.pgm', 'b.pgm.vdmz', 'notes.txt']);
+  });
+
+  it('names the file and the reason on one line, exit 1', async () => {
+    const good = await read('rgb.png.vdmz');
+    const corrupt = Buffer.from(good);
+    corrupt[corrupt.length - 3] ^= 0x40;
+    await writeFile(at('corrupt.vdmz'), corrupt);
+    await writeFile(at('truncated.vdmz'), good.subarray(0, good.length - 10));
+    await writeFile(at('deep.png'), png16(4, 4));
+    await writeFile(at('text.png'), 'hello');
+    // A PNG header that claims 20000 × 20000 pixels.
+    const huge = Buffer.from(png16(1, 1));
+    huge.writeUInt32BE(20000, 16);
+    huge.writeUInt32BE(20000, 20);
+    huge.set([8, 2], 24);
+    huge.writeUInt32BE(crc32(huge, 12, 29), 29);
+    await writeFile(at('huge.png'), huge);
+
+    const cases: Array<[string[], string]> = [
+      [['decompress', 'corrupt.vdmz'], 'vdmzip: corrupt.vdmz: payload fails its CRC check\n'],
+      [['decompress', 'truncated.vdmz'], 'vdmzip: truncated.vdmz: file ends inside its payload\n'],
+      [['decompress', 'rgb.png'], 'vdmzip: rgb.png: not a .vdmz file\n'],
+      [['compress', 'deep.png'], 'vdmzip: deep.png: 16-bit PNG is not supported; convert to 8-bit\n'],
+      [['compress', 'text.png'], 'vdmzip: text.png: not a PNG, PGM or PPM image\n'],
+      [['compress', 'huge.png'], 'vdmzip: huge.png: PNG image is 20000×20000 pixels; vdmzip handles at most 268435456\n'],
+      [['decompress', '-o', 'rgba.ppm', 'rgba.png.vdmz'], 'vdmzip: rgba.ppm: the image has an alpha channel, which PGM/PPM cannot hold; write PNG instead\n'],
+      [['compress', '-c', 'rgb.png', '--model', join(dir, 'nowhere')], `vdmzip: ${join(dir, 'nowhere')}: cannot load the model: no model.json (not a vdmzip model folder)\n`],
+    ];
+    const runs = await mapLimit(cases, 3, ([args]) => withModel(...(args as [string, ...string[]])));
+    for (const [k, [args, message]] of cases.entries()) {
+      const run = runs[k];
+      expect(run.stderr, args.join(' ')).toBe(message);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stdout.length).toBe(0);
+    }
+    for (const output of ['corrupt.png', 'truncated.png', 'rgb.png.png', 'deep.png.vdmz', 'text.png.vdmz', 'huge.png.vdmz', 'rgba.ppm']) {
+      expect(existsSync(at(output)), output).toBe(false);
+    }
+  });
+
+  it('usage errors exit 2 with one line', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['compress'], /^vdmzip: no input files \(use - to read standard input\)\n$/],
+      [['compress', '-o', 'x.vdmz', 'rgb.png', 'grey.png'], /^vdmzip: -o\/--output takes one input, not 2\n$/],
+      [['decompress', '-c', 'rgb.png.vdmz', 'grey.png.vdmz'], /^vdmzip: -c\/--stdout takes one input, not 2\n$/],
+      [['compress', '-c', '-o', 'x.vdmz', 'rgb.png'], /^vdmzip: -o\/--output and -c\/--stdout cannot be used together\n$/],
+      [['compress', '-', '-'], /^vdmzip: standard input \(-\) can be given only once\n$/],
+      [['compress', '--threads', '0', 'rgb.png'], /^vdmzip: option '--threads <n>' argument '0' is invalid\. expected a positive integer\n$/],
+      [['compress', '--engine', 'gpu', 'rgb.png'], /^vdmzip: option '--engine <engine>' argument 'gpu' is invalid\. Allowed choices are onnx, tfjs\.\n$/],
+      [['compress', '--grid', '-1', 'rgb.png'], /^vdmzip: option '--grid <kappa>' argument '-1' is invalid\. expected a positive number\n$/],
+      [['decompress', '--bogus', 'x.vdmz'], /^vdmzip: unknown option '--bogus'\n$/],
+    ];
+    const runs = await mapLimit(cases, 3, ([args]) => withModel(...(args as [string, ...string[]])));
+    for (const [k, [args, message]] of cases.entries()) {
+      const run = runs[k];
+      expect(run.stderr, args.join(' ')).toMatch(message);
+      expect(run.code, args.join(' ')).toBe(2);
+    }
+  });
+
+  it('--help says inputs are kept and existing outputs need -f', async () => {
+    for (const command of ['compress', 'decompress']) {
+      const help = (await vdmzip([command, '--help'])).stdout.toString();
+      expect(help).toMatch(/-k, --keep\s+keep the input files: the default and only behaviour/);
+      expect(help).toContain('Inputs are never deleted or changed');
+      expect(help).toContain('never overwritten without -f');
+    }
+  });
+});
+
+describe('the shipped model', () => {
+  it('when missing, gives one line that says so and how to pass one', () => {
+    const missing = join(dir, 'no-shipped-model');
+    expect(() => modelDir({}, missing)).toThrow(new VdmzipError('IO', `no model at ${missing}: the shipped model is missing; pass --model DIR`));
+    expect(modelDir({ model: 'x' }, missing)).toBe('x');
+  });
+
+  it.skipIf(existsSync(join(DEFAULT_MODEL_DIR, 'model.json')))('the CLI without --model reports the missing shipped model, exit 1', async () => {
+    const run = await vdmzip(['compress', '-c', 'rgb.png']);
+    expect(run.stderr).toBe(`vdmzip: no model at ${DEFAULT_MODEL_DIR}: the shipped model is missing; pass --model DIR\n`);
+    expect(run.code).toBe(1);
+  });
+});
