@@ -11,6 +11,8 @@ export const STDOUT_NAME = '<stdout>';
 /** The system's reason for a failed file operation ("no such file or directory"), without Node's errno prefix. */
 function reasonOf(error: NodeJS.ErrnoException): string {
   // Node's text is "ENOENT: no such file or directory, open 'x'": keep the middle.
+  // Stream errors say only "write EPIPE".
+  if (error.code === 'EPIPE') return 'broken pipe';
   return /^E[A-Z]+: ([^,]+)/.exec(error.message)?.[1] ?? error.code ?? error.message;
 }
 
@@ -50,8 +52,18 @@ export function readInput(path: string): Promise<Uint8Array> {
   return path === '-' ? readStdin() : readInputFile(path);
 }
 
-/** Writes `bytes` to standard output and waits until Node has handed them on. */
+let stdoutGuarded = false;
+
+/**
+ * Writes `bytes` to standard output and waits until Node has handed them on. A closed
+ * pipe (EPIPE, as in `vdmzip decompress -c x.vdmz | head -c 10`) is a one-line failure,
+ * not a crash: the stream's 'error' event, which would otherwise be unhandled, is caught.
+ */
 export async function writeStdout(bytes: Uint8Array): Promise<void> {
+  if (!stdoutGuarded) {
+    stdoutGuarded = true;
+    process.stdout.on('error', () => {}); // the write callback below reports it
+  }
   try {
     await new Promise<void>((resolve, reject) => {
       process.stdout.write(bytes, (error) => (error ? reject(error) : resolve()));

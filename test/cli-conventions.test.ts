@@ -25,12 +25,16 @@ let dir: string;
 let model: string;
 
 /** Runs the bin through node in `dir`, with `input` on stdin. */
-function vdmzip(args: string[], options: { input?: Uint8Array; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+function vdmzip(args: string[], options: { input?: Uint8Array; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; closeStdoutEarly?: boolean } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout.push(chunk);
+      // Like `| head -c 1`: read a little, then close the pipe.
+      if (options.closeStdoutEarly) child.stdout.destroy();
+    });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       options.onStderr?.(stderr, child);
@@ -257,6 +261,13 @@ describe('outputs are never clobbered or left half-written', () => {
 });
 
 describe('messages and exit codes', () => {
+  it('a closed standard output is a one-line failure, not a crash', async () => {
+    await writeFile(at('wide.ppm'), writeImage(testImage(128, 96, 3, 7), 'pnm'));
+    const run = await vdmzip(['compress', '--model', model, '-c', 'wide.ppm'], { closeStdoutEarly: true });
+    expect(run.stderr).toBe('vdmzip: <stdout>: cannot write: broken pipe\n');
+    expect(run.code).toBe(1);
+  });
+
   it('-q prints nothing, even with --progress; --progress alone shows percentages', async () => {
     const quiet = await withModel('compress', '-q', '-v', '--progress', '-c', 'rgb.png');
     expect(quiet.code).toBe(0);
