@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compressImage, decompressImage, type CodingProgress } from './coder/codec.ts';
+import { compressImage, decompressImage, MAX_GRID_FACTOR, MIN_GRID_FACTOR, type CodingProgress } from './coder/codec.ts';
 import { VdmzipError } from './errors.ts';
 import type { Image } from './image/index.ts';
 import { BUNDLE_JSON, loadBundle, type ModelBundle } from './model/bundle.ts';
@@ -74,8 +74,8 @@ export class VdmzipCodec {
     if (!ENGINE_KINDS.includes(engine)) throw new VdmzipError('INVALID_ARGUMENT', `unknown engine ${String(engine)} (expected ${ENGINE_KINDS.join(' or ')})`);
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new VdmzipError('INVALID_ARGUMENT', `threads must be a positive integer, got ${String(threads)}`);
-    if (options.gridFactor !== undefined && !(Number.isFinite(options.gridFactor) && options.gridFactor > 0)) {
-      throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${String(options.gridFactor)} is not a positive number`);
+    if (options.gridFactor !== undefined && !(options.gridFactor >= MIN_GRID_FACTOR && options.gridFactor <= MAX_GRID_FACTOR)) {
+      throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${String(options.gridFactor)} is not in [2^-20, 2^10]`);
     }
     const bundle = typeof options.model === 'object' ? options.model : openModel(options.model);
     return new VdmzipCodec(bundle, await createEngine(bundle, engine, { threads }), options);

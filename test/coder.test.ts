@@ -208,7 +208,7 @@ describe('round trips, every pixel compared', () => {
   // BUG (src/coder/codec.ts compressImage): the first chunk's dry run (and any chunk coded
   // again after borrowing) reports its steps through stepReporter, so stepsDone passes
   // stepsTotal (51 > 48 here) and ends above it. Flip to `it` when fixed.
-  it.fails('[known bug] compression progress only moves forward, never passes its total, and ends there', async () => {
+  it('compression progress only moves forward, never passes its total, and ends there', async () => {
     const image = makeImage(17, 9, 4, noise(5), noise(6));
     const reports: number[][] = [];
     await compressImage(image, bundle, engine, { onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
@@ -264,7 +264,7 @@ describe('grid factor κ', () => {
   // "positive and finite" check, δ_i = κ·std is finite, but bin·δ_i overflows to ±∞ in
   // latents() and ∞ − ∞ = NaN reaches popGaussians, which throws a RangeError ("mean 0 is
   // NaN") instead of a VdmzipError. Flip to `it` once κ is bounded (e.g. to [2^-20, 2^10]).
-  it.fails('[known bug] refuses κ = Number.MAX_VALUE with a VdmzipError', async () => {
+  it('refuses κ = Number.MAX_VALUE with a VdmzipError', async () => {
     const image = makeImage(5, 4, 3, noise(14));
     await expect(compressImage(image, bundle, engine, { gridFactor: Number.MAX_VALUE })).rejects.toMatchObject({ name: 'VdmzipError', code: 'INVALID_ARGUMENT' });
   });
@@ -382,7 +382,7 @@ describe('damaged and forged files never decode to a wrong image', () => {
     for (let at = 0; at < headerEnd; at++) {
       if (at >= 5 && at < 9) continue; // H moves the CRC itself: covered by container.test.ts
       for (let bit = 0; bit < 8; bit++) {
-        if (at === kappaTop && bit === 6) continue; // κ = 2^1023: the known bug below
+        if (at === kappaTop && bit === 6) continue; // κ = 2^1023: its own test below
         flips++;
         const file = bytes.slice();
         file[at] ^= 1 << bit;
@@ -401,7 +401,7 @@ describe('damaged and forged files never decode to a wrong image', () => {
   });
 
   // BUG, same cause as the next one: flipping bit 6 of κ's top byte turns 0.5 into 2^1023.
-  it.fails('[known bug] the header bit flip κ = 0.5 → 2^1023, re-signed, fails with a VdmzipError', async () => {
+  it('the header bit flip κ = 0.5 → 2^1023, re-signed, fails with a VdmzipError', async () => {
     const file = forge((h) => {
       h.coder.gridFactor = 2 ** 1023;
       return { header: h };
@@ -412,7 +412,7 @@ describe('damaged and forged files never decode to a wrong image', () => {
   // BUG (src/coder/codec.ts, decompressImage; src/coder/container.ts checkHeader): a header
   // with κ near Number.MAX_VALUE (re-signed) makes bin·δ overflow to ±∞, ∞ − ∞ = NaN reaches
   // popGaussians and a RangeError escapes instead of a VdmzipError. Flip to `it` when fixed.
-  it.fails('[known bug] a forged header with κ = Number.MAX_VALUE fails with a VdmzipError', async () => {
+  it('a forged header with κ = Number.MAX_VALUE fails with a VdmzipError', async () => {
     const file = forge((h, p) => {
       h.coder.gridFactor = Number.MAX_VALUE;
       // Head = 2^36 exactly: the first pop reads slot 0, the low escape, so a bin ≤ −2.
@@ -457,7 +457,7 @@ describe('damaged and forged files never decode to a wrong image', () => {
   // count comes from the header (up to 2^32 − 1) and is materialised as a JS array before
   // any check, so a 136-byte file kills the process with a fatal out-of-memory error (not
   // catchable). Flip to `it` when fixed.
-  it.fails('[known bug] a forged seed word count of 2^32 − 1 fails with CORRUPT, without exhausting memory', () => {
+  it('a forged seed word count of 2^32 − 1 fails with CORRUPT, without exhausting memory', () => {
     expect(decodeForgedSeedCount(2 ** 32 - 1)).toBe('RESULT VdmzipError CORRUPT');
   });
 });
@@ -479,7 +479,7 @@ describe('models the coder cannot use', () => {
   // train --channels 1` makes a 1-channel model, but the coder always lays patches out for 3
   // model channels, so the engine throws a RangeError ("features: expected 192 values for 1
   // patches, got 576"). Flip to `it` once such models are refused with a VdmzipError (or coded).
-  it.fails('[known bug] a 1-channel model is refused with a VdmzipError', async () => {
+  it('a 1-channel model is refused with a VdmzipError', async () => {
     const config = { channels: 1, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
     const grey = bundleFromParams(config, initParams(config, 1));
     const greyEngine = await createEngine(grey, 'onnx');

@@ -15,12 +15,15 @@ import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { decodeChunk, encodeChunk } from './chain.ts';
 import { parseContainer, pixelChecksums, writeContainer, type ContainerHeader } from './container.ts';
 import { chainSchedule, type ChainSchedule } from './schedule.ts';
-import { chunkLayout, gatherPixels, scatterPixels, tiling, type Plane, type Tiling } from './tiling.ts';
+import { chunkLayout, gatherPixels, MODEL_CHANNELS, scatterPixels, tiling, type Plane, type Tiling } from './tiling.ts';
 
 /** Default κ: grid width as a fraction of the smaller std at each step (DESIGN §3). */
 export const DEFAULT_GRID_FACTOR = 0.5;
 /** Most patches the network sees in one batch. */
 export const MAX_CHUNK_PATCHES = 64;
+/** κ range: bin·δ stays far from overflow (|bin| < 2^31, δ ≤ 2^10·std) and δ stays meaningful. */
+export const MIN_GRID_FACTOR = 2 ** -20;
+export const MAX_GRID_FACTOR = 2 ** 10;
 const SEED = 0x5eed_b175;
 const WORD = 1 << 16;
 /** √(2πe): the entropy of N(μ, σ²) on a grid δ is log2(√(2πe)·σ/δ) bits. */
@@ -93,20 +96,26 @@ interface Coding {
   colour: Plane;
   alpha?: Plane;
   progress: (steps: number) => void;
+  /** Adds the steps of a discarded attempt to the total, so stepsDone never passes it. */
+  discard: (steps: number) => void;
 }
 
 function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, height: number, channels: number, gridFactor: number, hasCodedAlpha: (alpha: Plane) => boolean, options: CoderOptions): Coding {
+  if (bundle.meta.config.channels !== MODEL_CHANNELS) throw new VdmzipError('INVALID_ARGUMENT', `the coder needs a ${MODEL_CHANNELS}-channel model; this model has ${bundle.meta.config.channels}`);
   const tiles = tiling(width, height, bundle.meta.config.patch);
   const { colour, alpha } = planes(channels);
   const codedAlpha = alpha && hasCodedAlpha(alpha) ? alpha : undefined;
   const schedule = chainSchedule(bundle, gridFactor);
-  const stepsTotal = tiles.count * schedule.T * (codedAlpha ? 2 : 1);
+  let stepsTotal = tiles.count * schedule.T * (codedAlpha ? 2 : 1);
   let stepsDone = 0;
   const progress = (steps: number) => {
     stepsDone += steps;
     options.onProgress?.({ stepsDone, stepsTotal });
   };
-  return { bundle, denoiser: new Denoiser(bundle, engine), schedule, tiles, colour, alpha: codedAlpha, progress };
+  const discard = (steps: number) => {
+    stepsTotal += steps;
+  };
+  return { bundle, denoiser: new Denoiser(bundle, engine), schedule, tiles, colour, alpha: codedAlpha, progress, discard };
 }
 
 /** Runs `code` over one chunk's planes with a per-step progress report weighted by patches. */
@@ -117,7 +126,7 @@ function stepReporter(c: Coding, patches: number): () => void {
 export async function compressImage(image: Image, bundle: ModelBundle, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
   checkImage(image);
   const gridFactor = options.gridFactor ?? DEFAULT_GRID_FACTOR;
-  if (!(gridFactor > 0) || !Number.isFinite(gridFactor)) throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${gridFactor} is not a positive number`);
+  if (!(gridFactor >= MIN_GRID_FACTOR && gridFactor <= MAX_GRID_FACTOR)) throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${gridFactor} is not in [2^-20, 2^10]`);
   const alphaChannel = planes(image.channels).alpha;
   const alphaValue = alphaChannel?.kind === 'grey' ? constantChannel(image, alphaChannel.channel) : undefined;
   const c = codingSetup(bundle, engine, image.width, image.height, image.channels, gridFactor, () => alphaValue === undefined, options);
@@ -129,13 +138,13 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   // patches as the bits already on the message can fund. A chunk whose pops ran past the
   // bottom of the message (they would read zeros: valid, but poor samples) is coded again:
   // the first with more seed words, a later one with half the patches.
-  const codeChunk = async (message: Message, first: number, n: number): Promise<number> => {
+  const codeChunk = async (message: Message, first: number, n: number, report = true): Promise<number> => {
     const chunkStart = message.bitLength();
     let lowest = 0;
     for (const plane of c.alpha ? [c.colour, c.alpha] : [c.colour]) {
       const layout = chunkLayout(c.tiles, first, n, plane);
       const planeStart = message.bitLength() - chunkStart;
-      lowest = Math.min(lowest, planeStart + (await encodeChunk(message, layout, gatherPixels(image, c.tiles, first, n, plane), c.schedule, c.denoiser, stepReporter(c, n))));
+      lowest = Math.min(lowest, planeStart + (await encodeChunk(message, layout, gatherPixels(image, c.tiles, first, n, plane), c.schedule, c.denoiser, report ? stepReporter(c, n) : undefined)));
     }
     return lowest;
   };
@@ -147,13 +156,14 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   // A dry run on a generous seed measures how deep the first chunk reaches; the real seed
   // covers that, plus a margin that grows if the real run still borrows.
   const firstPatchDims = Math.min(patchPixels, image.width * image.height) * dimsPerPixel;
-  const depth = -(await codeChunk(seeded(Math.ceil((3 * bitsNeededPerDim(c.schedule) * firstPatchDims) / 16)), 0, 1));
+  const depth = -(await codeChunk(seeded(Math.ceil((3 * bitsNeededPerDim(c.schedule) * firstPatchDims) / 16)), 0, 1, false));
   let seedCount = Math.ceil((depth + 32) / 16);
   let m: Message;
   for (;;) {
     m = seeded(seedCount);
     await codeChunk(m, 0, 1);
     if (m.borrowedWords === 0) break;
+    c.discard(c.schedule.T * (c.alpha ? 2 : 1));
     seedCount = Math.ceil(seedCount * 1.1) + 2;
   }
   const chunkSizes = [1];
@@ -167,6 +177,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
         m = attempt;
         break;
       }
+      c.discard(n * c.schedule.T * (c.alpha ? 2 : 1));
       n = Math.ceil(n / 2);
     }
     chunkSizes.push(n);
@@ -205,6 +216,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   checkModel(header, bundle);
   const { width, height, channels, coder } = header;
   const corrupt = (why: string) => new VdmzipError('CORRUPT', why);
+  if (!(coder.gridFactor >= MIN_GRID_FACTOR && coder.gridFactor <= MAX_GRID_FACTOR)) throw corrupt(`grid factor ${coder.gridFactor} is out of range`);
   const total = coder.chunkSizes.reduce((a, b) => a + b, 0);
   if (total !== tiling(width, height, header.patchSize).count) throw corrupt('the chunk schedule does not cover the image');
   if (coder.chunkSizes.some((n) => n > MAX_CHUNK_PATCHES)) throw corrupt(`a chunk exceeds ${MAX_CHUNK_PATCHES} patches`);
@@ -235,6 +247,9 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
     }
     end = first;
   }
+  // n seed words pushed on an empty message leave exactly n tail words (each 16-bit uniform
+  // push emits one word), so check the size before materialising the expected words.
+  if (m.borrowedWords !== 0 || m.byteLength() !== 8 + 2 * coder.seedWords) throw corrupt('decoding did not end at the seed: wrong model, engine or damaged file');
   const expected = seedWords(coder.seedWords);
   for (let k = expected.length - 1; k >= 0; k--) {
     if (popUniform(m, WORD) !== expected[k]) throw corrupt('decoding did not end at the seed: wrong model, engine or damaged file');
