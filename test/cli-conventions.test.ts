@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelDir } from '../cli/options.ts';
+import { clock, ProgressBar, progressLine } from '../cli/progress.ts';
 import { DEFAULT_MODEL_DIR } from '../src/codec-api.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { crc32 } from '../src/image/crc32.ts';
@@ -355,6 +356,44 @@ describe('messages and exit codes', () => {
       expect(help).toMatch(/-k, --keep\s+keep the input files: the default and only behaviour/);
       expect(help).toContain('Inputs are never deleted or changed');
       expect(help).toContain('never overwritten without -f');
+    }
+  });
+});
+
+describe('the progress bar', () => {
+  /** A stand-in for process.stderr that records what is written. */
+  const fakeStream = (isTTY: boolean) => {
+    const writes: string[] = [];
+    return { writes, stream: { isTTY, write: (text: string) => writes.push(text) } as unknown as NodeJS.WriteStream };
+  };
+
+  it('shows percentage, bar and ETA', () => {
+    expect(progressLine('photo.png', { stepsDone: 25, stepsTotal: 100 }, 10)).toBe('photo.png  25% [######..................] ETA 0:30');
+    expect(progressLine('photo.png', { stepsDone: 100, stepsTotal: 100 }, 10)).toBe('photo.png 100% [########################] done');
+    expect(clock(3725)).toBe('1:02:05');
+  });
+
+  it('on a terminal, appears only once an image takes more than a moment, redraws in place, and clears itself', async () => {
+    const { writes, stream } = fakeStream(true);
+    const bar = new ProgressBar('x.png', 'auto', stream);
+    bar.update({ stepsDone: 1, stepsTotal: 10 });
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    bar.update({ stepsDone: 5, stepsTotal: 10 });
+    bar.update({ stepsDone: 10, stepsTotal: 10 });
+    bar.finish();
+    expect(writes[0]).toMatch(/^\r\x1b\[Kx\.png  50% \[#{12}\.{12}\] ETA 0:0\d$/);
+    expect(writes[1]).toMatch(/^\r\x1b\[Kx\.png 100% .* done$/);
+    expect(writes[2]).toBe('\r\x1b[K');
+  });
+
+  it('stays off a pipe unless forced, and -q silences it', () => {
+    for (const [mode, tty, shown] of [['auto', false, false], ['always', false, true], ['never', true, false]] as const) {
+      const { writes, stream } = fakeStream(tty);
+      const bar = new ProgressBar('x.png', mode, stream);
+      bar.update({ stepsDone: 10, stepsTotal: 10 });
+      bar.finish();
+      expect(writes.length > 0, mode).toBe(shown);
     }
   });
 });
