@@ -39,7 +39,7 @@ export interface CoderOptions {
   onProgress?: (p: CodingProgress) => void;
 }
 
-function planes(channels: number): { colour: Plane; alpha?: Plane } {
+function planes(channels: number): { colour: Plane; alpha?: Extract<Plane, { kind: 'grey' }> } {
   switch (channels) {
     case 1:
       return { colour: { kind: 'grey', channel: 0 } };
@@ -63,7 +63,7 @@ function constantChannel(image: Image, channel: number): number | undefined {
 /** The planes the bits-back chain codes for this image: colour, and alpha unless constant. */
 export function codedPlanes(image: Image): Plane[] {
   const { colour, alpha } = planes(image.channels);
-  return alpha?.kind === 'grey' && constantChannel(image, alpha.channel) === undefined ? [colour, alpha] : [colour];
+  return alpha && constantChannel(image, alpha.channel) === undefined ? [colour, alpha] : [colour];
 }
 
 /**
@@ -89,24 +89,21 @@ function bitsNeededPerDim(s: ChainSchedule): number {
 }
 
 interface Coding {
-  bundle: ModelBundle;
   denoiser: Denoiser;
   schedule: ChainSchedule;
   tiles: Tiling;
-  colour: Plane;
-  alpha?: Plane;
+  /** The planes coded per chunk, in encoding order: colour, then alpha if it is not constant. */
+  planes: Plane[];
   progress: (steps: number) => void;
   /** Adds the steps of a discarded attempt to the total, so stepsDone never passes it. */
   discard: (steps: number) => void;
 }
 
-function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, height: number, channels: number, gridFactor: number, hasCodedAlpha: (alpha: Plane) => boolean, options: CoderOptions): Coding {
+function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, height: number, planes: Plane[], gridFactor: number, options: CoderOptions): Coding {
   if (bundle.meta.config.channels !== MODEL_CHANNELS) throw new VdmzipError('INVALID_ARGUMENT', `the coder needs a ${MODEL_CHANNELS}-channel model; this model has ${bundle.meta.config.channels}`);
   const tiles = tiling(width, height, bundle.meta.config.patch);
-  const { colour, alpha } = planes(channels);
-  const codedAlpha = alpha && hasCodedAlpha(alpha) ? alpha : undefined;
   const schedule = chainSchedule(bundle, gridFactor);
-  let stepsTotal = tiles.count * schedule.T * (codedAlpha ? 2 : 1);
+  let stepsTotal = tiles.count * schedule.T * planes.length;
   let stepsDone = 0;
   const progress = (steps: number) => {
     stepsDone += steps;
@@ -115,12 +112,7 @@ function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, 
   const discard = (steps: number) => {
     stepsTotal += steps;
   };
-  return { bundle, denoiser: new Denoiser(bundle, engine), schedule, tiles, colour, alpha: codedAlpha, progress, discard };
-}
-
-/** Runs `code` over one chunk's planes with a per-step progress report weighted by patches. */
-function stepReporter(c: Coding, patches: number): () => void {
-  return () => c.progress(patches);
+  return { denoiser: new Denoiser(bundle, engine), schedule, tiles, planes, progress, discard };
 }
 
 export async function compressImage(image: Image, bundle: ModelBundle, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
@@ -128,23 +120,26 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   const gridFactor = options.gridFactor ?? DEFAULT_GRID_FACTOR;
   if (!(gridFactor >= MIN_GRID_FACTOR && gridFactor <= MAX_GRID_FACTOR)) throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${gridFactor} is not in [2^-20, 2^10]`);
   const alphaChannel = planes(image.channels).alpha;
-  const alphaValue = alphaChannel?.kind === 'grey' ? constantChannel(image, alphaChannel.channel) : undefined;
-  const c = codingSetup(bundle, engine, image.width, image.height, image.channels, gridFactor, () => alphaValue === undefined, options);
-  const dimsPerPixel = (c.colour.kind === 'rgb' ? 3 : 1) + (c.alpha ? 1 : 0);
+  const alphaValue = alphaChannel ? constantChannel(image, alphaChannel.channel) : undefined;
+  const c = codingSetup(bundle, engine, image.width, image.height, codedPlanes(image), gridFactor, options);
+  const dimsPerPixel = c.planes.reduce((sum, plane) => sum + (plane.kind === 'rgb' ? 3 : 1), 0);
   const patchPixels = bundle.meta.config.patch ** 2;
   const needPerPatch = 2 * bitsNeededPerDim(c.schedule) * dimsPerPixel * patchPixels;
 
   // The first chunk is one patch funded by seed words; each later chunk takes as many
-  // patches as the bits already on the message can fund. A chunk whose pops ran past the
-  // bottom of the message (they would read zeros: valid, but poor samples) is coded again:
-  // the first with more seed words, a later one with half the patches.
+  // patches as the bits already on the message can fund. No chunk may pop past the bottom
+  // of the message (it would read zeros: valid, but poor samples), so the decoder can treat
+  // a borrowing chunk as damage. A chunk that borrows is coded again with half the patches;
+  // a single patch that still borrows restarts the file with more seed words.
+  const stepsPerPatch = c.schedule.T * c.planes.length;
   const codeChunk = async (message: Message, first: number, n: number, report = true): Promise<number> => {
     const chunkStart = message.bitLength();
     let lowest = 0;
-    for (const plane of c.alpha ? [c.colour, c.alpha] : [c.colour]) {
+    for (const plane of c.planes) {
       const layout = chunkLayout(c.tiles, first, n, plane);
       const planeStart = message.bitLength() - chunkStart;
-      lowest = Math.min(lowest, planeStart + (await encodeChunk(message, layout, gatherPixels(image, c.tiles, first, n, plane), c.schedule, c.denoiser, report ? stepReporter(c, n) : undefined)));
+      const onStep = report ? () => c.progress(n) : undefined;
+      lowest = Math.min(lowest, planeStart + (await encodeChunk(message, layout, gatherPixels(image, c.tiles, first, n, plane), c.schedule, c.denoiser, onStep)));
     }
     return lowest;
   };
@@ -153,36 +148,42 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
     for (const word of seedWords(count)) pushUniform(message, word, WORD);
     return message;
   };
+  const encodeAll = async (seedCount: number): Promise<{ m: Message; chunkSizes: number[] } | undefined> => {
+    let m = seeded(seedCount);
+    const chunkSizes: number[] = [];
+    let stepsCoded = 0;
+    for (let first = 0; first < c.tiles.count; ) {
+      const affordable = first === 0 ? 1 : Math.floor((m.bitLength() - 64) / needPerPatch);
+      let n = Math.max(1, Math.min(c.tiles.count - first, MAX_CHUNK_PATCHES, affordable));
+      for (;;) {
+        const attempt = m.clone();
+        await codeChunk(attempt, first, n);
+        stepsCoded += n * stepsPerPatch;
+        if (attempt.borrowedWords === 0) {
+          m = attempt;
+          break;
+        }
+        if (n === 1) {
+          c.discard(stepsCoded);
+          return undefined;
+        }
+        c.discard(n * stepsPerPatch);
+        stepsCoded -= n * stepsPerPatch;
+        n = Math.ceil(n / 2);
+      }
+      chunkSizes.push(n);
+      first += n;
+    }
+    return { m, chunkSizes };
+  };
   // A dry run on a generous seed measures how deep the first chunk reaches; the real seed
-  // covers that, plus a margin that grows if the real run still borrows.
+  // covers that, plus a margin that grows while a run still borrows.
   const firstPatchDims = Math.min(patchPixels, image.width * image.height) * dimsPerPixel;
   const depth = -(await codeChunk(seeded(Math.ceil((3 * bitsNeededPerDim(c.schedule) * firstPatchDims) / 16)), 0, 1, false));
   let seedCount = Math.ceil((depth + 32) / 16);
-  let m: Message;
-  for (;;) {
-    m = seeded(seedCount);
-    await codeChunk(m, 0, 1);
-    if (m.borrowedWords === 0) break;
-    c.discard(c.schedule.T * (c.alpha ? 2 : 1));
-    seedCount = Math.ceil(seedCount * 1.1) + 2;
-  }
-  const chunkSizes = [1];
-  for (let first = 1; first < c.tiles.count; ) {
-    const affordable = Math.floor((m.bitLength() - 64) / needPerPatch);
-    let n = Math.max(1, Math.min(c.tiles.count - first, MAX_CHUNK_PATCHES, affordable));
-    for (;;) {
-      const attempt = m.clone();
-      await codeChunk(attempt, first, n);
-      if (attempt.borrowedWords === 0 || n === 1) {
-        m = attempt;
-        break;
-      }
-      c.discard(n * c.schedule.T * (c.alpha ? 2 : 1));
-      n = Math.ceil(n / 2);
-    }
-    chunkSizes.push(n);
-    first += n;
-  }
+  let coded: { m: Message; chunkSizes: number[] } | undefined;
+  while (!(coded = await encodeAll(seedCount))) seedCount = Math.ceil(seedCount * 1.1) + 2;
+  const { m, chunkSizes } = coded;
   if (alphaChannel) {
     if (alphaValue !== undefined) pushUniform(m, alphaValue, 256);
     pushUniform(m, alphaValue === undefined ? 0 : 1, 2);
@@ -228,23 +229,25 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
     throw corrupt(`payload is not a valid rANS message (${(error as Error).message})`);
   }
   const image: Image = { width, height, channels, data: new Uint8Array(width * height * channels) };
-  const alphaChannel = planes(channels).alpha;
+  const { colour, alpha: alphaChannel } = planes(channels);
   let alphaValue: number | undefined;
-  if (alphaChannel) {
-    if (popUniform(m, 2) === 1) alphaValue = popUniform(m, 256);
-  }
-  const c = codingSetup(bundle, engine, width, height, channels, coder.gridFactor, () => alphaValue === undefined, options);
-  if (alphaChannel?.kind === 'grey' && alphaValue !== undefined) {
+  if (alphaChannel && popUniform(m, 2) === 1) alphaValue = popUniform(m, 256);
+  const coded = alphaChannel && alphaValue === undefined ? [colour, alphaChannel] : [colour];
+  const c = codingSetup(bundle, engine, width, height, coded, coder.gridFactor, options);
+  if (alphaChannel && alphaValue !== undefined) {
     for (let k = alphaChannel.channel; k < image.data.length; k += channels) image.data[k] = alphaValue;
   }
   let end = total;
   for (let k = coder.chunkSizes.length - 1; k >= 0; k--) {
     const n = coder.chunkSizes[k];
     const first = end - n;
-    for (const plane of c.alpha ? [c.alpha, c.colour] : [c.colour]) {
+    for (const plane of [...c.planes].reverse()) {
       const layout = chunkLayout(c.tiles, first, n, plane);
-      scatterPixels(image, c.tiles, first, n, plane, await decodeChunk(m, layout, c.schedule, c.denoiser, stepReporter(c, n)));
+      scatterPixels(image, c.tiles, first, n, plane, await decodeChunk(m, layout, c.schedule, c.denoiser, () => c.progress(n)));
     }
+    // The encoder never lets a chunk borrow, so borrowing here means damage: stop after one
+    // chunk instead of decoding a forged image of any claimed size.
+    if (m.borrowedWords !== 0) throw corrupt('the payload ran out: damaged file, or another model or engine');
     end = first;
   }
   // n seed words pushed on an empty message leave exactly n tail words (each 16-bit uniform
