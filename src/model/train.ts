@@ -13,6 +13,7 @@ import type { BackendName } from './backend.ts';
 import { loadImageFolder, mulberry32, samplePatches } from './data.ts';
 import type { TermSums } from './elbo-tfjs.ts';
 import { initParams, paramLayout, weightExponents } from './params.ts';
+import { writeTrainingReport } from './report.ts';
 import { gammaValues } from './schedule.ts';
 import { bundleFromParams, saveBundle, type ModelBundle } from './bundle.ts';
 import type { WorkerRequest } from './train-worker.ts';
@@ -275,6 +276,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
     if (state.meta.step === 0) {
       const val = await validate();
       log({ kind: 'val', step: 0, examples: 0, hours: 0, ...val, gamma: Array.from(gammaValues(config, state.ema)) });
+      writeTrainingReport(options.out);
     }
     while (!stopRequested) {
       const step = state.meta.step;
@@ -347,6 +349,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
       if (t % options.valEvery === 0) {
         val = await validate();
         log({ kind: 'val', step: t, examples: state.meta.examples, hours: state.meta.trainSeconds / 3600, ...val, gamma: Array.from(gammaValues(config, state.ema)) });
+        writeTrainingReport(options.out);
         windowStart = Date.now();
       }
       if (Date.now() - lastCheckpoint >= options.checkpointMinutes * 60e3) {
