@@ -22,20 +22,10 @@ import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { createEngine } from '../src/model/engines.ts';
 import { initParams } from '../src/model/params.ts';
 import { tinyBundle } from './helpers/tiny-model.ts';
+import { mulberry32 } from '../src/random.ts';
 
 // ---------------------------------------------------------------------------------------
 // Images
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A colour pattern: the value of channel c at (x, y) of a w×h image. */
 type Pattern = (x: number, y: number, c: number, w: number, h: number) => number;

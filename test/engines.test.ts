@@ -14,22 +14,12 @@ import { TfjsEngine } from '../src/model/engine-tfjs.ts';
 import { createEngine } from '../src/model/engines.ts';
 import { exportOnnx, hwioToOihw } from '../src/model/onnx-export.ts';
 import { initParams, seededNormal } from '../src/model/params.ts';
+import { mulberry32 } from '../src/random.ts';
 
 const TINY: ModelConfig = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
 const SMALL: ModelConfig = { channels: 3, patch: 16, T: 4, widths: [16, 32, 32], blocks: 1 };
 /** 3×3 convs with 108 input channels: the widest the 2^24 accumulator bound allows. */
 const WIDEST: ModelConfig = { channels: 3, patch: 4, T: 2, widths: [108], blocks: 1 };
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const randomInt = (random: () => number, lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 

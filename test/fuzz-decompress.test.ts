@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VdmzipCodec, VdmzipError, type Channels, type Image, type VdmzipErrorCode } from '../src/index.ts';
 import { crc32 } from '../src/image/crc32.ts';
 import { saveTinyModel, tinyBundle } from './helpers/tiny-model.ts';
+import { mulberry32 } from '../src/random.ts';
 
 const BIN = fileURLToPath(new URL('../cli/vdmzip.js', import.meta.url));
 const SEED = 0x5eedf022;
@@ -23,17 +24,6 @@ const COUNTS = { randomBytes: 1500, vdmzPrefixed: 1000, truncated: 1500, flipped
 const MAX_CASE_MS = 2000;
 /** Codes a damaged file may fail with. */
 const DECODE_CODES: VdmzipErrorCode[] = ['UNSUPPORTED_FORMAT', 'CORRUPT', 'TRUNCATED', 'UNSUPPORTED_VERSION', 'MODEL_MISMATCH', 'TOO_LARGE'];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = mulberry32(SEED);
 const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));

@@ -18,22 +18,11 @@ import {
   pushBoundedGaussians,
   pushGaussians,
 } from '../ans/index.ts';
+import { mulberry32 } from '../random.ts';
 
 const SYMBOLS = 1 << 20;
 const RUNS = 5;
 const STD_IN_BINS = [0.5, 2, 8, 64, 1024];
-
-/** Deterministic uniform [0, 1) stream (mulberry32), so runs are comparable. */
-function randomStream(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function standardNormal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -66,7 +55,7 @@ function bestRate(run: () => void): number {
 type Row = { label: string; push: number; pop: number; bitsPerSymbol: number; vsCodec: number; vsExact: number };
 
 function benchUnbounded(stdInBins: number | 'mixed'): Row {
-  const random = randomStream(1);
+  const random = mulberry32(1);
   const delta = 1;
   const mu = new Float64Array(SYMBOLS);
   const sigma = new Float64Array(SYMBOLS);
@@ -106,7 +95,7 @@ function benchUnbounded(stdInBins: number | 'mixed'): Row {
 }
 
 function benchPixels(): Row {
-  const random = randomStream(2);
+  const random = mulberry32(2);
   const stdInBins = 1.5;
   const mu = new Float64Array(SYMBOLS);
   const bins = new Int32Array(SYMBOLS);

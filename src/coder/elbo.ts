@@ -7,7 +7,7 @@ import { boundedGaussianBits } from '../ans/index.ts';
 import type { Image } from '../image/index.ts';
 import type { ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
-import { mulberry32 } from '../model/data.ts';
+import { mulberry32, normalSampler } from '../random.ts';
 import { codedPlanes, MAX_CHUNK_PATCHES } from './codec.ts';
 import { chainSchedule } from './schedule.ts';
 import { chunkLayout, gatherPixels, tiling } from './tiling.ts';
@@ -24,21 +24,6 @@ export interface ElboBits {
 
 const HALF_LEVELS = 128;
 
-function gaussianSampler(seed: number): () => number {
-  const uniform = mulberry32(seed);
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    const r = Math.sqrt(-2 * Math.log(1 - uniform()));
-    const angle = 2 * Math.PI * uniform();
-    spare = r * Math.sin(angle);
-    return r * Math.cos(angle);
-  };
-}
 
 /** −ELBO of one image in bits, by term. */
 export async function imageElbo(image: Image, bundle: ModelBundle, engine: IntegerEngine, seed = 1): Promise<ElboBits> {
@@ -46,7 +31,7 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
   const s = chainSchedule(bundle, 1);
   const { alpha2, sigma2 } = bundle.meta.steps;
   const denoiser = new Denoiser(bundle, engine);
-  const normal = gaussianSampler(seed);
+  const normal = normalSampler(mulberry32(seed));
   const tiles = tiling(image.width, image.height, patch);
   const result: ElboBits = { dims: 0, prior: 0, diffusion: 0, reconstruction: 0, patches: [] };
   const nats = 1 / Math.LN2;

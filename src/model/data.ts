@@ -19,18 +19,6 @@ export function loadImageFolder(dir: string, channels: number): Image[] {
   });
 }
 
-/** Small deterministic PRNG (mulberry32) so that batches are reproducible from a seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Cuts `count` random patch×patch crops (uniform over all valid positions of all images,
  * so large photos are sampled in proportion to their area), each flipped left-right with
