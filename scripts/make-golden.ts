@@ -2,6 +2,8 @@
 //   fixtures/golden/model/       a tiny deterministic model bundle (random weights, seed 7)
 //   fixtures/golden/image.png    a small deterministic RGB image (12×10)
 //   fixtures/golden/image.vdmz   that image compressed with that model (default κ, ONNX Runtime)
+//   (fixtures/golden/image-kappa-0.5.vdmz, made when the default κ was 0.5, is kept by hand:
+//   files made with an older default must still decode)
 //
 // The files are committed; the test never regenerates them. Rerun this only when a change to
 // the container, the coder or the model bundle format is meant to change the bytes (and say so

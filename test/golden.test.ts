@@ -53,6 +53,12 @@ describe('golden fixture (fixtures/golden)', () => {
   });
 
   for (const kind of ['onnx', 'tfjs']) {
+    it(`still decompresses the file made when the default κ was 0.5 (${kind})`, async () => {
+      const older = new Uint8Array(readFileSync(join(GOLDEN, 'image-kappa-0.5.vdmz')));
+      expect(parseContainer(older).header.coder.gridFactor).toBe(0.5);
+      expectSamePixels(await decompressImage(older, bundle, engines.get(kind)!), image, kind);
+    });
+
     it(`decompresses to image.png, pixel for pixel (${kind})`, async () => {
       expectSamePixels(await decompressImage(vdmz, bundle, engines.get(kind)!), image, kind);
     });

@@ -17,8 +17,12 @@ import { parseContainer, pixelChecksums, writeContainer, type ContainerHeader } 
 import { chainSchedule, type ChainSchedule } from './schedule.ts';
 import { chunkLayout, gatherPixels, MODEL_CHANNELS, scatterPixels, tiling, type Plane, type Tiling } from './tiling.ts';
 
-/** Default κ: grid width as a fraction of the smaller std at each step (DESIGN §3). */
-export const DEFAULT_GRID_FACTOR = 0.5;
+/**
+ * Default κ: grid width as a fraction of the smaller std at each step (DESIGN §3).
+ * Measured on four 128×128 validation crops (docs/experiments.md): file bpd over −ELBO
+ * was +7.8% at κ = 0.5, +5.4% at 1, +3.0% at 2, +5.2% at 3 and +11.3% at 4.
+ */
+export const DEFAULT_GRID_FACTOR = 2;
 /** Most patches the network sees in one batch. */
 export const MAX_CHUNK_PATCHES = 64;
 /** κ range: bin·δ stays far from overflow (|bin| < 2^31, δ ≤ 2^10·std) and δ stays meaningful. */
