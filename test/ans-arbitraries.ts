@@ -1,6 +1,7 @@
 /** fast-check arbitraries shared by the rANS tests. */
 import fc from 'fast-check';
-import { HEAD_LIMIT_BITS, HEAD_MIN_BITS, Message } from '../src/ans/index.ts';
+import { expect } from 'vitest';
+import { HEAD_LIMIT_BITS, HEAD_MIN_BITS, Message, type Codec } from '../src/ans/index.ts';
 
 /** Serialises message parts in the documented layout (independently of Message.toBytes). */
 export function messageBytes(head: bigint, tail: Uint16Array, borrowed: number): Uint8Array {
@@ -36,4 +37,15 @@ export function sameState(a: Message, b: Message): boolean {
   const x = a.toBytes();
   const y = b.toBytes();
   return x.length === y.length && x.every((byte, k) => byte === y[k]);
+}
+
+/** Checks both codec laws on one message and one value. */
+export function checkLaws<T>(codec: Codec<T>, m: Message, x: T): void {
+  const before = m.clone();
+  codec.push(m, x);
+  expect(codec.pop(m)).toEqual(x);
+  expect(sameState(m, before)).toBe(true);
+  const popped = codec.pop(m);
+  codec.push(m, popped);
+  expect(sameState(m, before)).toBe(true);
 }

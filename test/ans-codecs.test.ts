@@ -2,18 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Codec } from '../src/ans/index.ts';
 import { categorical, Message, rawBits, repeat, sequence, uniform, uniformBits } from '../src/ans/index.ts';
-import { sameState, someMessage } from './ans-arbitraries.ts';
-
-/** Checks both codec laws on one message and one value. */
-function checkLaws<T>(codec: Codec<T>, m: Message, x: T): void {
-  const before = m.clone();
-  codec.push(m, x);
-  expect(codec.pop(m)).toEqual(x);
-  expect(sameState(m, before)).toBe(true);
-  const popped = codec.pop(m);
-  codec.push(m, popped);
-  expect(sameState(m, before)).toBe(true);
-}
+import { checkLaws, sameState, someMessage } from './ans-arbitraries.ts';
 
 /** A codec paired with a value it accepts. */
 type Case = { codec: Codec<unknown>; value: unknown };

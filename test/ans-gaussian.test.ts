@@ -19,30 +19,8 @@ import {
   pushGaussians,
 } from '../src/ans/index.ts';
 import { PHI_STEPS_PER_UNIT, PHI_TABLE, PHI_TABLE_CENTRE, PHI_TABLE_LAST } from '../src/ans/phi-table.ts';
-import { sameState, someMessage } from './ans-arbitraries.ts';
-
-/** Checks both codec laws on one message and one value. */
-function checkLaws<T>(codec: Codec<T>, m: Message, x: T): void {
-  const before = m.clone();
-  codec.push(m, x);
-  expect(codec.pop(m)).toEqual(x);
-  expect(sameState(m, before)).toBe(true);
-  const popped = codec.pop(m);
-  codec.push(m, popped);
-  expect(sameState(m, before)).toBe(true);
-}
-
-/** Deterministic uniform [0, 1) stream (mulberry32), so failures reproduce. */
-function randomStream(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../src/random.ts';
+import { checkLaws, sameState, someMessage } from './ans-arbitraries.ts';
 
 /**
  * Approximately standard normal (Irwin–Hall: twelve uniforms minus 6). Basic
@@ -200,7 +178,7 @@ describe('discretised Gaussian', () => {
   });
 
   it('produces the same bytes on every machine (golden checksum)', () => {
-    const random = randomStream(7);
+    const random = mulberry32(7);
     const n = 5000;
     const mu = Float64Array.from({ length: n }, () => (random() - 0.5) * 40);
     const sigma = Float64Array.from({ length: n }, () => 0.01 + random() * 20);
@@ -264,7 +242,7 @@ describe('bounded Gaussian', () => {
   });
 
   it('codes pixel values in vectorised calls, in array order', () => {
-    const random = randomStream(3);
+    const random = mulberry32(3);
     const n = 2000;
     // Pixel bins 0…255 on the grid δ = 1/128 (centre of pixel x at x·δ after the caller's shift).
     const delta = 1 / 128;
@@ -293,7 +271,7 @@ describe('bounded Gaussian', () => {
 
 describe('coding efficiency', () => {
   it('spends within 0.1 % + 64 bits of the ideal over 155k mixed symbols, escapes included', () => {
-    const random = randomStream(11);
+    const random = mulberry32(11);
     const perKind = 25_000;
     const m = new Message();
     const start = m.bitLength();
