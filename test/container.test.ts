@@ -31,7 +31,7 @@ const headerArbitrary: fc.Arbitrary<ContainerHeader> = fc
       steps: fc.integer({ min: 1, max: 0xffff }),
       patchSize: fc.integer({ min: 1, max: 0xffff }),
       coder: fc.record({
-        version: fc.constant(1 as const),
+        version: fc.constantFrom(1 as const, 2 as const),
         gridFactor: fc.double({ min: Number.MIN_VALUE, max: 1e6, noNaN: true }),
         chunkSizes: fc.array(fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 0xffffffff })), {
           minLength: 1,
@@ -199,9 +199,9 @@ describe('container parse failures', () => {
       expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: expect.stringMatching(/version 2/) }) as unknown as Error,
     );
     const newerCoder = file.slice();
-    newerCoder[9 + 32 + 4 + 4 + 1 + 1 + 2 + 2] = 2;
+    newerCoder[9 + 32 + 4 + 4 + 1 + 1 + 2 + 2] = 3;
     expect(() => parseContainer(resign(newerCoder))).toThrow(
-      expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: expect.stringMatching(/coder parameters version 2/) }) as unknown as Error,
+      expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: expect.stringMatching(/coder parameters version 3/) }) as unknown as Error,
     );
   });
 

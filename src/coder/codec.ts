@@ -13,7 +13,7 @@ import { checkImage } from '../image/image.ts';
 import type { ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { decodeChunk, encodeChunk } from './chain.ts';
-import { parseContainer, pixelChecksums, writeContainer, type ContainerHeader } from './container.ts';
+import { CODER_PARAMS_VERSION, parseContainer, pixelChecksums, writeContainer, type CoderParamsVersion, type ContainerHeader } from './container.ts';
 import { chainSchedule, type ChainSchedule } from './schedule.ts';
 import { chunkLayout, gatherPixels, MODEL_CHANNELS, scatterPixels, tiling, type Plane, type Tiling } from './tiling.ts';
 
@@ -103,10 +103,10 @@ interface Coding {
   discard: (steps: number) => void;
 }
 
-function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, height: number, planes: Plane[], gridFactor: number, options: CoderOptions): Coding {
+function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, height: number, planes: Plane[], gridFactor: number, version: CoderParamsVersion, options: CoderOptions): Coding {
   if (bundle.meta.config.channels !== MODEL_CHANNELS) throw new VdmzipError('INVALID_ARGUMENT', `the coder needs a ${MODEL_CHANNELS}-channel model; this model has ${bundle.meta.config.channels}`);
   const tiles = tiling(width, height, bundle.meta.config.patch);
-  const schedule = chainSchedule(bundle, gridFactor);
+  const schedule = chainSchedule(bundle, gridFactor, version);
   let stepsTotal = tiles.count * schedule.T * planes.length;
   let stepsDone = 0;
   const progress = (steps: number) => {
@@ -125,7 +125,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   if (!(gridFactor >= MIN_GRID_FACTOR && gridFactor <= MAX_GRID_FACTOR)) throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${gridFactor} is not in [2^-20, 2^10]`);
   const alphaChannel = planes(image.channels).alpha;
   const alphaValue = alphaChannel ? constantChannel(image, alphaChannel.channel) : undefined;
-  const c = codingSetup(bundle, engine, image.width, image.height, codedPlanes(image), gridFactor, options);
+  const c = codingSetup(bundle, engine, image.width, image.height, codedPlanes(image), gridFactor, CODER_PARAMS_VERSION, options);
   const dimsPerPixel = c.planes.reduce((sum, plane) => sum + (plane.kind === 'rgb' ? 3 : 1), 0);
   const patchPixels = bundle.meta.config.patch ** 2;
   const needPerPatch = 2 * bitsNeededPerDim(c.schedule) * dimsPerPixel * patchPixels;
@@ -201,7 +201,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
     bitDepth: 8,
     steps: bundle.meta.config.T,
     patchSize: bundle.meta.config.patch,
-    coder: { version: 1, gridFactor, chunkSizes, seedWords: seedCount },
+    coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords: seedCount },
     ...pixelChecksums(image.data),
   };
   return writeContainer(header, m.toBytes());
@@ -237,7 +237,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   let alphaValue: number | undefined;
   if (alphaChannel && popUniform(m, 2) === 1) alphaValue = popUniform(m, 256);
   const coded = alphaChannel && alphaValue === undefined ? [colour, alphaChannel] : [colour];
-  const c = codingSetup(bundle, engine, width, height, coded, coder.gridFactor, options);
+  const c = codingSetup(bundle, engine, width, height, coded, coder.gridFactor, coder.version, options);
   if (alphaChannel && alphaValue !== undefined) {
     for (let k = alphaChannel.channel; k < image.data.length; k += channels) image.data[k] = alphaValue;
   }

@@ -18,7 +18,7 @@
  *                    1  bit depth (8)
  *                    2  T, diffusion steps (u16, ≥ 1)
  *                    2  patch size in pixels (u16, ≥ 1)
- *                    1  coder parameters version (1), then for version 1:
+ *                    1  coder parameters version (1 or 2: the grid rule, see schedule.ts), then:
  *                    8    grid factor κ (float64, finite, > 0)
  *                    v    chunk count n (varint, ≥ 1), then n varints: patches per chunk (each ≥ 1)
  *                    v    seed words (varint): 16-bit words that funded the first chunk's pops
@@ -48,9 +48,12 @@ import { checkDimensions, type Channels } from '../image/image.ts';
 export const CONTAINER_MAGIC = 'VDMZ';
 export const CONTAINER_VERSION = 1;
 
-/** How the bits-back coder was configured; versioned on its own so it can evolve. */
+/**
+ * How the bits-back coder was configured; versioned on its own so it can evolve. The
+ * version selects the rule that turns κ into per-latent grids (src/coder/schedule.ts).
+ */
 export type CoderParams = {
-  version: 1;
+  version: CoderParamsVersion;
   /** κ: latent grid width δ_i as a multiple of the smaller std at step i (DESIGN §3). */
   gridFactor: number;
   /** Patches coded in each sequential chunk, in coding order. */
@@ -80,7 +83,11 @@ export type Container = { header: ContainerHeader; payload: Uint8Array };
 
 const MODEL_ID_BYTES = 32;
 const PIXEL_SHA256_PREFIX_BYTES = 8;
-const CODER_PARAMS_VERSION = 1;
+/** Coder parameter versions this build reads; it writes the newest. */
+export const CODER_PARAMS_VERSIONS = [1, 2] as const;
+export type CoderParamsVersion = (typeof CODER_PARAMS_VERSIONS)[number];
+export const CODER_PARAMS_VERSION: CoderParamsVersion = 2;
+const isCoderParamsVersion = (v: number): v is CoderParamsVersion => (CODER_PARAMS_VERSIONS as readonly number[]).includes(v);
 /** Magic, version and body length. */
 const PREAMBLE_BYTES = 9;
 const CRC_BYTES = 4;
@@ -121,7 +128,7 @@ export function writeContainer(header: ContainerHeader, payload: Uint8Array): Ui
   writer.u8(header.bitDepth);
   writer.u16(header.steps);
   writer.u16(header.patchSize);
-  writer.u8(CODER_PARAMS_VERSION);
+  writer.u8(header.coder.version);
   writer.f64(header.coder.gridFactor);
   writer.varint(chunkSizes.length);
   for (const size of chunkSizes) writer.varint(size);
@@ -172,7 +179,7 @@ export function parseContainer(bytes: Uint8Array): Container {
   const steps = body.u16();
   const patchSize = body.u16();
   const coderVersion = body.u8();
-  if (coderVersion !== CODER_PARAMS_VERSION) {
+  if (!isCoderParamsVersion(coderVersion)) {
     throw new VdmzipError('UNSUPPORTED_VERSION', `coder parameters version ${coderVersion} is not supported`);
   }
   const gridFactor = body.f64();
@@ -194,7 +201,7 @@ export function parseContainer(bytes: Uint8Array): Container {
     bitDepth,
     steps,
     patchSize,
-    coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords },
+    coder: { version: coderVersion, gridFactor, chunkSizes, seedWords },
     pixelCrc32,
     pixelSha256Prefix,
   };
@@ -224,7 +231,7 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
   if (bitDepth !== 8) fail(`bit depth ${bitDepth} is not 8`);
   if (!isIntegerIn(steps, 1, MAX_U16)) fail(`step count T = ${steps} is not in 1…${MAX_U16}`);
   if (!isIntegerIn(patchSize, 1, MAX_U16)) fail(`patch size ${patchSize} is not in 1…${MAX_U16}`);
-  if (coder.version !== CODER_PARAMS_VERSION) fail(`coder parameters version ${String(coder.version)} is not 1`);
+  if (!isCoderParamsVersion(coder.version)) fail(`coder parameters version ${String(coder.version)} is not one of ${CODER_PARAMS_VERSIONS.join(', ')}`);
   if (!Number.isFinite(coder.gridFactor) || coder.gridFactor <= 0) fail(`grid factor ${coder.gridFactor} is not positive`);
   if (coder.chunkSizes.length === 0) fail('chunk schedule is empty');
   if (!coder.chunkSizes.every((size) => isIntegerIn(size, 1, MAX_U32))) fail('chunk sizes must be integers in 1…2^32 − 1');

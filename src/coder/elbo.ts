@@ -9,6 +9,7 @@ import type { ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { mulberry32, normalSampler } from '../random.ts';
 import { codedPlanes, MAX_CHUNK_PATCHES } from './codec.ts';
+import { CODER_PARAMS_VERSION } from './container.ts';
 import { chainSchedule } from './schedule.ts';
 import { chunkLayout, gatherPixels, tiling } from './tiling.ts';
 
@@ -28,7 +29,7 @@ const HALF_LEVELS = 128;
 /** −ELBO of one image in bits, by term. */
 export async function imageElbo(image: Image, bundle: ModelBundle, engine: IntegerEngine, seed = 1): Promise<ElboBits> {
   const { T, patch } = bundle.meta.config;
-  const s = chainSchedule(bundle, 1);
+  const s = chainSchedule(bundle, 1, CODER_PARAMS_VERSION);
   const { alpha2, sigma2 } = bundle.meta.steps;
   const denoiser = new Denoiser(bundle, engine);
   const normal = normalSampler(mulberry32(seed));
