@@ -21,6 +21,7 @@
  * pop are exact inverses. `fromBytes` rejects states that break it.
  */
 import { powerOfTwo } from './powers-of-two.ts';
+import { varintLength } from '../leb128.ts';
 
 /** Bits per tail word. */
 export const WORD_BITS = 16;
@@ -231,13 +232,4 @@ export class Message {
     this.borrowed++;
     return 0;
   }
-}
-
-function varintLength(value: number): number {
-  let length = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    length++;
-  }
-  return length;
 }

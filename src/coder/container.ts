@@ -44,6 +44,7 @@ import { createHash } from 'node:crypto';
 import { VdmzipError, type VdmzipErrorCode } from '../errors.ts';
 import { crc32 } from '../image/crc32.ts';
 import { checkDimensions, type Channels } from '../image/image.ts';
+import { varintLength } from '../leb128.ts';
 
 export const CONTAINER_MAGIC = 'VDMZ';
 export const CONTAINER_VERSION = 1;
@@ -242,15 +243,6 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
 
 function isIntegerIn(value: number, min: number, max: number): boolean {
   return Number.isInteger(value) && value >= min && value <= max;
-}
-
-function varintLength(value: number): number {
-  let length = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80);
-    length++;
-  }
-  return length;
 }
 
 class ByteWriter {
