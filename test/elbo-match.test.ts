@@ -16,6 +16,12 @@ const MODEL = new URL('../fixtures/trained-tiny', import.meta.url).pathname;
 const CROPS = new URL('../fixtures/crops32', import.meta.url).pathname;
 /** Stated tolerance: |file bits / −ELBO bits − 1| over the set. Measured: +1.2% on these crops. */
 const TOLERANCE = 0.05;
+/**
+ * With k_i > 1 the coder realises less of the gain than the continuous −ELBO promises (the
+ * network sees latents on the coder's grid, and a wider p would pay): measured +6.1% here, +2%
+ * to +5% on the shipped model (docs/experiments.md).
+ */
+const FITTED_TOLERANCE = 0.08;
 
 describe('file size against the model −ELBO', () => {
   let bundle: ModelBundle;
@@ -43,5 +49,34 @@ describe('file size against the model −ELBO', () => {
       elboBits += e.prior + e.diffusion + e.reconstruction;
     }
     expect(Math.abs(fileBits / elboBits - 1)).toBeLessThan(TOLERANCE);
+  });
+
+  it(`with reverse variances fitted on other crops: a lower −ELBO, and files within ${FITTED_TOLERANCE * 100}%`, async () => {
+    // This model was trained with k = 1; k_i = 1 + mean r_i measured on crops 8–15 is the
+    // optimum the trainer's calibration sets. Coded on crops 0–7.
+    const { T } = bundle.meta.config;
+    const fitting = readdirSync(CROPS).filter((n) => n.endsWith('.png')).sort().slice(8, 16).map((n) => readImage(new Uint8Array(readFileSync(join(CROPS, n)))));
+    const distortion = new Float64Array(T + 1);
+    let dims = 0;
+    for (const image of fitting) {
+      const e = await imageElbo(image, bundle, engine);
+      e.stepDistortion.forEach((r, i) => (distortion[i] += r));
+      dims += e.dims;
+    }
+    const fitted: ModelBundle = { ...bundle, meta: { ...bundle.meta, steps: { ...bundle.meta.steps, reverseVariance: Array.from({ length: T }, (_, i) => 1 + distortion[i + 1] / dims) } } };
+    let fileBits = 0;
+    let elboBits = 0;
+    let plainElboBits = 0;
+    for (const image of images.slice(0, 4)) {
+      const bytes = await compressImage(image, fitted, engine);
+      expect((await decompressImage(bytes, fitted, engine)).data).toEqual(image.data);
+      fileBits += 8 * bytes.length;
+      const e = await imageElbo(image, fitted, engine);
+      elboBits += e.prior + e.diffusion + e.reconstruction;
+      const plain = await imageElbo(image, bundle, engine);
+      plainElboBits += plain.prior + plain.diffusion + plain.reconstruction;
+    }
+    expect(elboBits).toBeLessThan(0.85 * plainElboBits); // measured: 0.76
+    expect(Math.abs(fileBits / elboBits - 1)).toBeLessThan(FITTED_TOLERANCE);
   });
 });

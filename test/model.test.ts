@@ -14,7 +14,8 @@ import { ElboRunner, type TermSums } from '../src/model/elbo-tfjs.ts';
 import { TfjsEngine } from '../src/model/engine-tfjs.ts';
 import { interpret } from '../src/model/interpret.ts';
 import { trainingOps, type TrainingLayer } from '../src/model/network-tfjs.ts';
-import { initParams, paramLayout, seededNormal, view, weightExponents } from '../src/model/params.ts';
+import { initParams, paramLayout, REVERSE_LOG_VARIANCE, seededNormal, view, weightExponents } from '../src/model/params.ts';
+import { loadCheckpoint } from '../src/model/train.ts';
 
 const TINY: ModelConfig = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
 const SMALL: ModelConfig = { channels: 3, patch: 16, T: 4, widths: [16, 32, 32], blocks: 1 };
@@ -196,5 +197,71 @@ describe('training', () => {
     const final = bpd(runner.evaluate(weightExponents(config, params), { pixels, steps, seed: evalSeed }).sums);
     expect(Number.isFinite(final)).toBe(true);
     expect(final).toBeLessThan(0.85 * initial); // measured: ~0.75
+  });
+});
+
+describe('learned reverse variance', () => {
+  const config = TINY;
+  const { patch, channels, T } = config;
+  const n = 8;
+  const pixels = Float32Array.from({ length: n * patch * patch * channels }, (_, i) => (i * 97 + (i >> 5) * 13) % 256);
+  const steps = Int32Array.from({ length: n }, (_, i) => 1 + (i % T));
+  const batch = { pixels, steps, seed: 99 };
+  const spec = paramLayout(config).byName.get(REVERSE_LOG_VARIANCE)!;
+
+  it('prices each step as the Gaussian KL ½·[Σr/k + D·(1/k − 1 + ln k)], and k = 1 + mean r minimises it', () => {
+    const runner = new ElboRunner(config);
+    const params = randomParams(config, 3);
+    const exponents = weightExponents(config, params);
+    runner.setParams(params);
+    // With k = 1 the term is the VDM paper's ½·T·Σr.
+    const distortion = Array.from(runner.evaluate(exponents, batch).diffusion, (d) => (2 * d) / T);
+    const logK = view(params, spec);
+    logK.set([0.3, -0.2, 1.1, 2.5]);
+    runner.setParams(params);
+    const withK = runner.evaluate(exponents, batch).diffusion;
+    const D = runner.dims;
+    withK.forEach((d, j) => {
+      const k = Math.exp(logK[steps[j] - 1]);
+      expect(d).toBeCloseTo(0.5 * T * (distortion[j] / k + D * (1 / k - 1 + Math.log(k))), 0);
+    });
+    // Each step at its optimum costs less than at k = 1 and less than a little either side.
+    const at = (values: number[]) => {
+      logK.set(values);
+      runner.setParams(params);
+      return runner.evaluate(exponents, batch).diffusion;
+    };
+    const optimum = Array.from({ length: T }, (_, i) => Math.log1p((distortion[i] + distortion[i + T]) / (2 * D)));
+    const best = at(optimum);
+    const plain = at([0, 0, 0, 0]);
+    const above = at(optimum.map((x) => x + 0.2));
+    const below = at(optimum.map((x) => x - 0.2));
+    for (let i = 0; i < T; i++) {
+      const pair = (d: Float32Array) => d[i] + d[i + T];
+      expect(pair(best)).toBeLessThanOrEqual(pair(plain) + 1e-3);
+      expect(pair(best)).toBeLessThan(pair(above));
+      expect(pair(best)).toBeLessThan(pair(below));
+    }
+  });
+
+  it('a checkpoint written before k was learned resumes with k = 1 and the rest unchanged', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vdmzip-ckpt-'));
+    try {
+      const params = randomParams(config, 4);
+      const older = spec.offset;
+      const weights = new Float32Array(2 * older);
+      weights.set(params.subarray(0, older), 0);
+      weights.set(params.subarray(0, older), older);
+      writeFileSync(join(dir, 'checkpoint.bin'), new Uint8Array(weights.buffer));
+      writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify({ format: 1, config, step: 10, examples: 160, trainSeconds: 1, paramCount: older }));
+      const loaded = loadCheckpoint(dir);
+      expect(loaded.lacksReverseVariance).toBe(true);
+      expect(loaded.meta.paramCount).toBe(params.length);
+      expect(Array.from(loaded.params.subarray(0, older))).toEqual(Array.from(params.subarray(0, older)));
+      expect(Array.from(view(loaded.ema, spec))).toEqual([0, 0, 0, 0]);
+      expect(bundleFromParams(config, loaded.ema).meta.steps.reverseVariance).toEqual([1, 1, 1, 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,7 @@
 
 import { boundedGaussianBits } from '../ans/index.ts';
 import type { Image } from '../image/index.ts';
-import type { ModelBundle } from '../model/bundle.ts';
+import { reverseVariance, type ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { mulberry32, normalSampler } from '../random.ts';
 import { codedPlanes, MAX_CHUNK_PATCHES } from './codec.ts';
@@ -19,6 +19,12 @@ export interface ElboBits {
   prior: number;
   diffusion: number;
   reconstruction: number;
+  /**
+   * Σ_d r_d of each step i = 1..T (index 0 unused), r = expm1(γ_i − γ_{i−1})·(ε − ε̂)²: the
+   * denoiser's error in units of q(z_{i−1} | z_i, x)'s variance. k_i = 1 + its mean is the
+   * reverse variance that minimises the step's bits.
+   */
+  stepDistortion: Float64Array;
   /** Per-patch totals in bits and dims, for standard errors. */
   patches: { bits: number; dims: number }[];
 }
@@ -34,7 +40,8 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
   const denoiser = new Denoiser(bundle, engine);
   const normal = normalSampler(mulberry32(seed));
   const tiles = tiling(image.width, image.height, patch);
-  const result: ElboBits = { dims: 0, prior: 0, diffusion: 0, reconstruction: 0, patches: [] };
+  const k = reverseVariance(bundle.meta);
+  const result: ElboBits = { dims: 0, prior: 0, diffusion: 0, reconstruction: 0, stepDistortion: new Float64Array(T + 1), patches: [] };
   const nats = 1 / Math.LN2;
   const priorPerDim = (v: number) => 0.5 * (sigma2[T] + alpha2[T] * v * v - 1 - Math.log(sigma2[T])) * nats;
   for (const plane of codedPlanes(image)) {
@@ -60,7 +67,7 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
         result.reconstruction += bits;
         perPatch[patchOf(active[a])] += bits;
       }
-      // Diffusion: Σ_i ½·(SNR_{i−1}/SNR_i − 1)·‖ε − ε̂(z_i, i)‖², every step.
+      // Diffusion: Σ_i Σ_d ½·[(1 + r_d)/k_i − 1 + ln k_i] with r = (SNR_{i−1}/SNR_i − 1)·(ε − ε̂)², every step.
       const z = new Float64Array(n * layout.patchSize);
       const eps = new Float64Array(active.length);
       for (let i = 1; i <= T; i++) {
@@ -70,10 +77,13 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
         }
         for (let t = 0; t < tied.length; t += 2) z[tied[t]] = z[tied[t + 1]];
         const epsHat = await denoiser.predictNoise(z, n, i);
-        const weight = 0.5 * ((alpha2[i - 1] * sigma2[i]) / (sigma2[i - 1] * alpha2[i]) - 1) * nats;
+        const snrRatio = (alpha2[i - 1] * sigma2[i]) / (sigma2[i - 1] * alpha2[i]) - 1;
+        const mismatch = 0.5 * (1 / k[i] - 1 + Math.log(k[i])) * nats;
         for (let a = 0; a < active.length; a++) {
           const d = eps[a] - epsHat[active[a]];
-          const bits = weight * d * d;
+          const r = snrRatio * d * d;
+          const bits = 0.5 * (r / k[i]) * nats + mismatch;
+          result.stepDistortion[i] += r;
           result.diffusion += bits;
           perPatch[patchOf(active[a])] += bits;
         }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACT_FRACTION_BITS, BIAS_MAX, buildArchitecture, convNodes, type ConvNode, type ModelConfig, type Node } from './architecture.ts';
-import { paramLayout, view, weightExponent } from './params.ts';
+import { paramLayout, REVERSE_LOG_VARIANCE, view, weightExponent } from './params.ts';
 import { gammaValues } from './schedule.ts';
 
 export const BUNDLE_FORMAT = 'vdmzip-model';
@@ -32,6 +32,18 @@ export interface StepConstants {
   sigma2: number[];
   /** Gain of the nearest-pixel noise estimate added to the network output, steps 1..T at 0..T−1. */
   skip: number[];
+  /**
+   * k_i, steps 1..T at 0..T−1: p(z_{i−1} | z_i) has k_i times the variance of q(z_{i−1} | z_i, x).
+   * Absent in models exported before it was learned, which were trained with k_i = 1.
+   */
+  reverseVariance?: number[];
+}
+
+/** k_i for steps i = 1..T at index i (index 0 unused): 1 where the model predates learned k. */
+export function reverseVariance(meta: BundleMeta): Float64Array {
+  const k = new Float64Array(meta.config.T + 1).fill(1);
+  meta.steps.reverseVariance?.forEach((value, i) => (k[i + 1] = value));
+  return k;
 }
 
 export interface BundleMeta {
@@ -96,6 +108,7 @@ export function bundleFromParams(config: ModelConfig, params: Float32Array, trai
     alpha2: gamma.map((g) => sigmoid(-g)),
     sigma2: gamma.map((g) => sigmoid(g)),
     skip: Array.from(view(params, layout.byName.get('skip')!)),
+    reverseVariance: Array.from(view(params, layout.byName.get(REVERSE_LOG_VARIANCE)!), Math.exp),
   };
   const meta: BundleMeta = { format: BUNDLE_FORMAT, version: BUNDLE_VERSION, config, layers, steps, training };
   return { meta, id: bundleId(meta, packWeights(nodes, weights, biases)), nodes, weights, biases };

@@ -30,7 +30,8 @@ export class ElboRunner {
   constructor(readonly config: ModelConfig, precision: Precision = 'integer') {
     this.layout = paramLayout(config);
     this.graph = new VdmTrainingGraph(config, precision);
-    this.variables = new Map(this.layout.specs.map((s) => [s.name, tf.variable(tf.zeros(s.shape), true, s.name)]));
+    // tfjs registers variables by name process-wide: unnamed ones let several runners coexist.
+    this.variables = new Map(this.layout.specs.map((s) => [s.name, tf.variable(tf.zeros(s.shape), true)]));
     this.dims = config.patch * config.patch * config.channels;
   }
 
@@ -64,7 +65,7 @@ export class ElboRunner {
         parts = [tf.sum(t.prior), tf.sum(t.diffusion), tf.sum(t.reconstruction)].map((p) => tf.keep(p));
         return tf.mul(tf.addN(parts), scale) as tf.Scalar;
       }, [...this.variables.values()]);
-      return { grads: this.layout.specs.map((s) => grads[s.name]), parts };
+      return { grads: this.layout.specs.map((s) => grads[this.variables.get(s.name)!.name]), parts };
     });
     const flat = new Float32Array(this.layout.total);
     this.layout.specs.forEach((spec, i) => flat.set(out.grads[i].dataSync(), spec.offset));

@@ -1,12 +1,19 @@
 // Trainable parameters of a VDM: the denoiser's float master weights (quantised on the fly
-// during training and once at export), the per-step time biases, the skip gains and the noise
-// schedule. Parameters live in one flat Float32Array so that optimiser, EMA, checkpoints and
+// during training and once at export), the per-step time biases, the skip gains, the noise
+// schedule and the per-step reverse variance factors. Parameters live in one flat Float32Array so that optimiser, EMA, checkpoints and
 // the gradient exchange between training workers are plain typed-array loops.
 
 import { buildArchitecture, convNodes, WEIGHT_EXPONENT_MAX, WEIGHT_MAX, type ModelConfig } from './architecture.ts';
 
 export const GAMMA_MIN_INIT = -13.3;
 export const GAMMA_MAX_INIT = 5;
+
+/**
+ * ln k_i: p(z_{i−1} | z_i) has variance k_i times the posterior variance of q(z_{i−1} | z_i, x).
+ * k = 1 is the VDM paper's choice; the optimum is 1 + the step's mean squared error in units of
+ * that variance (Bao et al. 2022, Analytic-DPM), worth ~0.6 bpd at T = 64 (docs/experiments.md).
+ */
+export const REVERSE_LOG_VARIANCE = 'reverse.logVariance';
 
 export interface ParamSpec {
   name: string;
@@ -37,6 +44,8 @@ export function paramLayout(config: ModelConfig): ParamLayout {
   add('skip', [config.T]);
   add('gamma.logits', [config.T]);
   add('gamma.ends', [2]);
+  // Last, so that checkpoints written before it existed are a prefix of this layout.
+  add(REVERSE_LOG_VARIANCE, [config.T]);
   return { specs, byName: new Map(specs.map((s) => [s.name, s])), total };
 }
 

@@ -13,7 +13,7 @@ import type { BackendName } from './backend.ts';
 import { loadImageFolder, samplePatches } from './data.ts';
 import { mulberry32 } from '../random.ts';
 import type { TermSums } from './elbo-tfjs.ts';
-import { initParams, paramLayout, weightExponents } from './params.ts';
+import { initParams, paramLayout, REVERSE_LOG_VARIANCE, weightExponents } from './params.ts';
 import { writeTrainingReport } from './report.ts';
 import { gammaValues } from './schedule.ts';
 import { bundleFromParams, saveBundle, type ModelBundle } from './bundle.ts';
@@ -104,17 +104,27 @@ function readFloats(path: string): Float32Array {
  * machine still has it, the optimiser state (a few times larger, so never committed; without
  * it Adam restarts with a fresh warm-up).
  */
-export function loadCheckpoint(dir: string): TrainState {
+export function loadCheckpoint(dir: string): TrainState & { lacksReverseVariance: boolean } {
   const meta = JSON.parse(readFileSync(join(dir, CHECKPOINT_JSON), 'utf8')) as CheckpointMeta;
   const weights = readFloats(join(dir, CHECKPOINT_BIN));
-  const n = meta.paramCount;
-  if (weights.length !== 2 * n || paramLayout(meta.config).total !== n) throw new VdmzipError('CORRUPT', 'checkpoint does not match its config', { file: dir });
+  const layout = paramLayout(meta.config);
+  const n = layout.total;
+  // Checkpoints written before the reverse variance was learned hold a prefix of the layout.
+  const stored = meta.paramCount;
+  const lacksReverseVariance = stored === n - layout.byName.get(REVERSE_LOG_VARIANCE)!.size;
+  if (weights.length !== 2 * stored || (stored !== n && !lacksReverseVariance)) throw new VdmzipError('CORRUPT', 'checkpoint does not match its config', { file: dir });
+  const extend = (part: Float32Array) => {
+    const full = new Float32Array(n);
+    full.set(part);
+    return full;
+  };
   let optimizer: AdamState = { updates: 0, m: new Float32Array(n), v: new Float32Array(n) };
   if (existsSync(join(dir, OPTIMIZER_BIN))) {
     const saved = readFloats(join(dir, OPTIMIZER_BIN));
-    if (saved.length === 2 * n + 1) optimizer = { updates: saved[2 * n], m: saved.slice(0, n), v: saved.slice(n, 2 * n) };
+    if (saved.length === 2 * stored + 1) optimizer = { updates: saved[2 * stored], m: extend(saved.subarray(0, stored)), v: extend(saved.subarray(stored, 2 * stored)) };
   }
-  return { meta, params: weights.slice(0, n), ema: weights.slice(n), optimizer };
+  meta.paramCount = n;
+  return { meta, params: extend(weights.subarray(0, stored)), ema: extend(weights.subarray(stored)), optimizer, lacksReverseVariance };
 }
 
 function writeAtomically(path: string, data: Uint8Array | string): void {
@@ -209,8 +219,11 @@ function shares(n: number, parts: number): [number, number][] {
 export async function train(options: TrainOptions): Promise<TrainState> {
   mkdirSync(options.out, { recursive: true });
   let state: TrainState;
+  let calibrate = false;
   if (options.resume && existsSync(join(options.out, CHECKPOINT_JSON))) {
-    state = loadCheckpoint(options.out);
+    const loaded = loadCheckpoint(options.out);
+    state = loaded;
+    calibrate = loaded.lacksReverseVariance;
   } else {
     if (existsSync(join(options.out, CHECKPOINT_JSON))) throw new VdmzipError('OUTPUT_EXISTS', 'already holds a training checkpoint: pass --resume to continue it', { file: options.out });
     const params = initParams(options.config, options.seed);
@@ -273,10 +286,47 @@ export async function train(options: TrainOptions): Promise<TrainState> {
     return { ...toBpd(sums, valSet.steps.length, dims), stepShare: Array.from(perStep, (d) => d / total) };
   };
 
+  /**
+   * Sets every ln k_i to its optimum for the current network, ln(1 + mean r_i), measured on
+   * training crops: a checkpoint trained with k = 1 starts at the right variances instead of
+   * waiting thousands of Adam steps for them.
+   */
+  const calibrateReverseVariance = async () => {
+    const perStep = 16;
+    const count = perStep * config.T;
+    const random = mulberry32(options.seed ^ 0xca1b);
+    const pixels = samplePatches(trainImages, config.patch, count, random);
+    const steps = Int32Array.from({ length: count }, (_, j) => 1 + (j % config.T));
+    const exponents = [...weightExponents(config, state.ema)];
+    const spec = paramLayout(config).byName.get(REVERSE_LOG_VARIANCE)!;
+    const logK = state.ema.subarray(spec.offset, spec.offset + spec.size);
+    const distortion = new Float64Array(config.T);
+    const chunk = 32;
+    const requests: Promise<{ diffusion: Float32Array }>[] = [];
+    for (let start = 0, c = 0; start < count; start += chunk, c++) {
+      const batch = { pixels: pixels.slice(start * dims, (start + chunk) * dims), steps: steps.slice(start, start + chunk), seed: 2000 + c };
+      requests.push(pool.run(c % pool.size, { kind: 'evaluate', params: state.ema, exponents, batch }));
+    }
+    (await Promise.all(requests)).forEach((r, c) => r.diffusion.forEach((d, j) => {
+      // Invert d = ½·T·[Σr/k + D·(1/k − 1 + ln k)] for Σr, the distortion summed over dims.
+      const row = steps[c * chunk + j] - 1;
+      const k = Math.exp(logK[row]);
+      distortion[row] += k * ((2 * d) / config.T - dims * (1 / k - 1 + Math.log(k)));
+    }));
+    for (let i = 0; i < config.T; i++) {
+      const value = Math.log1p(Math.max(0, distortion[i]) / (perStep * dims));
+      state.params[spec.offset + i] = value;
+      state.ema[spec.offset + i] = value;
+    }
+    log({ kind: 'calibrate', step: state.meta.step, reverseVariance: Array.from(logK, Math.exp) });
+  };
+
   try {
-    if (state.meta.step === 0) {
+    if (calibrate) await calibrateReverseVariance();
+    if (state.meta.step === 0 || calibrate) {
       const val = await validate();
-      log({ kind: 'val', step: 0, examples: 0, hours: 0, ...val, gamma: Array.from(gammaValues(config, state.ema)) });
+      const { step, examples, trainSeconds } = state.meta;
+      log({ kind: 'val', step, examples, hours: trainSeconds / 3600, ...val, gamma: Array.from(gammaValues(config, state.ema)) });
       writeTrainingReport(options.out);
     }
     while (!stopRequested) {

@@ -1,17 +1,22 @@
 // The Variational Diffusion Model's negative ELBO for the discrete-time chain that the coder
 // runs (Kingma et al. 2021, eq. for L_T):
 //
-//   −ELBO(x) = KL(q(z_T|x) ‖ N(0,1))                                  prior
-//            + ½·T·E_i,ε[ expm1(γ_i − γ_{i−1}) · ‖ε − ε̂(z_i, i)‖² ]    diffusion
-//            − E_ε0[ log p(x | z_0) ]                                   reconstruction
+//   −ELBO(x) = KL(q(z_T|x) ‖ N(0,1))                                          prior
+//            + ½·T·E_i,ε[ Σ_d (1 + r_d)/k_i − 1 + ln k_i ],                      diffusion
+//                  r = expm1(γ_i − γ_{i−1})·(ε − ε̂(z_i, i))²
+//            − E_ε0[ log p(x | z_0) ]                                           reconstruction
 //
-// with z_i = α_i·v + σ_i·ε, α_i² = sigmoid(−γ_i), σ_i² = sigmoid(γ_i). All terms are in nats
-// per image; divide by D·ln 2 for bits per dimension.
+// with z_i = α_i·v + σ_i·ε, α_i² = sigmoid(−γ_i), σ_i² = sigmoid(γ_i). The diffusion term is
+// KL(q(z_{i−1}|z_i,x) ‖ p(z_{i−1}|z_i)) when p's variance is k_i times q's; the paper fixes
+// k_i = 1, where it reduces to ½·T·expm1(Δγ)·‖ε − ε̂‖². Learning k_i matters at finite T: the
+// few low-noise steps that carry most of the bits have r ≈ 1, and ½·ln(1 + r) < ½·r.
+// All terms are in nats per image; divide by D·ln 2 for bits per dimension.
 
 import * as tf from '@tensorflow/tfjs';
 import { ACT_FRACTION_BITS, ACT_MAX, buildArchitecture, convNodes, type ModelConfig, type Node } from './architecture.ts';
 import { interpret } from './interpret.ts';
 import { fakeQuantize, floatOps, isPositive, trainingOps, type TrainingLayer } from './network-tfjs.ts';
+import { REVERSE_LOG_VARIANCE } from './params.ts';
 
 const ACT_SCALE = 2 ** ACT_FRACTION_BITS;
 /** Pixel values x ∈ {0..255} map to v = (x + 0.5)/128 − 1 ∈ (−1, 1). */
@@ -107,6 +112,7 @@ export class VdmTrainingGraph {
    */
   elbo(vars: Variables, exponents: Map<string, number>, pixels: tf.Tensor4D, steps: tf.Tensor1D, eps: tf.Tensor4D, eps0: tf.Tensor4D): ElboTerms {
     const { T } = this.config;
+    const D = pixels.shape[1] * pixels.shape[2] * pixels.shape[3];
     const gamma = gammaSchedule(vars.get('gamma.logits') as tf.Tensor1D, vars.get('gamma.ends') as tf.Tensor1D);
     const v = pixelsToData(pixels);
     const perImage = (t: tf.Tensor) => tf.sum(t, [1, 2, 3]) as tf.Tensor1D;
@@ -117,16 +123,22 @@ export class VdmTrainingGraph {
     const klPerDim = tf.mul(0.5, tf.add(tf.sub(tf.add(sigma2T, tf.mul(tf.sigmoid(tf.neg(gammaT)), tf.square(v))), 1), tf.softplus(tf.neg(gammaT))));
     const prior = perImage(klPerDim);
 
-    // Diffusion: ½·T·expm1(γ_i − γ_{i−1})·‖ε − ε̂(z_i, i)‖².
+    // Diffusion: ½·T·Σ_d [r_d/k_i + (1/k_i − 1 + ln k_i)], the bracket split so that small r
+    // does not cancel against 1 in float32.
+    const rows = tf.sub(steps, tf.scalar(1, 'int32')) as tf.Tensor1D;
     const gammaT_i = selectRows(gamma, steps);
-    const gammaS_i = selectRows(gamma, tf.sub(steps, tf.scalar(1, 'int32')));
+    const gammaS_i = selectRows(gamma, rows);
     const column = (t: tf.Tensor) => tf.reshape(t, [-1, 1, 1, 1]);
     const alpha = column(alphaOf(gammaT_i));
     const sigma = column(sigmaOf(gammaT_i));
     const z = tf.add(tf.mul(alpha, v), tf.mul(sigma, eps)) as tf.Tensor4D;
     const epsHat = this.predictNoise(vars, exponents, z, steps, alpha, sigma);
-    const weight = tf.mul(0.5 * T, tf.expm1(tf.sub(gammaT_i, gammaS_i)));
-    const diffusion = tf.mul(weight, perImage(tf.squaredDifference(eps, epsHat))) as tf.Tensor1D;
+    const logK = selectRows(vars.get(REVERSE_LOG_VARIANCE), rows);
+    const invK = tf.exp(tf.neg(logK));
+    const squaredError = perImage(tf.squaredDifference(eps, epsHat));
+    const distortion = tf.mul(tf.mul(tf.expm1(tf.sub(gammaT_i, gammaS_i)), invK), squaredError);
+    const varianceMismatch = tf.mul(D, tf.add(tf.expm1(tf.neg(logK)), logK));
+    const diffusion = tf.mul(0.5 * T, tf.add(distortion, varianceMismatch)) as tf.Tensor1D;
 
     // Reconstruction: p(x | z_0) puts on each pixel value the mass of N(z_0/α_0, (σ_0/α_0)²)
     // over that value's bin; the end bins take the tails. This is the distribution the coder
