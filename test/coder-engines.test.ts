@@ -11,7 +11,7 @@ import type { ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { createEngine } from '../src/model/engines.ts';
 import { seededNormal } from '../src/model/params.ts';
-import { tinyBundle } from './helpers/tiny-model.ts';
+import { TINY_CONFIG, TINY_PIXEL_VARIANCE_CONFIG, tinyBundle } from './helpers/tiny-model.ts';
 
 function hashNoise(seed: number, i: number): number {
   let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(i + 1, 0xc2b2ae35);
@@ -37,8 +37,8 @@ const IMAGES: [string, Image][] = [
 ];
 
 /** The tiny model with random static and per-step biases, so every layer's output depends on the step. */
-function biasedBundle(seed: number): ModelBundle {
-  const bundle = tinyBundle(seed);
+function biasedBundle(seed: number, config = TINY_CONFIG): ModelBundle {
+  const bundle = tinyBundle(seed, config);
   const normal = seededNormal(seed + 1000);
   for (const layer of bundle.meta.layers) {
     const bias = bundle.biases.get(layer.name)!;
@@ -61,6 +61,8 @@ function expectSamePixels(actual: Image, expected: Image, what: string): void {
 for (const [label, makeBundle] of [
   ['tiny model (seed 1)', () => tinyBundle(1)],
   ['tiny model with random biases (seed 5)', () => biasedBundle(5)],
+  // The biases spread the per-dimension variance factors over their range, so p's std varies per dimension.
+  ['tiny per-pixel-variance model with random biases (seed 6)', () => biasedBundle(6, TINY_PIXEL_VARIANCE_CONFIG)],
 ] as const) {
   describe(`ONNX Runtime ⇄ tfjs-wasm, ${label}`, () => {
     let bundle: ModelBundle;

@@ -7,14 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACT_FRACTION_BITS, ACT_MAX, buildArchitecture, convNodes, inputChannels, type ModelConfig } from '../src/model/architecture.ts';
+import { ACT_FRACTION_BITS, ACT_MAX, buildArchitecture, convNodes, inputChannels, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE, type ModelConfig } from '../src/model/architecture.ts';
 import { initBackend } from '../src/model/backend.ts';
 import { BUNDLE_BIN, bundleFromParams, loadBundle, saveBundle } from '../src/model/bundle.ts';
 import { ElboRunner, type TermSums } from '../src/model/elbo-tfjs.ts';
+import { stdFactorTable, varianceIndex } from '../src/model/denoiser.ts';
 import { TfjsEngine } from '../src/model/engine-tfjs.ts';
 import { interpret } from '../src/model/interpret.ts';
 import { trainingOps, type TrainingLayer } from '../src/model/network-tfjs.ts';
-import { initParams, paramLayout, REVERSE_LOG_VARIANCE, seededNormal, view, weightExponents } from '../src/model/params.ts';
+import { addPixelVariance, initParams, paramLayout, REVERSE_LOG_VARIANCE, seededNormal, view, weightExponents } from '../src/model/params.ts';
 import { loadCheckpoint } from '../src/model/train.ts';
 
 const TINY: ModelConfig = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
@@ -47,8 +48,8 @@ beforeAll(async () => {
 });
 
 describe('fake-quant training graph = integer graph', () => {
-  for (const config of [TINY, SMALL]) {
-    it(`widths ${config.widths.join('/')}: outputs equal accumulators × 2^-(e_out+5) exactly, per-example steps`, async () => {
+  for (const config of [TINY, SMALL, { ...TINY, variance: 'pixel' } as ModelConfig]) {
+    it(`widths ${config.widths.join('/')}${config.variance === 'pixel' ? ', per-pixel variance' : ''}: outputs equal accumulators × 2^-(e_out+5) exactly, per-example steps`, async () => {
       const params = randomParams(config, 3);
       const exponents = weightExponents(config, params);
       const bundle = bundleFromParams(config, params);
@@ -244,6 +245,28 @@ describe('learned reverse variance', () => {
     }
   });
 
+  it('adding the per-pixel variance output keeps the −ELBO, and the new output moves it', () => {
+    const params = randomParams(config, 5);
+    view(params, spec).set([0.4, 0.2, 0.1, 0.05]);
+    const pixelConfig: ModelConfig = { ...config, variance: 'pixel' };
+    const widened = addPixelVariance(config, params);
+    expect(widened.length).toBe(paramLayout(pixelConfig).total);
+    const stepRunner = new ElboRunner(config);
+    stepRunner.setParams(params);
+    const pixelRunner = new ElboRunner(pixelConfig);
+    pixelRunner.setParams(widened);
+    const before = stepRunner.evaluate(weightExponents(config, params), batch);
+    const after = pixelRunner.evaluate(weightExponents(pixelConfig, widened), batch);
+    expect(Array.from(after.diffusion)).toEqual(Array.from(before.diffusion));
+    expect(after.sums).toEqual(before.sums);
+    // A bias of 1 on every variance channel doubles every dimension's variance: not the same loss.
+    const outBias = view(widened, paramLayout(pixelConfig).byName.get('out.b')!);
+    outBias.fill(1, channels);
+    pixelRunner.setParams(widened);
+    const doubled = pixelRunner.evaluate(weightExponents(pixelConfig, widened), batch);
+    expect(doubled.sums.diffusion).not.toBeCloseTo(before.sums.diffusion, 0);
+  });
+
   it('a checkpoint written before k was learned resumes with k = 1 and the rest unchanged', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vdmzip-ckpt-'));
     try {
@@ -263,5 +286,29 @@ describe('learned reverse variance', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('per-pixel variance factors', () => {
+  it('the std factor table is 2^(j/16) from square roots and products, exact at whole powers of two', () => {
+    const table = stdFactorTable();
+    const lo = VARIANCE_LOG2_MIN * VARIANCE_LOG2_SCALE;
+    expect(table.length).toBe((VARIANCE_LOG2_MAX - VARIANCE_LOG2_MIN) * VARIANCE_LOG2_SCALE + 1);
+    table.forEach((f, i) => {
+      const j = lo + i;
+      expect(Math.abs(f / 2 ** (j / (2 * VARIANCE_LOG2_SCALE)) - 1)).toBeLessThan(1e-15);
+      if (j % (2 * VARIANCE_LOG2_SCALE) === 0) expect(f).toBe(2 ** (j / (2 * VARIANCE_LOG2_SCALE)));
+      if (i > 0) expect(f).toBeGreaterThan(table[i - 1]);
+    });
+  });
+
+  it('quantises log2 factors like the training graph: round half up to 1/8, clamped', () => {
+    const at = (x: number) => varianceIndex(x) + VARIANCE_LOG2_MIN * VARIANCE_LOG2_SCALE;
+    expect(at(0)).toBe(0);
+    expect(at(1 / 16)).toBe(1);
+    expect(at(-1 / 16)).toBe(0);
+    expect(at(0.3)).toBe(2);
+    expect(at(-100)).toBe(VARIANCE_LOG2_MIN * VARIANCE_LOG2_SCALE);
+    expect(at(100)).toBe(VARIANCE_LOG2_MAX * VARIANCE_LOG2_SCALE);
   });
 });

@@ -24,6 +24,11 @@ function widthList(text: string): number[] {
   return widths;
 }
 
+function varianceKind(text: string): 'step' | 'pixel' {
+  if (text !== 'step' && text !== 'pixel') throw new InvalidArgumentError("expected 'step' or 'pixel'");
+  return text;
+}
+
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const h = Math.floor(seconds / 3600);
@@ -69,6 +74,7 @@ export function register(program: Command): void {
     .option('--val-patches <n>', 'validation patches', positiveInt, 512)
     .option('--checkpoint-minutes <x>', 'minutes between checkpoints', positiveNumber, 10)
     .option('--seed <n>', 'random seed', positiveInt, 1)
+    .option('--variance <kind>', "reverse-step variance: 'pixel' (per step and per pixel, the default for new runs; on --resume it upgrades a per-step checkpoint) or 'step'", varianceKind)
     .option('--float', 'train the same architecture without quantisation, to measure what the integer constraint costs (cannot code)')
     .action(async (o) => {
       const split = existsSync(join(o.data, 'train'));
@@ -80,7 +86,8 @@ export function register(program: Command): void {
         trainDir,
         valDir,
         out: trainingDir,
-        config: { channels: o.channels, patch: o.patch, T: o.T, widths: o.widths, blocks: o.blocks },
+        config: { channels: o.channels, patch: o.patch, T: o.T, widths: o.widths, blocks: o.blocks, variance: o.variance ?? 'pixel' },
+        variance: o.variance,
         resume: Boolean(o.resume),
         precision: o.float ? 'float' : 'integer',
         batch: o.batch,

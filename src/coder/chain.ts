@@ -59,17 +59,22 @@ function forwardMeans(layout: ChunkLayout, zPrev: Float64Array, gain: number): F
   return mu;
 }
 
-async function reverseMeans(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<Float64Array> {
-  const epsHat = await denoiser.predictNoise(z, layout.patches, step);
+/** p(z_{i−1} | z_i) of the active dims: means, and stds (one for all, or one each for per-pixel-variance models). */
+async function reverseStep(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<{ mu: Float64Array; std: Float64Array | number }> {
+  const { epsHat, stdFactor } = await denoiser.predictNoise(z, layout.patches, step);
   const { active } = layout;
   const gain = s.reverseGain[step];
   const noiseGain = s.noiseGain[step];
+  const stepStd = s.reverseStd[step];
   const mu = new Float64Array(active.length);
   for (let a = 0; a < active.length; a++) {
     const k = active[a];
     mu[a] = gain * (z[k] - noiseGain * epsHat[k]);
   }
-  return mu;
+  if (!stdFactor) return { mu, std: stepStd };
+  const std = new Float64Array(active.length);
+  for (let a = 0; a < active.length; a++) std[a] = stepStd * stdFactor[active[a]];
+  return { mu, std };
 }
 
 /**
@@ -88,7 +93,8 @@ export async function encodeChunk(m: Message, layout: ChunkLayout, pixels: Int32
     const next = popGaussians(m, forwardMeans(layout, z, s.forwardGain[i]), s.forwardStd[i], s.delta[i]);
     lowest = Math.min(lowest, m.bitLength() - start);
     const zNext = latents(layout, next, s.delta[i]);
-    pushGaussians(m, bins, await reverseMeans(layout, zNext, i, s, denoiser), s.reverseStd[i], s.delta[i - 1]);
+    const p = await reverseStep(layout, zNext, i, s, denoiser);
+    pushGaussians(m, bins, p.mu, p.std, s.delta[i - 1]);
     bins = next;
     z = zNext;
     onStep?.(i);
@@ -103,7 +109,8 @@ export async function decodeChunk(m: Message, layout: ChunkLayout, s: ChainSched
   let bins = popGaussians(m, new Float64Array(count), 1, s.delta[s.T]);
   let z = latents(layout, bins, s.delta[s.T]);
   for (let i = s.T; i >= 1; i--) {
-    const previous = popGaussians(m, await reverseMeans(layout, z, i, s, denoiser), s.reverseStd[i], s.delta[i - 1]);
+    const p = await reverseStep(layout, z, i, s, denoiser);
+    const previous = popGaussians(m, p.mu, p.std, s.delta[i - 1]);
     const zPrevious = latents(layout, previous, s.delta[i - 1]);
     pushGaussians(m, bins, forwardMeans(layout, zPrevious, s.forwardGain[i]), s.forwardStd[i], s.delta[i]);
     bins = previous;

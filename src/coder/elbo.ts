@@ -67,7 +67,8 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
         result.reconstruction += bits;
         perPatch[patchOf(active[a])] += bits;
       }
-      // Diffusion: Σ_i Σ_d ½·[(1 + r_d)/k_i − 1 + ln k_i] with r = (SNR_{i−1}/SNR_i − 1)·(ε − ε̂)², every step.
+      // Diffusion: Σ_i Σ_d ½·[(1 + r_d)/k_d − 1 + ln k_d] with r = (SNR_{i−1}/SNR_i − 1)·(ε − ε̂)²,
+      // every step; k_d is k_i, times the dimension's own factor in per-pixel-variance models.
       const z = new Float64Array(n * layout.patchSize);
       const eps = new Float64Array(active.length);
       for (let i = 1; i <= T; i++) {
@@ -76,13 +77,13 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
           z[active[a]] = s.alpha[i] * v[a] + s.sigma[i] * eps[a];
         }
         for (let t = 0; t < tied.length; t += 2) z[tied[t]] = z[tied[t + 1]];
-        const epsHat = await denoiser.predictNoise(z, n, i);
+        const { epsHat, stdFactor } = await denoiser.predictNoise(z, n, i);
         const snrRatio = (alpha2[i - 1] * sigma2[i]) / (sigma2[i - 1] * alpha2[i]) - 1;
-        const mismatch = 0.5 * (1 / k[i] - 1 + Math.log(k[i])) * nats;
         for (let a = 0; a < active.length; a++) {
           const d = eps[a] - epsHat[active[a]];
           const r = snrRatio * d * d;
-          const bits = 0.5 * (r / k[i]) * nats + mismatch;
+          const kd = stdFactor ? k[i] * stdFactor[active[a]] ** 2 : k[i];
+          const bits = 0.5 * (r / kd + 1 / kd - 1 + Math.log(kd)) * nats;
           result.stepDistortion[i] += r;
           result.diffusion += bits;
           perPatch[patchOf(active[a])] += bits;

@@ -50,6 +50,26 @@ export interface ModelConfig {
   widths: number[];
   /** Residual blocks per level on the way down (the way up has one per level). */
   blocks: number;
+  /**
+   * 'pixel': the network also outputs, per dimension, log2 of a factor on p(z_{i−1} | z_i)'s
+   * variance (on top of the per-step k_i), so textured and flat regions get their own
+   * uncertainty. Absent (models before it) or 'step': the per-step k_i alone.
+   */
+  variance?: 'step' | 'pixel';
+}
+
+/**
+ * The per-dimension log2 variance factor is used rounded to 1/VARIANCE_LOG2_SCALE and clamped
+ * to [VARIANCE_LOG2_MIN, VARIANCE_LOG2_MAX], in training and coding alike, so the coder can
+ * take its square root from a table built with basic operations only.
+ */
+export const VARIANCE_LOG2_SCALE = 8;
+export const VARIANCE_LOG2_MIN = -4;
+export const VARIANCE_LOG2_MAX = 6;
+
+/** Network outputs per pixel: ε̂ for each channel, then (per-pixel variance) a log2 factor for each. */
+export function outputChannels(config: ModelConfig): number {
+  return config.variance === 'pixel' ? 2 * config.channels : config.channels;
 }
 
 /** Input features per image channel: coarse z, nearest-grid ε and nearest pixel value. */
@@ -61,8 +81,8 @@ export function inputChannels(config: ModelConfig): number {
 
 /**
  * Builds the node list of the U-net. Node i may only read nodes < i; the last node is the
- * output: the raw accumulator of a conv with `channels` outputs, i.e. ε̂ in units of the
- * output layer's accumulator scale.
+ * output: the raw accumulator of a conv with `outputChannels` outputs, i.e. ε̂ (and the
+ * variance factors) in units of the output layer's accumulator scale.
  */
 export function buildArchitecture(config: ModelConfig): Node[] {
   const nodes: Node[] = [{ op: 'input', channels: inputChannels(config) }];
@@ -92,7 +112,7 @@ export function buildArchitecture(config: ModelConfig): Node[] {
     x = push({ op: 'add', a: x, b: skips[level] });
     x = resBlock(`up${level}.block`, x, widths[level]);
   }
-  conv('out', x, widths[0], config.channels, 'none', false);
+  conv('out', x, widths[0], outputChannels(config), 'none', false);
   checkAccumulatorBound(nodes);
   return nodes;
 }

@@ -3,7 +3,7 @@
 // on float64 are used, with the bundle's stored constants, so every machine and engine
 // produces the same bits (DESIGN §2).
 
-import { ACT_FRACTION_BITS, ACT_MAX, FEATURES_PER_CHANNEL } from './architecture.ts';
+import { ACT_FRACTION_BITS, ACT_MAX, FEATURES_PER_CHANNEL, outputChannels, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE } from './architecture.ts';
 import type { ModelBundle } from './bundle.ts';
 
 const ACT_SCALE = 2 ** ACT_FRACTION_BITS;
@@ -15,7 +15,7 @@ export interface IntegerEngine {
   readonly name: string;
   /**
    * `features`: [n, P, P, channels·3] integers (NHWC, feature groups z | ε_nn | nearest pixel).
-   * `step`: 1..T. Returns the output layer's accumulators [n, P, P, channels], integers.
+   * `step`: 1..T. Returns the output layer's accumulators [n, P, P, outputChannels], integers.
    */
   run(features: Float32Array, n: number, step: number): Promise<Float32Array>;
   dispose(): Promise<void>;
@@ -65,18 +65,58 @@ export function denoiserFeatures(z: Float64Array, channels: number, s: StepScala
 /** Patches per network call: ONNX Runtime is fastest near 16 (larger batches leave the cache). */
 export const ENGINE_BATCH = 16;
 
+/**
+ * 2^(j / (2·VARIANCE_LOG2_SCALE)) for j = VARIANCE_LOG2_MIN·SCALE … VARIANCE_LOG2_MAX·SCALE (at
+ * j − MIN·SCALE): the std factor of each quantised log2 variance factor j / SCALE. Built from
+ * square roots and products of 2 (IEEE-exact operations), never from exp or pow, so every
+ * machine gets the same table.
+ */
+export function stdFactorTable(): Float64Array {
+  const steps = 2 * VARIANCE_LOG2_SCALE; // table entries per doubling of the std
+  const roots: number[] = []; // 2^(1/2), 2^(1/4), …: roots[b] = 2^(2^-(b+1))
+  for (let r = Math.SQRT2, b = 0; 2 ** b < steps; b++, r = Math.sqrt(r)) roots.push(r);
+  const fraction = (m: number) => {
+    // 2^(m/steps) as a product of the roots whose bits m has (steps is a power of two).
+    let f = 1;
+    for (let b = 0; b < roots.length; b++) if (m & (steps >> (b + 1))) f *= roots[b];
+    return f;
+  };
+  const lo = VARIANCE_LOG2_MIN * VARIANCE_LOG2_SCALE;
+  const hi = VARIANCE_LOG2_MAX * VARIANCE_LOG2_SCALE;
+  return Float64Array.from({ length: hi - lo + 1 }, (_, i) => {
+    const j = lo + i;
+    const whole = Math.floor(j / steps);
+    return 2 ** whole * fraction(j - whole * steps);
+  });
+}
+
+/** The quantised log2 variance factor's table index, from the output's real value. */
+export function varianceIndex(log2Factor: number): number {
+  const q = Math.floor(log2Factor * VARIANCE_LOG2_SCALE + 0.5);
+  return clampInt(q, VARIANCE_LOG2_MIN * VARIANCE_LOG2_SCALE, VARIANCE_LOG2_MAX * VARIANCE_LOG2_SCALE) - VARIANCE_LOG2_MIN * VARIANCE_LOG2_SCALE;
+}
+
+export interface NoisePrediction {
+  /** ε̂, [n, P, P, C]. */
+  epsHat: Float64Array;
+  /** Per-pixel-variance models: the factor on p(z_{i−1} | z_i)'s std for each dimension. */
+  stdFactor?: Float64Array;
+}
+
 export class Denoiser {
   private readonly outputScale: number;
+  private readonly stdFactors: Float64Array;
 
   constructor(readonly bundle: ModelBundle, readonly engine: IntegerEngine) {
     const out = bundle.meta.layers[bundle.meta.layers.length - 1];
     this.outputScale = 2 ** -(out.exponent + ACT_FRACTION_BITS);
+    this.stdFactors = stdFactorTable();
   }
 
   private async runInBatches(features: Float32Array, n: number, step: number): Promise<Float32Array> {
     if (n <= ENGINE_BATCH) return this.engine.run(features, n, step);
     const inPerPatch = features.length / n;
-    const outPerPatch = inPerPatch / FEATURES_PER_CHANNEL;
+    const outPerPatch = this.bundle.meta.config.patch ** 2 * outputChannels(this.bundle.meta.config);
     const acc = new Float32Array(n * outPerPatch);
     for (let first = 0; first < n; first += ENGINE_BATCH) {
       const count = Math.min(ENGINE_BATCH, n - first);
@@ -86,16 +126,26 @@ export class Denoiser {
     return acc;
   }
 
-  /** ε̂(z, i) for n patches; z is [n, P, P, C] float64. */
-  async predictNoise(z: Float64Array, n: number, step: number): Promise<Float64Array> {
-    const { channels } = this.bundle.meta.config;
+  /** ε̂(z, i) for n patches, and the per-dimension std factors if the model has them; z is [n, P, P, C] float64. */
+  async predictNoise(z: Float64Array, n: number, step: number): Promise<NoisePrediction> {
+    const { config } = this.bundle.meta;
+    const { channels } = config;
     const s = stepScalars(this.bundle, step);
     const features = new Float32Array(z.length * FEATURES_PER_CHANNEL);
     const epsHat = new Float64Array(z.length);
     denoiserFeatures(z, channels, s, features, epsHat);
     const acc = await this.runInBatches(features, n, step);
     const skip = this.bundle.meta.steps.skip[step - 1];
-    for (let k = 0; k < epsHat.length; k++) epsHat[k] = acc[k] * this.outputScale + skip * epsHat[k];
-    return epsHat;
+    const outputs = outputChannels(config);
+    const pixels = z.length / channels;
+    const stdFactor = outputs > channels ? new Float64Array(z.length) : undefined;
+    for (let p = 0; p < pixels; p++) {
+      for (let c = 0; c < channels; c++) {
+        const k = p * channels + c;
+        epsHat[k] = acc[p * outputs + c] * this.outputScale + skip * epsHat[k];
+        if (stdFactor) stdFactor[k] = this.stdFactors[varianceIndex(acc[p * outputs + channels + c] * this.outputScale)];
+      }
+    }
+    return { epsHat, stdFactor };
   }
 }

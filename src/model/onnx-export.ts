@@ -8,7 +8,7 @@
 // The protobuf encoding is written here (a few dozen lines) rather than pulled in as a
 // dependency: the exporter needs only varints, length-delimited fields and fixed32 floats.
 
-import { ACT_MAX, activationRange, convNodes, type ConvNode } from './architecture.ts';
+import { ACT_MAX, activationRange, convNodes, outputChannels, type ConvNode } from './architecture.ts';
 import type { ModelBundle } from './bundle.ts';
 import { interpret, type NodeOps } from './interpret.ts';
 
@@ -287,7 +287,7 @@ function onnxOps(bundle: ModelBundle, g: GraphBuilder): NodeOps<string> {
 
 /** Serialises the bundle's integer network as an ONNX ModelProto. */
 export function exportOnnx(bundle: ModelBundle): Uint8Array {
-  const { patch, channels } = bundle.meta.config;
+  const { patch } = bundle.meta.config;
   const input = bundle.nodes[0];
   if (input.op !== 'input') throw new Error('architecture must start with its input node');
   const featureChannels = input.channels;
@@ -304,7 +304,7 @@ export function exportOnnx(bundle: ModelBundle): Uint8Array {
   for (const t of g.initializers) graph.message(GraphProto.initializer, t);
   graph.message(GraphProto.input, valueInfo(ONNX_INPUT_FEATURES, DataType.FLOAT, ['N', patch, patch, featureChannels]));
   graph.message(GraphProto.input, valueInfo(ONNX_INPUT_STEP, DataType.INT64, [1]));
-  graph.message(GraphProto.output, valueInfo(ONNX_OUTPUT, DataType.FLOAT, ['N', patch, patch, channels]));
+  graph.message(GraphProto.output, valueInfo(ONNX_OUTPUT, DataType.FLOAT, ['N', patch, patch, outputChannels(bundle.meta.config)]));
 
   return new ProtoWriter()
     .int(ModelProto.ir_version, ONNX_IR_VERSION)

@@ -69,8 +69,8 @@ export function parseTrainingLog(text: string): TrainingLog {
       log.skipped++;
       continue;
     }
-    // Calibration records (the reverse variances a resumed run started from) carry no terms.
-    if (r !== null && typeof r === 'object' && r.kind === 'calibrate') continue;
+    // Events of a resumed run (reverse variances calibrated, model upgraded) carry no terms.
+    if (r !== null && typeof r === 'object' && (r.kind === 'calibrate' || r.kind === 'upgrade')) continue;
     if (r === null || typeof r !== 'object' || !isTerms(r) || (r.kind !== 'train' && r.kind !== 'val')) {
       log.skipped++;
       continue;

@@ -13,7 +13,7 @@ import type { BackendName } from './backend.ts';
 import { loadImageFolder, samplePatches } from './data.ts';
 import { mulberry32 } from '../random.ts';
 import type { TermSums } from './elbo-tfjs.ts';
-import { initParams, paramLayout, REVERSE_LOG_VARIANCE, weightExponents } from './params.ts';
+import { addPixelVariance, initParams, paramLayout, REVERSE_LOG_VARIANCE, weightExponents } from './params.ts';
 import { writeTrainingReport } from './report.ts';
 import { gammaValues } from './schedule.ts';
 import { bundleFromParams, saveBundle, type ModelBundle } from './bundle.ts';
@@ -26,6 +26,11 @@ export interface TrainOptions {
   out: string;
   /** Used for a fresh run; a resumed run keeps the checkpoint's config and precision. */
   config: ModelConfig;
+  /**
+   * 'pixel' on a resumed per-step-variance checkpoint adds the per-pixel variance output
+   * (starting at factor 1, so nothing is lost); a fresh run takes it from `config`.
+   */
+  variance?: 'step' | 'pixel';
   /** 'float' trains an unquantised twin, only to measure what the integer constraint costs. */
   precision?: Precision;
   resume: boolean;
@@ -220,10 +225,19 @@ export async function train(options: TrainOptions): Promise<TrainState> {
   mkdirSync(options.out, { recursive: true });
   let state: TrainState;
   let calibrate = false;
+  let upgraded = false;
   if (options.resume && existsSync(join(options.out, CHECKPOINT_JSON))) {
     const loaded = loadCheckpoint(options.out);
     state = loaded;
     calibrate = loaded.lacksReverseVariance;
+    if (options.variance === 'pixel' && state.meta.config.variance !== 'pixel') {
+      const { config } = state.meta;
+      const widen = (values: Float32Array) => addPixelVariance(config, values);
+      const { m, v } = state.optimizer;
+      state = { ...state, params: widen(state.params), ema: widen(state.ema), optimizer: { ...state.optimizer, m: widen(m), v: widen(v) } };
+      state.meta = { ...state.meta, config: { ...config, variance: 'pixel' }, paramCount: state.params.length };
+      upgraded = true;
+    }
   } else {
     if (existsSync(join(options.out, CHECKPOINT_JSON))) throw new VdmzipError('OUTPUT_EXISTS', 'already holds a training checkpoint: pass --resume to continue it', { file: options.out });
     const params = initParams(options.config, options.seed);
@@ -322,8 +336,9 @@ export async function train(options: TrainOptions): Promise<TrainState> {
   };
 
   try {
+    if (upgraded) log({ kind: 'upgrade', step: state.meta.step, config });
     if (calibrate) await calibrateReverseVariance();
-    if (state.meta.step === 0 || calibrate) {
+    if (state.meta.step === 0 || calibrate || upgraded) {
       const val = await validate();
       const { step, examples, trainSeconds } = state.meta;
       log({ kind: 'val', step, examples, hours: trainSeconds / 3600, ...val, gamma: Array.from(gammaValues(config, state.ema)) });

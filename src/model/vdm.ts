@@ -13,7 +13,7 @@
 // All terms are in nats per image; divide by D·ln 2 for bits per dimension.
 
 import * as tf from '@tensorflow/tfjs';
-import { ACT_FRACTION_BITS, ACT_MAX, buildArchitecture, convNodes, type ModelConfig, type Node } from './architecture.ts';
+import { ACT_FRACTION_BITS, ACT_MAX, buildArchitecture, convNodes, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE, type ModelConfig, type Node } from './architecture.ts';
 import { interpret } from './interpret.ts';
 import { fakeQuantize, floatOps, isPositive, trainingOps, type TrainingLayer } from './network-tfjs.ts';
 import { REVERSE_LOG_VARIANCE } from './params.ts';
@@ -86,8 +86,12 @@ export class VdmTrainingGraph {
     this.nodes = buildArchitecture(config);
   }
 
-  /** ε̂(z_i, i) for a batch whose examples may sit at different steps i ∈ 1..T. */
-  predictNoise(vars: Variables, exponents: Map<string, number>, z: tf.Tensor4D, steps: tf.Tensor1D, alpha: tf.Tensor, sigma: tf.Tensor): tf.Tensor4D {
+  /**
+   * ε̂(z_i, i) for a batch whose examples may sit at different steps i ∈ 1..T, and for
+   * per-pixel-variance models the natural log of each dimension's variance factor, quantised
+   * as the coder uses it.
+   */
+  predictNoise(vars: Variables, exponents: Map<string, number>, z: tf.Tensor4D, steps: tf.Tensor1D, alpha: tf.Tensor, sigma: tf.Tensor): { epsHat: tf.Tensor4D; logVariance?: tf.Tensor4D } {
     const { features, epsNearest } = denoiserInputs(z, alpha, sigma);
     const rows = tf.sub(steps, tf.scalar(1, 'int32')) as tf.Tensor1D;
     const layers = new Map<string, TrainingLayer>();
@@ -101,9 +105,13 @@ export class VdmTrainingGraph {
         exponent: exponents.get(node.name)!,
       });
     }
-    const net = interpret(this.nodes, features, this.precision === 'integer' ? trainingOps(layers) : floatOps(layers));
+    const out = interpret(this.nodes, features, this.precision === 'integer' ? trainingOps(layers) : floatOps(layers));
+    const net = this.config.variance === 'pixel' ? (tf.split(out, 2, 3) as [tf.Tensor4D, tf.Tensor4D]) : [out];
     const skip = tf.reshape(selectRows(vars.get('skip'), rows), [-1, 1, 1, 1]);
-    return tf.add(net, tf.mul(skip, epsNearest)) as tf.Tensor4D;
+    const epsHat = tf.add(net[0], tf.mul(skip, epsNearest)) as tf.Tensor4D;
+    if (net.length === 1) return { epsHat };
+    const log2Factor = fakeQuantize(tf.clipByValue(net[1], VARIANCE_LOG2_MIN, VARIANCE_LOG2_MAX), VARIANCE_LOG2_SCALE);
+    return { epsHat, logVariance: tf.mul(log2Factor, Math.LN2) as tf.Tensor4D };
   }
 
   /**
@@ -112,7 +120,6 @@ export class VdmTrainingGraph {
    */
   elbo(vars: Variables, exponents: Map<string, number>, pixels: tf.Tensor4D, steps: tf.Tensor1D, eps: tf.Tensor4D, eps0: tf.Tensor4D): ElboTerms {
     const { T } = this.config;
-    const D = pixels.shape[1] * pixels.shape[2] * pixels.shape[3];
     const gamma = gammaSchedule(vars.get('gamma.logits') as tf.Tensor1D, vars.get('gamma.ends') as tf.Tensor1D);
     const v = pixelsToData(pixels);
     const perImage = (t: tf.Tensor) => tf.sum(t, [1, 2, 3]) as tf.Tensor1D;
@@ -123,8 +130,8 @@ export class VdmTrainingGraph {
     const klPerDim = tf.mul(0.5, tf.add(tf.sub(tf.add(sigma2T, tf.mul(tf.sigmoid(tf.neg(gammaT)), tf.square(v))), 1), tf.softplus(tf.neg(gammaT))));
     const prior = perImage(klPerDim);
 
-    // Diffusion: ½·T·Σ_d [r_d/k_i + (1/k_i − 1 + ln k_i)], the bracket split so that small r
-    // does not cancel against 1 in float32.
+    // Diffusion: ½·T·Σ_d [r_d/k_d + (1/k_d − 1 + ln k_d)], the bracket split so that small r
+    // does not cancel against 1 in float32; ln k_d = ln k_i (+ the dimension's own log factor).
     const rows = tf.sub(steps, tf.scalar(1, 'int32')) as tf.Tensor1D;
     const gammaT_i = selectRows(gamma, steps);
     const gammaS_i = selectRows(gamma, rows);
@@ -132,13 +139,12 @@ export class VdmTrainingGraph {
     const alpha = column(alphaOf(gammaT_i));
     const sigma = column(sigmaOf(gammaT_i));
     const z = tf.add(tf.mul(alpha, v), tf.mul(sigma, eps)) as tf.Tensor4D;
-    const epsHat = this.predictNoise(vars, exponents, z, steps, alpha, sigma);
-    const logK = selectRows(vars.get(REVERSE_LOG_VARIANCE), rows);
-    const invK = tf.exp(tf.neg(logK));
-    const squaredError = perImage(tf.squaredDifference(eps, epsHat));
-    const distortion = tf.mul(tf.mul(tf.expm1(tf.sub(gammaT_i, gammaS_i)), invK), squaredError);
-    const varianceMismatch = tf.mul(D, tf.add(tf.expm1(tf.neg(logK)), logK));
-    const diffusion = tf.mul(0.5 * T, tf.add(distortion, varianceMismatch)) as tf.Tensor1D;
+    const { epsHat, logVariance } = this.predictNoise(vars, exponents, z, steps, alpha, sigma);
+    const logStepK = column(selectRows(vars.get(REVERSE_LOG_VARIANCE), rows));
+    const logK = logVariance ? tf.add(logStepK, logVariance) : logStepK;
+    const r = tf.mul(column(tf.expm1(tf.sub(gammaT_i, gammaS_i))), tf.squaredDifference(eps, epsHat));
+    const perDim = tf.add(tf.mul(r, tf.exp(tf.neg(logK))), tf.add(tf.expm1(tf.neg(logK)), logK));
+    const diffusion = tf.mul(0.5 * T, perImage(perDim)) as tf.Tensor1D;
 
     // Reconstruction: p(x | z_0) puts on each pixel value the mass of N(z_0/α_0, (σ_0/α_0)²)
     // over that value's bin; the end bins take the tails. This is the distribution the coder

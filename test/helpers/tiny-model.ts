@@ -8,10 +8,12 @@ import { bundleFromParams, saveBundle, type ModelBundle } from '../../src/model/
 import { initParams } from '../../src/model/params.ts';
 
 export const TINY_CONFIG: ModelConfig = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
+/** The same with a per-pixel variance output. */
+export const TINY_PIXEL_VARIANCE_CONFIG: ModelConfig = { ...TINY_CONFIG, variance: 'pixel' };
 
 /** The tiny model with weights drawn from `seed`; different seeds give different model ids. */
-export function tinyBundle(seed = 1): ModelBundle {
-  return bundleFromParams(TINY_CONFIG, initParams(TINY_CONFIG, seed));
+export function tinyBundle(seed = 1, config = TINY_CONFIG): ModelBundle {
+  return bundleFromParams(config, initParams(config, seed));
 }
 
 /** Writes the tiny model as a model folder (model.json, model.bin) and returns it. */
