@@ -1,21 +1,22 @@
 // Writes the golden fixture that test/golden.test.ts checks (format and encoder stability):
-//   fixtures/golden/model/       a tiny deterministic model bundle (random weights, seed 7)
+//   fixtures/golden/model/       a tiny deterministic model bundle (random weights, seed 7),
+//                                written only when missing (delete it to write it again)
 //   fixtures/golden/image.png    a small deterministic RGB image (12×10)
 //   fixtures/golden/image.vdmz   that image compressed with that model (default κ, ONNX Runtime)
 //   (fixtures/golden/image-kappa-0.5.vdmz, made when the default κ was 0.5, is kept by hand:
 //   files made with an older default must still decode)
 //
 // The files are committed; the test never regenerates them. Rerun this only when a change to
-// the container, the coder or the model bundle format is meant to change the bytes (and say so
+// the container or the coder is meant to change the bytes of image.vdmz (and say so
 // in the commit): `npx tsx scripts/make-golden.ts`.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressImage, decompressImage } from '../src/coder/codec.ts';
 import { writeImage, type Image } from '../src/image/index.ts';
 import type { ModelConfig } from '../src/model/architecture.ts';
-import { bundleFromParams, loadBundle, saveBundle } from '../src/model/bundle.ts';
+import { BUNDLE_JSON, bundleFromParams, loadBundle, saveBundle } from '../src/model/bundle.ts';
 import { createEngine } from '../src/model/engines.ts';
 import { initParams } from '../src/model/params.ts';
 
@@ -41,8 +42,13 @@ export function goldenImage(): Image {
 
 async function main(): Promise<void> {
   const modelDir = join(GOLDEN_DIR, 'model');
-  mkdirSync(modelDir, { recursive: true });
-  saveBundle(modelDir, bundleFromParams(GOLDEN_CONFIG, initParams(GOLDEN_CONFIG, GOLDEN_SEED)));
+  // The committed .vdmz files name the model by its id (the SHA-256 of model.json and
+  // model.bin), so an existing model is kept: a newer bundle writer that adds a field to
+  // model.json would give it another id.
+  if (!existsSync(join(modelDir, BUNDLE_JSON))) {
+    mkdirSync(modelDir, { recursive: true });
+    saveBundle(modelDir, bundleFromParams(GOLDEN_CONFIG, initParams(GOLDEN_CONFIG, GOLDEN_SEED)));
+  }
   // Compress with the bundle as read back from disk, exactly as the test will.
   const bundle = loadBundle(modelDir);
   const image = goldenImage();
