@@ -3,8 +3,10 @@
 //                                written only when missing (delete it to write it again)
 //   fixtures/golden/image.png    a small deterministic RGB image (12×10)
 //   fixtures/golden/image.vdmz   that image compressed with that model (default κ, ONNX Runtime)
-//   (fixtures/golden/image-kappa-0.5.vdmz, made when the default κ was 0.5, is kept by hand:
-//   files made with an older default must still decode)
+// Older files are kept by hand, never rewritten here, because files made by an older vdmzip
+// must still decode:
+//   fixtures/golden/image-kappa-0.5.vdmz   made when the default κ was 0.5 (format version 1)
+//   fixtures/golden/image-v1.vdmz          made with format version 1, default κ 2
 //
 // The files are committed; the test never regenerates them. Rerun this only when a change to
 // the container or the coder is meant to change the bytes of image.vdmz (and say so

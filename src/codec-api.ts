@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compressImage, decompressImage, MAX_GRID_FACTOR, MIN_GRID_FACTOR, type CodingProgress } from './coder/codec.ts';
+import { codedGridFactor, compressImage, decompressImage, type CodingProgress } from './coder/codec.ts';
 import { VdmzipError } from './errors.ts';
 import type { Image } from './image/index.ts';
 import { BUNDLE_JSON, loadBundle, type ModelBundle } from './model/bundle.ts';
@@ -20,7 +20,7 @@ export interface CodecOptions {
   engine?: EngineKind;
   /** Threads for ONNX Runtime (default 1). */
   threads?: number;
-  /** κ: latent grid width as a fraction of each step's std (compression only). */
+  /** κ: latent grid width as a fraction of each step's std (compression only; rounded to float32, as files store it). */
   gridFactor?: number;
   /** Decode after encoding and compare every pixel (compression only). */
   verify?: boolean;
@@ -74,9 +74,7 @@ export class VdmzipCodec {
     if (!ENGINE_KINDS.includes(engine)) throw new VdmzipError('INVALID_ARGUMENT', `unknown engine ${String(engine)} (expected ${ENGINE_KINDS.join(' or ')})`);
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new VdmzipError('INVALID_ARGUMENT', `threads must be a positive integer, got ${String(threads)}`);
-    if (options.gridFactor !== undefined && !(options.gridFactor >= MIN_GRID_FACTOR && options.gridFactor <= MAX_GRID_FACTOR)) {
-      throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${String(options.gridFactor)} is not in [2^-20, 2^10]`);
-    }
+    if (options.gridFactor !== undefined) codedGridFactor(options.gridFactor);
     const bundle = typeof options.model === 'object' ? options.model : openModel(options.model);
     return new VdmzipCodec(bundle, await createEngine(bundle, engine, { threads }), options);
   }

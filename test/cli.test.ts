@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeContainer } from '../src/coder/container.ts';
 import type { ModelBundle } from '../src/model/bundle.ts';
+import { writeContainerV1 } from './helpers/container-bytes.ts';
 import { saveTinyModel } from './helpers/tiny-model.ts';
 
 const BIN = fileURLToPath(new URL('../cli/vdmzip.js', import.meta.url));
@@ -42,36 +43,59 @@ describe('vdmzip CLI', () => {
     }
   });
 
+  /** The sample file info reads: 40×30 RGB, 1000 payload bytes, model `modelId` (64 hex digits). */
+  function sampleFile(modelId: string, version: 1 | 2 = 2): Uint8Array {
+    const header = {
+      modelId,
+      width: 40,
+      height: 30,
+      channels: 3 as const,
+      bitDepth: 8 as const,
+      steps: 100,
+      patchSize: 32,
+      coder: { version: 1 as const, gridFactor: 0.25, chunkSizes: [1, 1], seedWords: 4 },
+      pixelSha256Prefix: 'fedcba9876543210',
+    };
+    const payload = new Uint8Array(1000);
+    return version === 2 ? writeContainer(header, payload) : writeContainerV1({ ...header, pixelCrc32: 0x1234abcd }, payload);
+  }
+
   it('info prints the geometry, model, coding parameters and bits per dimension', async () => {
     const path = join(dir, 'sample.vdmz');
     const modelId = '0f'.repeat(32);
-    const file = writeContainer(
-      {
-        modelId,
-        width: 40,
-        height: 30,
-        channels: 3,
-        bitDepth: 8,
-        steps: 100,
-        patchSize: 32,
-        coder: { version: 1, gridFactor: 0.25, chunkSizes: [1, 1], seedWords: 4 },
-        pixelCrc32: 0x1234abcd,
-        pixelSha256Prefix: 'fedcba9876543210',
-      },
-      new Uint8Array(1000),
-    );
+    const file = sampleFile(modelId);
     await writeFile(path, file);
 
     const { code, stdout, stderr } = await vdmzip('info', path);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^image\s+40×30, 3 channels \(RGB\), 8-bit$/m);
-    expect(stdout).toContain(modelId);
+    expect(stdout).toMatch(new RegExp(`^model\\s+${modelId.slice(0, 16)}…$`, 'm'));
     expect(stdout).toMatch(/^steps \(T\)\s+100$/m);
     expect(stdout).toMatch(/^patch size\s+32$/m);
+    expect(stdout).toMatch(/^pixel sha256\s+fedcba9876543210…$/m);
+    expect(stdout).not.toMatch(/^pixel crc32/m);
     expect(stdout).toMatch(/^payload\s+1000 bytes$/m);
     expect(stdout).toMatch(new RegExp(`^file size\\s+${file.length} bytes$`, 'm'));
     expect(stdout).toMatch(new RegExp(`^bits/dim\\s+${((8 * file.length) / (40 * 30 * 3)).toFixed(4)}$`, 'm'));
+  });
+
+  it('info reads format version 1 files: the full model id and the pixel CRC-32', async () => {
+    const path = join(dir, 'sample-v1.vdmz');
+    await writeFile(path, sampleFile(bundle.id, 1));
+    const { code, stdout } = await vdmzip('info', '--model', modelDir, path);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^model\\s+${bundle.id}$`, 'm'));
+    expect(stdout).toMatch(/^model matches\s+yes: made with --model /m);
+    expect(stdout).toMatch(/^pixel crc32\s+1234abcd$/m);
+  });
+
+  it("info matches a format version 2 file's model id prefix against the model", async () => {
+    const path = join(dir, 'sample-ours.vdmz');
+    await writeFile(path, sampleFile(bundle.id));
+    const { code, stdout } = await vdmzip('info', '--model', modelDir, path);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^model matches\s+yes: made with --model /m);
   });
 
   it('info on a file that is not a .vdmz fails with one line naming the file, exit 1', async () => {

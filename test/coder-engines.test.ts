@@ -89,7 +89,7 @@ for (const [label, makeBundle] of [
         const fromTfjs = await compressImage(im, bundle, tfjs, options);
         expect(fromOnnx.length).toBe(fromTfjs.length);
         expect(sameBytes(fromOnnx, fromTfjs), 'ONNX and tfjs files differ').toBe(true);
-        expect(parseContainer(fromOnnx).header.modelId).toBe(bundle.id);
+        expect(parseContainer(fromOnnx).header.modelId).toBe(bundle.id.slice(0, 16));
         expectSamePixels(await decompressImage(fromOnnx, bundle, tfjs), im, 'compressed with ONNX, decompressed with tfjs');
         expectSamePixels(await decompressImage(fromTfjs, bundle, onnx), im, 'compressed with tfjs, decompressed with ONNX');
       });

@@ -1,9 +1,9 @@
-// Fuzzing decompress: random bytes, truncations and byte flips of valid .vdmz files, and
-// flips that are re-signed (header and payload CRCs recomputed) so they get past the
-// container checks into the decoder itself. Every case must end in a VdmzipError with a
-// one-line message, quickly, and decompress must never return an image other than the
-// one the file was made from. A smaller part runs the real CLI over corrupted files and
-// checks that it leaves no output or temporary file behind.
+// Fuzzing decompress: random bytes, truncations and byte flips of valid .vdmz files (format
+// version 2, and the same files as version 1), and flips that are re-signed (header and
+// payload CRCs recomputed) so they get past the container checks into the decoder itself.
+// Every case must end in a VdmzipError with a one-line message, quickly, and decompress must
+// never return an image other than the one the file was made from. A smaller part runs the
+// real CLI over corrupted files and checks that it leaves no output or temporary file behind.
 
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VdmzipCodec, VdmzipError, type Channels, type Image, type VdmzipErrorCode } from '../src/index.ts';
+import { parseContainer } from '../src/coder/container.ts';
 import { crc32 } from '../src/image/crc32.ts';
+import { writeContainerV1 } from './helpers/container-bytes.ts';
 import { saveTinyModel, tinyBundle } from './helpers/tiny-model.ts';
 import { mulberry32 } from '../src/random.ts';
 
@@ -37,16 +39,18 @@ type Valid = { image: Image; file: Uint8Array };
 type Case = { kind: keyof typeof COUNTS; bytes: Uint8Array; source?: Valid };
 
 // Container layout (src/coder/container.ts): 9-byte preamble (magic, version, body
-// length H), the body, whose last 8 bytes are the payload length and CRC, the header
-// CRC over [0, 9 + H), then the payload.
+// length H), the body, the header CRC over [0, 9 + H), then the payload. The body ends
+// with the payload CRC; in format version 1 the payload length comes before it.
 const headerEnd = (file: Uint8Array) => 9 + new DataView(file.buffer, file.byteOffset).getUint32(5, true);
+/** Bytes at the end of the body that resign rewrites: payload CRC, and in version 1 the payload length. */
+const signedTail = (file: Uint8Array) => (file[4] === 1 ? 8 : 4);
 
-/** Recomputes the payload length, payload CRC and header CRC, so the container checks pass. */
+/** Recomputes the payload length (version 1), payload CRC and header CRC, so the container checks pass. */
 function resign(file: Uint8Array): Uint8Array {
   const end = headerEnd(file);
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const payloadStart = end + 4;
-  view.setUint32(end - 8, file.length - payloadStart, true);
+  if (file[4] === 1) view.setUint32(end - 8, file.length - payloadStart, true);
   view.setUint32(end - 4, crc32(file, payloadStart), true);
   view.setUint32(end, crc32(file, 0, end), true);
   return file;
@@ -65,7 +69,7 @@ function makeCases(valid: Valid[]): Case[] {
   for (let i = 0; i < COUNTS.vdmzPrefixed; i++) {
     // Past the magic and version, with a plausible or random header length.
     const bytes = randomBytes(int(9, 400));
-    bytes.set([0x56, 0x44, 0x4d, 0x5a, 1]);
+    bytes.set([0x56, 0x44, 0x4d, 0x5a, i % 4 < 2 ? 1 : 2]);
     if (i % 2 === 0) new DataView(bytes.buffer).setUint32(5, int(0, bytes.length), true);
     cases.push({ kind: 'vdmzPrefixed', bytes });
   }
@@ -80,7 +84,7 @@ function makeCases(valid: Valid[]): Case[] {
   for (let i = 0; i < COUNTS.resignedHeader; i++) {
     // Any header field but the length, payload length and CRCs, which resign rewrites.
     const source = pick();
-    cases.push({ kind: 'resignedHeader', bytes: resign(flipBytes(source.file, 9, headerEnd(source.file) - 8, int(1, 2))), source });
+    cases.push({ kind: 'resignedHeader', bytes: resign(flipBytes(source.file, 9, headerEnd(source.file) - signedTail(source.file), int(1, 2))), source });
   }
   for (let i = 0; i < COUNTS.resignedPayload; i++) {
     const source = pick();
@@ -88,7 +92,7 @@ function makeCases(valid: Valid[]): Case[] {
     cases.push({ kind: 'resignedPayload', bytes: resign(flipBytes(source.file, start, source.file.length, int(1, 3))), source });
   }
   for (let i = 0; i < COUNTS.resignedLength; i++) {
-    // The payload cut short or extended, with a consistent length field.
+    // The payload cut short or extended, with a consistent length field (version 1) and CRC.
     const source = pick();
     const start = headerEnd(source.file) + 4;
     const bytes = i % 2 === 0 ? source.file.slice(0, int(start, source.file.length - 1)) : Uint8Array.from([...source.file, ...randomBytes(int(1, 8))]);
@@ -107,7 +111,11 @@ beforeAll(async () => {
   valid = [];
   for (const [width, height, channels] of [[1, 1, 3], [3, 5, 1], [8, 8, 4], [9, 10, 2], [17, 9, 3]] as const) {
     const image = testImage(width, height, channels);
-    valid.push({ image, file: await codec.compress(image) });
+    const file = await codec.compress(image);
+    valid.push({ image, file });
+    // The same, as a format version 1 file: its read path reaches the decoder too.
+    const { header, payload } = parseContainer(file);
+    valid.push({ image, file: writeContainerV1({ ...header, modelId: codec.modelId, pixelCrc32: crc32(image.data) }, payload) });
   }
   dir = await mkdtemp(join(tmpdir(), 'vdmzip-fuzz-'));
   modelDir = join(dir, 'model');

@@ -2,7 +2,9 @@
 // scripts/make-golden.ts, never regenerated here) must keep decoding to the same pixels, and
 // compressing the image again must give the same bytes. If this test fails after a change that
 // was meant to change the format or the encoder's output, rerun the script and say so in the
-// commit; otherwise the change broke every file already written.
+// commit; otherwise the change broke every file already written. Files that older versions
+// wrote (image-v1.vdmz: format version 1; image-kappa-0.5.vdmz: version 1 with the old
+// default κ) are kept and must decode as well.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compressImage, decompressImage } from '../src/coder/codec.ts';
 import { parseContainer } from '../src/coder/container.ts';
+import { writeContainerV1 } from './helpers/container-bytes.ts';
 import { readImage, type Image } from '../src/image/index.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
@@ -46,17 +49,37 @@ describe('golden fixture (fixtures/golden)', () => {
     expect(bundle.meta.config).toEqual({ channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 });
   });
 
-  it("the loaded model's id is the one recorded in the .vdmz header", () => {
+  const older = (name: string) => new Uint8Array(readFileSync(join(GOLDEN, name)));
+
+  it("the loaded model's id is the one recorded in the .vdmz headers (its first 8 bytes in format version 2)", () => {
     const { header } = parseContainer(vdmz);
-    expect(header.modelId).toBe(bundle.id);
+    expect(vdmz[4]).toBe(2);
+    expect(header.modelId).toBe(bundle.id.slice(0, 16));
     expect([header.width, header.height, header.channels, header.steps, header.patchSize]).toEqual([12, 10, 3, 4, 8]);
+    for (const name of ['image-v1.vdmz', 'image-kappa-0.5.vdmz']) {
+      expect(older(name)[4], name).toBe(1);
+      expect(parseContainer(older(name)).header.modelId, name).toBe(bundle.id);
+    }
+  });
+
+  it('the version 1 file holds the same coding as image.vdmz, in the layout test/helpers/container-bytes.ts spells out', () => {
+    const v1 = parseContainer(older('image-v1.vdmz'));
+    const v2 = parseContainer(vdmz);
+    expect(Buffer.from(v1.payload).equals(Buffer.from(v2.payload))).toBe(true);
+    expect({ ...v1.header, modelId: v2.header.modelId, pixelCrc32: undefined }).toEqual({ ...v2.header, pixelCrc32: undefined });
+    const rewritten = writeContainerV1(v1.header as Parameters<typeof writeContainerV1>[0], v1.payload);
+    expect(Buffer.from(rewritten).equals(Buffer.from(older('image-v1.vdmz')))).toBe(true);
   });
 
   for (const kind of ['onnx', 'tfjs']) {
+    it(`still decompresses the format version 1 file (${kind})`, async () => {
+      expectSamePixels(await decompressImage(older('image-v1.vdmz'), bundle, engines.get(kind)!), image, kind);
+    });
+
     it(`still decompresses the file made when the default κ was 0.5 (${kind})`, async () => {
-      const older = new Uint8Array(readFileSync(join(GOLDEN, 'image-kappa-0.5.vdmz')));
-      expect(parseContainer(older).header.coder.gridFactor).toBe(0.5);
-      expectSamePixels(await decompressImage(older, bundle, engines.get(kind)!), image, kind);
+      const file = older('image-kappa-0.5.vdmz');
+      expect(parseContainer(file).header.coder.gridFactor).toBe(0.5);
+      expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!), image, kind);
     });
 
     it(`decompresses to image.png, pixel for pixel (${kind})`, async () => {

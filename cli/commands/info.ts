@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_DIR, openModel } from '../../src/codec-api.ts';
-import { bitsPerDim, parseContainer } from '../../src/coder/container.ts';
+import { bitsPerDim, parseContainer, sameModel } from '../../src/coder/container.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { aboutFile, readInputFile } from '../files.ts';
 import { modelDir } from '../options.ts';
@@ -26,7 +26,7 @@ function modelCheck(fileModelId: string, model: string | undefined): string {
   }
   const which = model === undefined ? 'the default model' : `--model ${model}`;
   const { id } = openModel(dir);
-  return id === fileModelId ? `yes: made with ${which}` : `no: ${which} is ${id.slice(0, SHORT_ID)}…; decompress needs ${fileModelId.slice(0, SHORT_ID)}…`;
+  return sameModel(fileModelId, id) ? `yes: made with ${which}` : `no: ${which} is ${id.slice(0, SHORT_ID)}…; decompress needs ${fileModelId.slice(0, SHORT_ID)}…`;
 }
 
 export function register(program: Command): void {
@@ -44,14 +44,15 @@ export function register(program: Command): void {
       const rows: Array<[string, string]> = [
         ['file', path],
         ['image', `${width}×${height}, ${channels} channel${channels > 1 ? 's' : ''} (${CHANNEL_NAMES[channels]}), ${header.bitDepth}-bit`],
-        ['model', header.modelId],
+        // Format version 2 records the first 16 hex digits of the id.
+        ['model', header.modelId.length < 64 ? `${header.modelId}…` : header.modelId],
         ['model matches', modelCheck(header.modelId, o.model)],
         ['steps (T)', String(header.steps)],
         ['patch size', String(header.patchSize)],
         ['grid factor', String(coder.gridFactor)],
         ['chunks', `${chunks.length}: ${chunks.slice(0, CHUNKS_SHOWN).join(' ')}${chunks.length > CHUNKS_SHOWN ? ' …' : ''}`],
         ['seed words', String(coder.seedWords)],
-        ['pixel crc32', header.pixelCrc32.toString(16).padStart(8, '0')],
+        ...(header.pixelCrc32 === undefined ? [] : [['pixel crc32', header.pixelCrc32.toString(16).padStart(8, '0')] as [string, string]]),
         ['pixel sha256', `${header.pixelSha256Prefix}…`],
         ['raw size', `${rawBytes} bytes (${width}·${height}·${channels} samples)`],
         ['header', `${bytes.length - payload.length} bytes`],

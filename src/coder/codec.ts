@@ -13,7 +13,7 @@ import { checkImage } from '../image/image.ts';
 import type { ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { decodeChunk, encodeChunk } from './chain.ts';
-import { CODER_PARAMS_VERSION, parseContainer, pixelChecksums, writeContainer, type CoderParamsVersion, type ContainerHeader } from './container.ts';
+import { CODER_PARAMS_VERSION, parseContainer, pixelsMatch, pixelSha256Prefix, sameModel, writeContainer, type CoderParamsVersion, type ContainerHeader } from './container.ts';
 import { chainSchedule, type ChainSchedule } from './schedule.ts';
 import { chunkLayout, gatherPixels, MODEL_CHANNELS, scatterPixels, tiling, type Plane, type Tiling } from './tiling.ts';
 
@@ -39,6 +39,7 @@ export interface CodingProgress {
 }
 
 export interface CoderOptions {
+  /** κ (default DEFAULT_GRID_FACTOR), rounded to float32 as the header stores it. */
   gridFactor?: number;
   onProgress?: (p: CodingProgress) => void;
 }
@@ -119,10 +120,20 @@ function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, 
   return { denoiser: new Denoiser(bundle, engine), schedule, tiles, planes, progress, discard };
 }
 
+/**
+ * κ as the coder uses it: rounded to float32, the precision the header stores, so that the
+ * decoder builds the same grids. Throws INVALID_ARGUMENT when that is outside
+ * [MIN_GRID_FACTOR, MAX_GRID_FACTOR].
+ */
+export function codedGridFactor(gridFactor: number): number {
+  const coded = Math.fround(gridFactor);
+  if (!(coded >= MIN_GRID_FACTOR && coded <= MAX_GRID_FACTOR)) throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${String(gridFactor)} is not in [2^-20, 2^10]`);
+  return coded;
+}
+
 export async function compressImage(image: Image, bundle: ModelBundle, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
   checkImage(image);
-  const gridFactor = options.gridFactor ?? DEFAULT_GRID_FACTOR;
-  if (!(gridFactor >= MIN_GRID_FACTOR && gridFactor <= MAX_GRID_FACTOR)) throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${gridFactor} is not in [2^-20, 2^10]`);
+  const gridFactor = codedGridFactor(options.gridFactor ?? DEFAULT_GRID_FACTOR);
   const alphaChannel = planes(image.channels).alpha;
   const alphaValue = alphaChannel ? constantChannel(image, alphaChannel.channel) : undefined;
   const c = codingSetup(bundle, engine, image.width, image.height, codedPlanes(image), gridFactor, CODER_PARAMS_VERSION, options);
@@ -202,14 +213,14 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
     steps: bundle.meta.config.T,
     patchSize: bundle.meta.config.patch,
     coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords: seedCount },
-    ...pixelChecksums(image.data),
+    pixelSha256Prefix: pixelSha256Prefix(image.data),
   };
   return writeContainer(header, m.toBytes());
 }
 
 /** Checks that a parsed file belongs to this model before any decoding work. */
 export function checkModel(header: ContainerHeader, bundle: ModelBundle): void {
-  if (header.modelId !== bundle.id) {
+  if (!sameModel(header.modelId, bundle.id)) {
     throw new VdmzipError('MODEL_MISMATCH', `made with model ${header.modelId.slice(0, 16)}…, but the model given is ${bundle.id.slice(0, 16)}…`);
   }
   const { T, patch } = bundle.meta.config;
@@ -262,7 +273,6 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
     if (popUniform(m, WORD) !== expected[k]) throw corrupt('decoding did not end at the seed: wrong model, engine or damaged file');
   }
   if (!m.equals(new Message())) throw corrupt('data left over after decoding');
-  const sums = pixelChecksums(image.data);
-  if (sums.pixelCrc32 !== header.pixelCrc32 || sums.pixelSha256Prefix !== header.pixelSha256Prefix) throw corrupt('decoded pixels fail their checksum');
+  if (!pixelsMatch(header, image.data)) throw corrupt('decoded pixels fail their checksum');
   return image;
 }

@@ -3,42 +3,73 @@
  * and enough checks that a damaged or mismatched file fails with a one-line reason
  * instead of decoding to a wrong image.
  *
- * Byte layout, format version 1. Integers are little-endian; "varint" is unsigned
- * LEB128 of at most 5 bytes, value < 2^32, in its shortest form.
+ * Every version starts with the same preamble and ends its header with the same CRC:
  *
  *   offset  size  field
  *   0       4     magic "VDMZ"
- *   4       1     format version (1)
+ *   4       1     format version
  *   5       4     H: length of the header body that follows (u32)
- *   9       H     header body:
- *                   32  model id: SHA-256 of the model bundle
- *                    4  width (u32, ≥ 1)
- *                    4  height (u32, ≥ 1; width·height ≤ MAX_PIXELS)
- *                    1  channels (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA)
- *                    1  bit depth (8)
- *                    2  T, diffusion steps (u16, ≥ 1)
- *                    2  patch size in pixels (u16, ≥ 1)
- *                    1  coder parameters version (1 or 2: the grid rule, see schedule.ts), then:
- *                    8    grid factor κ (float64, finite, > 0)
- *                    v    chunk count n (varint, ≥ 1), then n varints: patches per chunk (each ≥ 1)
- *                    v    seed words (varint): 16-bit words that funded the first chunk's pops
- *                    4  pixel CRC-32
- *                    8  pixel SHA-256, first 8 bytes
- *                    4  payload length L (u32)
- *                    4  payload CRC-32
+ *   9       H     header body (per version, below)
  *   9+H     4     header CRC-32 over bytes [0, 9+H)
- *   13+H    L     payload: the rANS message
+ *   13+H          payload: the rANS message
  *
- * The file ends exactly after the payload. Magic, version, H and the header CRC keep
- * their places in every future version, so a reader can tell a damaged header
- * ('CORRUPT') from a newer one ('UNSUPPORTED_VERSION').
+ * Magic, version, H and the header CRC keep their places in every future version, so a
+ * reader can tell a damaged header ('CORRUPT') from a newer one ('UNSUPPORTED_VERSION').
+ * Integers are little-endian; "varint" is unsigned LEB128 of at most 5 bytes, value
+ * < 2^32, in its shortest form.
  *
- * Pixel checksums cover the decoded image's interleaved samples (Image.data). The
- * CRC-32 catches every burst error cheaply; the 64-bit SHA-256 prefix makes a wrong
+ * Format version 2 (written). The payload is the rest of the file: a file cut inside
+ * its payload, or with bytes appended, fails the payload CRC.
+ *
+ *   size  field
+ *    8    model id prefix: the first 8 bytes of the SHA-256 of the model bundle
+ *    v    width (varint, ≥ 1)
+ *    v    height (varint, ≥ 1; width·height ≤ MAX_PIXELS)
+ *    1    channels (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA)
+ *    1    bit depth (8)
+ *    v    T, diffusion steps (varint, 1…65535)
+ *    v    patch size in pixels (varint, 1…65535)
+ *    1    coder parameters version (1 or 2: the grid rule, see schedule.ts), then:
+ *    4      grid factor κ (float32, finite, > 0); the encoder codes with κ rounded to
+ *           float32, so that the decoder builds the same grids from these 4 bytes
+ *    v      chunk count n (varint, ≥ 1), then n varints: patches per chunk (each ≥ 1)
+ *    v      seed words (varint): 16-bit words that funded the first chunk's pops
+ *    8    pixel SHA-256, first 8 bytes
+ *    4    payload CRC-32
+ *
+ * A 32×32 RGB image coded in one chunk with 128 to 16383 seed words, as the shipped model
+ * (T = 64, patch 32) codes one, has a 48-byte header: preamble, 35 bytes of body, CRC
+ * (version 1 took 92).
+ *
+ * Format version 1 (still read, no longer written). The file ends exactly after the
+ * payload.
+ *
+ *   size  field
+ *   32    model id: SHA-256 of the model bundle
+ *    4    width (u32, ≥ 1)
+ *    4    height (u32, ≥ 1; width·height ≤ MAX_PIXELS)
+ *    1    channels
+ *    1    bit depth (8)
+ *    2    T (u16, ≥ 1)
+ *    2    patch size (u16, ≥ 1)
+ *    1    coder parameters version, then:
+ *    8      grid factor κ (float64, finite, > 0)
+ *    v      chunk count n (varint, ≥ 1), then n varints: patches per chunk (each ≥ 1)
+ *    v      seed words (varint)
+ *    4    pixel CRC-32
+ *    8    pixel SHA-256, first 8 bytes
+ *    4    payload length L (u32)
+ *    4    payload CRC-32
+ *
+ * Pixel checksums cover the decoded image's interleaved samples (Image.data), and the
+ * decoder checks every one the file carries. The 64-bit SHA-256 prefix makes a wrong
  * image that still matches (a decoder bug, a wrong model that slipped through) a 2^-64
- * event rather than a 2^-32 one. The payload CRC lets decompress refuse a damaged file
- * before running the model, and the header CRC covers every field, so a parse that
- * succeeds returns exactly what was written.
+ * event; version 1 also stored a CRC-32 of the pixels, which adds little to that, so
+ * version 2 drops it. Likewise 8 bytes of model id leave a file made with another model a
+ * 2^-64 chance of passing the model check, and such a file must still pass the decoder's
+ * own checks (seed, nothing left over, pixels). The payload CRC lets decompress refuse a
+ * damaged file before running the model, and the header CRC covers every field, so a
+ * parse that succeeds returns exactly what was written.
  */
 import { createHash } from 'node:crypto';
 import { VdmzipError, type VdmzipErrorCode } from '../errors.ts';
@@ -47,7 +78,10 @@ import { checkDimensions, type Channels } from '../image/image.ts';
 import { varintLength } from '../leb128.ts';
 
 export const CONTAINER_MAGIC = 'VDMZ';
-export const CONTAINER_VERSION = 1;
+/** The format version this build writes. */
+export const CONTAINER_VERSION = 2;
+/** Format versions this build reads. */
+export const CONTAINER_VERSIONS = [1, 2] as const;
 
 /**
  * How the bits-back coder was configured; versioned on its own so it can evolve. The
@@ -64,7 +98,11 @@ export type CoderParams = {
 };
 
 export type ContainerHeader = {
-  /** SHA-256 of the model bundle, 64 lower-case hex digits. */
+  /**
+   * The model bundle's id (its SHA-256) as far as the file records it, in lower-case hex:
+   * all 64 digits in format version 1, the first 16 in version 2. Compare with sameModel.
+   * writeContainer takes either and writes the first 16.
+   */
   modelId: string;
   width: number;
   height: number;
@@ -74,8 +112,8 @@ export type ContainerHeader = {
   steps: number;
   patchSize: number;
   coder: CoderParams;
-  /** CRC-32 of the image samples (see pixelChecksums). */
-  pixelCrc32: number;
+  /** CRC-32 of the image samples: format version 1 files only. */
+  pixelCrc32?: number;
   /** First 8 bytes of the SHA-256 of the image samples, 16 lower-case hex digits. */
   pixelSha256Prefix: string;
 };
@@ -83,6 +121,7 @@ export type ContainerHeader = {
 export type Container = { header: ContainerHeader; payload: Uint8Array };
 
 const MODEL_ID_BYTES = 32;
+const MODEL_ID_PREFIX_BYTES = 8;
 const PIXEL_SHA256_PREFIX_BYTES = 8;
 /** Coder parameter versions this build reads; it writes the newest. */
 export const CODER_PARAMS_VERSIONS = [1, 2] as const;
@@ -95,10 +134,19 @@ const CRC_BYTES = 4;
 const MAX_U16 = 0xffff;
 const MAX_U32 = 0xffffffff;
 
-/** The checksums a header stores for the image samples `pixels` (Image.data). */
-export function pixelChecksums(pixels: Uint8Array): Pick<ContainerHeader, 'pixelCrc32' | 'pixelSha256Prefix'> {
-  const sha256 = createHash('sha256').update(pixels).digest();
-  return { pixelCrc32: crc32(pixels), pixelSha256Prefix: sha256.subarray(0, PIXEL_SHA256_PREFIX_BYTES).toString('hex') };
+/** The pixel checksum a header stores for the image samples `pixels` (Image.data). */
+export function pixelSha256Prefix(pixels: Uint8Array): string {
+  return createHash('sha256').update(pixels).digest().subarray(0, PIXEL_SHA256_PREFIX_BYTES).toString('hex');
+}
+
+/** Whether the image samples `pixels` match every pixel checksum `header` carries. */
+export function pixelsMatch(header: ContainerHeader, pixels: Uint8Array): boolean {
+  return pixelSha256Prefix(pixels) === header.pixelSha256Prefix && (header.pixelCrc32 === undefined || crc32(pixels) === header.pixelCrc32);
+}
+
+/** Whether a file's model id (a prefix in format version 2) is that of the model whose id is `modelId`. */
+export function sameModel(fileModelId: string, modelId: string): boolean {
+  return modelId.startsWith(fileModelId);
 }
 
 /** Bits per dimension (sub-pixel) of a file of `byteCount` bytes holding this image. */
@@ -106,15 +154,15 @@ export function bitsPerDim(byteCount: number, image: { width: number; height: nu
   return (8 * byteCount) / (image.width * image.height * image.channels);
 }
 
+/** Writes format version 2. The header must have no pixelCrc32 and a κ that is a float32 value. */
 export function writeContainer(header: ContainerHeader, payload: Uint8Array): Uint8Array {
   checkHeader(header, 'INVALID_ARGUMENT');
-  if (payload.length > MAX_U32) throw new VdmzipError('INVALID_ARGUMENT', 'payload exceeds 4 GiB');
-  const { chunkSizes } = header.coder;
-  const bodyLength =
-    MODEL_ID_BYTES + 4 + 4 + 1 + 1 + 2 + 2 +
-    1 + 8 + varintLength(chunkSizes.length) + chunkSizes.reduce((n, size) => n + varintLength(size), 0) +
-    varintLength(header.coder.seedWords) +
-    4 + PIXEL_SHA256_PREFIX_BYTES + 4 + 4;
+  const invalid = (message: string) => new VdmzipError('INVALID_ARGUMENT', message);
+  if (header.pixelCrc32 !== undefined) throw invalid('format version 2 stores no pixel CRC-32');
+  const { coder } = header;
+  if (Math.fround(coder.gridFactor) !== coder.gridFactor) throw invalid(`grid factor ${coder.gridFactor} is not a float32 value (round it with Math.fround)`);
+  const varints = [header.width, header.height, header.steps, header.patchSize, coder.chunkSizes.length, ...coder.chunkSizes, coder.seedWords];
+  const bodyLength = MODEL_ID_PREFIX_BYTES + 1 + 1 + 1 + 4 + PIXEL_SHA256_PREFIX_BYTES + CRC_BYTES + varints.reduce((n, v) => n + varintLength(v), 0);
   const headerEnd = PREAMBLE_BYTES + bodyLength;
   const out = new Uint8Array(headerEnd + CRC_BYTES + payload.length);
   const writer = new ByteWriter(out);
@@ -122,21 +170,19 @@ export function writeContainer(header: ContainerHeader, payload: Uint8Array): Ui
   writer.bytes(Buffer.from(CONTAINER_MAGIC, 'latin1'));
   writer.u8(CONTAINER_VERSION);
   writer.u32(bodyLength);
-  writer.bytes(Buffer.from(header.modelId, 'hex'));
-  writer.u32(header.width);
-  writer.u32(header.height);
+  writer.bytes(Buffer.from(header.modelId.slice(0, 2 * MODEL_ID_PREFIX_BYTES), 'hex'));
+  writer.varint(header.width);
+  writer.varint(header.height);
   writer.u8(header.channels);
   writer.u8(header.bitDepth);
-  writer.u16(header.steps);
-  writer.u16(header.patchSize);
-  writer.u8(header.coder.version);
-  writer.f64(header.coder.gridFactor);
-  writer.varint(chunkSizes.length);
-  for (const size of chunkSizes) writer.varint(size);
-  writer.varint(header.coder.seedWords);
-  writer.u32(header.pixelCrc32);
+  writer.varint(header.steps);
+  writer.varint(header.patchSize);
+  writer.u8(coder.version);
+  writer.f32(coder.gridFactor);
+  writer.varint(coder.chunkSizes.length);
+  for (const size of coder.chunkSizes) writer.varint(size);
+  writer.varint(coder.seedWords);
   writer.bytes(Buffer.from(header.pixelSha256Prefix, 'hex'));
-  writer.u32(payload.length);
   writer.u32(crc32(payload));
   writer.u32(crc32(out, 0, headerEnd));
   writer.bytes(payload);
@@ -144,9 +190,9 @@ export function writeContainer(header: ContainerHeader, payload: Uint8Array): Ui
 }
 
 /**
- * Parses and verifies a .vdmz file. The payload is a view into `bytes`, not a copy.
- * Throws only VdmzipError: 'UNSUPPORTED_FORMAT' (not a .vdmz file), 'TRUNCATED',
- * 'CORRUPT', 'UNSUPPORTED_VERSION', 'TOO_LARGE' (more pixels than MAX_PIXELS).
+ * Parses and verifies a .vdmz file of format version 1 or 2. The payload is a view into
+ * `bytes`, not a copy. Throws only VdmzipError: 'UNSUPPORTED_FORMAT' (not a .vdmz file),
+ * 'TRUNCATED', 'CORRUPT', 'UNSUPPORTED_VERSION', 'TOO_LARGE' (more pixels than MAX_PIXELS).
  */
 export function parseContainer(bytes: Uint8Array): Container {
   const magic = Buffer.from(CONTAINER_MAGIC, 'latin1');
@@ -164,14 +210,50 @@ export function parseContainer(bytes: Uint8Array): Container {
   if (crc32(bytes, 0, headerEnd) !== view.getUint32(headerEnd, true)) {
     throw new VdmzipError('CORRUPT', 'header fails its CRC check');
   }
-  if (version !== CONTAINER_VERSION) {
+  if (!(CONTAINER_VERSIONS as readonly number[]).includes(version)) {
     throw new VdmzipError(
       'UNSUPPORTED_VERSION',
-      `file format version ${version} is not supported (this vdmzip reads version ${CONTAINER_VERSION})`,
+      `file format version ${version} is not supported (this vdmzip reads versions ${CONTAINER_VERSIONS.join(' and ')})`,
     );
   }
 
   const body = new ByteReader(bytes, PREAMBLE_BYTES, headerEnd);
+  const { header, payloadLength, payloadCrc32 } = version === 1 ? readBodyV1(body) : readBodyV2(body);
+  if (body.pos !== headerEnd) throw new VdmzipError('CORRUPT', 'header is longer than its fields');
+  checkHeader(header, 'CORRUPT');
+
+  const payloadStart = headerEnd + CRC_BYTES;
+  const payloadEnd = payloadLength === undefined ? bytes.length : payloadStart + payloadLength;
+  if (payloadEnd > bytes.length) throw new VdmzipError('TRUNCATED', 'file ends inside its payload');
+  if (payloadEnd < bytes.length) throw new VdmzipError('CORRUPT', 'file has data after its payload');
+  const payload = bytes.subarray(payloadStart, payloadEnd);
+  if (crc32(payload) !== payloadCrc32) {
+    if (payloadLength !== undefined) throw new VdmzipError('CORRUPT', 'payload fails its CRC check');
+    // Version 2 does not record the payload's length: only an empty one says "cut short" for sure.
+    if (payload.length === 0) throw new VdmzipError('TRUNCATED', 'file ends before its payload');
+    throw new VdmzipError('CORRUPT', 'payload fails its CRC check (damaged or cut short)');
+  }
+  return { header, payload };
+}
+
+/** A header body's fields; `payloadLength` only where the version records it. */
+type Body = { header: ContainerHeader; payloadLength?: number; payloadCrc32: number };
+
+function readBodyV2(body: ByteReader): Body {
+  const modelId = body.hex(MODEL_ID_PREFIX_BYTES);
+  const width = body.varint();
+  const height = body.varint();
+  const channels = body.u8() as Channels;
+  const bitDepth = body.u8() as 8;
+  const steps = body.varint();
+  const patchSize = body.varint();
+  const coder = readCoderParams(body, () => body.f32());
+  const pixelSha256Prefix = body.hex(PIXEL_SHA256_PREFIX_BYTES);
+  const payloadCrc32 = body.u32();
+  return { header: { modelId, width, height, channels, bitDepth, steps, patchSize, coder, pixelSha256Prefix }, payloadCrc32 };
+}
+
+function readBodyV1(body: ByteReader): Body {
   const modelId = body.hex(MODEL_ID_BYTES);
   const width = body.u32();
   const height = body.u32();
@@ -179,42 +261,25 @@ export function parseContainer(bytes: Uint8Array): Container {
   const bitDepth = body.u8() as 8;
   const steps = body.u16();
   const patchSize = body.u16();
-  const coderVersion = body.u8();
-  if (!isCoderParamsVersion(coderVersion)) {
-    throw new VdmzipError('UNSUPPORTED_VERSION', `coder parameters version ${coderVersion} is not supported`);
-  }
-  const gridFactor = body.f64();
-  const chunkCount = body.varint();
-  const chunkSizes: number[] = [];
-  for (let i = 0; i < chunkCount; i++) chunkSizes.push(body.varint());
-  const seedWords = body.varint();
+  const coder = readCoderParams(body, () => body.f64());
   const pixelCrc32 = body.u32();
   const pixelSha256Prefix = body.hex(PIXEL_SHA256_PREFIX_BYTES);
   const payloadLength = body.u32();
   const payloadCrc32 = body.u32();
-  if (body.pos !== headerEnd) throw new VdmzipError('CORRUPT', 'header is longer than its fields');
+  return { header: { modelId, width, height, channels, bitDepth, steps, patchSize, coder, pixelCrc32, pixelSha256Prefix }, payloadLength, payloadCrc32 };
+}
 
-  const header: ContainerHeader = {
-    modelId,
-    width,
-    height,
-    channels,
-    bitDepth,
-    steps,
-    patchSize,
-    coder: { version: coderVersion, gridFactor, chunkSizes, seedWords },
-    pixelCrc32,
-    pixelSha256Prefix,
-  };
-  checkHeader(header, 'CORRUPT');
-
-  const payloadStart = headerEnd + CRC_BYTES;
-  const payloadEnd = payloadStart + payloadLength;
-  if (payloadEnd > bytes.length) throw new VdmzipError('TRUNCATED', 'file ends inside its payload');
-  if (payloadEnd < bytes.length) throw new VdmzipError('CORRUPT', 'file has data after its payload');
-  const payload = bytes.subarray(payloadStart, payloadEnd);
-  if (crc32(payload) !== payloadCrc32) throw new VdmzipError('CORRUPT', 'payload fails its CRC check');
-  return { header, payload };
+/** Coder parameters: version, κ (read by `gridFactor`), chunk schedule, seed words. */
+function readCoderParams(body: ByteReader, gridFactor: () => number): CoderParams {
+  const version = body.u8();
+  if (!isCoderParamsVersion(version)) {
+    throw new VdmzipError('UNSUPPORTED_VERSION', `coder parameters version ${version} is not supported`);
+  }
+  const factor = gridFactor();
+  const chunkCount = body.varint();
+  const chunkSizes: number[] = [];
+  for (let i = 0; i < chunkCount; i++) chunkSizes.push(body.varint());
+  return { version, gridFactor: factor, chunkSizes, seedWords: body.varint() };
 }
 
 /**
@@ -226,7 +291,7 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
     throw new VdmzipError(invalidCode, message);
   };
   const { modelId, width, height, channels, bitDepth, steps, patchSize, coder } = header;
-  if (!/^[0-9a-f]{64}$/.test(modelId)) fail('model id must be 64 lower-case hex digits (a SHA-256)');
+  if (!/^[0-9a-f]{16}([0-9a-f]{48})?$/.test(modelId)) fail('model id must be 64 lower-case hex digits (a SHA-256) or the first 16 of them');
   checkDimensions(width, height, 'image', invalidCode);
   if (![1, 2, 3, 4].includes(channels)) fail(`channel count ${channels} is not 1 to 4`);
   if (bitDepth !== 8) fail(`bit depth ${bitDepth} is not 8`);
@@ -237,7 +302,7 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
   if (coder.chunkSizes.length === 0) fail('chunk schedule is empty');
   if (!coder.chunkSizes.every((size) => isIntegerIn(size, 1, MAX_U32))) fail('chunk sizes must be integers in 1…2^32 − 1');
   if (!isIntegerIn(coder.seedWords, 0, MAX_U32)) fail('seed word count must be an integer in 0…2^32 − 1');
-  if (!isIntegerIn(header.pixelCrc32, 0, MAX_U32)) fail('pixel CRC-32 is not a 32-bit unsigned integer');
+  if (header.pixelCrc32 !== undefined && !isIntegerIn(header.pixelCrc32, 0, MAX_U32)) fail('pixel CRC-32 is not a 32-bit unsigned integer');
   if (!/^[0-9a-f]{16}$/.test(header.pixelSha256Prefix)) fail('pixel SHA-256 prefix must be 16 lower-case hex digits');
 }
 
@@ -262,19 +327,14 @@ class ByteWriter {
     this.out[this.pos++] = value;
   }
 
-  u16(value: number): void {
-    this.view.setUint16(this.pos, value, true);
-    this.pos += 2;
-  }
-
   u32(value: number): void {
     this.view.setUint32(this.pos, value, true);
     this.pos += 4;
   }
 
-  f64(value: number): void {
-    this.view.setFloat64(this.pos, value, true);
-    this.pos += 8;
+  f32(value: number): void {
+    this.view.setFloat32(this.pos, value, true);
+    this.pos += 4;
   }
 
   varint(value: number): void {
@@ -318,6 +378,10 @@ class ByteReader {
 
   u32(): number {
     return this.view.getUint32(this.take(4), true);
+  }
+
+  f32(): number {
+    return this.view.getFloat32(this.take(4), true);
   }
 
   f64(): number {

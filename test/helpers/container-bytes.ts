@@ -1,0 +1,79 @@
+/**
+ * .vdmz files spelt out field by field from the tables at the top of src/coder/container.ts,
+ * independently of writeContainer: the container tests compare its output with
+ * containerV2, and writeContainerV1 makes the format version 1 files that vdmzip still
+ * reads but no longer writes (test/golden.test.ts checks that it reproduces
+ * fixtures/golden/image-v1.vdmz byte for byte).
+ */
+import type { ContainerHeader } from '../../src/coder/container.ts';
+import { crc32 } from '../../src/image/crc32.ts';
+
+/** `value` as `bytes` little-endian bytes. */
+export const le = (value: number, bytes: number): number[] => Array.from({ length: bytes }, (_, i) => Math.floor(value / 256 ** i) & 0xff);
+
+/** Unsigned LEB128. */
+export function leb128(value: number): number[] {
+  const out: number[] = [];
+  for (; value >= 0x80; value = Math.floor(value / 0x80)) out.push((value % 0x80) | 0x80);
+  return [...out, value];
+}
+
+const float = (value: number, bytes: 4 | 8): number[] => {
+  const view = new DataView(new ArrayBuffer(bytes));
+  if (bytes === 4) view.setFloat32(0, value, true);
+  else view.setFloat64(0, value, true);
+  return [...new Uint8Array(view.buffer)];
+};
+
+const hex = (digits: string): number[] => [...Buffer.from(digits, 'hex')];
+
+/** The chunk schedule and seed word count, as both versions store them. */
+const schedule = ({ chunkSizes, seedWords }: ContainerHeader['coder']): number[] => [...leb128(chunkSizes.length), ...chunkSizes.flatMap(leb128), ...leb128(seedWords)];
+
+/** Preamble, body, header CRC, payload. */
+function container(version: number, body: number[], payload: Uint8Array): Uint8Array {
+  const header = [...Buffer.from('VDMZ'), version, ...le(body.length, 4), ...body];
+  return Uint8Array.from([...header, ...le(crc32(Uint8Array.from(header)), 4), ...payload]);
+}
+
+/** Format version 2, as writeContainer should write it (the model id may be 16 or 64 hex digits). */
+export function containerV2(header: ContainerHeader, payload: Uint8Array): Uint8Array {
+  const { coder } = header;
+  const body = [
+    ...hex(header.modelId.slice(0, 16)),
+    ...leb128(header.width),
+    ...leb128(header.height),
+    header.channels,
+    header.bitDepth,
+    ...leb128(header.steps),
+    ...leb128(header.patchSize),
+    coder.version,
+    ...float(coder.gridFactor, 4),
+    ...schedule(coder),
+    ...hex(header.pixelSha256Prefix),
+    ...le(crc32(payload), 4),
+  ];
+  return container(2, body, payload);
+}
+
+/** Format version 1: needs the full model id and the pixel CRC-32. */
+export function writeContainerV1(header: ContainerHeader & { pixelCrc32: number }, payload: Uint8Array): Uint8Array {
+  const { coder } = header;
+  const body = [
+    ...hex(header.modelId),
+    ...le(header.width, 4),
+    ...le(header.height, 4),
+    header.channels,
+    header.bitDepth,
+    ...le(header.steps, 2),
+    ...le(header.patchSize, 2),
+    coder.version,
+    ...float(coder.gridFactor, 8),
+    ...schedule(coder),
+    ...le(header.pixelCrc32, 4),
+    ...hex(header.pixelSha256Prefix),
+    ...le(payload.length, 4),
+    ...le(crc32(payload), 4),
+  ];
+  return container(1, body, payload);
+}
