@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compressImage, DEFAULT_GRID_FACTOR, decompressImage, MAX_CHUNK_PATCHES, type CoderOptions } from '../src/coder/codec.ts';
+import { codedPlanes, compressImage, decompressImage, defaultGridFactor, MAX_CHUNK_PATCHES, type CoderOptions } from '../src/coder/codec.ts';
 import { parseContainer, writeContainer, type ContainerHeader } from '../src/coder/container.ts';
 import { varintLength } from '../src/leb128.ts';
 import { tiling } from '../src/coder/tiling.ts';
@@ -110,7 +110,9 @@ async function roundTrip(image: Image, options: CoderOptions = {}): Promise<{ by
   return { bytes, header };
 }
 
-function checkHeader(header: ContainerHeader, image: Image, gridFactor = DEFAULT_GRID_FACTOR): void {
+function checkHeader(header: ContainerHeader, image: Image, gridFactor?: number): void {
+  const patches = tiling(image.width, image.height, bundle.meta.config.patch).count;
+  gridFactor ??= Math.fround(defaultGridFactor(patches * codedPlanes(image).length));
   expect(header.modelId).toBe(bundle.id.slice(0, 16));
   expect([header.width, header.height, header.channels, header.bitDepth]).toEqual([image.width, image.height, image.channels, 8]);
   expect([header.steps, header.patchSize]).toEqual([bundle.meta.config.T, bundle.meta.config.patch]);

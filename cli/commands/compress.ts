@@ -1,7 +1,6 @@
 import { type Command, Option } from 'commander';
 import { VdmzipCodec } from '../../src/codec-api.ts';
 import { bitsPerDim } from '../../src/coder/container.ts';
-import { DEFAULT_GRID_FACTOR } from '../../src/coder/codec.ts';
 import { readImage } from '../../src/image/index.ts';
 import { describeImage, inputLabel, planJobs, runJobs } from '../batch.ts';
 import { aboutFile, readInput } from '../files.ts';
@@ -21,7 +20,7 @@ export function register(program: Command): void {
     .argument('[files...]', 'images to compress; - reads standard input');
   addFileOptions(command, 'compressed')
     .option('--verify', 'decode each file after encoding and compare every pixel (about twice the time)')
-    .addOption(new Option('--grid <kappa>', `advanced: latent grid width κ, as a fraction of each step's std (default ${DEFAULT_GRID_FACTOR})`).argParser(positiveNumber))
+    .addOption(new Option('--grid <kappa>', "advanced: latent grid width κ, as a fraction of each step's std (default by image size: 3 for 1–2 patches of 32×32, 2 up to 8, 1.5 above)").argParser(positiveNumber))
     .addHelpText(
       'after',
       `
