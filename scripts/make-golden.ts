@@ -7,6 +7,7 @@
 // must still decode:
 //   fixtures/golden/image-kappa-0.5.vdmz   made when the default κ was 0.5 (format version 1)
 //   fixtures/golden/image-v1.vdmz          made with format version 1, default κ 2
+//   fixtures/golden/image-coder-v2.vdmz    format version 2, coder parameters version 2 (step 0 not interleaved)
 //
 // The files are committed; the test never regenerates them. Rerun this only when a change to
 // the container or the coder is meant to change the bytes of image.vdmz (and say so

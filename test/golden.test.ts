@@ -4,7 +4,7 @@
 // was meant to change the format or the encoder's output, rerun the script and say so in the
 // commit; otherwise the change broke every file already written. Files that older versions
 // wrote (image-v1.vdmz: format version 1; image-kappa-0.5.vdmz: version 1 with the old
-// default κ) are kept and must decode as well.
+// default κ; image-coder-v2.vdmz: coder parameters version 2) are kept and must decode as well.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,9 +62,9 @@ describe('golden fixture (fixtures/golden)', () => {
     }
   });
 
-  it('the version 1 file holds the same coding as image.vdmz, in the layout test/helpers/container-bytes.ts spells out', () => {
+  it('the version 1 file holds the same coding as image-coder-v2.vdmz, in the layout test/helpers/container-bytes.ts spells out', () => {
     const v1 = parseContainer(older('image-v1.vdmz'));
-    const v2 = parseContainer(vdmz);
+    const v2 = parseContainer(older('image-coder-v2.vdmz'));
     expect(Buffer.from(v1.payload).equals(Buffer.from(v2.payload))).toBe(true);
     expect({ ...v1.header, modelId: v2.header.modelId, pixelCrc32: undefined }).toEqual({ ...v2.header, pixelCrc32: undefined });
     const rewritten = writeContainerV1(v1.header as Parameters<typeof writeContainerV1>[0], v1.payload);
@@ -74,6 +74,12 @@ describe('golden fixture (fixtures/golden)', () => {
   for (const kind of ['onnx', 'tfjs']) {
     it(`still decompresses the format version 1 file (${kind})`, async () => {
       expectSamePixels(await decompressImage(older('image-v1.vdmz'), bundle, engines.get(kind)!), image, kind);
+    });
+
+    it(`still decompresses the file made with coder parameters version 2 (${kind})`, async () => {
+      const file = older('image-coder-v2.vdmz');
+      expect(parseContainer(file).header.coder.version).toBe(2);
+      expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!), image, kind);
     });
 
     it(`still decompresses the file made when the default κ was 0.5 (${kind})`, async () => {

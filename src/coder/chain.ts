@@ -5,6 +5,11 @@
 //         push z_{i−1} ~ P(z_{i−1}|z_i); push z_T ~ N(0, 1).
 // Decode: the exact reverse, each pop undoing the encoder's push and each push its pop.
 //
+// Q(z_0|x) and P(x|z_0) involve no network and factorise over dimensions, so from coder
+// parameters version 3 the first step runs one dimension at a time (pop z_0[d], push x[d]):
+// the message then never sinks by the whole of z_0's pop before x's push repays it, which
+// was most of the seed a single patch needed at κ = 3 (docs/experiments.md).
+//
 // Only `active` dimensions (pixels inside the image, in the channels being coded) are pushed
 // or popped. Every other dimension follows a fixed trajectory known to both sides: padding
 // stays at z = 0, and a `tied` dimension copies its source (grey images fill G and B with R).
@@ -38,10 +43,10 @@ function latents(layout: ChunkLayout, bins: Int32Array, delta: number): Float64A
   return z;
 }
 
-function pixelCentres(layout: ChunkLayout, z0: Float64Array, s: ChainSchedule): Float64Array {
-  const { active } = layout;
-  const mu = new Float64Array(active.length);
-  for (let a = 0; a < active.length; a++) mu[a] = (z0[active[a]] * s.pixelGain + 1) * HALF_LEVELS - 0.5;
+/** Centres of P(x | z_0) in pixel units, for latents z_0 = bins·δ_0. */
+function pixelCentres(bins: Int32Array, s: ChainSchedule): Float64Array {
+  const mu = new Float64Array(bins.length);
+  for (let a = 0; a < bins.length; a++) mu[a] = (bins[a] * s.delta[0] * s.pixelGain + 1) * HALF_LEVELS - 0.5;
   return mu;
 }
 
@@ -82,13 +87,45 @@ async function reverseStep(layout: ChunkLayout, z: Float64Array, step: number, s
  * the lowest point the message reached, in bits relative to its length at the start: the
  * information the chunk's pops needed before its pushes paid it back (negative or zero).
  */
+/**
+ * Dimensions per block of the interleaved first step. Not 1: right after a push the top of
+ * an rANS state is the pushed symbol's frequency interval, so a pop there would draw z_0[d]
+ * from x[d−1]'s interval rather than from Q (measured: files 25–60% over the −ELBO on the
+ * small trained model); within a block each pop reads bits pushed further back.
+ */
+const FIRST_STEP_BLOCK = 64;
+
+/** The first step, encoding: z_0's bins popped under Q(z_0|x) and x pushed under P(x|z_0), block by block from version 3. */
+function encodeFirstStep(m: Message, pixels: Int32Array, s: ChainSchedule, lowest: (bits: number) => void): Int32Array {
+  const means = dataMeans(pixels, s);
+  const bins = new Int32Array(pixels.length);
+  const block = s.interleavedFirstStep ? FIRST_STEP_BLOCK : pixels.length;
+  for (let a0 = 0; a0 < pixels.length; a0 += block) {
+    const a1 = Math.min(a0 + block, pixels.length);
+    popGaussians(m, means.subarray(a0, a1), s.sigma[0], s.delta[0], bins.subarray(a0, a1));
+    lowest(m.bitLength());
+    pushBoundedGaussians(m, 0, PIXEL_MAX, pixels.subarray(a0, a1), pixelCentres(bins.subarray(a0, a1), s), s.pixelStd, 1);
+  }
+  return bins;
+}
+
+/** The first step, decoding: x popped under P(x|z_0), then z_0's bins pushed back under Q(z_0|x), blocks in reverse. */
+function decodeFirstStep(m: Message, bins: Int32Array, s: ChainSchedule): Int32Array {
+  const pixels = new Int32Array(bins.length);
+  const block = s.interleavedFirstStep ? FIRST_STEP_BLOCK : bins.length;
+  for (let a0 = Math.floor((bins.length - 1) / block) * block; a0 >= 0; a0 -= block) {
+    const a1 = Math.min(a0 + block, bins.length);
+    popBoundedGaussians(m, 0, PIXEL_MAX, pixelCentres(bins.subarray(a0, a1), s), s.pixelStd, 1, pixels.subarray(a0, a1));
+    pushGaussians(m, bins.subarray(a0, a1), dataMeans(pixels.subarray(a0, a1), s), s.sigma[0], s.delta[0]);
+  }
+  return pixels;
+}
+
 export async function encodeChunk(m: Message, layout: ChunkLayout, pixels: Int32Array, s: ChainSchedule, denoiser: Denoiser, onStep?: StepCallback): Promise<number> {
   const start = m.bitLength();
   let lowest = 0;
-  let bins = popGaussians(m, dataMeans(pixels, s), s.sigma[0], s.delta[0]);
-  lowest = Math.min(lowest, m.bitLength() - start);
+  let bins = encodeFirstStep(m, pixels, s, (bits) => (lowest = Math.min(lowest, bits - start)));
   let z = latents(layout, bins, s.delta[0]);
-  pushBoundedGaussians(m, 0, PIXEL_MAX, pixels, pixelCentres(layout, z, s), s.pixelStd, 1);
   for (let i = 1; i <= s.T; i++) {
     const next = popGaussians(m, forwardMeans(layout, z, s.forwardGain[i]), s.forwardStd[i], s.delta[i]);
     lowest = Math.min(lowest, m.bitLength() - start);
@@ -117,7 +154,5 @@ export async function decodeChunk(m: Message, layout: ChunkLayout, s: ChainSched
     z = zPrevious;
     onStep?.(s.T - i + 1);
   }
-  const pixels = popBoundedGaussians(m, 0, PIXEL_MAX, pixelCentres(layout, z, s), s.pixelStd, 1);
-  pushGaussians(m, bins, dataMeans(pixels, s), s.sigma[0], s.delta[0]);
-  return pixels;
+  return decodeFirstStep(m, bins, s);
 }

@@ -14,7 +14,9 @@
 // The grid rule is part of the file format (the container's coder parameters version):
 // version 1: κ_i = κ for every latent;
 // version 2: κ_i = 2κ for latents whose noise is below half a pixel step (σ_i/α_i < 1/256,
-// where the nearest pixel value is nearly certain), κ elsewhere. Coarser grids there cost
+// where the nearest pixel value is nearly certain), κ elsewhere;
+// version 3: the grids of version 2, and the chain's first step (pop z_0 | x, push x | z_0)
+// interleaved dimension by dimension (see chain.ts). Coarser grids there cost
 // almost nothing (the network's ε_nn feature resolves those noise levels) and halve the bits
 // the first chunk pops before it pushes any back. Measured on the shipped model, where this
 // selects z_0…z_3 (docs/experiments.md): 128×128 crops +1.2% over −ELBO against +3.7% with
@@ -43,6 +45,8 @@ export interface ChainSchedule {
   /** p(x | z_0) in pixel units: centre (z_0·pixelGain + 1)·128 − 0.5, std pixelStd. */
   pixelGain: number;
   pixelStd: number;
+  /** Version 3: z_0 and x are popped and pushed one dimension at a time. */
+  interleavedFirstStep: boolean;
 }
 
 export function chainSchedule(bundle: ModelBundle, gridFactor: number, version: CoderParamsVersion): ChainSchedule {
@@ -76,5 +80,5 @@ export function chainSchedule(bundle: ModelBundle, gridFactor: number, version: 
     const kappa = version >= 2 && lowNoise ? LOW_NOISE_GRID_SCALE * gridFactor : gridFactor;
     delta[i] = kappa * Math.min(popStd, pushStd);
   }
-  return { T, alpha, sigma, delta, forwardGain, forwardStd, reverseGain, noiseGain, reverseStd, pixelGain: 1 / alpha[0], pixelStd: (128 * sigma[0]) / alpha[0] };
+  return { T, alpha, sigma, delta, forwardGain, forwardStd, reverseGain, noiseGain, reverseStd, pixelGain: 1 / alpha[0], pixelStd: (128 * sigma[0]) / alpha[0], interleavedFirstStep: version >= 3 };
 }
