@@ -6,9 +6,10 @@
 // Decode: the exact reverse, each pop undoing the encoder's push and each push its pop.
 //
 // Q(z_0|x) and P(x|z_0) involve no network and factorise over dimensions, so from coder
-// parameters version 3 the first step runs one dimension at a time (pop z_0[d], push x[d]):
-// the message then never sinks by the whole of z_0's pop before x's push repays it, which
-// was most of the seed a single patch needed at κ = 3 (docs/experiments.md).
+// parameters version 3 the first step runs in blocks of FIRST_STEP_BLOCK dimensions (pop a
+// block of z_0, push that block of x): the message then never sinks by the whole of z_0's
+// pop before x's push repays it, which was most of the seed a single patch needed at κ = 3
+// (docs/experiments.md).
 //
 // Only `active` dimensions (pixels inside the image, in the channels being coded) are pushed
 // or popped. Every other dimension follows a fixed trajectory known to both sides: padding
@@ -83,11 +84,6 @@ async function reverseStep(layout: ChunkLayout, z: Float64Array, step: number, s
 }
 
 /**
- * Pushes the chunk's pixels (values of the active dims, in order) onto the message. Returns
- * the lowest point the message reached, in bits relative to its length at the start: the
- * information the chunk's pops needed before its pushes paid it back (negative or zero).
- */
-/**
  * Dimensions per block of the interleaved first step. Not 1: right after a push the top of
  * an rANS state is the pushed symbol's frequency interval, so a pop there would draw z_0[d]
  * from x[d−1]'s interval rather than from Q (measured: files 25–60% over the −ELBO on the
@@ -121,6 +117,11 @@ function decodeFirstStep(m: Message, bins: Int32Array, s: ChainSchedule): Int32A
   return pixels;
 }
 
+/**
+ * Pushes the chunk's pixels (values of the active dims, in order) onto the message. Returns
+ * the lowest point the message reached, in bits relative to its length at the start: the
+ * information the chunk's pops needed before its pushes paid it back (negative or zero).
+ */
 export async function encodeChunk(m: Message, layout: ChunkLayout, pixels: Int32Array, s: ChainSchedule, denoiser: Denoiser, onStep?: StepCallback): Promise<number> {
   const start = m.bitLength();
   let lowest = 0;

@@ -16,7 +16,7 @@
 // version 2: κ_i = 2κ for latents whose noise is below half a pixel step (σ_i/α_i < 1/256,
 // where the nearest pixel value is nearly certain), κ elsewhere;
 // version 3: the grids of version 2, and the chain's first step (pop z_0 | x, push x | z_0)
-// interleaved dimension by dimension (see chain.ts). Coarser grids there cost
+// interleaved in blocks of dimensions (see chain.ts). Coarser grids there cost
 // almost nothing (the network's ε_nn feature resolves those noise levels) and halve the bits
 // the first chunk pops before it pushes any back. Measured on the shipped model, where this
 // selects z_0…z_3 (docs/experiments.md): 128×128 crops +1.2% over −ELBO against +3.7% with

@@ -2,13 +2,14 @@
 // runs (Kingma et al. 2021, eq. for L_T):
 //
 //   −ELBO(x) = KL(q(z_T|x) ‖ N(0,1))                                          prior
-//            + ½·T·E_i,ε[ Σ_d (1 + r_d)/k_i − 1 + ln k_i ],                      diffusion
+//            + ½·T·E_i,ε[ Σ_d (1 + r_d)/k_d − 1 + ln k_d ],                      diffusion
 //                  r = expm1(γ_i − γ_{i−1})·(ε − ε̂(z_i, i))²
 //            − E_ε0[ log p(x | z_0) ]                                           reconstruction
 //
 // with z_i = α_i·v + σ_i·ε, α_i² = sigmoid(−γ_i), σ_i² = sigmoid(γ_i). The diffusion term is
-// KL(q(z_{i−1}|z_i,x) ‖ p(z_{i−1}|z_i)) when p's variance is k_i times q's; the paper fixes
-// k_i = 1, where it reduces to ½·T·expm1(Δγ)·‖ε − ε̂‖². Learning k_i matters at finite T: the
+// KL(q(z_{i−1}|z_i,x) ‖ p(z_{i−1}|z_i)) when p's variance is k_d times q's, k_d = k_i (a
+// learned factor per step) times 2^(s_d) for per-pixel-variance models (the network's own
+// output per dimension); the paper fixes k = 1, where it reduces to ½·T·expm1(Δγ)·‖ε − ε̂‖². Learning k_i matters at finite T: the
 // few low-noise steps that carry most of the bits have r ≈ 1, and ½·ln(1 + r) < ½·r.
 // All terms are in nats per image; divide by D·ln 2 for bits per dimension.
 
