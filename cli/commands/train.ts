@@ -75,6 +75,7 @@ export function register(program: Command): void {
     .option('--checkpoint-minutes <x>', 'minutes between checkpoints', positiveNumber, 10)
     .option('--seed <n>', 'random seed', positiveInt, 1)
     .option('--variance <kind>', "reverse-step variance: 'pixel' (per step and per pixel, the default for new runs; on --resume it upgrades a per-step checkpoint) or 'step'", varianceKind)
+    .option('--freeze <names>', "parameter tensors to hold fixed, comma-separated (e.g. 'gamma.ends': keep the learned noise schedule's endpoints)", (t: string) => t.split(',').map((n) => n.trim()))
     .option('--float', 'train the same architecture without quantisation, to measure what the integer constraint costs (cannot code)')
     .action(async (o) => {
       const split = existsSync(join(o.data, 'train'));
@@ -101,6 +102,7 @@ export function register(program: Command): void {
         valPatches: o.valPatches,
         checkpointMinutes: o.checkpointMinutes,
         seed: o.seed,
+        freeze: o.freeze,
         onProgress: progressPrinter(20),
       });
       if (process.stderr.isTTY) process.stderr.write('\n');

@@ -48,6 +48,11 @@ export interface TrainOptions {
   valPatches: number;
   checkpointMinutes: number;
   seed: number;
+  /**
+   * Parameter tensors (layout names, e.g. 'gamma.ends') held at their EMA values: their
+   * gradient is dropped before clipping and Adam never moves them.
+   */
+  freeze?: string[];
   onProgress?: (p: Progress) => void;
 }
 
@@ -221,6 +226,18 @@ function shares(n: number, parts: number): [number, number][] {
   return Array.from({ length: parts }, (_, i) => [Math.floor((i * n) / parts), Math.floor(((i + 1) * n) / parts)] as [number, number]);
 }
 
+/** 1 for every parameter inside one of the named tensors; unknown names are an error. */
+export function frozenMask(config: ModelConfig, names: string[]): Uint8Array {
+  const layout = paramLayout(config);
+  const mask = new Uint8Array(layout.total);
+  for (const name of names) {
+    const spec = layout.byName.get(name);
+    if (!spec) throw new VdmzipError('USAGE', `--freeze: no parameter tensor named '${name}' (known: ${[...layout.byName.keys()].filter((k) => !k.endsWith('.w') && !k.endsWith('.b')).join(', ')}, or any layer's .w/.b)`);
+    mask.fill(1, spec.offset, spec.offset + spec.size);
+  }
+  return mask;
+}
+
 export async function train(options: TrainOptions): Promise<TrainState> {
   mkdirSync(options.out, { recursive: true });
   let state: TrainState;
@@ -251,6 +268,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
   }
   const { config } = state.meta;
   const dims = config.patch * config.patch * config.channels;
+  const frozen = frozenMask(config, options.freeze ?? []);
   const trainImages = loadImageFolder(options.trainDir, config.channels);
   const valImages = loadImageFolder(options.valDir, config.channels);
   const valSet = fixedValidationSet(valImages, config, options.valPatches);
@@ -337,6 +355,11 @@ export async function train(options: TrainOptions): Promise<TrainState> {
 
   try {
     if (upgraded) log({ kind: 'upgrade', step: state.meta.step, config });
+    if (options.freeze?.length) {
+      // Hold them at the EMA's values: those are the ones validated and exported.
+      for (let i = 0; i < frozen.length; i++) if (frozen[i]) state.params[i] = state.ema[i];
+      log({ kind: 'freeze', step: state.meta.step, names: options.freeze });
+    }
     if (calibrate) await calibrateReverseVariance();
     if (state.meta.step === 0 || calibrate || upgraded) {
       const val = await validate();
@@ -369,6 +392,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
         for (let i = 0; i < grads.length; i++) grads[i] += weight * r.grads[i];
         sums = addSums(sums, r.sums);
       });
+      for (let i = 0; i < grads.length; i++) if (frozen[i]) grads[i] = 0;
       let norm = 0;
       for (let i = 0; i < grads.length; i++) norm += grads[i] * grads[i];
       norm = Math.sqrt(norm);
@@ -384,6 +408,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
       const { params, ema } = state;
       const { m, v } = state.optimizer;
       for (let i = 0; i < params.length; i++) {
+        if (frozen[i]) continue;
         const g = grads[i] * clip;
         m[i] = beta1 * m[i] + (1 - beta1) * g;
         v[i] = beta2 * v[i] + (1 - beta2) * g * g;
