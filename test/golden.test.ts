@@ -4,7 +4,8 @@
 // was meant to change the format or the encoder's output, rerun the script and say so in the
 // commit; otherwise the change broke every file already written. Files that older versions
 // wrote (image-v1.vdmz: format version 1; image-kappa-0.5.vdmz: version 1 with the old
-// default κ; image-coder-v2.vdmz: coder parameters version 2) are kept and must decode as well.
+// default κ; image-coder-v2.vdmz and image-coder-v3.vdmz: coder parameters versions 2 and 3)
+// are kept and must decode as well.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,11 +77,13 @@ describe('golden fixture (fixtures/golden)', () => {
       expectSamePixels(await decompressImage(older('image-v1.vdmz'), bundle, engines.get(kind)!), image, kind);
     });
 
-    it(`still decompresses the file made with coder parameters version 2 (${kind})`, async () => {
-      const file = older('image-coder-v2.vdmz');
-      expect(parseContainer(file).header.coder.version).toBe(2);
-      expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!), image, kind);
-    });
+    for (const version of [2, 3]) {
+      it(`still decompresses the file made with coder parameters version ${version} (${kind})`, async () => {
+        const file = older(`image-coder-v${version}.vdmz`);
+        expect(parseContainer(file).header.coder.version).toBe(version);
+        expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!), image, kind);
+      });
+    }
 
     it(`still decompresses the file made when the default κ was 0.5 (${kind})`, async () => {
       const file = older('image-kappa-0.5.vdmz');

@@ -17,6 +17,10 @@ import { interpret } from '../src/model/interpret.ts';
 import { trainingOps, type TrainingLayer } from '../src/model/network-tfjs.ts';
 import { addPixelVariance, initParams, paramLayout, REVERSE_LOG_VARIANCE, seededNormal, view, weightExponents } from '../src/model/params.ts';
 import { loadCheckpoint } from '../src/model/train.ts';
+import { VdmTrainingGraph } from '../src/model/vdm.ts';
+import { boundedGaussianBits } from '../src/ans/index.ts';
+import { chainSchedule, pixelDistributions } from '../src/coder/schedule.ts';
+import { Denoiser } from '../src/model/denoiser.ts';
 
 const TINY: ModelConfig = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
 const SMALL: ModelConfig = { channels: 3, patch: 16, T: 4, widths: [16, 32, 32], blocks: 1 };
@@ -310,5 +314,71 @@ describe('per-pixel variance factors', () => {
     expect(at(0.3)).toBe(2);
     expect(at(-100)).toBe(VARIANCE_LOG2_MIN * VARIANCE_LOG2_SCALE);
     expect(at(100)).toBe(VARIANCE_LOG2_MAX * VARIANCE_LOG2_SCALE);
+  });
+});
+
+describe('reconstruction term p(x | z_0, z_1)', () => {
+  it("equals the coder's bits for step-1 examples (same ε, ε0), is zero at other steps, and beats p(x | z_0) when ε̂ is good", async () => {
+    const config: ModelConfig = { ...TINY, variance: 'pixel' };
+    const { patch, channels, T } = config;
+    const n = 6;
+    const D = patch * patch * channels;
+    const params = randomParams(config, 11);
+    // k_1 = e^3: the random network's ε̂ is poor, and K must say so. (Where p is confidently
+    // wrong, the coder's frequency floor caps a pixel's cost near 24 bits while the exact
+    // Gaussian in the loss charges more: the loss only overstates such pixels.)
+    view(params, paramLayout(config).byName.get(REVERSE_LOG_VARIANCE)!).set([3, 0.5, 0.3, 0.1]);
+    // γ_min of the shipped model: z_0's noise is about half a pixel step.
+    view(params, paramLayout(config).byName.get('gamma.ends')!).set([-10.8, 5]);
+    const steps = Int32Array.from([1, 2, 1, 3, 1, 4]);
+    // Smooth content with a hard edge and both extremes: the end bins take the tails.
+    const pixels = Float32Array.from({ length: n * D }, (_, i) => (i % 7 === 0 ? 255 : i % 11 === 0 ? 0 : (i * 3) % 200));
+    const normal = seededNormal(21);
+    const eps = Float32Array.from({ length: n * D }, normal);
+    const eps0 = Float32Array.from({ length: n * D }, normal);
+
+    const graph = new VdmTrainingGraph(config);
+    const layout = paramLayout(config);
+    const exponents = weightExponents(config, params);
+    const shape: [number, number, number, number] = [n, patch, patch, channels];
+    const reconstruction = tf.tidy(() => {
+      const vars = new Map(layout.specs.map((s) => [s.name, tf.tensor(view(params, s), s.shape)]));
+      const terms = graph.elbo({ get: (name) => vars.get(name)! }, exponents, tf.tensor4d(pixels, shape), tf.tensor1d(steps, 'int32'), tf.tensor4d(eps, shape), tf.tensor4d(eps0, shape));
+      return terms.reconstruction.dataSync();
+    });
+
+    const bundle = bundleFromParams(config, params);
+    const s = chainSchedule(bundle, 1, 4);
+    const denoiser = new Denoiser(bundle, new TfjsEngine(bundle));
+    const z1 = Float64Array.from(pixels, (x, i) => s.alpha[1] * ((x + 0.5) / 128 - 1) + s.sigma[1] * eps[i]);
+    const { epsHat, stdFactor } = await denoiser.predictNoise(z1, n, 1);
+    const { latentGain, dataGain, std } = s.stepOnePosterior;
+    const z0 = Float64Array.from(pixels, (x, i) => latentGain * z1[i] + dataGain * ((x + 0.5) / 128 - 1) + std * eps0[i]);
+    const all = Int32Array.from({ length: n * D }, (_, i) => i);
+    const centre = new Float64Array(n * D);
+    const pixelStd = new Float64Array(n * D);
+    pixelDistributions(s, all, 0, all.length, z0, z1, epsHat, stdFactor, centre, pixelStd);
+    for (let j = 0; j < n; j++) {
+      if (steps[j] !== 1) {
+        expect(reconstruction[j], `example ${j} at step ${steps[j]}`).toBe(0);
+        continue;
+      }
+      let bits = 0;
+      for (let a = j * D; a < (j + 1) * D; a++) bits += boundedGaussianBits(pixels[a], 0, 255, centre[a], pixelStd[a], 1);
+      expect(reconstruction[j] / (T * Math.LN2 * bits), `example ${j}`).toBeCloseTo(1, 2);
+    }
+
+    // With ε̂ = ε (a perfect step-1 prediction) and K near 1, the pixels cost almost nothing,
+    // far less than p(x | z_0) would charge for the same z_0.
+    const perfect = { epsHat: Float64Array.from(eps), stdFactor: new Float64Array(n * D).fill(1 / Math.sqrt(s.stepOneVariance) * 1.01) };
+    pixelDistributions(s, all, 0, D, z0, z1, perfect.epsHat, perfect.stdFactor, centre, pixelStd);
+    let informed = 0;
+    let plain = 0;
+    for (let a = 0; a < D; a++) {
+      informed += boundedGaussianBits(pixels[a], 0, 255, centre[a], pixelStd[a], 1);
+      plain += boundedGaussianBits(pixels[a], 0, 255, (z0[a] * s.pixelGain + 1) * 128 - 0.5, s.pixelStd, 1);
+    }
+    expect(informed / D).toBeLessThan(0.1);
+    expect(plain / D).toBeGreaterThan(0.5);
   });
 });

@@ -11,13 +11,19 @@
 // pop before x's push repays it, which was most of the seed a single patch needed at κ = 3
 // (docs/experiments.md).
 //
+// From version 4 (in every chunk but a file's first, see codec.ts) the pixels are pushed
+// under P(x | z_0, z_1), which needs the network at z_1 before any pixel is pushed. The
+// first two latents are therefore drawn the other way round, from the same joint Q(z_0, z_1 | x):
+// Encode: pop z_1 ~ Q(z_1|x); ε̂(z_1, 1); in blocks: pop z_0 ~ Q(z_0|z_1,x), push x ~ P(x|z_0,z_1);
+//         push z_0 ~ P(z_0|z_1); then steps 2…T and the prior as above.
+//
 // Only `active` dimensions (pixels inside the image, in the channels being coded) are pushed
 // or popped. Every other dimension follows a fixed trajectory known to both sides: padding
 // stays at z = 0, and a `tied` dimension copies its source (grey images fill G and B with R).
 
 import { Message, popBoundedGaussians, popGaussians, pushBoundedGaussians, pushGaussians } from '../ans/index.ts';
-import type { Denoiser } from '../model/denoiser.ts';
-import type { ChainSchedule } from './schedule.ts';
+import type { Denoiser, NoisePrediction } from '../model/denoiser.ts';
+import { pixelDistributions, type ChainSchedule } from './schedule.ts';
 
 export interface ChunkLayout {
   /** Patches in the chunk. */
@@ -51,10 +57,18 @@ function pixelCentres(bins: Int32Array, s: ChainSchedule): Float64Array {
   return mu;
 }
 
-function dataMeans(pixels: Int32Array, s: ChainSchedule): Float64Array {
+/** Means of Q(z_i | x) = N(α_i·v, σ_i²). */
+function dataMeans(pixels: Int32Array, alpha: number): Float64Array {
   const mu = new Float64Array(pixels.length);
-  const alpha0 = s.alpha[0];
-  for (let a = 0; a < pixels.length; a++) mu[a] = alpha0 * ((pixels[a] + 0.5) / HALF_LEVELS - 1);
+  for (let a = 0; a < pixels.length; a++) mu[a] = alpha * ((pixels[a] + 0.5) / HALF_LEVELS - 1);
+  return mu;
+}
+
+/** Means of Q(z_0 | z_1, x) for the active dims a0 ≤ a < a1 (pixels and the result hold only those). */
+function stepOnePosteriorMeans(layout: ChunkLayout, a0: number, z1: Float64Array, pixels: Int32Array, s: ChainSchedule): Float64Array {
+  const { latentGain, dataGain } = s.stepOnePosterior;
+  const mu = new Float64Array(pixels.length);
+  for (let a = 0; a < pixels.length; a++) mu[a] = latentGain * z1[layout.active[a0 + a]] + dataGain * ((pixels[a] + 0.5) / HALF_LEVELS - 1);
   return mu;
 }
 
@@ -65,9 +79,17 @@ function forwardMeans(layout: ChunkLayout, zPrev: Float64Array, gain: number): F
   return mu;
 }
 
+interface StepDistribution {
+  mu: Float64Array;
+  std: Float64Array | number;
+}
+
 /** p(z_{i−1} | z_i) of the active dims: means, and stds (one for all, or one each for per-pixel-variance models). */
-async function reverseStep(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<{ mu: Float64Array; std: Float64Array | number }> {
-  const { epsHat, stdFactor } = await denoiser.predictNoise(z, layout.patches, step);
+async function reverseStep(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<StepDistribution> {
+  return reverseFrom(layout, z, step, s, await denoiser.predictNoise(z, layout.patches, step));
+}
+
+function reverseFrom(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, { epsHat, stdFactor }: NoisePrediction): StepDistribution {
   const { active } = layout;
   const gain = s.reverseGain[step];
   const noiseGain = s.noiseGain[step];
@@ -93,7 +115,7 @@ const FIRST_STEP_BLOCK = 64;
 
 /** The first step, encoding: z_0's bins popped under Q(z_0|x) and x pushed under P(x|z_0), block by block from version 3. */
 function encodeFirstStep(m: Message, pixels: Int32Array, s: ChainSchedule, lowest: (bits: number) => void): Int32Array {
-  const means = dataMeans(pixels, s);
+  const means = dataMeans(pixels, s.alpha[0]);
   const bins = new Int32Array(pixels.length);
   const block = s.interleavedFirstStep ? FIRST_STEP_BLOCK : pixels.length;
   for (let a0 = 0; a0 < pixels.length; a0 += block) {
@@ -112,9 +134,58 @@ function decodeFirstStep(m: Message, bins: Int32Array, s: ChainSchedule): Int32A
   for (let a0 = Math.floor((bins.length - 1) / block) * block; a0 >= 0; a0 -= block) {
     const a1 = Math.min(a0 + block, bins.length);
     popBoundedGaussians(m, 0, PIXEL_MAX, pixelCentres(bins.subarray(a0, a1), s), s.pixelStd, 1, pixels.subarray(a0, a1));
-    pushGaussians(m, bins.subarray(a0, a1), dataMeans(pixels.subarray(a0, a1), s), s.sigma[0], s.delta[0]);
+    pushGaussians(m, bins.subarray(a0, a1), dataMeans(pixels.subarray(a0, a1), s.alpha[0]), s.sigma[0], s.delta[0]);
   }
   return pixels;
+}
+
+/**
+ * Version 4's first two latents, encoding: z_1 popped under Q(z_1|x); then block by block
+ * z_0 popped under Q(z_0|z_1,x) and x pushed under P(x|z_0,z_1); then z_0 pushed under
+ * P(z_0|z_1). Returns z_1's bins and latents, where the loop over steps 2…T starts.
+ */
+async function encodeFirstSteps(m: Message, layout: ChunkLayout, pixels: Int32Array, s: ChainSchedule, denoiser: Denoiser, lowest: (bits: number) => void): Promise<{ bins: Int32Array; z: Float64Array }> {
+  const bins1 = popGaussians(m, dataMeans(pixels, s.alpha[1]), s.sigma[1], s.delta[1]);
+  lowest(m.bitLength());
+  const z1 = latents(layout, bins1, s.delta[1]);
+  const prediction = await denoiser.predictNoise(z1, layout.patches, 1);
+  const bins0 = new Int32Array(pixels.length);
+  const z0 = new Float64Array(pixels.length);
+  for (let a0 = 0; a0 < pixels.length; a0 += FIRST_STEP_BLOCK) {
+    const a1 = Math.min(a0 + FIRST_STEP_BLOCK, pixels.length);
+    popGaussians(m, stepOnePosteriorMeans(layout, a0, z1, pixels.subarray(a0, a1), s), s.stepOnePosterior.std, s.delta[0], bins0.subarray(a0, a1));
+    lowest(m.bitLength());
+    for (let a = a0; a < a1; a++) z0[a] = bins0[a] * s.delta[0];
+    const { centre, std } = pixelBlock(layout, a0, a1, z0, z1, prediction, s);
+    pushBoundedGaussians(m, 0, PIXEL_MAX, pixels.subarray(a0, a1), centre, std, 1);
+  }
+  const p = reverseFrom(layout, z1, 1, s, prediction);
+  pushGaussians(m, bins0, p.mu, p.std, s.delta[0]);
+  return { bins: bins1, z: z1 };
+}
+
+/** Version 4's first two latents, decoding, from z_1: the exact reverse of `encodeFirstSteps`. */
+async function decodeFirstSteps(m: Message, layout: ChunkLayout, bins1: Int32Array, z1: Float64Array, s: ChainSchedule, denoiser: Denoiser): Promise<Int32Array> {
+  const prediction = await denoiser.predictNoise(z1, layout.patches, 1);
+  const p = reverseFrom(layout, z1, 1, s, prediction);
+  const bins0 = popGaussians(m, p.mu, p.std, s.delta[0]);
+  const z0 = Float64Array.from(bins0, (b) => b * s.delta[0]);
+  const pixels = new Int32Array(bins0.length);
+  for (let a0 = Math.floor((bins0.length - 1) / FIRST_STEP_BLOCK) * FIRST_STEP_BLOCK; a0 >= 0; a0 -= FIRST_STEP_BLOCK) {
+    const a1 = Math.min(a0 + FIRST_STEP_BLOCK, bins0.length);
+    const { centre, std } = pixelBlock(layout, a0, a1, z0, z1, prediction, s);
+    popBoundedGaussians(m, 0, PIXEL_MAX, centre, std, 1, pixels.subarray(a0, a1));
+    pushGaussians(m, bins0.subarray(a0, a1), stepOnePosteriorMeans(layout, a0, z1, pixels.subarray(a0, a1), s), s.stepOnePosterior.std, s.delta[0]);
+  }
+  pushGaussians(m, bins1, dataMeans(pixels, s.alpha[1]), s.sigma[1], s.delta[1]);
+  return pixels;
+}
+
+function pixelBlock(layout: ChunkLayout, a0: number, a1: number, z0: Float64Array, z1: Float64Array, { epsHat, stdFactor }: NoisePrediction, s: ChainSchedule): { centre: Float64Array; std: Float64Array } {
+  const centre = new Float64Array(a1 - a0);
+  const std = new Float64Array(a1 - a0);
+  pixelDistributions(s, layout.active, a0, a1, z0, z1, epsHat, stdFactor, centre, std);
+  return { centre, std };
 }
 
 /**
@@ -125,9 +196,19 @@ function decodeFirstStep(m: Message, bins: Int32Array, s: ChainSchedule): Int32A
 export async function encodeChunk(m: Message, layout: ChunkLayout, pixels: Int32Array, s: ChainSchedule, denoiser: Denoiser, onStep?: StepCallback): Promise<number> {
   const start = m.bitLength();
   let lowest = 0;
-  let bins = encodeFirstStep(m, pixels, s, (bits) => (lowest = Math.min(lowest, bits - start)));
-  let z = latents(layout, bins, s.delta[0]);
-  for (let i = 1; i <= s.T; i++) {
+  const reached = (bits: number) => (lowest = Math.min(lowest, bits - start));
+  let bins: Int32Array;
+  let z: Float64Array;
+  let firstLoopStep = 1;
+  if (s.pixelsSeeStepOne) {
+    ({ bins, z } = await encodeFirstSteps(m, layout, pixels, s, denoiser, reached));
+    onStep?.(1);
+    firstLoopStep = 2;
+  } else {
+    bins = encodeFirstStep(m, pixels, s, reached);
+    z = latents(layout, bins, s.delta[0]);
+  }
+  for (let i = firstLoopStep; i <= s.T; i++) {
     const next = popGaussians(m, forwardMeans(layout, z, s.forwardGain[i]), s.forwardStd[i], s.delta[i]);
     lowest = Math.min(lowest, m.bitLength() - start);
     const zNext = latents(layout, next, s.delta[i]);
@@ -146,7 +227,8 @@ export async function decodeChunk(m: Message, layout: ChunkLayout, s: ChainSched
   const count = layout.active.length;
   let bins = popGaussians(m, new Float64Array(count), 1, s.delta[s.T]);
   let z = latents(layout, bins, s.delta[s.T]);
-  for (let i = s.T; i >= 1; i--) {
+  const lastLoopStep = s.pixelsSeeStepOne ? 2 : 1;
+  for (let i = s.T; i >= lastLoopStep; i--) {
     const p = await reverseStep(layout, z, i, s, denoiser);
     const previous = popGaussians(m, p.mu, p.std, s.delta[i - 1]);
     const zPrevious = latents(layout, previous, s.delta[i - 1]);
@@ -155,5 +237,8 @@ export async function decodeChunk(m: Message, layout: ChunkLayout, s: ChainSched
     z = zPrevious;
     onStep?.(s.T - i + 1);
   }
-  return decodeFirstStep(m, bins, s);
+  if (!s.pixelsSeeStepOne) return decodeFirstStep(m, bins, s);
+  const pixels = await decodeFirstSteps(m, layout, bins, z, s, denoiser);
+  onStep?.(s.T);
+  return pixels;
 }

@@ -18,16 +18,26 @@ import { chainSchedule, type ChainSchedule } from './schedule.ts';
 import { chunkLayout, gatherPixels, MODEL_CHANNELS, scatterPixels, tiling, type Plane, type Tiling } from './tiling.ts';
 
 /**
+ * From coder parameters version 4 a file's first chunk (one patch, funded by seed words, which
+ * are pure overhead) has its own settings: κ = OPENING_GRID_FACTOR whatever the header's κ
+ * (each pop costs ≈ log2(4.13/κ) bits per dimension before any push repays it), and its
+ * pixels coded under p(x | z_0) alone, because p(x | z_0, z_1) needs all of z_1 popped before
+ * the first pixel is pushed. Measured on the shipped model: the seed of one 32×32 patch 0.32
+ * bpd against 1.0 with z_1 popped first; on 256×256 crops at κ = 1.5 the seed was 0.032 bpd
+ * (0.9% of the file) while the opening chunk shared the header's κ, 0.005 with κ = 3.
+ */
+export const OPENING_GRID_FACTOR = 3;
+
+/**
  * Default κ (grid width as a fraction of the smaller std at each step, DESIGN §3) by the
- * number of patches coded. The first chunk is one patch funded by seed words, which finer
- * grids make deeper (each pop costs ≈ log2(4.13/κ) bits per dimension before any push
- * repays it); later chunks are funded by earlier ones and gain from finer grids. Measured on
- * the shipped model (docs/experiments.md): one 32×32 patch codes in 5.42 bpd at κ = 3 against
- * 6.06 at κ = 2 (seed 0.32 against 1.42); 512×512 is 1.2% over its −ELBO at κ = 1.5 against
- * 3.1% at κ = 2.
+ * number of patches coded. Chunks after the opening one are funded by earlier ones and gain
+ * from finer grids. Measured on the shipped model with coder parameters version 4 (file over
+ * −ELBO, κ = 1.25 / 1.5 / 2): 256×256 crops of coffee and astronaut +0.6 / +1.0 / – and +0.2 /
+ * +0.5 / –; 128×128 coffee +0.6 / +1.1 / +3.1%; 64×64 crops (4 patches) about +7.6 / +8.0 /
+ * +8.9% (there the seed and the opening patch dominate). One patch is all opening chunk.
  */
 export function defaultGridFactor(patches: number): number {
-  return patches <= 2 ? 3 : patches <= 8 ? 2 : 1.5;
+  return patches <= 1 ? OPENING_GRID_FACTOR : 1.25;
 }
 /** Most patches the network sees in one batch. */
 export const MAX_CHUNK_PATCHES = 64;
@@ -91,17 +101,21 @@ function seedWords(count: number): number[] {
 }
 
 /**
- * Bits per coded dimension that one latent layer's pop takes: the entropy of q(z_0 | x) on
- * its grid, plus a margin. A chunk runs about two layers below its starting point (z_1 is
- * popped before z_0 is pushed back), so chunks are sized to twice this.
+ * Bits per coded dimension that a chunk's first pop takes: the entropy of q(z_0 | x) on its
+ * grid (q(z_1 | x) where the chain starts there, version 4), plus a margin. A chunk runs about
+ * two layers below its starting point (the next latent is popped before the previous one is
+ * pushed back), so chunks are sized to twice this.
  */
 function bitsNeededPerDim(s: ChainSchedule): number {
-  return Math.log2((GAUSSIAN_ENTROPY_FACTOR * s.sigma[0]) / s.delta[0]) + 0.5;
+  const first = s.pixelsSeeStepOne ? 1 : 0;
+  return Math.log2((GAUSSIAN_ENTROPY_FACTOR * s.sigma[first]) / s.delta[first]) + 0.5;
 }
 
 interface Coding {
   denoiser: Denoiser;
   schedule: ChainSchedule;
+  /** The schedule of the chunk that starts at patch `first` (see OPENING_GRID_FACTOR). */
+  scheduleAt: (first: number) => ChainSchedule;
   tiles: Tiling;
   /** The planes coded per chunk, in encoding order: colour, then alpha if it is not constant. */
   planes: Plane[];
@@ -123,7 +137,8 @@ function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, 
   const discard = (steps: number) => {
     stepsTotal += steps;
   };
-  return { denoiser: new Denoiser(bundle, engine), schedule, tiles, planes, progress, discard };
+  const opening = version >= 4 ? { ...chainSchedule(bundle, OPENING_GRID_FACTOR, version), pixelsSeeStepOne: false } : schedule;
+  return { denoiser: new Denoiser(bundle, engine), schedule, scheduleAt: (first) => (first === 0 ? opening : schedule), tiles, planes, progress, discard };
 }
 
 /**
@@ -161,7 +176,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
       const layout = chunkLayout(c.tiles, first, n, plane);
       const planeStart = message.bitLength() - chunkStart;
       const onStep = report ? () => c.progress(n) : undefined;
-      lowest = Math.min(lowest, planeStart + (await encodeChunk(message, layout, gatherPixels(image, c.tiles, first, n, plane), c.schedule, c.denoiser, onStep)));
+      lowest = Math.min(lowest, planeStart + (await encodeChunk(message, layout, gatherPixels(image, c.tiles, first, n, plane), c.scheduleAt(first), c.denoiser, onStep)));
     }
     return lowest;
   };
@@ -201,7 +216,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   // A dry run on a generous seed measures how deep the first chunk reaches; the real seed
   // covers that, plus a margin that grows while a run still borrows.
   const firstPatchDims = Math.min(patchPixels, image.width * image.height) * dimsPerPixel;
-  const depth = -(await codeChunk(seeded(Math.ceil((3 * bitsNeededPerDim(c.schedule) * firstPatchDims) / 16)), 0, 1, false));
+  const depth = -(await codeChunk(seeded(Math.ceil((3 * bitsNeededPerDim(c.scheduleAt(0)) * firstPatchDims) / 16)), 0, 1, false));
   let seedCount = Math.ceil((depth + 32) / 16);
   let coded: { m: Message; chunkSizes: number[] } | undefined;
   while (!(coded = await encodeAll(seedCount))) seedCount = Math.ceil(seedCount * 1.1) + 2;
@@ -265,7 +280,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
     const first = end - n;
     for (const plane of [...c.planes].reverse()) {
       const layout = chunkLayout(c.tiles, first, n, plane);
-      scatterPixels(image, c.tiles, first, n, plane, await decodeChunk(m, layout, c.schedule, c.denoiser, () => c.progress(n)));
+      scatterPixels(image, c.tiles, first, n, plane, await decodeChunk(m, layout, c.scheduleAt(first), c.denoiser, () => c.progress(n)));
     }
     // The encoder never lets a chunk borrow, so borrowing here means damage: stop after one
     // chunk instead of decoding a forged image of any claimed size.

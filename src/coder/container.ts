@@ -124,9 +124,9 @@ const MODEL_ID_BYTES = 32;
 const MODEL_ID_PREFIX_BYTES = 8;
 const PIXEL_SHA256_PREFIX_BYTES = 8;
 /** Coder parameter versions this build reads; it writes the newest. */
-export const CODER_PARAMS_VERSIONS = [1, 2, 3] as const;
+export const CODER_PARAMS_VERSIONS = [1, 2, 3, 4] as const;
 export type CoderParamsVersion = (typeof CODER_PARAMS_VERSIONS)[number];
-export const CODER_PARAMS_VERSION: CoderParamsVersion = 3;
+export const CODER_PARAMS_VERSION: CoderParamsVersion = 4;
 const isCoderParamsVersion = (v: number): v is CoderParamsVersion => (CODER_PARAMS_VERSIONS as readonly number[]).includes(v);
 /** Magic, version and body length. */
 const PREAMBLE_BYTES = 9;

@@ -1,7 +1,8 @@
 // The model's −ELBO on images, computed the way the coder codes them: the same tiling and
 // planes, the integer network through the coding-path denoiser, and the coder's own integer
-// frequencies for p(x | z_0). Every diffusion step is evaluated (not a sampled one), so the
-// only randomness is one ε per step. This is what a file's size is compared against.
+// frequencies for p(x | z_0, z_1). Every diffusion step is evaluated (not a sampled one), so
+// the only randomness is one ε per step (and z_0's draw from q(z_0 | z_1, x)). This is what a
+// file's size is compared against.
 
 import { boundedGaussianBits } from '../ans/index.ts';
 import type { Image } from '../image/index.ts';
@@ -10,7 +11,7 @@ import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { mulberry32, normalSampler } from '../random.ts';
 import { codedPlanes, MAX_CHUNK_PATCHES } from './codec.ts';
 import { CODER_PARAMS_VERSION } from './container.ts';
-import { chainSchedule } from './schedule.ts';
+import { chainSchedule, pixelDistributions } from './schedule.ts';
 import { chunkLayout, gatherPixels, tiling } from './tiling.ts';
 
 export interface ElboBits {
@@ -60,13 +61,6 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
         perPatch[patchOf(active[a])] += bits;
         dimsPerPatch[patchOf(active[a])]++;
       }
-      // Reconstruction: −log2 P(x | z_0) with the coder's integer frequencies.
-      for (let a = 0; a < active.length; a++) {
-        const z0 = s.alpha[0] * v[a] + s.sigma[0] * normal();
-        const bits = boundedGaussianBits(pixels[a], 0, 255, (z0 * s.pixelGain + 1) * HALF_LEVELS - 0.5, s.pixelStd, 1);
-        result.reconstruction += bits;
-        perPatch[patchOf(active[a])] += bits;
-      }
       // Diffusion: Σ_i Σ_d ½·[(1 + r_d)/k_d − 1 + ln k_d] with r = (SNR_{i−1}/SNR_i − 1)·(ε − ε̂)²,
       // every step; k_d is k_i, times the dimension's own factor in per-pixel-variance models.
       const z = new Float64Array(n * layout.patchSize);
@@ -78,6 +72,19 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
         }
         for (let t = 0; t < tied.length; t += 2) z[tied[t]] = z[tied[t + 1]];
         const { epsHat, stdFactor } = await denoiser.predictNoise(z, n, i);
+        if (i === 1) {
+          // Reconstruction: −log2 P(x | z_0, z_1) with the coder's integer frequencies, z_0 ~ q(z_0 | z_1, x).
+          const { latentGain, dataGain, std } = s.stepOnePosterior;
+          const z0 = Float64Array.from(active, (k, a) => latentGain * z[k] + dataGain * v[a] + std * normal());
+          const centre = new Float64Array(active.length);
+          const pixelStd = new Float64Array(active.length);
+          pixelDistributions(s, active, 0, active.length, z0, z, epsHat, stdFactor, centre, pixelStd);
+          for (let a = 0; a < active.length; a++) {
+            const bits = boundedGaussianBits(pixels[a], 0, 255, centre[a], pixelStd[a], 1);
+            result.reconstruction += bits;
+            perPatch[patchOf(active[a])] += bits;
+          }
+        }
         const snrRatio = (alpha2[i - 1] * sigma2[i]) / (sigma2[i - 1] * alpha2[i]) - 1;
         for (let a = 0; a < active.length; a++) {
           const d = eps[a] - epsHat[active[a]];

@@ -67,6 +67,13 @@ export const VARIANCE_LOG2_SCALE = 8;
 export const VARIANCE_LOG2_MIN = -4;
 export const VARIANCE_LOG2_MAX = 6;
 
+/**
+ * Floor, in pixel units, on the std of p(x | z_0, z_1) (its variance var_u·(1 − 1/K) reaches
+ * zero where the per-pixel factor makes K ≤ 1): training and coding both clamp to it, so the
+ * distribution stays one the coder represents and the loss keeps a gradient.
+ */
+export const PIXEL_STD_MIN = 1 / 16;
+
 /** Network outputs per pixel: ε̂ for each channel, then (per-pixel variance) a log2 factor for each. */
 export function outputChannels(config: ModelConfig): number {
   return config.variance === 'pixel' ? 2 * config.channels : config.channels;

@@ -4,17 +4,25 @@
 //   −ELBO(x) = KL(q(z_T|x) ‖ N(0,1))                                          prior
 //            + ½·T·E_i,ε[ Σ_d (1 + r_d)/k_d − 1 + ln k_d ],                      diffusion
 //                  r = expm1(γ_i − γ_{i−1})·(ε − ε̂(z_i, i))²
-//            − E_ε0[ log p(x | z_0) ]                                           reconstruction
+//            − T·E_i,ε,ε0[ [i = 1]·log p(x | z_0, z_1) ]                                reconstruction
 //
 // with z_i = α_i·v + σ_i·ε, α_i² = sigmoid(−γ_i), σ_i² = sigmoid(γ_i). The diffusion term is
 // KL(q(z_{i−1}|z_i,x) ‖ p(z_{i−1}|z_i)) when p's variance is k_d times q's, k_d = k_i (a
 // learned factor per step) times 2^(s_d) for per-pixel-variance models (the network's own
 // output per dimension); the paper fixes k = 1, where it reduces to ½·T·expm1(Δγ)·‖ε − ε̂‖². Learning k_i matters at finite T: the
 // few low-noise steps that carry most of the bits have r ≈ 1, and ½·ln(1 + r) < ½·r.
+// The reconstruction uses the network's step-1 prediction as well as z_0: the model's
+// Gaussians for x and z_0 given z_1 (x ~ N(x̂, s²) with s² = (K − 1)·σ_q²/C², the variance
+// Analytic-DPM's K implies, and z_0 ~ q(z_0 | z_1, x) = N(d·z_1 + C·x, σ_q²)) conditioned on
+// z_0. With u = (z_0 − d·z_1)/C and std_u = σ_q/C:
+//   p(x | z_0, z_1) = N(u + (x̂ − u)/K, std_u²·(1 − 1/K)), discretised on the pixel grid,
+// which is the likelihood of x in q(z_0 | z_1, x) when the network knows nothing (K → ∞),
+// and certainty when it knows x (K → 1). It needs ε̂(z_1, 1), so only the examples drawn at
+// step 1 estimate it, weighted by T like the diffusion term, with z_0 ~ q(z_0 | z_1, x).
 // All terms are in nats per image; divide by D·ln 2 for bits per dimension.
 
 import * as tf from '@tensorflow/tfjs';
-import { ACT_FRACTION_BITS, ACT_MAX, buildArchitecture, convNodes, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE, type ModelConfig, type Node } from './architecture.ts';
+import { ACT_FRACTION_BITS, ACT_MAX, buildArchitecture, convNodes, PIXEL_STD_MIN, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE, type ModelConfig, type Node } from './architecture.ts';
 import { interpret } from './interpret.ts';
 import { fakeQuantize, floatOps, isPositive, trainingOps, type TrainingLayer } from './network-tfjs.ts';
 import { REVERSE_LOG_VARIANCE } from './params.ts';
@@ -147,16 +155,26 @@ export class VdmTrainingGraph {
     const perDim = tf.add(tf.mul(r, tf.exp(tf.neg(logK))), tf.add(tf.expm1(tf.neg(logK)), logK));
     const diffusion = tf.mul(0.5 * T, perImage(perDim)) as tf.Tensor1D;
 
-    // Reconstruction: p(x | z_0) puts on each pixel value the mass of N(z_0/α_0, (σ_0/α_0)²)
-    // over that value's bin; the end bins take the tails. This is the distribution the coder
-    // uses. In pixel units z_0/α_0 sits at x + s·ε0 with s = 128·σ_0/α_0.
+    // Reconstruction: p(x | z_0, z_1) puts on each pixel value the mass of N(mean, std²)
+    // over that value's bin, the end bins taking the tails (the distribution the coder uses).
+    // In v units relative to the true v, with z_0 = E[z_0 | z_1, x] + σ_q·ε0:
+    //   u − v = std_u·ε0, x̂ − v = (σ_1/α_1)·(ε − ε̂), mean − v = (u − v) + ((x̂ − v) − (u − v))/K.
     const gamma0 = tf.slice(gamma, [0], [1]);
-    const s = tf.mul(HALF_LEVELS, tf.exp(tf.mul(0.5, gamma0)));
-    const halfBin = tf.div(0.5, s);
+    const gamma1 = tf.slice(gamma, [1], [1]);
+    const c = tf.neg(tf.expm1(tf.sub(gamma0, gamma1)));
+    const stdU = tf.div(tf.exp(tf.mul(0.5, gamma0)), tf.sqrt(c));
+    const uError = tf.mul(stdU, eps0);
+    const xHatError = tf.mul(tf.exp(tf.mul(0.5, gamma1)), tf.sub(eps, epsHat));
+    const meanError = tf.add(uError, tf.mul(tf.sub(xHatError, uError), tf.exp(tf.neg(logK))));
+    const minStd = PIXEL_STD_MIN / HALF_LEVELS;
+    const std = tf.sqrt(tf.maximum(tf.mul(tf.square(stdU), tf.neg(tf.expm1(tf.neg(logK)))), minStd * minStd));
+    const halfBin = 0.5 / HALF_LEVELS;
     const infinity = 1e4;
-    const upper = tf.where(tf.equal(pixels, PIXEL_LEVELS - 1), tf.fill(pixels.shape, infinity), tf.sub(halfBin, eps0));
-    const lower = tf.where(tf.equal(pixels, 0), tf.fill(pixels.shape, -infinity), tf.sub(tf.neg(halfBin), eps0));
-    const reconstruction = tf.neg(perImage(tf.log(tf.maximum(normalMass(lower, upper), 1e-30)))) as tf.Tensor1D;
+    const upper = tf.where(tf.equal(pixels, PIXEL_LEVELS - 1), tf.fill(pixels.shape, infinity), tf.div(tf.sub(halfBin, meanError), std));
+    const lower = tf.where(tf.equal(pixels, 0), tf.fill(pixels.shape, -infinity), tf.div(tf.sub(-halfBin, meanError), std));
+    const atStepOne = tf.cast(tf.equal(steps, 1), 'float32');
+    const pixelBits = tf.neg(perImage(tf.log(tf.maximum(normalMass(lower, upper), 1e-30))));
+    const reconstruction = tf.mul(tf.mul(T, atStepOne), pixelBits) as tf.Tensor1D;
 
     return { prior: tf.broadcastTo(prior, diffusion.shape) as tf.Tensor1D, diffusion, reconstruction };
   }
