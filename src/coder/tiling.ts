@@ -6,6 +6,7 @@
 // model sees a grey picture and only one value per pixel is coded.
 
 import type { Image } from '../image/index.ts';
+import type { PatchBlock } from '../model/denoiser.ts';
 import type { ChunkLayout } from './chain.ts';
 
 export const MODEL_CHANNELS = 3;
@@ -54,7 +55,26 @@ export function chunkLayout(t: Tiling, first: number, n: number, plane: Plane): 
       tied.push(base + 1, base, base + 2, base);
     }
   });
-  return { patches: n, patchSize: t.patch * t.patch * MODEL_CHANNELS, active: Int32Array.from(active), tied: Int32Array.from(tied) };
+  return { patches: n, patchSize: t.patch * t.patch * MODEL_CHANNELS, active: Int32Array.from(active), tied: Int32Array.from(tied), blocks: chunkBlocks(t, first, n) };
+}
+
+/**
+ * The chunk's patches as up to three rectangles (see PatchBlock): the rest of its first row
+ * of patches, the full rows, and the start of its last row.
+ */
+function chunkBlocks(t: Tiling, first: number, n: number): PatchBlock[] {
+  const blocks: PatchBlock[] = [];
+  const end = first + n;
+  let at = first;
+  const add = (across: number, rows: number) => {
+    if (across > 0 && rows > 0) blocks.push({ first: at - first, across, rows });
+    at += across * rows;
+  };
+  const column = at % t.across;
+  if (column !== 0) add(Math.min(t.across - column, end - at), 1);
+  add(t.across, Math.floor((end - at) / t.across));
+  add(end - at, 1);
+  return blocks;
 }
 
 /** The plane's pixel values for the chunk, in the layout's active order. */

@@ -3,7 +3,7 @@
 // on float64 are used, with the bundle's stored constants, so every machine and engine
 // produces the same bits (DESIGN §2).
 
-import { ACT_FRACTION_BITS, ACT_MAX, FEATURES_PER_CHANNEL, outputChannels, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE } from './architecture.ts';
+import { ACT_FRACTION_BITS, ACT_MAX, FEATURES_PER_CHANNEL, inputChannels, outputChannels, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE } from './architecture.ts';
 import type { ModelBundle } from './bundle.ts';
 
 const ACT_SCALE = 2 ** ACT_FRACTION_BITS;
@@ -14,11 +14,29 @@ const HALF_LEVELS = 128;
 export interface IntegerEngine {
   readonly name: string;
   /**
-   * `features`: [n, P, P, channels·3] integers (NHWC, feature groups z | ε_nn | nearest pixel).
-   * `step`: 1..T. Returns the output layer's accumulators [n, P, P, outputChannels], integers.
+   * `features`: [n, H, W, channels·3] integers (NHWC, feature groups z | ε_nn | nearest pixel),
+   * H × W the model's P × P unless `size` says otherwise (multiples of 2^(levels−1): the
+   * network is fully convolutional). `step`: 1..T. Returns the output layer's accumulators
+   * [n, H, W, outputChannels], integers.
    */
-  run(features: Float32Array, n: number, step: number): Promise<Float32Array>;
+  run(features: Float32Array, n: number, step: number, size?: CanvasSize): Promise<Float32Array>;
   dispose(): Promise<void>;
+}
+
+export interface CanvasSize {
+  height: number;
+  width: number;
+}
+
+/**
+ * A rectangle of patches, `across` wide and `rows` high, filled in raster order by the n
+ * consecutive patches starting at `first`. The network runs once over the whole rectangle, so
+ * each patch sees its neighbours as they are (and zero padding only at the rectangle's edge).
+ */
+export interface PatchBlock {
+  first: number;
+  across: number;
+  rows: number;
 }
 
 /** Per-step constants derived from the bundle's stored α², σ² with basic operations only. */
@@ -126,15 +144,49 @@ export class Denoiser {
     return acc;
   }
 
-  /** ε̂(z, i) for n patches, and the per-dimension std factors if the model has them; z is [n, P, P, C] float64. */
-  async predictNoise(z: Float64Array, n: number, step: number): Promise<NoisePrediction> {
+  /** Runs the network once per block, each block's patches placed side by side; returns the accumulators in patch order. */
+  private async runInBlocks(features: Float32Array, n: number, step: number, blocks: PatchBlock[]): Promise<Float32Array> {
+    const { config } = this.bundle.meta;
+    const { patch } = config;
+    const cin = inputChannels(config);
+    const cout = outputChannels(config);
+    const acc = new Float32Array(n * patch * patch * cout);
+    for (const block of blocks) {
+      const width = block.across * patch;
+      /** Pixel index, within the block, of row y of the block's patch j. */
+      const rowStart = (j: number, y: number) => (Math.floor(j / block.across) * patch + y) * width + (j % block.across) * patch;
+      const count = block.across * block.rows;
+      const placed = new Float32Array(count * patch * patch * cin);
+      for (let j = 0; j < count; j++) {
+        for (let y = 0; y < patch; y++) {
+          const from = ((block.first + j) * patch + y) * patch;
+          placed.set(features.subarray(from * cin, (from + patch) * cin), rowStart(j, y) * cin);
+        }
+      }
+      const out = await this.engine.run(placed, 1, step, { height: block.rows * patch, width });
+      for (let j = 0; j < count; j++) {
+        for (let y = 0; y < patch; y++) {
+          const at = rowStart(j, y);
+          acc.set(out.subarray(at * cout, (at + patch) * cout), ((block.first + j) * patch + y) * patch * cout);
+        }
+      }
+    }
+    return acc;
+  }
+
+  /**
+   * ε̂(z, i) for n patches, and the per-dimension std factors if the model has them; z is
+   * [n, P, P, C] float64. With `blocks` (covering the n patches) the patches of each block
+   * are seen together, in place; without, each patch alone.
+   */
+  async predictNoise(z: Float64Array, n: number, step: number, blocks?: PatchBlock[]): Promise<NoisePrediction> {
     const { config } = this.bundle.meta;
     const { channels } = config;
     const s = stepScalars(this.bundle, step);
     const features = new Float32Array(z.length * FEATURES_PER_CHANNEL);
     const epsHat = new Float64Array(z.length);
     denoiserFeatures(z, channels, s, features, epsHat);
-    const acc = await this.runInBatches(features, n, step);
+    const acc = blocks ? await this.runInBlocks(features, n, step, blocks) : await this.runInBatches(features, n, step);
     const skip = this.bundle.meta.steps.skip[step - 1];
     const outputs = outputChannels(config);
     const pixels = z.length / channels;

@@ -5,7 +5,7 @@
 
 import * as ort from 'onnxruntime-node';
 import type { ModelBundle } from './bundle.ts';
-import type { IntegerEngine } from './denoiser.ts';
+import type { CanvasSize, IntegerEngine } from './denoiser.ts';
 import { exportOnnx, ONNX_INPUT_FEATURES, ONNX_INPUT_STEP, ONNX_OUTPUT } from './onnx-export.ts';
 
 export type OnnxOptimization = 'disabled' | 'basic' | 'extended' | 'all';
@@ -48,13 +48,14 @@ export class OnnxEngine implements IntegerEngine {
     return new OnnxEngine(bundle, session, threads, optimization);
   }
 
-  async run(features: Float32Array, n: number, step: number): Promise<Float32Array> {
+  async run(features: Float32Array, n: number, step: number, size?: CanvasSize): Promise<Float32Array> {
     const { patch, T } = this.bundle.meta.config;
+    const { height, width } = size ?? { height: patch, width: patch };
     if (!Number.isInteger(step) || step < 1 || step > T) throw new RangeError(`step must be in 1..${T}, got ${step}`);
-    const expected = n * patch * patch * this.featureChannels;
-    if (features.length !== expected) throw new RangeError(`features: expected ${expected} values for ${n} patches, got ${features.length}`);
+    const expected = n * height * width * this.featureChannels;
+    if (features.length !== expected) throw new RangeError(`features: expected ${expected} values for ${n}×${height}×${width}, got ${features.length}`);
     const feeds = {
-      [ONNX_INPUT_FEATURES]: new ort.Tensor('float32', features, [n, patch, patch, this.featureChannels]),
+      [ONNX_INPUT_FEATURES]: new ort.Tensor('float32', features, [n, height, width, this.featureChannels]),
       [ONNX_INPUT_STEP]: new ort.Tensor('int64', BigInt64Array.of(BigInt(step - 1)), [1]),
     };
     const results = await this.session.run(feeds);

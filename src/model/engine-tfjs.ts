@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convNodes, inputChannels } from './architecture.ts';
 import type { ModelBundle } from './bundle.ts';
-import type { IntegerEngine } from './denoiser.ts';
+import type { CanvasSize, IntegerEngine } from './denoiser.ts';
 import { interpret } from './interpret.ts';
 import { integerOps, type IntegerLayer } from './network-tfjs.ts';
 
@@ -25,18 +25,19 @@ export class TfjsEngine implements IntegerEngine {
     }
   }
 
-  async run(features: Float32Array, n: number, step: number): Promise<Float32Array> {
+  async run(features: Float32Array, n: number, step: number, size?: CanvasSize): Promise<Float32Array> {
     const { patch, T } = this.bundle.meta.config;
+    const { height, width } = size ?? { height: patch, width: patch };
     const channels = inputChannels(this.bundle.meta.config);
     if (!Number.isInteger(step) || step < 1 || step > T) throw new RangeError(`step ${step} is outside 1…${T}`);
-    if (features.length !== n * patch * patch * channels) throw new RangeError(`features hold ${features.length} values, expected ${n}×${patch}×${patch}×${channels}`);
+    if (features.length !== n * height * width * channels) throw new RangeError(`features hold ${features.length} values, expected ${n}×${height}×${width}×${channels}`);
     const layers = new Map<string, IntegerLayer>();
     this.bundle.meta.layers.forEach((layer) => {
       const rows = this.biases.get(layer.name)!;
       layers.set(layer.name, { weight: this.weights.get(layer.name)!, bias: rows.length === 1 ? rows[0] : rows[step - 1], exponent: layer.exponent });
     });
     const output = tf.tidy(() => {
-      const input = tf.tensor4d(features, [n, patch, patch, channels]);
+      const input = tf.tensor4d(features, [n, height, width, channels]);
       return interpret(this.bundle.nodes, input, integerOps(layers));
     });
     const data = (await output.data()) as Float32Array;

@@ -287,7 +287,6 @@ function onnxOps(bundle: ModelBundle, g: GraphBuilder): NodeOps<string> {
 
 /** Serialises the bundle's integer network as an ONNX ModelProto. */
 export function exportOnnx(bundle: ModelBundle): Uint8Array {
-  const { patch } = bundle.meta.config;
   const input = bundle.nodes[0];
   if (input.op !== 'input') throw new Error('architecture must start with its input node');
   const featureChannels = input.channels;
@@ -302,9 +301,11 @@ export function exportOnnx(bundle: ModelBundle): Uint8Array {
   for (const n of g.nodes) graph.message(GraphProto.node, n);
   graph.string(GraphProto.name, 'vdmzip_denoiser');
   for (const t of g.initializers) graph.message(GraphProto.initializer, t);
-  graph.message(GraphProto.input, valueInfo(ONNX_INPUT_FEATURES, DataType.FLOAT, ['N', patch, patch, featureChannels]));
+  // Height and width are free: the network is fully convolutional, and the coder runs it on
+  // canvases of several patches as well as on single ones.
+  graph.message(GraphProto.input, valueInfo(ONNX_INPUT_FEATURES, DataType.FLOAT, ['N', 'H', 'W', featureChannels]));
   graph.message(GraphProto.input, valueInfo(ONNX_INPUT_STEP, DataType.INT64, [1]));
-  graph.message(GraphProto.output, valueInfo(ONNX_OUTPUT, DataType.FLOAT, ['N', patch, patch, outputChannels(bundle.meta.config)]));
+  graph.message(GraphProto.output, valueInfo(ONNX_OUTPUT, DataType.FLOAT, ['N', 'H', 'W', outputChannels(bundle.meta.config)]));
 
   return new ProtoWriter()
     .int(ModelProto.ir_version, ONNX_IR_VERSION)
