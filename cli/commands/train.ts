@@ -76,6 +76,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed', positiveInt, 1)
     .option('--variance <kind>', "reverse-step variance: 'pixel' (per step and per pixel, the default for new runs; on --resume it upgrades a per-step checkpoint) or 'step'", varianceKind)
     .option('--freeze <names>', "parameter tensors to hold fixed, comma-separated (e.g. 'gamma.ends': keep the learned noise schedule's endpoints)", (t: string) => t.split(',').map((n) => n.trim()))
+    .option('--crop <n>', 'side of the training and validation crops (default: the patch side); larger crops teach the network context across patch borders, which the coder gives it', positiveInt)
     .option('--float', 'train the same architecture without quantisation, to measure what the integer constraint costs (cannot code)')
     .action(async (o) => {
       const split = existsSync(join(o.data, 'train'));
@@ -103,6 +104,7 @@ export function register(program: Command): void {
         checkpointMinutes: o.checkpointMinutes,
         seed: o.seed,
         freeze: o.freeze,
+        crop: o.crop,
         onProgress: progressPrinter(20),
       });
       if (process.stderr.isTTY) process.stderr.write('\n');

@@ -70,7 +70,7 @@ export function parseTrainingLog(text: string): TrainingLog {
       continue;
     }
     // Events of a resumed run (reverse variances calibrated, model upgraded) carry no terms.
-    if (r !== null && typeof r === 'object' && (r.kind === 'calibrate' || r.kind === 'upgrade' || r.kind === 'freeze')) continue;
+    if (r !== null && typeof r === 'object' && (r.kind === 'calibrate' || r.kind === 'upgrade' || r.kind === 'freeze' || r.kind === 'crop')) continue;
     if (r === null || typeof r !== 'object' || !isTerms(r) || (r.kind !== 'train' && r.kind !== 'val')) {
       log.skipped++;
       continue;

@@ -53,6 +53,12 @@ export interface TrainOptions {
    * gradient is dropped before clipping and Adam never moves them.
    */
   freeze?: string[];
+  /**
+   * Side of the training and validation crops (default: the model's patch). The network is
+   * fully convolutional and the coder runs it over several patches at once, so crops larger
+   * than a patch teach it to use context across patch borders; the weights do not change shape.
+   */
+  crop?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -267,12 +273,15 @@ export async function train(options: TrainOptions): Promise<TrainState> {
     };
   }
   const { config } = state.meta;
-  const dims = config.patch * config.patch * config.channels;
+  // The shapes the graph runs on: the checkpoint's config with the crop as its patch side.
+  const cropped = { ...config, patch: options.crop ?? config.patch };
+  if (cropped.patch % 2 ** (config.widths.length - 1) !== 0) throw new VdmzipError('USAGE', `--crop ${cropped.patch} is not a multiple of ${2 ** (config.widths.length - 1)}, which the network's ${config.widths.length} levels need`);
+  const dims = cropped.patch * cropped.patch * config.channels;
   const frozen = frozenMask(config, options.freeze ?? []);
   const trainImages = loadImageFolder(options.trainDir, config.channels);
   const valImages = loadImageFolder(options.valDir, config.channels);
-  const valSet = fixedValidationSet(valImages, config, options.valPatches);
-  const pool = await WorkerPool.start(Math.max(1, Math.min(options.workers, availableParallelism())), config, state.meta.precision ?? 'integer', options.backend);
+  const valSet = fixedValidationSet(valImages, cropped, options.valPatches);
+  const pool = await WorkerPool.start(Math.max(1, Math.min(options.workers, availableParallelism())), cropped, state.meta.precision ?? 'integer', options.backend);
   const logPath = join(options.out, TRAIN_LOG);
   const log = (record: object) => appendFileSync(logPath, JSON.stringify(record) + '\n');
 
@@ -327,7 +336,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
     const perStep = 16;
     const count = perStep * config.T;
     const random = mulberry32(options.seed ^ 0xca1b);
-    const pixels = samplePatches(trainImages, config.patch, count, random);
+    const pixels = samplePatches(trainImages, cropped.patch, count, random);
     const steps = Int32Array.from({ length: count }, (_, j) => 1 + (j % config.T));
     const exponents = [...weightExponents(config, state.ema)];
     const spec = paramLayout(config).byName.get(REVERSE_LOG_VARIANCE)!;
@@ -355,6 +364,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
 
   try {
     if (upgraded) log({ kind: 'upgrade', step: state.meta.step, config });
+    if (cropped.patch !== config.patch) log({ kind: 'crop', step: state.meta.step, crop: cropped.patch });
     if (options.freeze?.length) {
       // Hold them at the EMA's values: those are the ones validated and exported.
       for (let i = 0; i < frozen.length; i++) if (frozen[i]) state.params[i] = state.ema[i];
@@ -372,7 +382,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
       if (options.maxSteps !== undefined && step >= options.maxSteps) break;
       if (options.hours !== undefined && Date.now() - started >= options.hours * 3600e3) break;
       const random = mulberry32((options.seed * 1_000_003 + step) >>> 0);
-      const pixels = samplePatches(trainImages, config.patch, options.batch, random);
+      const pixels = samplePatches(trainImages, cropped.patch, options.batch, random);
       const steps = stratifiedSteps(options.batch, config.T, random);
       const exponents = [...weightExponents(config, state.params)];
       const parts = shares(options.batch, pool.size).filter(([a, b]) => b > a);
