@@ -21,7 +21,7 @@ beforeAll(() => {
       const width = 40;
       const height = 36;
       const data = Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * (7 + k) + (i >> 6) * 3) & 255);
-      writeFileSync(join(dir, 'data', split, `${k}.ppm`), writeImage({ width, height, channels: 3, data }, 'ppm'));
+      writeFileSync(join(dir, 'data', split, `${k}.ppm`), writeImage({ width, height, channels: 3, data }, 'pnm'));
     }
   }
 });
