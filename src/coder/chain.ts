@@ -62,10 +62,13 @@ function pixelCentres(bins: Int32Array, s: ChainSchedule): Float64Array {
   return mu;
 }
 
+/** The model's data variable v of a pixel value. */
+const dataValue = (pixel: number) => (pixel + 0.5) / HALF_LEVELS - 1;
+
 /** Means of Q(z_i | x) = N(α_i·v, σ_i²). */
 function dataMeans(pixels: Int32Array, alpha: number): Float64Array {
   const mu = new Float64Array(pixels.length);
-  for (let a = 0; a < pixels.length; a++) mu[a] = alpha * ((pixels[a] + 0.5) / HALF_LEVELS - 1);
+  for (let a = 0; a < pixels.length; a++) mu[a] = alpha * dataValue(pixels[a]);
   return mu;
 }
 
@@ -73,7 +76,7 @@ function dataMeans(pixels: Int32Array, alpha: number): Float64Array {
 function stepOnePosteriorMeans(layout: ChunkLayout, a0: number, z1: Float64Array, pixels: Int32Array, s: ChainSchedule): Float64Array {
   const { latentGain, dataGain } = s.stepOnePosterior;
   const mu = new Float64Array(pixels.length);
-  for (let a = 0; a < pixels.length; a++) mu[a] = latentGain * z1[layout.active[a0 + a]] + dataGain * ((pixels[a] + 0.5) / HALF_LEVELS - 1);
+  for (let a = 0; a < pixels.length; a++) mu[a] = latentGain * z1[layout.active[a0 + a]] + dataGain * dataValue(pixels[a]);
   return mu;
 }
 
@@ -99,6 +102,7 @@ async function reverseStep(layout: ChunkLayout, z: Float64Array, step: number, s
   return reverseFrom(layout, z, step, s, await predict(layout, z, step, s, denoiser));
 }
 
+/** p(z_{i−1} | z_i) from the network's prediction at z_i. */
 function reverseFrom(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, { epsHat, stdFactor }: NoisePrediction): StepDistribution {
   const { active } = layout;
   const gain = s.reverseGain[step];
