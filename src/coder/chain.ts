@@ -73,7 +73,7 @@ function dataMeans(pixels: Int32Array, alpha: number): Float64Array {
 }
 
 /** Means of Q(z_0 | z_1, x) for the active dims a0 ≤ a < a1 (pixels and the result hold only those). */
-function stepOnePosteriorMeans(layout: ChunkLayout, a0: number, z1: Float64Array, pixels: Int32Array, s: ChainSchedule): Float64Array {
+export function stepOnePosteriorMeans(layout: ChunkLayout, a0: number, z1: Float64Array, pixels: Int32Array, s: ChainSchedule): Float64Array {
   const { latentGain, dataGain } = s.stepOnePosterior;
   const mu = new Float64Array(pixels.length);
   for (let a = 0; a < pixels.length; a++) mu[a] = latentGain * z1[layout.active[a0 + a]] + dataGain * dataValue(pixels[a]);
@@ -88,7 +88,7 @@ function forwardMeans(layout: ChunkLayout, zPrev: Float64Array, gain: number): F
 }
 
 /** ε̂(z_i, i) for the chunk: from version 4 neighbouring patches are seen together, in place (see PatchBlock). */
-function predict(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<NoisePrediction> {
+export function predict(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<NoisePrediction> {
   return denoiser.predictNoise(z, layout.patches, step, s.patchesSeeNeighbours ? layout.blocks : undefined);
 }
 

@@ -29,7 +29,7 @@
  *    1    bit depth (8)
  *    v    T, diffusion steps (varint, 1…65535)
  *    v    patch size in pixels (varint, 1…65535)
- *    1    coder parameters version (1, 2 or 3: the grid rule and step order, see schedule.ts), then:
+ *    1    coder parameters version (1 to 4: the grid rule, step order and pixel model, see schedule.ts), then:
  *    4      grid factor κ (float32, finite, > 0); the encoder codes with κ rounded to
  *           float32, so that the decoder builds the same grids from these 4 bytes
  *    v      chunk count n (varint, ≥ 1), then n varints: patches per chunk (each ≥ 1)

@@ -9,6 +9,7 @@ import type { Image } from '../image/index.ts';
 import { reverseVariance, type ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { mulberry32, normalSampler } from '../random.ts';
+import { predict, stepOnePosteriorMeans } from './chain.ts';
 import { codedPlanes, MAX_CHUNK_PATCHES } from './codec.ts';
 import { CODER_PARAMS_VERSION } from './container.ts';
 import { chainSchedule, pixelDistributions } from './schedule.ts';
@@ -71,11 +72,11 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
           z[active[a]] = s.alpha[i] * v[a] + s.sigma[i] * eps[a];
         }
         for (let t = 0; t < tied.length; t += 2) z[tied[t]] = z[tied[t + 1]];
-        const { epsHat, stdFactor } = await denoiser.predictNoise(z, n, i, s.patchesSeeNeighbours ? layout.blocks : undefined);
+        const { epsHat, stdFactor } = await predict(layout, z, i, s, denoiser);
         if (i === 1) {
           // Reconstruction: −log2 P(x | z_0, z_1) with the coder's integer frequencies, z_0 ~ q(z_0 | z_1, x).
-          const { latentGain, dataGain, std } = s.stepOnePosterior;
-          const z0 = Float64Array.from(active, (k, a) => latentGain * z[k] + dataGain * v[a] + std * normal());
+          const z0 = stepOnePosteriorMeans(layout, 0, z, pixels, s);
+          for (let a = 0; a < active.length; a++) z0[a] += s.stepOnePosterior.std * normal();
           const centre = new Float64Array(active.length);
           const pixelStd = new Float64Array(active.length);
           pixelDistributions(s, active, 0, active.length, z0, z, epsHat, stdFactor, centre, pixelStd);

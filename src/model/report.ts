@@ -58,6 +58,12 @@ function isTerms(r: Record<string, unknown>): boolean {
  * the records from the abandoned stretch are dropped: a record at step s removes earlier
  * records of its kind at steps ≥ s, and of the other kind at steps > s.
  */
+/**
+ * Events that train() logs when a run starts (reverse variances calibrated, model upgraded,
+ * tensors frozen, crop size): they carry no terms and are not errors.
+ */
+const EVENT_KINDS = new Set(['calibrate', 'upgrade', 'freeze', 'crop']);
+
 export function parseTrainingLog(text: string): TrainingLog {
   const log: TrainingLog = { train: [], val: [], skipped: 0 };
   for (const line of text.split('\n')) {
@@ -69,8 +75,7 @@ export function parseTrainingLog(text: string): TrainingLog {
       log.skipped++;
       continue;
     }
-    // Events of a resumed run (reverse variances calibrated, model upgraded) carry no terms.
-    if (r !== null && typeof r === 'object' && (r.kind === 'calibrate' || r.kind === 'upgrade' || r.kind === 'freeze' || r.kind === 'crop')) continue;
+    if (r !== null && typeof r === 'object' && EVENT_KINDS.has(r.kind as string)) continue;
     if (r === null || typeof r !== 'object' || !isTerms(r) || (r.kind !== 'train' && r.kind !== 'val')) {
       log.skipped++;
       continue;
