@@ -74,8 +74,10 @@ describe('train', () => {
     expect(bundle.meta.config.patch).toBe(8);
   }, 60_000);
 
-  it('refuses an unknown tensor name and a crop the network cannot halve', async () => {
+  it('refuses an unknown tensor name, a crop the network cannot halve, and a crop larger than every image', async () => {
     expect(() => frozenMask(CONFIG, ['gamma.nope'])).toThrow(/no parameter tensor named 'gamma.nope'/);
     await expect(train({ ...options(join(dir, 'bad')), crop: 9 })).rejects.toThrow(/--crop 9 is not a multiple of 2/);
+    // The crop reaches the sampler: the images are 40×36, so 48×48 crops cannot be cut.
+    await expect(train({ ...options(join(dir, 'too-big')), crop: 48 })).rejects.toThrow(/smaller than the 48×48 patch/);
   });
 });
