@@ -69,6 +69,14 @@ describe('train', () => {
     const log = readFileSync(join(out, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; crop?: number; names?: string[] });
     expect(log.find((r) => r.kind === 'crop')?.crop).toBe(16);
     expect(log.find((r) => r.kind === 'freeze')?.names).toEqual(['gamma.ends', 'skip']);
+    // Importance sampling (the default) takes its step probabilities from each validation.
+    const sampling = log.filter((r) => r.kind === 'sampling') as unknown as { probabilities: number[] }[];
+    expect(sampling.length).toBeGreaterThanOrEqual(2);
+    for (const { probabilities } of sampling) {
+      expect(probabilities.length).toBe(CONFIG.T);
+      expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+      expect(Math.min(...probabilities)).toBeGreaterThanOrEqual(0.25 / CONFIG.T - 1e-12);
+    }
 
     const bundle = exportCheckpoint(out, join(dir, 'model'));
     expect(bundle.meta.config.patch).toBe(8);

@@ -29,6 +29,11 @@ function varianceKind(text: string): 'step' | 'pixel' {
   return text;
 }
 
+function stepSampling(text: string): 'uniform' | 'importance' {
+  if (text !== 'uniform' && text !== 'importance') throw new InvalidArgumentError("expected 'uniform' or 'importance'");
+  return text;
+}
+
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const h = Math.floor(seconds / 3600);
@@ -77,6 +82,7 @@ export function register(program: Command): void {
     .option('--variance <kind>', "reverse-step variance: 'pixel' (per step and per pixel, the default for new runs; on --resume it upgrades a per-step checkpoint) or 'step'", varianceKind)
     .option('--freeze <names>', "parameter tensors to hold fixed, comma-separated (e.g. 'gamma.ends': keep the learned noise schedule's endpoints)", (t: string) => t.split(',').map((n) => n.trim()))
     .option('--crop <n>', 'side of the training and validation crops (default: the patch side); larger crops teach the network context across patch borders, which the coder gives it', positiveInt)
+    .option('--step-sampling <kind>', "how examples pick their diffusion step: 'importance' (more examples on the steps that carry the bits, weighted to stay unbiased; probabilities from each validation) or 'uniform'", stepSampling, 'importance')
     .option('--float', 'train the same architecture without quantisation, to measure what the integer constraint costs (cannot code)')
     .action(async (o) => {
       const split = existsSync(join(o.data, 'train'));
@@ -101,6 +107,7 @@ export function register(program: Command): void {
         hours: o.hours,
         valEvery: o.valEvery,
         valPatches: o.valPatches,
+        stepSampling: o.stepSampling,
         checkpointMinutes: o.checkpointMinutes,
         seed: o.seed,
         freeze: o.freeze,

@@ -19,6 +19,8 @@ export interface BatchInput {
   steps: Int32Array;
   /** Seed of the Gaussian noise ε and ε0. */
   seed: number;
+  /** Importance weight 1/p(step) of each example (default T: steps drawn uniformly). */
+  weights?: Float32Array;
 }
 
 export class ElboRunner {
@@ -51,7 +53,8 @@ export class ElboRunner {
     const steps = tf.tensor1d(batch.steps, 'int32');
     const eps = tf.randomNormal(shape, 0, 1, 'float32', batch.seed) as tf.Tensor4D;
     const eps0 = tf.randomNormal(shape, 0, 1, 'float32', batch.seed + 0x9e3779b9) as tf.Tensor4D;
-    return this.graph.elbo({ get: (name) => this.variables.get(name)! }, exponents, pixels, steps, eps, eps0);
+    const weights = batch.weights && tf.tensor1d(batch.weights);
+    return this.graph.elbo({ get: (name) => this.variables.get(name)! }, exponents, pixels, steps, eps, eps0, weights);
   }
 
   /** Mean −ELBO of the batch in bits per dimension, its gradient, and the summed terms in nats. */
@@ -74,15 +77,15 @@ export class ElboRunner {
     return { grads: flat, sums: { prior, diffusion, reconstruction } };
   }
 
-  /** The summed −ELBO terms (nats) of a batch, and each example's diffusion term, without gradients. */
-  evaluate(exponents: Map<string, number>, batch: BatchInput): { sums: TermSums; diffusion: Float32Array } {
-    const [prior, diffusion, reconstruction, perExample] = tf.tidy(() => {
+  /** The summed −ELBO terms (nats) of a batch, and each example's diffusion and reconstruction terms, without gradients. */
+  evaluate(exponents: Map<string, number>, batch: BatchInput): { sums: TermSums; diffusion: Float32Array; reconstruction: Float32Array } {
+    const [prior, diffusion, reconstruction] = tf.tidy(() => {
       const t = this.terms(exponents, batch);
-      return [tf.sum(t.prior), tf.sum(t.diffusion), tf.sum(t.reconstruction), t.diffusion];
+      return [t.prior, t.diffusion, t.reconstruction];
     });
-    const sums = { prior: prior.dataSync()[0], diffusion: diffusion.dataSync()[0], reconstruction: reconstruction.dataSync()[0] };
-    const out = { sums, diffusion: perExample.dataSync() as Float32Array };
-    tf.dispose([prior, diffusion, reconstruction, perExample]);
-    return out;
+    const [priorEach, diffusionEach, reconstructionEach] = [prior, diffusion, reconstruction].map((t) => t.dataSync() as Float32Array);
+    tf.dispose([prior, diffusion, reconstruction]);
+    const sum = (values: Float32Array) => values.reduce((a, b) => a + b, 0);
+    return { sums: { prior: sum(priorEach), diffusion: sum(diffusionEach), reconstruction: sum(reconstructionEach) }, diffusion: diffusionEach, reconstruction: reconstructionEach };
   }
 }

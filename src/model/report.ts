@@ -62,7 +62,7 @@ function isTerms(r: Record<string, unknown>): boolean {
  * Events that train() logs when a run starts (reverse variances calibrated, model upgraded,
  * tensors frozen, crop size): they carry no terms and are not errors.
  */
-const EVENT_KINDS = new Set(['calibrate', 'upgrade', 'freeze', 'crop']);
+const EVENT_KINDS = new Set(['calibrate', 'upgrade', 'freeze', 'crop', 'sampling']);
 
 export function parseTrainingLog(text: string): TrainingLog {
   const log: TrainingLog = { train: [], val: [], skipped: 0 };

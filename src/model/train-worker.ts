@@ -20,8 +20,8 @@ port.on('message', (request: WorkerRequest) => {
     const { grads, sums } = runner.gradients(exponents, request.batch);
     port.postMessage({ grads, sums }, [grads.buffer as ArrayBuffer]);
   } else {
-    const { sums, diffusion } = runner.evaluate(exponents, request.batch);
-    port.postMessage({ sums, diffusion }, [diffusion.buffer as ArrayBuffer]);
+    const { sums, diffusion, reconstruction } = runner.evaluate(exponents, request.batch);
+    port.postMessage({ sums, diffusion, reconstruction }, [diffusion.buffer as ArrayBuffer, reconstruction.buffer as ArrayBuffer]);
   }
 });
 port.postMessage({ ready: true });

@@ -19,6 +19,11 @@ import { gammaValues } from './schedule.ts';
 import { bundleFromParams, saveBundle, type ModelBundle } from './bundle.ts';
 import type { WorkerRequest } from './train-worker.ts';
 import type { Precision } from './vdm.ts';
+import { importanceProbabilities, systematicSteps, uniformProbabilities } from './step-sampling.ts';
+
+export type StepSampling = 'uniform' | 'importance';
+/** Share of each batch spread evenly over all T steps under importance sampling. */
+const UNIFORM_SHARE = 0.25;
 
 export interface TrainOptions {
   trainDir: string;
@@ -59,6 +64,12 @@ export interface TrainOptions {
    * than a patch teach it to use context across patch borders; the weights do not change shape.
    */
   crop?: number;
+  /**
+   * 'importance' (default) draws each example's diffusion step with probability that follows
+   * the steps' share of the −ELBO on the last validation (see step-sampling.ts); 'uniform'
+   * draws them evenly.
+   */
+  stepSampling?: StepSampling;
   onProgress?: (p: Progress) => void;
 }
 
@@ -209,12 +220,6 @@ class WorkerPool {
   }
 }
 
-/** Steps 1..T spread evenly over a batch from a random offset (low-variance stratification). */
-function stratifiedSteps(count: number, T: number, random: () => number): Int32Array {
-  const offset = random();
-  return Int32Array.from({ length: count }, (_, b) => 1 + Math.floor(((offset + b / count) % 1) * T));
-}
-
 function addSums(a: TermSums, b: TermSums): TermSums {
   return { prior: a.prior + b.prior, diffusion: a.diffusion + b.diffusion, reconstruction: a.reconstruction + b.reconstruction };
 }
@@ -306,13 +311,21 @@ export async function train(options: TrainOptions): Promise<TrainState> {
   // Only a guard against rare spikes: typical norms early in training are 20–60 (bpd units).
   const clipNorm = 100;
 
-  /** Validation −ELBO of the EMA weights, and each step's share of the diffusion term. */
+  const sampling = options.stepSampling ?? 'importance';
+  let stepProbabilities = uniformProbabilities(config.T);
+
+  /**
+   * Validation −ELBO of the EMA weights and each step's share of the diffusion term; under
+   * importance sampling, the next batches' step probabilities follow each step's share of
+   * diffusion and reconstruction together.
+   */
   const validate = async (): Promise<TermsBpd & { stepShare: number[] }> => {
     const exponents = [...weightExponents(config, state.ema)];
     const chunk = 32;
     let sums: TermSums = { prior: 0, diffusion: 0, reconstruction: 0 };
     const perStep = new Float64Array(config.T);
-    const requests: Promise<{ sums: TermSums; diffusion: Float32Array }>[] = [];
+    const stepLoss = new Float64Array(config.T);
+    const requests: Promise<{ sums: TermSums; diffusion: Float32Array; reconstruction: Float32Array }>[] = [];
     for (let start = 0, k = 0; start < valSet.steps.length; start += chunk, k++) {
       const end = Math.min(start + chunk, valSet.steps.length);
       const batch = { pixels: valSet.pixels.slice(start * dims, end * dims), steps: valSet.steps.slice(start, end), seed: 1000 + k };
@@ -321,8 +334,16 @@ export async function train(options: TrainOptions): Promise<TrainState> {
     const results = await Promise.all(requests);
     results.forEach((r, k) => {
       sums = addSums(sums, r.sums);
-      r.diffusion.forEach((d, j) => (perStep[valSet.steps[k * chunk + j] - 1] += d));
+      r.diffusion.forEach((d, j) => {
+        const row = valSet.steps[k * chunk + j] - 1;
+        perStep[row] += d;
+        stepLoss[row] += d + r.reconstruction[j];
+      });
     });
+    if (sampling === 'importance') {
+      stepProbabilities = importanceProbabilities(stepLoss, UNIFORM_SHARE);
+      log({ kind: 'sampling', step: state.meta.step, probabilities: Array.from(stepProbabilities) });
+    }
     const total = perStep.reduce((a, b) => a + b, 0);
     return { ...toBpd(sums, valSet.steps.length, dims), stepShare: Array.from(perStep, (d) => d / total) };
   };
@@ -376,6 +397,8 @@ export async function train(options: TrainOptions): Promise<TrainState> {
       const { step, examples, trainSeconds } = state.meta;
       log({ kind: 'val', step, examples, hours: trainSeconds / 3600, ...val, gamma: Array.from(gammaValues(config, state.ema)) });
       writeTrainingReport(options.out);
+    } else if (sampling === 'importance') {
+      await validate(); // only for the step probabilities: this step's record is already in the log
     }
     while (!stopRequested) {
       const step = state.meta.step;
@@ -383,7 +406,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
       if (options.hours !== undefined && Date.now() - started >= options.hours * 3600e3) break;
       const random = mulberry32((options.seed * 1_000_003 + step) >>> 0);
       const pixels = samplePatches(trainImages, cropped.patch, options.batch, random);
-      const steps = stratifiedSteps(options.batch, config.T, random);
+      const { steps, weights } = systematicSteps(stepProbabilities, options.batch, random);
       const exponents = [...weightExponents(config, state.params)];
       const parts = shares(options.batch, pool.size).filter(([a, b]) => b > a);
       const results = await Promise.all(parts.map(([a, b], w) =>
@@ -391,7 +414,7 @@ export async function train(options: TrainOptions): Promise<TrainState> {
           kind: 'gradients',
           params: state.params,
           exponents,
-          batch: { pixels: pixels.subarray(a * dims, b * dims), steps: steps.subarray(a, b), seed: (random() * 2 ** 31) >>> 0 },
+          batch: { pixels: pixels.subarray(a * dims, b * dims), steps: steps.subarray(a, b), weights: weights.subarray(a, b), seed: (random() * 2 ** 31) >>> 0 },
         })));
 
       // Each worker returns the gradient of its own mean; weight by share to get the batch mean.

@@ -125,10 +125,12 @@ export class VdmTrainingGraph {
 
   /**
    * Unbiased single-sample estimates of the three −ELBO terms for each image of the batch.
-   * `pixels` holds integers 0..255 as float32 [N, P, P, C]; `steps` are in 1..T.
+   * `pixels` holds integers 0..255 as float32 [N, P, P, C]; `steps` are in 1..T; `weights`
+   * are 1/p(step) for steps drawn with probability p (default T: uniform steps).
    */
-  elbo(vars: Variables, exponents: Map<string, number>, pixels: tf.Tensor4D, steps: tf.Tensor1D, eps: tf.Tensor4D, eps0: tf.Tensor4D): ElboTerms {
+  elbo(vars: Variables, exponents: Map<string, number>, pixels: tf.Tensor4D, steps: tf.Tensor1D, eps: tf.Tensor4D, eps0: tf.Tensor4D, weights?: tf.Tensor1D): ElboTerms {
     const { T } = this.config;
+    const stepWeight = weights ?? tf.fill([steps.shape[0]], T);
     const gamma = gammaSchedule(vars.get('gamma.logits') as tf.Tensor1D, vars.get('gamma.ends') as tf.Tensor1D);
     const v = pixelsToData(pixels);
     const perImage = (t: tf.Tensor) => tf.sum(t, [1, 2, 3]) as tf.Tensor1D;
@@ -153,7 +155,7 @@ export class VdmTrainingGraph {
     const logK = logVariance ? tf.add(logStepK, logVariance) : logStepK;
     const r = tf.mul(column(tf.expm1(tf.sub(gammaT_i, gammaS_i))), tf.squaredDifference(eps, epsHat));
     const perDim = tf.add(tf.mul(r, tf.exp(tf.neg(logK))), tf.add(tf.expm1(tf.neg(logK)), logK));
-    const diffusion = tf.mul(0.5 * T, perImage(perDim)) as tf.Tensor1D;
+    const diffusion = tf.mul(tf.mul(0.5, stepWeight), perImage(perDim)) as tf.Tensor1D;
 
     // Reconstruction: p(x | z_0, z_1) puts on each pixel value the mass of N(mean, std²)
     // over that value's bin, the end bins taking the tails (the distribution the coder uses).
@@ -174,7 +176,7 @@ export class VdmTrainingGraph {
     const lower = tf.where(tf.equal(pixels, 0), tf.fill(pixels.shape, -infinity), tf.div(tf.sub(-halfBin, meanError), std));
     const atStepOne = tf.cast(tf.equal(steps, 1), 'float32');
     const pixelBits = tf.neg(perImage(tf.log(tf.maximum(normalMass(lower, upper), 1e-30))));
-    const reconstruction = tf.mul(tf.mul(T, atStepOne), pixelBits) as tf.Tensor1D;
+    const reconstruction = tf.mul(tf.mul(stepWeight, atStepOne), pixelBits) as tf.Tensor1D;
 
     return { prior: tf.broadcastTo(prior, diffusion.shape) as tf.Tensor1D, diffusion, reconstruction };
   }
