@@ -9,6 +9,7 @@
 //   fixtures/golden/image-v1.vdmz          made with format version 1, default κ 2
 //   fixtures/golden/image-coder-v2.vdmz    format version 2, coder parameters version 2 (step 0 not interleaved)
 //   fixtures/golden/image-coder-v3.vdmz    coder parameters version 3 (pixels coded under p(x | z_0) alone)
+//   fixtures/golden/image-coder-v4.vdmz    coder parameters version 4 (no context from later chunks)
 //
 // The files are committed; the test never regenerates them. Rerun this only when a change to
 // the container or the coder is meant to change the bytes of image.vdmz (and say so

@@ -4,7 +4,7 @@
 // was meant to change the format or the encoder's output, rerun the script and say so in the
 // commit; otherwise the change broke every file already written. Files that older versions
 // wrote (image-v1.vdmz: format version 1; image-kappa-0.5.vdmz: version 1 with the old
-// default κ; image-coder-v2.vdmz and image-coder-v3.vdmz: coder parameters versions 2 and 3)
+// default κ; image-coder-v2/3/4.vdmz: coder parameters versions 2, 3 and 4)
 // are kept and must decode as well.
 
 import { readFileSync } from 'node:fs';
@@ -77,7 +77,7 @@ describe('golden fixture (fixtures/golden)', () => {
       expectSamePixels(await decompressImage(older('image-v1.vdmz'), bundle, engines.get(kind)!), image, kind);
     });
 
-    for (const version of [2, 3]) {
+    for (const version of [2, 3, 4]) {
       it(`still decompresses the file made with coder parameters version ${version} (${kind})`, async () => {
         const file = older(`image-coder-v${version}.vdmz`);
         expect(parseContainer(file).header.coder.version).toBe(version);

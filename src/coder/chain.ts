@@ -25,8 +25,9 @@
 // stays at z = 0, and a `tied` dimension copies its source (grey images fill G and B with R).
 
 import { Message, popBoundedGaussians, popGaussians, pushBoundedGaussians, pushGaussians } from '../ans/index.ts';
-import type { Denoiser, NoisePrediction, PatchBlock } from '../model/denoiser.ts';
+import type { Denoiser, NoisePrediction } from '../model/denoiser.ts';
 import { pixelDistributions, type ChainSchedule } from './schedule.ts';
+import { MODEL_CHANNELS, PADDING_SOURCE } from './tiling.ts';
 
 export interface ChunkLayout {
   /** Patches in the chunk. */
@@ -37,8 +38,39 @@ export interface ChunkLayout {
   active: Int32Array;
   /** Pairs [target, source]: target copies source after every update. */
   tied: Int32Array;
-  /** The patches as rectangles of the image, so that the network can see neighbours together. */
-  blocks: PatchBlock[];
+  /** The rectangles of the image the network runs over (version 4 on): each of the chunk's patches lies in the own part of exactly one. */
+  canvases: BlockCanvas[];
+  /** Pixels of later chunks that canvases show as context (version 5). */
+  context: ChunkContext;
+}
+
+/**
+ * A rectangle the network runs over at once: the block's own patches fill its top-left
+ * ownWidth × ownHeight pixels; the rest (version 5's margin) shows pixels to their right and
+ * below. `sources` says, per canvas pixel in raster order, where its latent comes from: the
+ * chunk's own patch pixel (its patch-order slot, ≥ 0), padding (−1: z = 0), or context pixel
+ * k (−2 − k), see tiling.ts.
+ */
+export interface BlockCanvas {
+  width: number;
+  height: number;
+  ownWidth: number;
+  ownHeight: number;
+  sources: Int32Array;
+}
+
+/**
+ * Context pixels: known to both sides before the chunk is coded (they belong to chunks the
+ * decoder has already decoded). At step i the network sees them as z = α_i·v + σ_i·ε with ε
+ * from `contextNoise`, a sample of what q(z_i | x) gives them.
+ */
+export interface ChunkContext {
+  /** Image pixel index (y·width + x) of each context pixel: with the step, it seeds ε. */
+  positions: Int32Array;
+  /** The data variable v of each context pixel, three model channels each. */
+  values: Float64Array;
+  /** A grey plane's context uses one ε for all three channels, as its tied dimensions do. */
+  grey: boolean;
 }
 
 const PIXEL_MAX = 255;
@@ -87,9 +119,65 @@ function forwardMeans(layout: ChunkLayout, zPrev: Float64Array, gain: number): F
   return mu;
 }
 
-/** ε̂(z_i, i) for the chunk: from version 4 neighbouring patches are seen together, in place (see PatchBlock). */
-export function predict(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<NoisePrediction> {
-  return denoiser.predictNoise(z, layout.patches, step, s.patchesSeeNeighbours ? layout.blocks : undefined);
+/**
+ * ε̂(z_i, i) for the chunk, in patch order. Up to version 3 each patch alone; from version 4
+ * the network runs over each of the layout's canvases, where patches see their neighbours
+ * in place (and from version 5 the context pixels around them).
+ */
+export async function predict(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<NoisePrediction> {
+  if (!s.patchesSeeNeighbours) return denoiser.predictNoise(z, layout.patches, step);
+  const C = MODEL_CHANNELS;
+  const epsHat = new Float64Array(z.length);
+  let stdFactor: Float64Array | undefined;
+  const { context } = layout;
+  for (const canvas of layout.canvases) {
+    const { width, sources } = canvas;
+    const zc = new Float64Array(sources.length * C);
+    for (let p = 0; p < sources.length; p++) {
+      const source = sources[p];
+      if (source >= 0) for (let c = 0; c < C; c++) zc[p * C + c] = z[source * C + c];
+      else if (source !== PADDING_SOURCE) {
+        const k = -2 - source;
+        for (let c = 0; c < C; c++) zc[p * C + c] = s.alpha[step] * context.values[k * C + c] + s.sigma[step] * contextNoise(step, context.positions[k], context.grey ? 0 : c);
+      }
+    }
+    const out = await denoiser.predictCanvas(zc, { width, height: canvas.height }, step);
+    if (out.stdFactor && !stdFactor) stdFactor = new Float64Array(z.length);
+    for (let y = 0; y < canvas.ownHeight; y++) {
+      for (let x = 0; x < canvas.ownWidth; x++) {
+        const p = y * width + x;
+        const slot = sources[p];
+        for (let c = 0; c < C; c++) {
+          epsHat[slot * C + c] = out.epsHat[p * C + c];
+          if (stdFactor) stdFactor[slot * C + c] = out.stdFactor![p * C + c];
+        }
+      }
+    }
+  }
+  return { epsHat, stdFactor };
+}
+
+/**
+ * A deterministic standard-normal-like sample for context pixel `position`, channel `channel`
+ * at step `step`: the sum of twelve 16-bit uniforms minus 6 (Irwin–Hall; mean 0, variance 1),
+ * from an integer hash, so that it is the same on every machine (no transcendental functions).
+ */
+export function contextNoise(step: number, position: number, channel: number): number {
+  let sum = 0;
+  for (let j = 0; j < 6; j++) {
+    const h = mix32(mix32(mix32(CONTEXT_NOISE_SEED ^ step) ^ position) ^ ((channel << 3) | j));
+    sum += (h >>> 16) + (h & 0xffff);
+  }
+  return (sum + 6) / 65536 - 6;
+}
+
+const CONTEXT_NOISE_SEED = 0x0c0_47e47;
+
+/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
+function mix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 interface StepDistribution {

@@ -173,7 +173,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
     const chunkStart = message.bitLength();
     let lowest = 0;
     for (const plane of c.planes) {
-      const layout = chunkLayout(c.tiles, first, n, plane);
+      const layout = chunkLayout(c.tiles, first, n, plane, c.scheduleAt(first).contextMargin, image);
       const planeStart = message.bitLength() - chunkStart;
       const onStep = report ? () => c.progress(n) : undefined;
       lowest = Math.min(lowest, planeStart + (await encodeChunk(message, layout, gatherPixels(image, c.tiles, first, n, plane), c.scheduleAt(first), c.denoiser, onStep)));
@@ -279,7 +279,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
     const n = coder.chunkSizes[k];
     const first = end - n;
     for (const plane of [...c.planes].reverse()) {
-      const layout = chunkLayout(c.tiles, first, n, plane);
+      const layout = chunkLayout(c.tiles, first, n, plane, c.scheduleAt(first).contextMargin, image);
       scatterPixels(image, c.tiles, first, n, plane, await decodeChunk(m, layout, c.scheduleAt(first), c.denoiser, () => c.progress(n)));
     }
     // The encoder never lets a chunk borrow, so borrowing here means damage: stop after one

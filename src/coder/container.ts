@@ -29,7 +29,7 @@
  *    1    bit depth (8)
  *    v    T, diffusion steps (varint, 1…65535)
  *    v    patch size in pixels (varint, 1…65535)
- *    1    coder parameters version (1 to 4: the grid rule, step order and pixel model, see schedule.ts), then:
+ *    1    coder parameters version (1 to 5: the grid rule, step order, pixel model and context, see schedule.ts), then:
  *    4      grid factor κ (float32, finite, > 0); the encoder codes with κ rounded to
  *           float32, so that the decoder builds the same grids from these 4 bytes
  *    v      chunk count n (varint, ≥ 1), then n varints: patches per chunk (each ≥ 1)
@@ -124,9 +124,9 @@ const MODEL_ID_BYTES = 32;
 const MODEL_ID_PREFIX_BYTES = 8;
 const PIXEL_SHA256_PREFIX_BYTES = 8;
 /** Coder parameter versions this build reads; it writes the newest. */
-export const CODER_PARAMS_VERSIONS = [1, 2, 3, 4] as const;
+export const CODER_PARAMS_VERSIONS = [1, 2, 3, 4, 5] as const;
 export type CoderParamsVersion = (typeof CODER_PARAMS_VERSIONS)[number];
-export const CODER_PARAMS_VERSION: CoderParamsVersion = 4;
+export const CODER_PARAMS_VERSION: CoderParamsVersion = 5;
 const isCoderParamsVersion = (v: number): v is CoderParamsVersion => (CODER_PARAMS_VERSIONS as readonly number[]).includes(v);
 /** Magic, version and body length. */
 const PREAMBLE_BYTES = 9;

@@ -34,8 +34,13 @@ export interface ElboBits {
 const HALF_LEVELS = 128;
 
 
-/** −ELBO of one image in bits, by term. */
-export async function imageElbo(image: Image, bundle: ModelBundle, engine: IntegerEngine, seed = 1): Promise<ElboBits> {
+/**
+ * −ELBO of one image in bits, by term. The network sees the patches of one chunk together
+ * (they are at the same step on both sides of the coder), so the bound depends on the chunks:
+ * by default MAX_CHUNK_PATCHES each, the most context the coder can give; `chunkSizes` (a
+ * file's own schedule) measures what that schedule's context costs.
+ */
+export async function imageElbo(image: Image, bundle: ModelBundle, engine: IntegerEngine, seed = 1, chunkSizes?: number[]): Promise<ElboBits> {
   const { T, patch } = bundle.meta.config;
   const s = chainSchedule(bundle, 1, CODER_PARAMS_VERSION);
   const { alpha2, sigma2 } = bundle.meta.steps;
@@ -47,9 +52,9 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
   const nats = 1 / Math.LN2;
   const priorPerDim = (v: number) => 0.5 * (sigma2[T] + alpha2[T] * v * v - 1 - Math.log(sigma2[T])) * nats;
   for (const plane of codedPlanes(image)) {
-    for (let first = 0; first < tiles.count; first += MAX_CHUNK_PATCHES) {
-      const n = Math.min(MAX_CHUNK_PATCHES, tiles.count - first);
-      const layout = chunkLayout(tiles, first, n, plane);
+    for (let first = 0, chunk = 0, n = 0; first < tiles.count; first += n, chunk++) {
+      n = Math.min(chunkSizes?.[chunk] ?? MAX_CHUNK_PATCHES, tiles.count - first);
+      const layout = chunkLayout(tiles, first, n, plane, s.contextMargin, image);
       const pixels = gatherPixels(image, tiles, first, n, plane);
       const { active, tied } = layout;
       const perPatch = Float64Array.from({ length: n }, () => 0);

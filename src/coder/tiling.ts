@@ -6,8 +6,7 @@
 // model sees a grey picture and only one value per pixel is coded.
 
 import type { Image } from '../image/index.ts';
-import type { PatchBlock } from '../model/denoiser.ts';
-import type { ChunkLayout } from './chain.ts';
+import type { BlockCanvas, ChunkContext, ChunkLayout } from './chain.ts';
 
 export const MODEL_CHANNELS = 3;
 
@@ -43,7 +42,14 @@ function forEachPixel(t: Tiling, first: number, n: number, visit: (slot: number,
   }
 }
 
-export function chunkLayout(t: Tiling, first: number, n: number, plane: Plane): ChunkLayout {
+/**
+ * The layout of patches [first, first + n) for one plane. With `margin` > 0 (coder parameters
+ * version 5) each rectangle of the chunk's patches is widened by `margin` pixels to the right
+ * and below wherever the patch grid continues there: those pixels belong to the chunk itself
+ * or to later chunks, which the decoder has already decoded (it runs the chunks in reverse),
+ * so `image` (whose later chunks must be filled in) supplies them as context.
+ */
+export function chunkLayout(t: Tiling, first: number, n: number, plane: Plane, margin = 0, image?: Image): ChunkLayout {
   const active: number[] = [];
   const tied: number[] = [];
   forEachPixel(t, first, n, (slot) => {
@@ -55,12 +61,28 @@ export function chunkLayout(t: Tiling, first: number, n: number, plane: Plane): 
       tied.push(base + 1, base, base + 2, base);
     }
   });
-  return { patches: n, patchSize: t.patch * t.patch * MODEL_CHANNELS, active: Int32Array.from(active), tied: Int32Array.from(tied), blocks: chunkBlocks(t, first, n) };
+  const context = { positions: [] as number[], values: [] as number[] };
+  const canvases = chunkBlocks(t, first, n).map((block) => blockCanvas(t, first, n, block, margin, image, plane, context));
+  return {
+    patches: n,
+    patchSize: t.patch * t.patch * MODEL_CHANNELS,
+    active: Int32Array.from(active),
+    tied: Int32Array.from(tied),
+    canvases,
+    context: { positions: Int32Array.from(context.positions), values: Float64Array.from(context.values), grey: plane.kind === 'grey' } satisfies ChunkContext,
+  };
+}
+
+/** A rectangle of `across` × `rows` patches, filled in raster order from the chunk's patch `first` onwards. */
+interface PatchBlock {
+  first: number;
+  across: number;
+  rows: number;
 }
 
 /**
- * The chunk's patches as up to three rectangles (see PatchBlock): the rest of its first row
- * of patches, the full rows, and the start of its last row.
+ * The chunk's patches as up to three rectangles: the rest of its first row of patches, the
+ * full rows, and the start of its last row.
  */
 function chunkBlocks(t: Tiling, first: number, n: number): PatchBlock[] {
   const blocks: PatchBlock[] = [];
@@ -75,6 +97,49 @@ function chunkBlocks(t: Tiling, first: number, n: number): PatchBlock[] {
   add(t.across, Math.floor((end - at) / t.across));
   add(end - at, 1);
   return blocks;
+}
+
+/** Canvas source of a pixel outside the image: it stays at z = 0, like padding in a patch. */
+export const PADDING_SOURCE = -1;
+/** Canvas source of context pixel k. */
+export const contextSource = (k: number) => -2 - k;
+
+/**
+ * The canvas the network runs over for one block: the block's patches in place, then the
+ * margin. Context pixels are collected in `context` (values as the model's data variable v,
+ * three per pixel; a grey plane repeats its channel, like its tied dimensions).
+ */
+function blockCanvas(t: Tiling, first: number, n: number, block: PatchBlock, margin: number, image: Image | undefined, plane: Plane, context: { positions: number[]; values: number[] }): BlockCanvas {
+  const { patch } = t;
+  const start = first + block.first;
+  const x0 = (start % t.across) * patch;
+  const y0 = Math.floor(start / t.across) * patch;
+  const ownWidth = block.across * patch;
+  const ownHeight = block.rows * patch;
+  // The margin stops at the patch grid's edge (both are multiples of the network's stride).
+  const width = ownWidth + Math.min(margin, t.across * patch - x0 - ownWidth);
+  const height = ownHeight + Math.min(margin, t.down * patch - y0 - ownHeight);
+  const sources = new Int32Array(width * height);
+  const slotOf = (index: number, x: number, y: number) => ((index - first) * patch + (y % patch)) * patch + (x % patch);
+  for (let cy = 0; cy < height; cy++) {
+    for (let cx = 0; cx < width; cx++) {
+      const x = x0 + cx;
+      const y = y0 + cy;
+      const index = Math.floor(y / patch) * t.across + Math.floor(x / patch);
+      let source: number;
+      if (index >= first && index < first + n) source = slotOf(index, x, y);
+      else if (x >= t.width || y >= t.height) source = PADDING_SOURCE;
+      else {
+        if (index < first + n || !image) throw new Error(`context pixel (${x}, ${y}) is not in a later chunk`);
+        source = contextSource(context.positions.length);
+        context.positions.push(y * t.width + x);
+        const base = (y * t.width + x) * image.channels;
+        for (let c = 0; c < MODEL_CHANNELS; c++) context.values.push((image.data[base + (plane.kind === 'rgb' ? c : plane.channel)] + 0.5) / 128 - 1);
+      }
+      sources[cy * width + cx] = source;
+    }
+  }
+  return { width, height, ownWidth, ownHeight, sources };
 }
 
 /** The plane's pixel values for the chunk, in the layout's active order. */

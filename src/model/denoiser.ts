@@ -28,17 +28,6 @@ export interface CanvasSize {
   width: number;
 }
 
-/**
- * A rectangle of patches, `across` wide and `rows` high, filled in raster order by the n
- * consecutive patches starting at `first`. The network runs once over the whole rectangle, so
- * each patch sees its neighbours as they are (and zero padding only at the rectangle's edge).
- */
-export interface PatchBlock {
-  first: number;
-  across: number;
-  rows: number;
-}
-
 /** Per-step constants derived from the bundle's stored α², σ² with basic operations only. */
 export interface StepScalars {
   alpha: number;
@@ -144,57 +133,38 @@ export class Denoiser {
     return acc;
   }
 
-  /** Runs the network once per block, each block's patches placed side by side; returns the accumulators in patch order. */
-  private async runInBlocks(features: Float32Array, n: number, step: number, blocks: PatchBlock[]): Promise<Float32Array> {
-    const { config } = this.bundle.meta;
-    const { patch } = config;
-    const cin = inputChannels(config);
-    const cout = outputChannels(config);
-    const acc = new Float32Array(n * patch * patch * cout);
-    for (const block of blocks) {
-      const width = block.across * patch;
-      /** Pixel index, within the block, of row y of the block's patch j. */
-      const rowStart = (j: number, y: number) => (Math.floor(j / block.across) * patch + y) * width + (j % block.across) * patch;
-      const count = block.across * block.rows;
-      const placed = new Float32Array(count * patch * patch * cin);
-      for (let j = 0; j < count; j++) {
-        for (let y = 0; y < patch; y++) {
-          const from = ((block.first + j) * patch + y) * patch;
-          placed.set(features.subarray(from * cin, (from + patch) * cin), rowStart(j, y) * cin);
-        }
-      }
-      const out = await this.engine.run(placed, 1, step, { height: block.rows * patch, width });
-      for (let j = 0; j < count; j++) {
-        for (let y = 0; y < patch; y++) {
-          const at = rowStart(j, y);
-          acc.set(out.subarray(at * cout, (at + patch) * cout), ((block.first + j) * patch + y) * patch * cout);
-        }
-      }
-    }
-    return acc;
+  /** ε̂(z, i) for n patches, each seen alone, and the per-dimension std factors if the model has them; z is [n, P, P, C] float64. */
+  async predictNoise(z: Float64Array, n: number, step: number): Promise<NoisePrediction> {
+    const { features, epsNearest } = this.features(z, step);
+    return this.outputs(await this.runInBatches(features, n, step), epsNearest, step);
   }
 
-  /**
-   * ε̂(z, i) for n patches, and the per-dimension std factors if the model has them; z is
-   * [n, P, P, C] float64. With `blocks` (covering the n patches) the patches of each block
-   * are seen together, in place; without, each patch alone.
-   */
-  async predictNoise(z: Float64Array, n: number, step: number, blocks?: PatchBlock[]): Promise<NoisePrediction> {
+  /** ε̂(z, i) over one canvas of any size (multiples of 2^(levels−1)); z is [height, width, C] float64. */
+  async predictCanvas(z: Float64Array, size: CanvasSize, step: number): Promise<NoisePrediction> {
+    const { features, epsNearest } = this.features(z, step);
+    return this.outputs(await this.engine.run(features, 1, step, size), epsNearest, step);
+  }
+
+  private features(z: Float64Array, step: number): { features: Float32Array; epsNearest: Float64Array } {
+    const features = new Float32Array(z.length * FEATURES_PER_CHANNEL);
+    const epsNearest = new Float64Array(z.length);
+    denoiserFeatures(z, this.bundle.meta.config.channels, stepScalars(this.bundle, step), features, epsNearest);
+    return { features, epsNearest };
+  }
+
+  /** ε̂ = output·scale + skip_i·ε_nn, and the std factors, from the output accumulators. */
+  private outputs(acc: Float32Array, epsNearest: Float64Array, step: number): NoisePrediction {
     const { config } = this.bundle.meta;
     const { channels } = config;
-    const s = stepScalars(this.bundle, step);
-    const features = new Float32Array(z.length * FEATURES_PER_CHANNEL);
-    const epsHat = new Float64Array(z.length);
-    denoiserFeatures(z, channels, s, features, epsHat);
-    const acc = blocks ? await this.runInBlocks(features, n, step, blocks) : await this.runInBatches(features, n, step);
     const skip = this.bundle.meta.steps.skip[step - 1];
     const outputs = outputChannels(config);
-    const pixels = z.length / channels;
-    const stdFactor = outputs > channels ? new Float64Array(z.length) : undefined;
+    const pixels = epsNearest.length / channels;
+    const epsHat = epsNearest;
+    const stdFactor = outputs > channels ? new Float64Array(epsNearest.length) : undefined;
     for (let p = 0; p < pixels; p++) {
       for (let c = 0; c < channels; c++) {
         const k = p * channels + c;
-        epsHat[k] = acc[p * outputs + c] * this.outputScale + skip * epsHat[k];
+        epsHat[k] = acc[p * outputs + c] * this.outputScale + skip * epsNearest[k];
         if (stdFactor) stdFactor[k] = this.stdFactors[varianceIndex(acc[p * outputs + channels + c] * this.outputScale)];
       }
     }
