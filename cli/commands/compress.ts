@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .argument('[files...]', 'images to compress; - reads standard input');
   addFileOptions(command, 'compressed')
     .option('--verify', 'decode each file after encoding and compare every pixel (about twice the time)')
-    .addOption(new Option('--grid <kappa>', "advanced: latent grid width κ, as a fraction of each step's std for every chunk but the opening one, which always uses 3 (default 1.25)").argParser(positiveNumber))
+    .addOption(new Option('--grid <kappa>', "advanced: latent grid width κ, as a fraction of each step's std for every chunk but the opening one, whose grids the encoder picks per file (default 1.25)").argParser(positiveNumber))
     .addHelpText(
       'after',
       `
