@@ -45,7 +45,7 @@ const HALF_LEVELS = 128;
 export const LOW_NOISE_VARIANCE_RATIO = 1 / 65536;
 export const LOW_NOISE_GRID_SCALE = 2;
 /** Version 5's context margin in pixels (a multiple of 2^(levels − 1) for the network's canvas). */
-export const CONTEXT_MARGIN = 32;
+export const CONTEXT_MARGIN = 16;
 
 export interface ChainSchedule {
   T: number;
