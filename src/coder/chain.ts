@@ -27,7 +27,7 @@
 import { Message, popBoundedGaussians, popGaussians, pushBoundedGaussians, pushGaussians } from '../ans/index.ts';
 import type { Denoiser, NoisePrediction } from '../model/denoiser.ts';
 import { pixelDistributions, type ChainSchedule } from './schedule.ts';
-import { MODEL_CHANNELS, PADDING_SOURCE } from './tiling.ts';
+import { contextIndex, MODEL_CHANNELS, PADDING_SOURCE } from './tiling.ts';
 
 export interface ChunkLayout {
   /** Patches in the chunk. */
@@ -67,8 +67,8 @@ export interface BlockCanvas {
 export interface ChunkContext {
   /** Image pixel index (y·width + x) of each context pixel: with the step, it seeds ε. */
   positions: Int32Array;
-  /** The data variable v of each context pixel, three model channels each. */
-  values: Float64Array;
+  /** The pixel value of each context pixel, three model channels each. */
+  pixels: Int32Array;
   /** A grey plane's context uses one ε for all three channels, as its tied dimensions do. */
   grey: boolean;
 }
@@ -137,8 +137,8 @@ export async function predict(layout: ChunkLayout, z: Float64Array, step: number
       const source = sources[p];
       if (source >= 0) for (let c = 0; c < C; c++) zc[p * C + c] = z[source * C + c];
       else if (source !== PADDING_SOURCE) {
-        const k = -2 - source;
-        for (let c = 0; c < C; c++) zc[p * C + c] = s.alpha[step] * context.values[k * C + c] + s.sigma[step] * contextNoise(step, context.positions[k], context.grey ? 0 : c);
+        const k = contextIndex(source);
+        for (let c = 0; c < C; c++) zc[p * C + c] = s.alpha[step] * dataValue(context.pixels[k * C + c]) + s.sigma[step] * contextNoise(step, context.positions[k], context.grey ? 0 : c);
       }
     }
     const out = await denoiser.predictCanvas(zc, { width, height: canvas.height }, step);

@@ -61,7 +61,7 @@ export function chunkLayout(t: Tiling, first: number, n: number, plane: Plane, m
       tied.push(base + 1, base, base + 2, base);
     }
   });
-  const context = { positions: [] as number[], values: [] as number[] };
+  const context = { positions: [] as number[], pixels: [] as number[] };
   const canvases = chunkBlocks(t, first, n).map((block) => blockCanvas(t, first, n, block, margin, image, plane, context));
   return {
     patches: n,
@@ -69,7 +69,7 @@ export function chunkLayout(t: Tiling, first: number, n: number, plane: Plane, m
     active: Int32Array.from(active),
     tied: Int32Array.from(tied),
     canvases,
-    context: { positions: Int32Array.from(context.positions), values: Float64Array.from(context.values), grey: plane.kind === 'grey' } satisfies ChunkContext,
+    context: { positions: Int32Array.from(context.positions), pixels: Int32Array.from(context.pixels), grey: plane.kind === 'grey' } satisfies ChunkContext,
   };
 }
 
@@ -101,15 +101,16 @@ function chunkBlocks(t: Tiling, first: number, n: number): PatchBlock[] {
 
 /** Canvas source of a pixel outside the image: it stays at z = 0, like padding in a patch. */
 export const PADDING_SOURCE = -1;
-/** Canvas source of context pixel k. */
-export const contextSource = (k: number) => -2 - k;
+/** Canvas source of context pixel k, and back. */
+const contextSource = (k: number) => -2 - k;
+export const contextIndex = (source: number) => -2 - source;
 
 /**
  * The canvas the network runs over for one block: the block's patches in place, then the
- * margin. Context pixels are collected in `context` (values as the model's data variable v,
- * three per pixel; a grey plane repeats its channel, like its tied dimensions).
+ * margin. Context pixels are collected in `context` (pixel values, three per pixel; a grey
+ * plane repeats its channel, like its tied dimensions).
  */
-function blockCanvas(t: Tiling, first: number, n: number, block: PatchBlock, margin: number, image: Image | undefined, plane: Plane, context: { positions: number[]; values: number[] }): BlockCanvas {
+function blockCanvas(t: Tiling, first: number, n: number, block: PatchBlock, margin: number, image: Image | undefined, plane: Plane, context: { positions: number[]; pixels: number[] }): BlockCanvas {
   const { patch } = t;
   const start = first + block.first;
   const x0 = (start % t.across) * patch;
@@ -130,11 +131,11 @@ function blockCanvas(t: Tiling, first: number, n: number, block: PatchBlock, mar
       if (index >= first && index < first + n) source = slotOf(index, x, y);
       else if (x >= t.width || y >= t.height) source = PADDING_SOURCE;
       else {
-        if (index < first + n || !image) throw new Error(`context pixel (${x}, ${y}) is not in a later chunk`);
+        if (index < first || !image) throw new Error(`context pixel (${x}, ${y}) is not in a later chunk`);
         source = contextSource(context.positions.length);
         context.positions.push(y * t.width + x);
         const base = (y * t.width + x) * image.channels;
-        for (let c = 0; c < MODEL_CHANNELS; c++) context.values.push((image.data[base + (plane.kind === 'rgb' ? c : plane.channel)] + 0.5) / 128 - 1);
+        for (let c = 0; c < MODEL_CHANNELS; c++) context.pixels.push(image.data[base + (plane.kind === 'rgb' ? c : plane.channel)]);
       }
       sources[cy * width + cx] = source;
     }
