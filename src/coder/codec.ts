@@ -202,9 +202,9 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   const stepsPerPatch = c.schedule.T * c.planes.length;
   const codeChunk = async (message: Message, first: number, n: number, opening: number, report = true): Promise<number> => {
     const chunkStart = message.bitLength();
+    const s = c.scheduleAt(first, opening);
     let lowest = 0;
     for (const plane of c.planes) {
-      const s = c.scheduleAt(first, opening);
       const layout = chunkLayout(c.tiles, first, n, plane, s.contextMargin, image);
       const planeStart = message.bitLength() - chunkStart;
       const onStep = report ? () => c.progress(n) : undefined;
@@ -322,8 +322,8 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   for (let k = coder.chunkSizes.length - 1; k >= 0; k--) {
     const n = coder.chunkSizes[k];
     const first = end - n;
+    const s = c.scheduleAt(first, opening);
     for (const plane of [...c.planes].reverse()) {
-      const s = c.scheduleAt(first, opening);
       const layout = chunkLayout(c.tiles, first, n, plane, s.contextMargin, image);
       scatterPixels(image, c.tiles, first, n, plane, await decodeChunk(m, layout, s, c.denoiser, () => c.progress(n)));
     }

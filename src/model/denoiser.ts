@@ -152,7 +152,7 @@ export class Denoiser {
     return { features, epsNearest };
   }
 
-  /** ε̂ = output·scale + skip_i·ε_nn, and the std factors, from the output accumulators. */
+  /** ε̂ = output·scale + skip_i·ε_nn (written over ε_nn's array), and the std factors, from the output accumulators. */
   private outputs(acc: Float32Array, epsNearest: Float64Array, step: number): NoisePrediction {
     const { config } = this.bundle.meta;
     const { channels } = config;

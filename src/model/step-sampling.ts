@@ -14,8 +14,8 @@ export function importanceProbabilities(stepLoss: ArrayLike<number>, uniformShar
   const T = stepLoss.length;
   const clamped = Array.from(stepLoss, (l) => (Number.isFinite(l) && l > 0 ? l : 0));
   const total = clamped.reduce((a, b) => a + b, 0);
-  const share = total > 0 ? uniformShare : 1;
-  return Float64Array.from(clamped, (l) => share / T + (total > 0 ? (1 - share) * (l / total) : 0));
+  if (!(total > 0)) return uniformProbabilities(T);
+  return Float64Array.from(clamped, (l) => uniformShare / T + (1 - uniformShare) * (l / total));
 }
 
 export function uniformProbabilities(T: number): Float64Array {
