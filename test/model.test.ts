@@ -382,3 +382,25 @@ describe('reconstruction term p(x | z_0, z_1)', () => {
     expect(plain / D).toBeGreaterThan(0.5);
   });
 });
+
+describe('importance weights', () => {
+  it("scale each example's diffusion and reconstruction terms by weight / T, and leave the prior alone", () => {
+    const config = TINY;
+    const { patch, channels, T } = config;
+    const n = 6;
+    const pixels = Float32Array.from({ length: n * patch * patch * channels }, (_, i) => (i * 53 + (i >> 4) * 7) % 256);
+    const steps = Int32Array.from([1, 2, 1, 3, 4, 1]);
+    const weights = Float32Array.from([T, 2 * T, 0.5 * T, 3 * T, T / 4, 5 * T]);
+    const runner = new ElboRunner(config);
+    const params = randomParams(config, 5);
+    runner.setParams(params);
+    const exponents = weightExponents(config, params);
+    const plain = runner.evaluate(exponents, { pixels, steps, seed: 4 });
+    const weighted = runner.evaluate(exponents, { pixels, steps, seed: 4, weights });
+    for (let j = 0; j < n; j++) {
+      expect(weighted.diffusion[j] / plain.diffusion[j], `diffusion ${j}`).toBeCloseTo(weights[j] / T, 5);
+      if (steps[j] === 1) expect(weighted.reconstruction[j] / plain.reconstruction[j], `reconstruction ${j}`).toBeCloseTo(weights[j] / T, 5);
+    }
+    expect(weighted.sums.prior).toBeCloseTo(plain.sums.prior, 5);
+  });
+});
