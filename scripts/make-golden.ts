@@ -2,7 +2,8 @@
 //   fixtures/golden/model/       a tiny deterministic model bundle (random weights, seed 7),
 //                                written only when missing (delete it to write it again)
 //   fixtures/golden/image.png    a small deterministic RGB image (12×10)
-//   fixtures/golden/image.vdmz   that image compressed with that model (default κ, ONNX Runtime)
+//   fixtures/golden/image.vdmz   that image compressed with that model (default κ and choices, ONNX Runtime)
+//   fixtures/golden/image-classic-rows.vdmz   the same with GOLDEN_CLASSIC_ROWS classic rows under the chain
 // Older files are kept by hand, never rewritten here, because files made by an older vdmzip
 // must still decode:
 //   fixtures/golden/image-kappa-0.5.vdmz   made when the default κ was 0.5 (format version 1)
@@ -10,6 +11,7 @@
 //   fixtures/golden/image-coder-v2.vdmz    format version 2, coder parameters version 2 (step 0 not interleaved)
 //   fixtures/golden/image-coder-v3.vdmz    coder parameters version 3 (pixels coded under p(x | z_0) alone)
 //   fixtures/golden/image-coder-v4.vdmz    coder parameters version 4 (no context from later chunks)
+//   fixtures/golden/image-coder-v5.vdmz    coder parameters version 5 (no classic rows)
 //
 // The files are committed; the test never regenerates them. Rerun this only when a change to
 // the container or the coder is meant to change the bytes of image.vdmz (and say so
@@ -28,6 +30,8 @@ import { initParams } from '../src/model/params.ts';
 export const GOLDEN_DIR = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
 export const GOLDEN_CONFIG: ModelConfig = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
 export const GOLDEN_SEED = 7;
+/** Classic rows of image-classic-rows.vdmz: the chain codes the top rows, the predictor the rest. */
+export const GOLDEN_CLASSIC_ROWS = 4;
 
 /** 12×10 RGB: gradients, a hard edge, a few extreme values; spans 2×2 patches, both partial. */
 export function goldenImage(): Image {
@@ -60,11 +64,14 @@ async function main(): Promise<void> {
   writeFileSync(join(GOLDEN_DIR, 'image.png'), writeImage(image, 'png'));
   const engine = await createEngine(bundle, 'onnx', { threads: 1 });
   try {
-    const bytes = await compressImage(image, bundle, engine);
-    const decoded = await decompressImage(bytes, bundle, engine);
-    if (!decoded.data.every((v, i) => v === image.data[i])) throw new Error('the golden file does not round-trip');
-    writeFileSync(join(GOLDEN_DIR, 'image.vdmz'), bytes);
-    console.log(`model ${bundle.id}\nimage.vdmz: ${bytes.length} bytes`);
+    console.log(`model ${bundle.id}`);
+    for (const [name, classicRows] of [['image.vdmz', undefined], ['image-classic-rows.vdmz', GOLDEN_CLASSIC_ROWS]] as const) {
+      const bytes = await compressImage(image, bundle, engine, { classicRows });
+      const decoded = await decompressImage(bytes, bundle, engine);
+      if (!decoded.data.every((v, i) => v === image.data[i])) throw new Error(`${name} does not round-trip`);
+      writeFileSync(join(GOLDEN_DIR, name), bytes);
+      console.log(`${name}: ${bytes.length} bytes`);
+    }
   } finally {
     await engine.dispose();
   }

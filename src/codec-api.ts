@@ -51,17 +51,30 @@ export function openModel(dir?: string): ModelBundle {
 }
 
 /**
- * The progress callback handed to the coder, for pass `pass` of `passes` equal passes
- * (compress with verify: encoding, then decoding). What the caller sees never goes back
- * and never passes its total, even though the encoder re-codes a chunk when it must
- * (its retries report steps too).
+ * Progress over `passes` passes (compress with verify: encoding, then decoding), each shown
+ * as long as the first: a file whose rows are all classic has no chain steps to decode, and
+ * the encoder adds the steps of chunks it codes again to its total. What the caller sees
+ * never goes back, never passes its total, and ends there once `finish` is called.
  */
-function progressReporter(onProgress: ((p: CodingProgress) => void) | undefined, pass = 0, passes = 1): ((p: CodingProgress) => void) | undefined {
-  if (onProgress === undefined) return undefined;
-  let last = 0;
-  return (p) => {
-    last = Math.min(p.stepsTotal, Math.max(last, p.stepsDone));
-    onProgress({ stepsDone: pass * p.stepsTotal + last, stepsTotal: passes * p.stepsTotal });
+function passProgress(onProgress: ((p: CodingProgress) => void) | undefined, passes: number) {
+  let total = 0;
+  let done = 0;
+  const emit = (stepsDone: number) => {
+    done = Math.min(passes * total, Math.max(done, stepsDone));
+    onProgress?.({ stepsDone: done, stepsTotal: passes * total });
+  };
+  return {
+    /** The coder's callback for pass `pass` (0-based). */
+    pass(pass: number): ((p: CodingProgress) => void) | undefined {
+      if (onProgress === undefined) return undefined;
+      return (p) => {
+        if (pass === 0) total = p.stepsTotal;
+        emit(pass * total + (p.stepsTotal > 0 ? Math.round((total * p.stepsDone) / p.stepsTotal) : total));
+      };
+    },
+    finish(): void {
+      if (onProgress !== undefined) emit(passes * total);
+    },
   };
 }
 
@@ -91,20 +104,26 @@ export class VdmzipCodec {
   async compress(image: Image, onProgress = this.options.onProgress): Promise<Uint8Array> {
     const verify = this.options.verify === true;
     const passes = verify ? 2 : 1;
-    const bytes = await compressImage(image, this.bundle, this.engine, { gridFactor: this.options.gridFactor, onProgress: progressReporter(onProgress, 0, passes) });
+    const progress = passProgress(onProgress, passes);
+    const bytes = await compressImage(image, this.bundle, this.engine, { gridFactor: this.options.gridFactor, onProgress: progress.pass(0) });
     if (verify) {
-      const decoded = await decompressImage(bytes, this.bundle, this.engine, { onProgress: progressReporter(onProgress, 1, passes) });
+      const decoded = await decompressImage(bytes, this.bundle, this.engine, { onProgress: progress.pass(1) });
       if (!Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length).equals(image.data)) {
         throw new VdmzipError('CORRUPT', 'verification failed: the file does not decode to the input (please report this)');
       }
     }
+    progress.finish();
     return bytes;
   }
 
   /** Decompresses one .vdmz file; throws VdmzipError, and never returns a wrong image. */
   decompress(bytes: Uint8Array, onProgress = this.options.onProgress): Promise<Image> {
     if (!(bytes instanceof Uint8Array)) return Promise.reject(new VdmzipError('INVALID_ARGUMENT', 'decompress takes the file as a Uint8Array'));
-    return decompressImage(bytes, this.bundle, this.engine, { onProgress: progressReporter(onProgress) });
+    const progress = passProgress(onProgress, 1);
+    return decompressImage(bytes, this.bundle, this.engine, { onProgress: progress.pass(0) }).then((image) => {
+      progress.finish();
+      return image;
+    });
   }
 
   dispose(): Promise<void> {

@@ -265,7 +265,9 @@ describe('outputs are never clobbered or left half-written', () => {
 
 describe('messages and exit codes', () => {
   it('a closed standard output is a one-line failure, not a crash', async () => {
-    await writeFile(at('wide.ppm'), writeImage(testImage(128, 96, 3, 7), 'pnm'));
+    // Noise, ~8 bits a sample: a file of ~400 KB, several times what a pipe holds, so the write meets the closed end.
+    const noise = Uint8Array.from({ length: 512 * 256 * 3 }, (_, i) => Math.imul(i + 1, 2654435761) >>> 24);
+    await writeFile(at('wide.ppm'), writeImage({ width: 512, height: 256, channels: 3, data: noise }, 'pnm'));
     const run = await vdmzip(['compress', '--model', model, '-c', 'wide.ppm'], { closeStdoutEarly: true });
     expect(run.stderr).toBe('vdmzip: <stdout>: cannot write: broken pipe\n');
     expect(run.code).toBe(1);

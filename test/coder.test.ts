@@ -111,18 +111,29 @@ async function roundTrip(image: Image, options: CoderOptions = {}): Promise<{ by
   return { bytes, header };
 }
 
-function checkHeader(header: ContainerHeader, image: Image, gridFactor?: number): void {
+/** Checks the header against the image; `classicRows` is what the encoder was told (undefined: its own choice). */
+function checkHeader(header: ContainerHeader, image: Image, gridFactor?: number, classicRows?: number): void {
   const patches = tiling(image.width, image.height, bundle.meta.config.patch).count;
   gridFactor ??= Math.fround(defaultGridFactor(patches * codedPlanes(image).length));
   expect(header.modelId).toBe(bundle.id.slice(0, 16));
   expect([header.width, header.height, header.channels, header.bitDepth]).toEqual([image.width, image.height, image.channels, 8]);
   expect([header.steps, header.patchSize]).toEqual([bundle.meta.config.T, bundle.meta.config.patch]);
   expect(header.coder.gridFactor).toBe(gridFactor);
-  const { chunkSizes } = header.coder;
-  expect(chunkSizes.reduce((a, b) => a + b, 0)).toBe(tiling(image.width, image.height, bundle.meta.config.patch).count);
+  const { chunkSizes, classicRows: rows } = header.coder;
+  if (classicRows !== undefined) expect(rows).toBe(classicRows);
+  expect(rows).toBeGreaterThanOrEqual(0);
+  expect(rows).toBeLessThanOrEqual(image.height);
+  if (rows === image.height) {
+    expect([chunkSizes, header.coder.seedWords]).toEqual([[], 0]);
+    return;
+  }
+  expect(chunkSizes.reduce((a, b) => a + b, 0)).toBe(tiling(image.width, image.height - rows!, bundle.meta.config.patch).count);
   expect(chunkSizes[0]).toBe(1);
   expect(Math.max(...chunkSizes)).toBeLessThanOrEqual(MAX_CHUNK_PATCHES);
 }
+
+/** The chain alone, the chain over the top half with classic rows under it, and the encoder's choice. */
+const ROW_SPLITS = [(_height: number) => 0, (height: number) => Math.floor(height / 2), (_height: number) => undefined];
 
 const SIZES: [number, number][] = [
   [1, 1],
@@ -145,29 +156,35 @@ describe('round trips, every pixel compared', () => {
         for (const [colourName, colour] of Object.entries(COLOUR_PATTERNS)) {
           for (const [alphaName, alpha] of alphas) {
             const image = makeImage(width, height, channels, colour, alpha);
-            const bytes = await compressImage(image, bundle, engine);
-            const { header } = parseContainer(bytes);
-            checkHeader(header, image);
-            expectSameImage(await decompressImage(bytes, bundle, engine), image, `${colourName} ${alphaName}`);
+            for (const split of ROW_SPLITS) {
+              const classicRows = split(height);
+              const bytes = await compressImage(image, bundle, engine, { classicRows });
+              const { header } = parseContainer(bytes);
+              checkHeader(header, image, undefined, classicRows);
+              expectSameImage(await decompressImage(bytes, bundle, engine), image, `${colourName} ${alphaName}, classic rows ${classicRows ?? 'chosen'}`);
+            }
           }
         }
       });
     }
   }
 
-  it('random sizes, channels and samples (fast-check)', async () => {
+  it('random sizes, channels, samples and classic rows (fast-check)', async () => {
     const extremes = [0, 1, 2, 126, 127, 128, 129, 253, 254, 255];
     const arbitraryImage = fc
       .record({ width: fc.integer({ min: 1, max: 40 }), height: fc.integer({ min: 1, max: 40 }), channels: fc.constantFrom<Channels>(1, 2, 3, 4), extremesOnly: fc.boolean() })
       .chain(({ width, height, channels, extremesOnly }) => {
         const n = width * height * channels;
         const samples = extremesOnly ? fc.array(fc.constantFrom(...extremes), { minLength: n, maxLength: n }).map((a) => Uint8Array.from(a)) : fc.uint8Array({ minLength: n, maxLength: n });
-        return samples.map((data): Image => ({ width, height, channels, data }));
+        return fc.tuple(
+          samples.map((data): Image => ({ width, height, channels, data })),
+          fc.option(fc.integer({ min: 0, max: height }), { nil: undefined }),
+        );
       });
     await fc.assert(
-      fc.asyncProperty(arbitraryImage, async (image) => {
-        const { header } = await roundTrip(image);
-        checkHeader(header, image);
+      fc.asyncProperty(arbitraryImage, async ([image, classicRows]) => {
+        const { header } = await roundTrip(image, { classicRows });
+        checkHeader(header, image, undefined, classicRows);
       }),
       { numRuns: 40, seed: 20240611 },
     );
@@ -175,8 +192,8 @@ describe('round trips, every pixel compared', () => {
 
   it('many patches: the chunk schedule starts at one patch, stays within the cap, covers the image in few chunks', async () => {
     const image = makeImage(100, 90, 4, noise(3), noise(4)); // 13×12 = 156 patches, more than the cap
-    const { header } = await roundTrip(image);
-    checkHeader(header, image); // sum = 156, first = 1, each ≤ MAX_CHUNK_PATCHES
+    const { header } = await roundTrip(image, { classicRows: 0 });
+    checkHeader(header, image, undefined, 0); // sum = 156, first = 1, each ≤ MAX_CHUNK_PATCHES
     const sizes = header.coder.chunkSizes;
     expect(sizes.length).toBeGreaterThanOrEqual(1 + Math.ceil(155 / MAX_CHUNK_PATCHES));
     // Chunks are funded by the bits of the ones before: a roughly doubling schedule, not one patch at a time.
@@ -192,7 +209,7 @@ describe('round trips, every pixel compared', () => {
 
   it('decompression reports progress once per step and patch, up to its total', async () => {
     const image = makeImage(17, 9, 4, noise(5), noise(6));
-    const bytes = await compressImage(image, bundle, engine);
+    const bytes = await compressImage(image, bundle, engine, { classicRows: 0 });
     const steps = 3 * 2 * bundle.meta.config.T * 2; // patches × T × planes (colour + alpha)
     const reports: number[][] = [];
     await decompressImage(bytes, bundle, engine, { onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
@@ -206,7 +223,7 @@ describe('round trips, every pixel compared', () => {
   it('compression progress only moves forward, never passes its total, and ends there', async () => {
     const image = makeImage(17, 9, 4, noise(5), noise(6));
     const reports: number[][] = [];
-    await compressImage(image, bundle, engine, { onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
+    await compressImage(image, bundle, engine, { classicRows: 0, onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
     const steps = 3 * 2 * bundle.meta.config.T * 2;
     // An encoder that codes a chunk again may count those steps in its total.
     for (const [done, total] of reports) {
@@ -232,12 +249,32 @@ describe('round trips, every pixel compared', () => {
   });
 });
 
+describe('classic rows (coder parameters version 6)', () => {
+  it("the encoder's choice is no larger than the chain alone or every row classic", async () => {
+    for (const [name, pattern] of Object.entries(COLOUR_PATTERNS)) {
+      for (const [width, height] of [[8, 8], [13, 11]]) {
+        const image = makeImage(width, height, 3, pattern);
+        const size = async (classicRows?: number) => (await roundTrip(image, { classicRows })).bytes.length;
+        const [chosen, chain, classic] = [await size(), await size(0), await size(height)];
+        expect(chosen, name).toBeLessThanOrEqual(Math.min(chain, classic));
+      }
+    }
+  });
+
+  it('refuses a classic row count outside 0…height', async () => {
+    const image = makeImage(5, 4, 3, noise(20));
+    for (const classicRows of [-1, 5, 1.5, Number.NaN]) {
+      await expect(compressImage(image, bundle, engine, { classicRows })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+  });
+});
+
 describe('opening grids (coder parameters version 5)', () => {
   it('the encoder picks an opening schedule per file and pushes its index last (RGB); every choice decodes', async () => {
     const chosen = new Set<number>();
     for (const [name, pattern] of Object.entries(COLOUR_PATTERNS)) {
       for (const [width, height] of [[8, 8], [13, 11]]) {
-        const { bytes } = await roundTrip(makeImage(width, height, 3, pattern));
+        const { bytes } = await roundTrip(makeImage(width, height, 3, pattern), { classicRows: 0 });
         const opening = popUniform(Message.fromBytes(parseContainer(bytes).payload), OPENING_GRIDS.length);
         expect(opening, name).toBeLessThan(OPENING_GRIDS.length);
         chosen.add(opening);
@@ -314,9 +351,12 @@ describe('damaged and forged files never decode to a wrong image', () => {
   let bytes: Uint8Array;
 
   beforeAll(async () => {
-    image = makeImage(17, 9, 3, noise(15));
-    // κ = 0.5 explicitly: the bit-flip test below knows where its bits are.
-    bytes = await compressImage(image, bundle, engine, { gridFactor: 0.5 });
+    // Noise over two flat rows: the bottom one, coded classically, is too cheap to fund the chain alone.
+    image = makeImage(17, 9, 3, (x, y, c, w, h) => (y >= 7 ? 100 : noise(15)(x, y, c, w, h)));
+    // κ = 0.5 explicitly: the bit-flip test below knows where its bits are. One classic row
+    // under the chain, so that damage can land in either, and seed words under both.
+    bytes = await compressImage(image, bundle, engine, { gridFactor: 0.5, classicRows: 1 });
+    expect(parseContainer(bytes).header.coder.seedWords).toBeGreaterThan(0);
   });
 
   /** Rewrites the file with a changed header and/or payload and valid CRCs (writeContainer re-signs both). */
@@ -395,6 +435,9 @@ describe('damaged and forged files never decode to a wrong image', () => {
       ['seed words + 1', (h) => (h.coder.seedWords += 1)],
       ['seed words − 1', (h) => (h.coder.seedWords -= 1)],
       ['seed words 0', (h) => (h.coder.seedWords = 0)],
+      ['classic rows + 1', (h) => (h.coder.classicRows! += 1)],
+      ['classic rows − 1', (h) => (h.coder.classicRows! -= 1)],
+      ['classic rows 0', (h) => (h.coder.classicRows = 0)],
       ['pixel SHA-256 prefix changed', (h) => (h.pixelSha256Prefix = (h.pixelSha256Prefix[0] === '0' ? '1' : '0') + h.pixelSha256Prefix.slice(1)), 'CORRUPT'],
     ];
     for (const [what, edit, code] of edits) {

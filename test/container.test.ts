@@ -298,9 +298,9 @@ describe('container parse failures', () => {
     for (const [valid, coderVersionAt] of [[file, 9 + 8 + 6], [fileV1, 9 + 32 + 4 + 4 + 1 + 1 + 2 + 2]] as const) {
       expect(valid[coderVersionAt]).toBe(1);
       const newerCoder = valid.slice();
-      newerCoder[coderVersionAt] = 6;
+      newerCoder[coderVersionAt] = 7;
       expect(() => parseContainer(resign(newerCoder))).toThrow(
-        expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: expect.stringMatching(/coder parameters version 6/) }) as unknown as Error,
+        expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: expect.stringMatching(/coder parameters version 7/) }) as unknown as Error,
       );
     }
   });

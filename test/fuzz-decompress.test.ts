@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compressImage } from '../src/coder/codec.ts';
+import { createEngine } from '../src/model/engines.ts';
 import { VdmzipCodec, VdmzipError, type Channels, type Image, type VdmzipErrorCode } from '../src/index.ts';
 import { parseContainer } from '../src/coder/container.ts';
 import { crc32 } from '../src/image/crc32.ts';
@@ -107,16 +109,23 @@ let dir: string;
 let modelDir: string;
 
 beforeAll(async () => {
-  codec = await VdmzipCodec.open({ model: tinyBundle(1) });
+  const bundle = tinyBundle(1);
+  codec = await VdmzipCodec.open({ model: bundle });
+  const engine = await createEngine(bundle, 'onnx', { threads: 1 });
   valid = [];
   for (const [width, height, channels] of [[1, 1, 3], [3, 5, 1], [8, 8, 4], [9, 10, 2], [17, 9, 3]] as const) {
     const image = testImage(width, height, channels);
-    const file = await codec.compress(image);
-    valid.push({ image, file });
-    // The same, as a format version 1 file: its read path reaches the decoder too.
-    const { header, payload } = parseContainer(file);
-    valid.push({ image, file: writeContainerV1({ ...header, modelId: codec.modelId, pixelCrc32: crc32(image.data) }, payload) });
+    // The chain alone, classic rows under it, and the encoder's choice (on noise and this
+    // model: every row classic).
+    for (const classicRows of new Set([0, Math.floor(height / 2), undefined])) {
+      const file = await compressImage(image, bundle, engine, { classicRows });
+      valid.push({ image, file });
+      // The same, as a format version 1 file: its read path reaches the decoder too.
+      const { header, payload } = parseContainer(file);
+      valid.push({ image, file: writeContainerV1({ ...header, modelId: codec.modelId, pixelCrc32: crc32(image.data) }, payload) });
+    }
   }
+  await engine.dispose();
   dir = await mkdtemp(join(tmpdir(), 'vdmzip-fuzz-'));
   modelDir = join(dir, 'model');
   saveTinyModel(modelDir, 1);

@@ -1,11 +1,17 @@
 // Image ⇄ .vdmz bytes with a model bundle and an integer engine.
 //
 // The payload is one rANS message. Bottom to top, as the encoder pushes:
-//   seed words (pseudo-random, fund the first chunk's pops; checked when decoding)
-//   chunk 1 … chunk K (each: the colour plane's bits-back chain, then the alpha plane's)
+//   seed words (pseudo-random, fund what the classic rows do not of the first chunk's pops;
+//     checked when decoding)
+//   classic rows (coder parameters version 6 on): the bottom rows of the image under the
+//     predictive coder (predictive.ts), decoded last, given the rows above them
+//   chunk 1 … chunk K of the rows above (each: the colour plane's bits-back chain, then the
+//     alpha plane's)
 //   opening grids (uniform over OPENING_GRIDS.length; coder parameters version 5 on)
 //   alpha mode (uniform over 2) [+ its constant value (uniform over 256)]
-// Later chunks pop what earlier chunks pushed, so the initial bits are paid once per file.
+// Later chunks pop what earlier chunks pushed, so the initial bits are paid once per file,
+// and from version 6 mostly with classic rows, which carry pixels, instead of seed words.
+// A file may have no chunks at all (every row classic) where that is smaller.
 
 import { Message, popUniform, pushUniform } from '../ans/index.ts';
 import { VdmzipError } from '../errors.ts';
@@ -15,6 +21,7 @@ import type { ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { decodeChunk, encodeChunk } from './chain.ts';
 import { CODER_PARAMS_VERSION, parseContainer, pixelsMatch, pixelSha256Prefix, sameModel, writeContainer, type CoderParamsVersion, type ContainerHeader } from './container.ts';
+import { bandSamples, MIN_SAMPLE_BITS, popRows, pushRows, rowBits, type RowBand } from './predictive.ts';
 import { chainSchedule, type ChainSchedule } from './schedule.ts';
 import { chunkLayout, gatherPixels, MODEL_CHANNELS, scatterPixels, tiling, type Plane, type Tiling } from './tiling.ts';
 
@@ -78,6 +85,11 @@ export interface CodingProgress {
 export interface CoderOptions {
   /** κ (default: `defaultGridFactor` of the image's patch count), rounded to float32 as the header stores it. */
   gridFactor?: number;
+  /**
+   * Bottom rows coded by the predictive coder (0 … height: 0 is the chain alone, height the
+   * predictor alone). Default: the encoder's choice, the smallest file it measures.
+   */
+  classicRows?: number;
   onProgress?: (p: CodingProgress) => void;
 }
 
@@ -185,85 +197,40 @@ export function codedGridFactor(gridFactor: number): number {
 
 export async function compressImage(image: Image, bundle: ModelBundle, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
   checkImage(image);
+  const forcedRows = options.classicRows;
+  if (forcedRows !== undefined && !(Number.isInteger(forcedRows) && forcedRows >= 0 && forcedRows <= image.height)) {
+    throw new VdmzipError('INVALID_ARGUMENT', `classic rows ${String(forcedRows)} is not an integer in 0…${image.height}`);
+  }
   const patches = tiling(image.width, image.height, bundle.meta.config.patch).count * codedPlanes(image).length;
   const gridFactor = codedGridFactor(options.gridFactor ?? defaultGridFactor(patches));
   const alphaChannel = planes(image.channels).alpha;
   const alphaValue = alphaChannel ? constantChannel(image, alphaChannel.channel) : undefined;
-  const c = codingSetup(bundle, engine, image.width, image.height, codedPlanes(image), gridFactor, CODER_PARAMS_VERSION, options);
-  const dimsPerPixel = c.planes.reduce((sum, plane) => sum + (plane.kind === 'rgb' ? 3 : 1), 0);
-  const patchPixels = bundle.meta.config.patch ** 2;
-  const needPerPatch = 2 * bitsNeededPerDim(c.schedule) * dimsPerPixel * patchPixels;
+  const codedChannels = classicChannels(image.channels, alphaValue !== undefined);
+  const classicOnly = () => {
+    const m = new Message();
+    pushRows(m, image.data, classicBand(image, 0, codedChannels));
+    return m;
+  };
 
-  // The first chunk is one patch funded by seed words; each later chunk takes as many
-  // patches as the bits already on the message can fund. No chunk may pop past the bottom
-  // of the message (it would read zeros: valid, but poor samples), so the decoder can treat
-  // a borrowing chunk as damage. A chunk that borrows is coded again with half the patches;
-  // a single patch that still borrows restarts the file with more seed words.
-  const stepsPerPatch = c.schedule.T * c.planes.length;
-  const codeChunk = async (message: Message, first: number, n: number, opening: number, report = true): Promise<number> => {
-    const chunkStart = message.bitLength();
-    const s = c.scheduleAt(first, opening);
-    let lowest = 0;
-    for (const plane of c.planes) {
-      const layout = chunkLayout(c.tiles, first, n, plane, s.contextMargin, image);
-      const planeStart = message.bitLength() - chunkStart;
-      const onStep = report ? () => c.progress(n) : undefined;
-      lowest = Math.min(lowest, planeStart + (await encodeChunk(message, layout, gatherPixels(image, c.tiles, first, n, plane), s, c.denoiser, onStep)));
-    }
-    return lowest;
-  };
-  const seeded = (count: number) => {
-    const message = new Message();
-    for (const word of seedWords(count)) pushUniform(message, word, WORD);
-    return message;
-  };
-  const encodeAll = async (seedCount: number, opening: number): Promise<{ m: Message; chunkSizes: number[] } | undefined> => {
-    let m = seeded(seedCount);
-    const chunkSizes: number[] = [];
-    let stepsCoded = 0;
-    for (let first = 0; first < c.tiles.count; ) {
-      const affordable = first === 0 ? 1 : Math.floor((m.bitLength() - 64) / needPerPatch);
-      let n = Math.max(1, Math.min(c.tiles.count - first, MAX_CHUNK_PATCHES, affordable));
-      for (;;) {
-        const attempt = m.clone();
-        await codeChunk(attempt, first, n, opening);
-        stepsCoded += n * stepsPerPatch;
-        if (attempt.borrowedWords === 0) {
-          m = attempt;
-          break;
-        }
-        if (n === 1) {
-          c.discard(stepsCoded);
-          return undefined;
-        }
-        c.discard(n * stepsPerPatch);
-        stepsCoded -= n * stepsPerPatch;
-        n = Math.ceil(n / 2);
-      }
-      chunkSizes.push(n);
-      first += n;
-    }
-    return { m, chunkSizes };
-  };
-  // A dry run of the opening chunk on a generous seed, per opening schedule, measures how deep
-  // it reaches and what it costs with that seed; the cheapest is used, and the real seed
-  // covers its depth, plus a margin that grows while a run still borrows.
-  const firstPatchDims = Math.min(patchPixels, image.width * image.height) * dimsPerPixel;
-  let opening = 0;
-  let depth = Infinity;
-  let cheapest = Infinity;
-  for (let k = 0; k < c.openings.length; k++) {
-    const dry = seeded(Math.ceil((3 * bitsNeededPerDim(c.openings[k]) * firstPatchDims) / 16));
-    const start = dry.bitLength();
-    const reach = -(await codeChunk(dry, 0, 1, k, false));
-    const cost = reach + dry.bitLength() - start;
-    if (cost < cheapest) [opening, depth, cheapest] = [k, reach, cost];
+  let rows = image.height;
+  let seedCount = 0;
+  let m: Message;
+  let chunkSizes: number[] = [];
+  if (forcedRows === image.height) m = classicOnly();
+  else {
+    const plan = await planChain(image, bundle, engine, gridFactor, codedChannels, options, forcedRows);
+    rows = plan.rows;
+    seedCount = Math.max(0, Math.ceil((plan.reach + SEED_MARGIN_BITS - plan.classicBits) / 16));
+    const band = classicBand(image, plan.top.height, codedChannels);
+    let coded: { m: Message; chunkSizes: number[] } | undefined;
+    while (!(coded = await encodeAll(plan.c, image, plan.top, band, seedCount, plan.opening))) seedCount = Math.ceil(seedCount * 1.1) + 2;
+    if (plan.c.openings.length > 1) pushUniform(coded.m, plan.opening, plan.c.openings.length);
+    ({ m, chunkSizes } = coded);
+    // Every row classic instead, where that is smaller still: tiny images, and pictures the
+    // network models worse than the predictor does.
+    const classic = forcedRows === undefined ? classicOnly() : undefined;
+    if (classic && classic.bitLength() < m.bitLength()) [rows, seedCount, m, chunkSizes] = [image.height, 0, classic, []];
   }
-  let seedCount = Math.ceil((depth + 32) / 16);
-  let coded: { m: Message; chunkSizes: number[] } | undefined;
-  while (!(coded = await encodeAll(seedCount, opening))) seedCount = Math.ceil(seedCount * 1.1) + 2;
-  const { m, chunkSizes } = coded;
-  if (c.openings.length > 1) pushUniform(m, opening, c.openings.length);
   if (alphaChannel) {
     if (alphaValue !== undefined) pushUniform(m, alphaValue, 256);
     pushUniform(m, alphaValue === undefined ? 0 : 1, 2);
@@ -277,10 +244,163 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
     bitDepth: 8,
     steps: bundle.meta.config.T,
     patchSize: bundle.meta.config.patch,
-    coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords: seedCount },
+    coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords: seedCount, classicRows: rows },
     pixelSha256Prefix: pixelSha256Prefix(image.data),
   };
   return writeContainer(header, m.toBytes());
+}
+
+interface ChainPlan {
+  /** Classic rows below the chain. */
+  rows: number;
+  c: Coding;
+  /** The rows the chain codes. */
+  top: Image;
+  opening: number;
+  /** How far below its start the opening chunk pops (bits): what the classic rows and seed words must cover. */
+  reach: number;
+  /** What the classic rows cost (bits). */
+  classicBits: number;
+}
+
+/**
+ * The chain's setup and the number of classic rows under it (`forcedRows`, or chosen here).
+ * The classic rows fund the chain's first pops in place of seed words, which would be pure
+ * overhead. For each candidate a dry run of the opening chunk on a generous seed, per opening
+ * schedule, measures how deep it reaches and its net bits; a chain's cost is what funds it
+ * (the classic rows, topped up by seed words to its reach) plus those net bits extrapolated
+ * from the opening chunk to the whole chain (exact for a one-patch chain). The count of rows
+ * is estimated from the dry runs without them (reach scaled by the share of the opening chunk
+ * that stays), then the openings are measured again with those rows.
+ */
+async function planChain(image: Image, bundle: ModelBundle, engine: IntegerEngine, gridFactor: number, codedChannels: number, options: CoderOptions, forcedRows?: number): Promise<ChainPlan> {
+  // Each row's cost as a classic row: it does not depend on where the band starts.
+  const rowCost = rowBits(image.data, classicBand(image, 0, codedChannels));
+  const classicCost = (rows: number) => rowCost.subarray(image.height - rows).reduce((sum, bits) => sum + bits, 0);
+  const funding = (reach: number, rows: number) => Math.max(reach + SEED_MARGIN_BITS, classicCost(rows));
+  const patch = bundle.meta.config.patch;
+  const openingPixels = (height: number) => Math.min(patch, height) * Math.min(patch, image.width);
+
+  const measure = async (rows: number) => {
+    const top = topRows(image, image.height - rows);
+    const c = codingSetup(bundle, engine, top.width, top.height, codedPlanes(image), gridFactor, CODER_PARAMS_VERSION, options);
+    const dimsPerPixel = c.planes.reduce((sum, plane) => sum + (plane.kind === 'rgb' ? 3 : 1), 0);
+    const openingDims = openingPixels(top.height) * dimsPerPixel;
+    const chainDims = top.width * top.height * dimsPerPixel;
+    const openings: { reach: number; cost: number }[] = [];
+    for (let k = 0; k < c.openings.length; k++) {
+      const dry = seeded(Math.ceil((3 * bitsNeededPerDim(c.openings[k]) * openingDims) / 16));
+      const start = dry.bitLength();
+      const reach = -(await codeChunk(c, top, dry, 0, 1, k, false));
+      const net = dry.bitLength() - start;
+      openings.push({ reach, cost: funding(reach, rows) + (net / openingDims) * chainDims });
+    }
+    return { rows, c, top, openings };
+  };
+  const cheapest = (m: Awaited<ReturnType<typeof measure>>): ChainPlan & { cost: number } => {
+    const opening = m.openings.reduce((best, o, k) => (o.cost < m.openings[best].cost ? k : best), 0);
+    return { rows: m.rows, c: m.c, top: m.top, opening, reach: m.openings[opening].reach, classicBits: classicCost(m.rows), cost: m.openings[opening].cost };
+  };
+  if (forcedRows !== undefined) return cheapest(await measure(forcedRows));
+
+  const none = await measure(0);
+  // Beyond the rows that fund the opening chunk, more classic rows only trade chain rows for
+  // classic ones; extrapolated from the opening chunk (coarse grids, p(x | z_0) alone) a longer
+  // chain looks dearer than it is, so that trade is left to the one-patch case, where it is exact.
+  const onePatch = none.c.tiles.count === 1;
+  let estimate = { rows: 0, cost: Infinity };
+  none.openings.forEach(({ reach, cost }) => {
+    const net = cost - funding(reach, 0);
+    for (let rows = 1; rows < image.height; rows++) {
+      const stays = openingPixels(image.height - rows) / openingPixels(image.height);
+      if (!onePatch && classicCost(rows - 1) >= reach * stays + SEED_MARGIN_BITS) break;
+      const estimated = funding(reach * stays, rows) + (net * (image.height - rows)) / image.height;
+      if (estimated < estimate.cost) estimate = { rows, cost: estimated };
+    }
+  });
+  const best = cheapest(none);
+  if (estimate.rows === 0 || estimate.cost >= best.cost) return best;
+  const banded = cheapest(await measure(estimate.rows));
+  return banded.cost < best.cost ? banded : best;
+}
+
+/** Channels the classic rows code: all but a constant alpha channel (the last), which costs 9 bits in all. */
+function classicChannels(channels: number, constantAlpha: boolean): number {
+  return constantAlpha ? channels - 1 : channels;
+}
+
+/** Seed bits beyond a chain's measured reach, so that the real run does not borrow. */
+const SEED_MARGIN_BITS = 32;
+
+/** The top `height` rows of `image`, sharing its samples (rows are stored top first). */
+function topRows(image: Image, height: number): Image {
+  return { width: image.width, height, channels: image.channels, data: image.data.subarray(0, image.width * height * image.channels) };
+}
+
+/** The rows from `top` down as a band of the predictive coder over the first `coded` channels. */
+function classicBand(image: Image, top: number, coded: number): RowBand {
+  return { width: image.width, channels: image.channels, coded, top, bottom: image.height };
+}
+
+const seeded = (count: number): Message => {
+  const message = new Message();
+  for (const word of seedWords(count)) pushUniform(message, word, WORD);
+  return message;
+};
+
+/** Codes patches [first, first + n) of `image` (every plane); returns the lowest point reached, relative to the start. */
+async function codeChunk(c: Coding, image: Image, message: Message, first: number, n: number, opening: number, report = true): Promise<number> {
+  const chunkStart = message.bitLength();
+  const s = c.scheduleAt(first, opening);
+  let lowest = 0;
+  for (const plane of c.planes) {
+    const layout = chunkLayout(c.tiles, first, n, plane, s.contextMargin, image);
+    const planeStart = message.bitLength() - chunkStart;
+    const onStep = report ? () => c.progress(n) : undefined;
+    lowest = Math.min(lowest, planeStart + (await encodeChunk(message, layout, gatherPixels(image, c.tiles, first, n, plane), s, c.denoiser, onStep)));
+  }
+  return lowest;
+}
+
+/**
+ * Seed words, the classic rows of `image`, then the chain over its `top` rows. The first chunk is one patch;
+ * each later chunk takes as many patches as the bits already on the message can fund. No
+ * chunk may pop past the bottom of the message (it would read zeros: valid, but poor
+ * samples), so the decoder can treat a borrowing chunk as damage. A chunk that borrows is
+ * coded again with half the patches; a single patch that still borrows returns undefined
+ * (the caller retries with more seed words).
+ */
+async function encodeAll(c: Coding, image: Image, top: Image, band: RowBand, seedCount: number, opening: number): Promise<{ m: Message; chunkSizes: number[] } | undefined> {
+  let m = seeded(seedCount);
+  pushRows(m, image.data, band);
+  const dimsPerPixel = c.planes.reduce((sum, plane) => sum + (plane.kind === 'rgb' ? 3 : 1), 0);
+  const needPerPatch = 2 * bitsNeededPerDim(c.schedule) * dimsPerPixel * c.tiles.patch ** 2;
+  const stepsPerPatch = c.schedule.T * c.planes.length;
+  const chunkSizes: number[] = [];
+  let stepsCoded = 0;
+  for (let first = 0; first < c.tiles.count; ) {
+    const affordable = first === 0 ? 1 : Math.floor((m.bitLength() - 64) / needPerPatch);
+    let n = Math.max(1, Math.min(c.tiles.count - first, MAX_CHUNK_PATCHES, affordable));
+    for (;;) {
+      const attempt = m.clone();
+      await codeChunk(c, top, attempt, first, n, opening);
+      stepsCoded += n * stepsPerPatch;
+      if (attempt.borrowedWords === 0) {
+        m = attempt;
+        break;
+      }
+      if (n === 1) {
+        c.discard(stepsCoded);
+        return undefined;
+      }
+      c.discard(n * stepsPerPatch);
+      stepsCoded -= n * stepsPerPatch;
+      n = Math.ceil(n / 2);
+    }
+    chunkSizes.push(n);
+    first += n;
+  }
+  return { m, chunkSizes };
 }
 
 /** Checks that a parsed file belongs to this model before any decoding work. */
@@ -298,10 +418,15 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   const { width, height, channels, coder } = header;
   const corrupt = (why: string) => new VdmzipError('CORRUPT', why);
   if (!(coder.gridFactor >= MIN_GRID_FACTOR && coder.gridFactor <= MAX_GRID_FACTOR)) throw corrupt(`grid factor ${coder.gridFactor} is out of range`);
+  const chainHeight = height - (coder.classicRows ?? 0);
   const total = coder.chunkSizes.reduce((a, b) => a + b, 0);
-  if (total !== tiling(width, height, header.patchSize).count) throw corrupt('the chunk schedule does not cover the image');
+  if (chainHeight > 0 && total !== tiling(width, chainHeight, header.patchSize).count) throw corrupt('the chunk schedule does not cover the image');
   if (coder.chunkSizes.some((n) => n > MAX_CHUNK_PATCHES)) throw corrupt(`a chunk exceeds ${MAX_CHUNK_PATCHES} patches`);
 
+  // Every classic sample costs at least MIN_SAMPLE_BITS, so a payload too short for the
+  // classic rows its header claims (alpha constant or not) is damage: refuse it at once.
+  const fewestClassic = bandSamples({ width, channels, coded: classicChannels(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
+  if (fewestClassic * MIN_SAMPLE_BITS > 8 * payload.length) throw corrupt('the payload is too short for its classic rows');
   let m: Message;
   try {
     m = Message.fromBytes(payload);
@@ -313,24 +438,30 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   let alphaValue: number | undefined;
   if (alphaChannel && popUniform(m, 2) === 1) alphaValue = popUniform(m, 256);
   const coded = alphaChannel && alphaValue === undefined ? [colour, alphaChannel] : [colour];
-  const c = codingSetup(bundle, engine, width, height, coded, coder.gridFactor, coder.version, options);
   if (alphaChannel && alphaValue !== undefined) {
     for (let k = alphaChannel.channel; k < image.data.length; k += channels) image.data[k] = alphaValue;
   }
-  const opening = c.openings.length > 1 ? popUniform(m, c.openings.length) : 0;
-  let end = total;
-  for (let k = coder.chunkSizes.length - 1; k >= 0; k--) {
-    const n = coder.chunkSizes[k];
-    const first = end - n;
-    const s = c.scheduleAt(first, opening);
-    for (const plane of [...c.planes].reverse()) {
-      const layout = chunkLayout(c.tiles, first, n, plane, s.contextMargin, image);
-      scatterPixels(image, c.tiles, first, n, plane, await decodeChunk(m, layout, s, c.denoiser, () => c.progress(n)));
+  if (chainHeight > 0) {
+    const top = topRows(image, chainHeight);
+    const c = codingSetup(bundle, engine, width, chainHeight, coded, coder.gridFactor, coder.version, options);
+    const opening = c.openings.length > 1 ? popUniform(m, c.openings.length) : 0;
+    let end = total;
+    for (let k = coder.chunkSizes.length - 1; k >= 0; k--) {
+      const n = coder.chunkSizes[k];
+      const first = end - n;
+      const s = c.scheduleAt(first, opening);
+      for (const plane of [...c.planes].reverse()) {
+        const layout = chunkLayout(c.tiles, first, n, plane, s.contextMargin, top);
+        scatterPixels(top, c.tiles, first, n, plane, await decodeChunk(m, layout, s, c.denoiser, () => c.progress(n)));
+      }
+      // The encoder never lets a chunk borrow, so borrowing here means damage: stop after one
+      // chunk instead of decoding a forged image of any claimed size.
+      if (m.borrowedWords !== 0) throw corrupt('the payload ran out: damaged file, or another model or engine');
+      end = first;
     }
-    // The encoder never lets a chunk borrow, so borrowing here means damage: stop after one
-    // chunk instead of decoding a forged image of any claimed size.
-    if (m.borrowedWords !== 0) throw corrupt('the payload ran out: damaged file, or another model or engine');
-    end = first;
+  }
+  if (chainHeight < height && !popRows(m, image.data, classicBand(image, chainHeight, classicChannels(channels, alphaValue !== undefined)))) {
+    throw corrupt('the payload ran out in the classic rows: damaged file');
   }
   // n seed words pushed on an empty message leave exactly n tail words (each 16-bit uniform
   // push emits one word), so check the size before materialising the expected words.

@@ -29,15 +29,19 @@
  *    1    bit depth (8)
  *    v    T, diffusion steps (varint, 1…65535)
  *    v    patch size in pixels (varint, 1…65535)
- *    1    coder parameters version (1 to 5: the grid rule, step order, pixel model and context, see schedule.ts), then:
+ *    1    coder parameters version (1 to 6: the grid rule, step order, pixel model, context and
+ *           classic rows, see schedule.ts and codec.ts), then:
  *    4      grid factor κ (float32, finite, > 0); the encoder codes with κ rounded to
  *           float32, so that the decoder builds the same grids from these 4 bytes
- *    v      chunk count n (varint, ≥ 1), then n varints: patches per chunk (each ≥ 1)
+ *    v      chunk count n (varint, ≥ 1; 0 from version 6 when every row is classic), then n
+ *           varints: patches per chunk (each ≥ 1)
  *    v      seed words (varint): 16-bit words that funded the first chunk's pops
+ *    v      classic rows r (varint, 0…height; version 6 on): the bottom r rows are coded by
+ *           the predictive coder (predictive.ts), the chain codes the rows above them
  *    8    pixel SHA-256, first 8 bytes
  *    4    payload CRC-32
  *
- * A 32×32 RGB image coded in one chunk with 128 to 16383 seed words, as the shipped model
+ * A 32×32 RGB image coded in one chunk with fewer than 128 seed words, as the shipped model
  * (T = 64, patch 32) codes one, has a 48-byte header: preamble, 35 bytes of body, CRC
  * (version 1 took 92).
  *
@@ -95,6 +99,8 @@ export type CoderParams = {
   chunkSizes: number[];
   /** Pseudo-random 16-bit words pushed before the first chunk to fund its pops. */
   seedWords: number;
+  /** Bottom rows coded by the predictive coder, below the chain (version 6 on; absent before). */
+  classicRows?: number;
 };
 
 export type ContainerHeader = {
@@ -124,9 +130,11 @@ const MODEL_ID_BYTES = 32;
 const MODEL_ID_PREFIX_BYTES = 8;
 const PIXEL_SHA256_PREFIX_BYTES = 8;
 /** Coder parameter versions this build reads; it writes the newest. */
-export const CODER_PARAMS_VERSIONS = [1, 2, 3, 4, 5] as const;
+export const CODER_PARAMS_VERSIONS = [1, 2, 3, 4, 5, 6] as const;
 export type CoderParamsVersion = (typeof CODER_PARAMS_VERSIONS)[number];
-export const CODER_PARAMS_VERSION: CoderParamsVersion = 5;
+export const CODER_PARAMS_VERSION: CoderParamsVersion = 6;
+/** The first coder parameters version with classic rows (and possibly no chunks at all). */
+export const CLASSIC_ROWS_VERSION = 6;
 const isCoderParamsVersion = (v: number): v is CoderParamsVersion => (CODER_PARAMS_VERSIONS as readonly number[]).includes(v);
 /** Magic, version and body length. */
 const PREAMBLE_BYTES = 9;
@@ -161,7 +169,8 @@ export function writeContainer(header: ContainerHeader, payload: Uint8Array): Ui
   if (header.pixelCrc32 !== undefined) throw invalid('format version 2 stores no pixel CRC-32');
   const { coder } = header;
   if (Math.fround(coder.gridFactor) !== coder.gridFactor) throw invalid(`grid factor ${coder.gridFactor} is not a float32 value (round it with Math.fround)`);
-  const varints = [header.width, header.height, header.steps, header.patchSize, coder.chunkSizes.length, ...coder.chunkSizes, coder.seedWords];
+  const classicRows = coder.classicRows === undefined ? [] : [coder.classicRows];
+  const varints = [header.width, header.height, header.steps, header.patchSize, coder.chunkSizes.length, ...coder.chunkSizes, coder.seedWords, ...classicRows];
   const bodyLength = MODEL_ID_PREFIX_BYTES + 1 + 1 + 1 + 4 + PIXEL_SHA256_PREFIX_BYTES + CRC_BYTES + varints.reduce((n, v) => n + varintLength(v), 0);
   const headerEnd = PREAMBLE_BYTES + bodyLength;
   const out = new Uint8Array(headerEnd + CRC_BYTES + payload.length);
@@ -182,6 +191,7 @@ export function writeContainer(header: ContainerHeader, payload: Uint8Array): Ui
   writer.varint(coder.chunkSizes.length);
   for (const size of coder.chunkSizes) writer.varint(size);
   writer.varint(coder.seedWords);
+  for (const rows of classicRows) writer.varint(rows);
   writer.bytes(Buffer.from(header.pixelSha256Prefix, 'hex'));
   writer.u32(crc32(payload));
   writer.u32(crc32(out, 0, headerEnd));
@@ -269,7 +279,7 @@ function readBodyV1(body: ByteReader): Body {
   return { header: { modelId, width, height, channels, bitDepth, steps, patchSize, coder, pixelCrc32, pixelSha256Prefix }, payloadLength, payloadCrc32 };
 }
 
-/** Coder parameters: version, κ (read by `gridFactor`), chunk schedule, seed words. */
+/** Coder parameters: version, κ (read by `gridFactor`), chunk schedule, seed words, classic rows (version 6 on). */
 function readCoderParams(body: ByteReader, gridFactor: () => number): CoderParams {
   const version = body.u8();
   if (!isCoderParamsVersion(version)) {
@@ -279,7 +289,8 @@ function readCoderParams(body: ByteReader, gridFactor: () => number): CoderParam
   const chunkCount = body.varint();
   const chunkSizes: number[] = [];
   for (let i = 0; i < chunkCount; i++) chunkSizes.push(body.varint());
-  return { version, gridFactor: factor, chunkSizes, seedWords: body.varint() };
+  const seedWords = body.varint();
+  return version >= CLASSIC_ROWS_VERSION ? { version, gridFactor: factor, chunkSizes, seedWords, classicRows: body.varint() } : { version, gridFactor: factor, chunkSizes, seedWords };
 }
 
 /**
@@ -299,7 +310,13 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
   if (!isIntegerIn(patchSize, 1, MAX_U16)) fail(`patch size ${patchSize} is not in 1…${MAX_U16}`);
   if (!isCoderParamsVersion(coder.version)) fail(`coder parameters version ${String(coder.version)} is not one of ${CODER_PARAMS_VERSIONS.join(', ')}`);
   if (!Number.isFinite(coder.gridFactor) || coder.gridFactor <= 0) fail(`grid factor ${coder.gridFactor} is not positive`);
-  if (coder.chunkSizes.length === 0) fail('chunk schedule is empty');
+  if (coder.version >= CLASSIC_ROWS_VERSION) {
+    if (coder.classicRows === undefined || !isIntegerIn(coder.classicRows, 0, height)) fail(`classic rows must be an integer in 0…${height}`);
+    if ((coder.chunkSizes.length === 0) !== (coder.classicRows === height)) fail('the chunk schedule must be empty exactly when every row is classic');
+  } else {
+    if (coder.classicRows !== undefined) fail(`coder parameters version ${coder.version} has no classic rows`);
+    if (coder.chunkSizes.length === 0) fail('chunk schedule is empty');
+  }
   if (!coder.chunkSizes.every((size) => isIntegerIn(size, 1, MAX_U32))) fail('chunk sizes must be integers in 1…2^32 − 1');
   if (!isIntegerIn(coder.seedWords, 0, MAX_U32)) fail('seed word count must be an integer in 0…2^32 − 1');
   if (header.pixelCrc32 !== undefined && !isIntegerIn(header.pixelCrc32, 0, MAX_U32)) fail('pixel CRC-32 is not a 32-bit unsigned integer');

@@ -28,7 +28,13 @@ const float = (value: number, bytes: 4 | 8): number[] => {
 const hex = (digits: string): number[] => [...Buffer.from(digits, 'hex')];
 
 /** The chunk schedule and seed word count, as both versions store them. */
-const schedule = ({ chunkSizes, seedWords }: ContainerHeader['coder']): number[] => [...leb128(chunkSizes.length), ...chunkSizes.flatMap(leb128), ...leb128(seedWords)];
+/** Chunk schedule, seed words and (coder parameters version 6 on) classic rows. */
+const schedule = ({ chunkSizes, seedWords, classicRows }: ContainerHeader['coder']): number[] => [
+  ...leb128(chunkSizes.length),
+  ...chunkSizes.flatMap(leb128),
+  ...leb128(seedWords),
+  ...(classicRows === undefined ? [] : leb128(classicRows)),
+];
 
 /** Preamble, body, header CRC, payload. */
 function container(version: number, body: number[], payload: Uint8Array): Uint8Array {
