@@ -37,6 +37,18 @@ export const DEBS = {
     arch: 'all',
     sha256: '7bf4c2209f34b4f61ba6d24c8b58c28b361e82e4b943aae6d42c030169af9e04',
   },
+  'plasma-workspace-wallpapers': {
+    name: 'plasma-workspace-wallpapers',
+    version: '4:5.27.5-2',
+    arch: 'all',
+    sha256: '32cd18b71c8c938a18b3b351f217c02ac590e323caa3cf322fbb875ce8892f8b',
+  },
+  'lxqt-themes': {
+    name: 'lxqt-themes',
+    version: '1.2.0-1',
+    arch: 'all',
+    sha256: 'd518df36b515b09d36cb00b12645dd8ce170bb82bb0966297741905ce3edc8e1',
+  },
   'python3-skimage': {
     name: 'python3-skimage',
     version: '0.19.3-8',
@@ -54,7 +66,7 @@ export const DEBS = {
 export type DebName = keyof typeof DEBS;
 
 export function debFileName(d: DebSource): string {
-  // apt-get download encodes an epoch colon as %3a; none of the pinned versions has one.
+  // apt-get download encodes an epoch colon as %3a (plasma-workspace-wallpapers has epoch 4).
   return `${d.name}_${d.version.replace(/:/g, '%3a')}_${d.arch}.deb`;
 }
 
@@ -62,8 +74,13 @@ export interface PhotoSource {
   /** Output base name (lower case, no extension); also the sort key for the split. */
   id: string;
   deb: DebName;
-  /** Path inside the package (relative to the dpkg -x root). */
+  /** Path inside the package (relative to the dpkg -x root): a JPEG or a PNG. */
   path: string;
+  /**
+   * Photos are split within their batch (sorted by id, every VAL_EVERY-th to validation), so
+   * adding a batch never moves an earlier photo between training and validation.
+   */
+  batch: 1 | 2;
   /** SPDX-style licence identifier, as stated in the package's debian/copyright. */
   licence: string;
   /** Copyright line from debian/copyright. */
@@ -74,14 +91,36 @@ const LOMIRI_DIR = 'usr/share/backgrounds';
 const MATE_DIR = 'usr/share/backgrounds/mate/nature';
 
 function lomiri(deb: DebName, file: string, licence: string, copyright: string): PhotoSource {
-  return { id: file.replace(/\.jpg$/i, '').toLowerCase(), deb, path: `${LOMIRI_DIR}/${file}`, licence, copyright };
+  return { id: file.replace(/\.jpg$/i, '').toLowerCase(), deb, path: `${LOMIRI_DIR}/${file}`, batch: 1, licence, copyright };
 }
 function mate(file: string, copyright: string): PhotoSource {
   return {
     id: file.replace(/\.jpg$/i, '').toLowerCase(),
     deb: 'mate-backgrounds',
     path: `${MATE_DIR}/${file}`,
+    batch: 1,
     licence: 'GPL-2+',
+    copyright,
+  };
+}
+/** The largest size of a Plasma wallpaper (the smaller files beside it are resized copies). */
+function plasma(name: string, author: string): PhotoSource {
+  return {
+    id: `plasma-${name.toLowerCase()}`,
+    deb: 'plasma-workspace-wallpapers',
+    path: `usr/share/wallpapers/${name}/contents/images/2560x1600.jpg`,
+    batch: 2,
+    licence: 'LGPL-3.0 (metadata.json); GPL-2+ (debian/copyright)',
+    copyright: author,
+  };
+}
+function lxqt(file: string, copyright: string): PhotoSource {
+  return {
+    id: `lxqt-${file.replace(/\.(jpg|png)$/i, '').toLowerCase()}`,
+    deb: 'lxqt-themes',
+    path: `usr/share/lxqt/wallpapers/${file}`,
+    batch: 2,
+    licence: 'CC-BY-SA-3.0 (wallpapers/License); LGPL-2.1+ (debian/copyright)',
     copyright,
   };
 }
@@ -122,6 +161,31 @@ export const PHOTOS: PhotoSource[] = [
   mate('TwoWings.jpg', '2008, Charles Barbin'),
   mate('Wood.jpg', '2008, Jean-François Fortin Tam'),
   mate('YellowFlower.jpg', '2008, Charles Barbin'),
+  // Batch 2 (session 5). plasma-workspace-wallpapers: its 11 photographs (the other 19
+  // wallpapers are renders or illustrations); Grey is a greyscale JPEG.
+  plasma('BytheWater', 'Maciej Wiklo'),
+  plasma('ColdRipple', 'Risto Saukonpää'),
+  plasma('ColorfulCups', 'Dmitri Popov'),
+  plasma('DarkestHour', 'Risto Saukonpää'),
+  plasma('EveningGlow', 'Ian Hex'),
+  plasma('FallenLeaf', 'Martin Klapetek'),
+  plasma('Grey', 'Sigi Sagi'),
+  plasma('Kite', 'Risto Saukonpää'),
+  plasma('OneStandsOut', 'Risto Saukonpää'),
+  plasma('Path', 'Risto Saukonpää'),
+  plasma('summer_1am', 'Risto Saukonpää'),
+  // lxqt-themes: its 10 photographs (the rest are logos and renders), leaving out
+  // Butterfly-Kenneth-Wimer.jpg, a photo too heavily JPEG-compressed (0.32 bits per pixel).
+  lxqt('after-the-rain.jpg', 'stefonarch'),
+  lxqt('appleflower.png', 'stefonarch'),
+  lxqt('beam.png', 'stefonarch'),
+  lxqt('butterfly.png', 'stefonarch'),
+  lxqt('cloud.png', '2022 LXQt Project Team'),
+  lxqt('drop.png', 'stefonarch'),
+  lxqt('flowers.png', 'stefonarch'),
+  lxqt('fog.jpg', 'stefonarch'),
+  lxqt('this-is-not-windows.jpg', 'stefonarch'),
+  lxqt('Valendas.png', '2022 LXQt Project Team'),
 ];
 
 /** Box-downscale factor applied to every JPEG photo. */
@@ -132,7 +196,7 @@ export const VAL_EVERY = 6;
 export const PATCH = 32;
 
 /**
- * Expected SHA-256 of each output PPM (jpeg-js 0.4.4 decode + 4x box downscale).
+ * Expected SHA-256 of each output PPM (jpeg-js 0.4.4 decode, or vdmzip's PNG decoder, + 4x box downscale).
  * A mismatch only warns (a different jpeg-js version may decode slightly differently);
  * the .deb checksums above are the hard guarantee.
  */
@@ -152,9 +216,30 @@ export const PHOTO_OUTPUT_SHA256: Record<string, string> = {
   "kleiber_by_lukas_baubkus": "7c094b89cde811dda01d05efe3c97c1ba72062d8a26ce3362dd5ead369d82779",
   "ladybird": "0aaa0a76f261db4de94c1d3e9b329fdcec4818fe5a13c3fd2e06af141973a91b",
   "life_by_aitzol_berasategi": "4a0d6ef6f54924f9b06471570699f33d2b1905a1cf76ebb7b1c32a0a59dce439",
+  "lxqt-after-the-rain": "d96f43ec7c46afb74c12a2fdc6557d404e93e2c17ff22761a776cc524ffaa89e",
+  "lxqt-appleflower": "c410284bc86f183cf1225e08c13e1e4c9a4972d592ff0bc3511aff0028f7252e",
+  "lxqt-beam": "e8ebda0e640c6e2e712126cb80b8fdfe19d87233286613207b19a9452e6b5bfe",
+  "lxqt-butterfly": "0d2af3d2dd2aaca36eb980a133401506a3c86b7769b895f56a76b254035a4e43",
+  "lxqt-cloud": "aa8348496d11cfd8ca31aeb71307492ec2315b463145357768d5a7b4fc530641",
+  "lxqt-drop": "864f8e4be7d236f267099aec31e5d7d7c8f54893b49a232a58a9bd386b93863c",
+  "lxqt-flowers": "e34f56197370b448d58e689c3f0efe9fb59cff97b896c6860bf8616912891ee5",
+  "lxqt-fog": "1633d8b02136edf277a364c20c10ed4ebeffc13b6d06288f25e1e555a5197319",
+  "lxqt-this-is-not-windows": "dff72646a3f53ed5a425973ef26b417b6b0ce1d451c67640340633493f1992b5",
+  "lxqt-valendas": "9c675d7a0bdbe032fed772cd86dd14b26faa27bbe1e34792ac01561a123ec189",
   "picosdeeuropa_by_aitzol_berasategi": "0280940164652a7a9a876a0ecacddede767d4554b61d11ffa8367ed827428ac9",
   "picture_0b_by_freespace": "481a8fc2cb0ac3185fd7b885709918666760a6d9d0639ad59589d3587e1fa60d",
   "picture_1a_by_freespace": "1e9e0473e1dc389228d22fcccbb3c06aa4685a4f7d0de6f447947eca23aa0181",
+  "plasma-bythewater": "6ea2de478b69407fada4bcb2b974bde359c237a9bc05fac813bbac10dbabeff1",
+  "plasma-coldripple": "1d315ba2b549f6ea92983bdc6fc94393757cf98af3b0afc3a221374ea1351148",
+  "plasma-colorfulcups": "d159714b6777a905532553afbcc945a3116b3650738e8d1422a50f367cab6988",
+  "plasma-darkesthour": "899fc40873148259a572f8f9719a1f40bda30de0fdf503ff0348093bb8fc8432",
+  "plasma-eveningglow": "9da1d7525d952a2142788a98755115823a87b220a77ebdf194a4a0f267a3cb7a",
+  "plasma-fallenleaf": "e21fcab703dc4e46bcc19f5400adf2a423d5c206e854d6cc632997d7cb8337c2",
+  "plasma-grey": "391ac46d2dc9de52b14db32a8ed9c6cea41c8bd5034a5fb84e7e8a6afd5f8270",
+  "plasma-kite": "6bdd1e86972bb58b975603191ebdbd224a9820d1eeccc197fc741cf775acf0b5",
+  "plasma-onestandsout": "dd5db712e19b15aa46ec976e87de55d6cdad9178bca8a9e0e4f18d2b1397b8f5",
+  "plasma-path": "7122921af9ec2e85f427f403b1461439754c03816bcee46ec9295fa07ff79c07",
+  "plasma-summer_1am": "bf8c0aa9ed017ae470b289a7e706f84d1720e8d53abed09b2f99907257bb2056",
   "raindrops": "d5620153706197a507b5fcaffd9a7fe19778ae0dde185ae095a9466a97775c0c",
   "seeding_by_clements_engelhardt": "dbf46ab2957c4ed5d822793d301d7619d77552fee9f05fa2e2382397f4b7cb00",
   "storm": "fed6cf02c380f15cccb623333c8e7dd701d5cfb99ebe4374d604c07405ccf786",
