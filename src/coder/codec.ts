@@ -171,6 +171,8 @@ interface Coding {
   tiles: Tiling;
   /** The planes coded per chunk, in encoding order: colour, then alpha if it is not constant. */
   planes: Plane[];
+  /** Coded dimensions per pixel over those planes. */
+  dimsPerPixel: number;
   progress: (steps: number) => void;
   /** Adds the steps of a discarded attempt to the total, so stepsDone never passes it. */
   discard: (steps: number) => void;
@@ -190,7 +192,8 @@ function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, 
     stepsTotal += steps;
   };
   const openings = version >= 4 ? openingGrids(version).map((grids) => openingSchedule(bundle, version, grids)) : [schedule];
-  return { denoiser: new Denoiser(bundle, engine), schedule, openings, scheduleAt: (first, opening) => (first === 0 ? openings[opening] : schedule), tiles, planes, progress, discard };
+  const dimsPerPixel = planes.reduce((sum, plane) => sum + (plane.kind === 'rgb' ? 3 : 1), 0);
+  return { denoiser: new Denoiser(bundle, engine), schedule, openings, scheduleAt: (first, opening) => (first === 0 ? openings[opening] : schedule), tiles, planes, dimsPerPixel, progress, discard };
 }
 
 /** The opening chunk's schedule: pixels under p(x | z_0) alone (see OPENING_GRID_FACTOR), its own grids. */
@@ -303,8 +306,7 @@ async function planChain(image: Image, bundle: ModelBundle, engine: IntegerEngin
   const measure = async (rows: number) => {
     const top = topRows(image, image.height - rows);
     const c = codingSetup(bundle, engine, top.width, top.height, codedPlanes(image), gridFactor, CODER_PARAMS_VERSION, options);
-    const dimsPerPixel = c.planes.reduce((sum, plane) => sum + (plane.kind === 'rgb' ? 3 : 1), 0);
-    const openingDims = Math.min(bundle.meta.config.patch, top.width) * Math.min(bundle.meta.config.patch, top.height) * dimsPerPixel;
+    const openingDims = Math.min(bundle.meta.config.patch, top.width) * Math.min(bundle.meta.config.patch, top.height) * c.dimsPerPixel;
     const runs: { reach: number; net: number }[] = [];
     for (let k = 0; k < c.openings.length; k++) {
       const dry = seeded(Math.ceil((3 * bitsNeededPerDim(c.openings[k]) * openingDims) / 16));
@@ -384,8 +386,7 @@ async function codeChunk(c: Coding, image: Image, message: Message, first: numbe
 async function encodeAll(c: Coding, image: Image, top: Image, band: RowBand, seedCount: number, opening: number): Promise<{ m: Message; chunkSizes: number[] } | undefined> {
   let m = seeded(seedCount);
   pushRows(m, image.data, band);
-  const dimsPerPixel = c.planes.reduce((sum, plane) => sum + (plane.kind === 'rgb' ? 3 : 1), 0);
-  const needPerPatch = 2 * bitsNeededPerDim(c.schedule) * dimsPerPixel * c.tiles.patch ** 2;
+  const needPerPatch = 2 * bitsNeededPerDim(c.schedule) * c.dimsPerPixel * c.tiles.patch ** 2;
   const stepsPerPatch = c.schedule.T * c.planes.length;
   const chunkSizes: number[] = [];
   let stepsCoded = 0;

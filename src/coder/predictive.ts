@@ -1,8 +1,9 @@
 /**
  * A classic predictive coder for the rows of an image: each sample, in raster order with the
  * channels of a pixel in turn, under a discretised Gaussian whose mean is predicted from the
- * samples before it (MED on the same channel, corrected by the previous channel's residual at
- * the same pixel) and whose spread grows with the local gradients.
+ * samples before it (a blend of MED and a smooth predictor on the same channel, corrected by
+ * the previous channel's residual at the same pixel) and whose spread grows with the local
+ * gradients.
  *
  * It needs no initial bits and no network, so the bits-back chain uses it where the chain is
  * weakest: the bottom rows of an image, pushed before the chain so that the chain's first pops
@@ -49,40 +50,40 @@ export function sampleDistribution(samples: Uint8Array, width: number, channels:
   const c = index % channels;
   const pixel = (index - c) / channels;
   const x = pixel % width;
-  const y = (pixel - x) / width;
-  const row = width * channels;
-  const hasN = y > 0;
-  const hasW = x > 0;
-  if (!hasN && !hasW) {
-    if (c === 0) {
-      out[0] = 128;
-      out[1] = FIRST_SAMPLE_STD;
-    } else {
-      out[0] = samples[index - 1];
-      out[1] = FIRST_SAMPLE_STD / 2;
-    }
+  if (pixel === 0) {
+    out[0] = c === 0 ? 128 : samples[index - 1];
+    out[1] = c === 0 ? FIRST_SAMPLE_STD : FIRST_SAMPLE_STD / 2;
     return;
   }
-  const n = hasN ? samples[index - row] : samples[index - channels];
-  const w = hasW ? samples[index - channels] : n;
-  const nw = hasN && hasW ? samples[index - row - channels] : hasN ? n : w;
-  const ne = hasN && x + 1 < width ? samples[index - row + channels] : n;
+  const { n, w, nw, ne } = neighbours(samples, width, channels, index, x, pixel >= width);
   const gradient = (Math.abs(n - nw) + Math.abs(w - nw) + Math.abs(ne - n)) / 3;
   let mean = prediction(n, w, nw, ne);
   let std = STD_FLOOR + STD_PER_GRADIENT * gradient;
   if (c > 0) {
-    const p = index - 1;
-    const pn = hasN ? samples[p - row] : samples[p - channels];
-    const pw = hasW ? samples[p - channels] : pn;
-    const pnw = hasN && hasW ? samples[p - row - channels] : hasN ? pn : pw;
-    const pne = hasN && x + 1 < width ? samples[p - row + channels] : pn;
-    const residual = samples[p] - prediction(pn, pw, pnw, pne);
+    // The previous channel at the same pixel: its neighbours lie in the same places.
+    const p = neighbours(samples, width, channels, index - 1, x, pixel >= width);
+    const residual = samples[index - 1] - prediction(p.n, p.w, p.nw, p.ne);
     mean += RESIDUAL_CARRY * residual;
     std += STD_PER_RESIDUAL * Math.abs(residual);
   }
   // Clamped to the samples' range, so that no sample costs less than MIN_SAMPLE_BITS.
   out[0] = Math.min(PIXEL_MAX, Math.max(0, mean));
   out[1] = std;
+}
+
+/**
+ * The same channel's values above (N), left (W), above-left (NW) and above-right (NE) of
+ * sample `index` at column x; missing ones repeat the nearest present (the first row takes W
+ * for all, the first column N). Not for the first pixel, which has none.
+ */
+function neighbours(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): { n: number; w: number; nw: number; ne: number } {
+  const row = width * channels;
+  const hasW = x > 0;
+  const n = hasN ? samples[index - row] : samples[index - channels];
+  const w = hasW ? samples[index - channels] : n;
+  const nw = hasN && hasW ? samples[index - row - channels] : hasN ? n : w;
+  const ne = hasN && x + 1 < width ? samples[index - row + channels] : n;
+  return { n, w, nw, ne };
 }
 
 /**
