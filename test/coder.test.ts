@@ -482,6 +482,12 @@ describe('damaged and forged files never decode to a wrong image', () => {
     expect(counts.error + counts.same).toBe(flips);
   });
 
+  it('a header claiming more classic rows than its payload could hold is refused before decoding', async () => {
+    // 4096 × 4096 RGB, every row classic: at least 0.49 bits a sample, far beyond this payload.
+    const file = forge((h) => ({ header: { ...h, width: 4096, height: 4096, coder: { ...h.coder, chunkSizes: [], seedWords: 0, classicRows: 4096 } } }));
+    await expect(decompressImage(file, bundle, engine)).rejects.toMatchObject({ code: 'CORRUPT', message: 'the payload is too short for its classic rows' });
+  });
+
   it('a forged header with the largest float32 κ fails with a VdmzipError', async () => {
     const file = forge((h, p) => {
       h.coder.gridFactor = (2 - 2 ** -23) * 2 ** 127;
