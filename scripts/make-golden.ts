@@ -12,6 +12,7 @@
 //   fixtures/golden/image-coder-v3.vdmz    coder parameters version 3 (pixels coded under p(x | z_0) alone)
 //   fixtures/golden/image-coder-v4.vdmz    coder parameters version 4 (no context from later chunks)
 //   fixtures/golden/image-coder-v5.vdmz    coder parameters version 5 (no classic rows)
+//   fixtures/golden/image-coder-v6.vdmz    coder parameters version 6 (classic rows under one Gaussian, 4 of them)
 //
 // The files are committed; the test never regenerates them. Rerun this only when a change to
 // the container or the coder is meant to change the bytes of image.vdmz (and say so

@@ -4,6 +4,8 @@ import type { Codec } from '../src/ans/index.ts';
 import {
   boundedGaussian,
   boundedGaussianBits,
+  boundedGaussianMixture,
+  boundedGaussianMixtureBits,
   categorical,
   discretisedGaussian,
   discretisedGaussianBits,
@@ -15,6 +17,7 @@ import {
   phiFixed,
   popBoundedGaussians,
   popGaussians,
+  pushBoundedGaussianMixtures,
   pushBoundedGaussians,
   pushGaussians,
 } from '../src/ans/index.ts';
@@ -47,6 +50,7 @@ function fnv1a(bytes: Uint8Array | Int32Array): number {
  */
 const GOLDEN_PHI_TABLE_HASH = 3963685868;
 const GOLDEN_GAUSSIAN_HASHES = [3930958961, 200724288];
+const GOLDEN_MIXTURE_HASH = 1568655887;
 
 const anyMean = fc.oneof(
   fc.double({ noNaN: true }),
@@ -265,6 +269,72 @@ describe('bounded Gaussian', () => {
     expect(() => boundedGaussian(0, 255, 0, 1, 1).push(m, -1)).toThrow(RangeError);
     expect(() => boundedGaussian(0, MAX_BOUNDED_ALPHABET, 0, 1, 1)).toThrow(RangeError);
     expect(() => boundedGaussian(5, 4, 0, 1, 1)).toThrow(RangeError);
+    expect(sameState(m, new Message())).toBe(true);
+  });
+});
+
+describe('bounded scale mixture of two Gaussians', () => {
+  const mixture = fc.record({ wideShare: fc.integer({ min: 0, max: 255 }).map((k) => k / 256), wideScale: fc.oneof(fc.double({ min: 1, max: 1e6, noNaN: true }), fc.constant(1)) });
+  const pixelStd = fc.oneof(fc.double({ min: -6, max: 6, noNaN: true }).map((e) => 2 ** e), fc.constantFrom(1e-300, 1e300));
+
+  it('round-trips every pixel value, and pops an in-range one from any message', () => {
+    fc.assert(
+      fc.property(someMessage, fc.integer({ min: 0, max: 255 }), fc.double({ min: -1e4, max: 1e4, noNaN: true }), pixelStd, mixture, (m, bin, mu, sigma, tails) => {
+        const codec = boundedGaussianMixture(0, 255, mu, sigma, tails);
+        checkLaws(codec, m, bin);
+        const popped = codec.pop(m.clone());
+        expect(popped >= 0 && popped <= 255).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('with no wide share codes exactly as one Gaussian', () => {
+    const random = mulberry32(5);
+    for (let k = 0; k < 200; k++) {
+      const [mu, sigma, bin] = [random() * 300 - 20, 0.1 + random() * 30, Math.floor(random() * 256)];
+      const [a, b] = [new Message(), new Message()];
+      boundedGaussian(0, 255, mu, sigma, 1).push(a, bin);
+      boundedGaussianMixture(0, 255, mu, sigma, { wideShare: 0, wideScale: 3 }).push(b, bin);
+      expect(sameState(a, b)).toBe(true);
+    }
+  });
+
+  it("gives outliers the wide component's tails and costs what it codes", () => {
+    const tails = { wideShare: 1 / 8, wideScale: 3 };
+    // Five σ out: one Gaussian pays ~15 bits, the mixture about −log2(1/8 · φ(5/3)/3) ≈ 7.9.
+    expect(boundedGaussianBits(105, 0, 255, 100, 1, 1)).toBeGreaterThan(14);
+    expect(boundedGaussianMixtureBits(105, 0, 255, 100, 1, tails)).toBeLessThan(8);
+    const m = new Message();
+    const start = m.bitLength();
+    const bins = Int32Array.from({ length: 3000 }, (_, i) => (i * 37) % 256);
+    const mu = Float64Array.from(bins, (b, i) => b + ((i % 7) - 3) * 2);
+    const sigma = Float64Array.from(bins, (_, i) => 0.3 + (i % 11));
+    let ideal = 0;
+    for (let i = 0; i < bins.length; i++) ideal += boundedGaussianMixtureBits(bins[i], 0, 255, mu[i], sigma[i], tails);
+    pushBoundedGaussianMixtures(m, 0, 255, bins, mu, sigma, tails);
+    expect(Math.abs(m.bitLength() - start - ideal)).toBeLessThan(64);
+    for (let i = 0; i < bins.length; i++) expect(boundedGaussianMixture(0, 255, mu[i], sigma[i], tails).pop(m)).toBe(bins[i]);
+    expect(sameState(m, new Message())).toBe(true);
+  });
+
+  it('produces the same bytes on every machine (golden checksum)', () => {
+    const random = mulberry32(9);
+    const n = 5000;
+    const mu = Float64Array.from({ length: n }, () => random() * 280 - 12);
+    const sigma = Float64Array.from({ length: n }, () => 0.2 + random() * 12);
+    const bins = Int32Array.from({ length: n }, (_, i) => Math.min(255, Math.max(0, Math.round(mu[i] + 2 * sigma[i] * standardNormal(random)))));
+    const m = new Message();
+    pushBoundedGaussianMixtures(m, 0, 255, bins, mu, sigma, { wideShare: 1 / 8, wideScale: 3 });
+    expect(fnv1a(m.toBytes())).toBe(GOLDEN_MIXTURE_HASH);
+  });
+
+  it('rejects shares off the 1/256 grid, scales below 1 and out-of-range bins', () => {
+    const m = new Message();
+    expect(() => boundedGaussianMixture(0, 255, 0, 1, { wideShare: 0.1, wideScale: 3 })).toThrow(RangeError);
+    expect(() => boundedGaussianMixture(0, 255, 0, 1, { wideShare: 1, wideScale: 3 })).toThrow(RangeError);
+    expect(() => boundedGaussianMixture(0, 255, 0, 1, { wideShare: 1 / 8, wideScale: 0.5 })).toThrow(RangeError);
+    expect(() => pushBoundedGaussianMixtures(m, 0, 255, Int32Array.of(3, 256), Float64Array.of(0, 0), Float64Array.of(1, 1), { wideShare: 0, wideScale: 1 })).toThrow(RangeError);
     expect(sameState(m, new Message())).toBe(true);
   });
 });

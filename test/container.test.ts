@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   bitsPerDim,
+  CODER_PARAMS_VERSION,
   parseContainer,
   pixelsMatch,
   pixelSha256Prefix,
@@ -298,9 +299,9 @@ describe('container parse failures', () => {
     for (const [valid, coderVersionAt] of [[file, 9 + 8 + 6], [fileV1, 9 + 32 + 4 + 4 + 1 + 1 + 2 + 2]] as const) {
       expect(valid[coderVersionAt]).toBe(1);
       const newerCoder = valid.slice();
-      newerCoder[coderVersionAt] = 7;
+      newerCoder[coderVersionAt] = CODER_PARAMS_VERSION + 1;
       expect(() => parseContainer(resign(newerCoder))).toThrow(
-        expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: expect.stringMatching(/coder parameters version 7/) }) as unknown as Error,
+        expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: expect.stringMatching(`coder parameters version ${CODER_PARAMS_VERSION + 1}`) }) as unknown as Error,
       );
     }
   });

@@ -77,6 +77,10 @@ class GaussianSymbols {
   gridScale = 1;
   /** Frequency mass shared out by Φ: the total minus the 1 every symbol gets. */
   spread = TOTAL - 1;
+  /** Scale mixtures only (0 otherwise): the wide component's share, in 1/2^8. */
+  wideShare256 = 0;
+  /** Table steps per bin of the wide component: gridScale / its scale factor. */
+  wideGridScale = 1;
   /** C(symbol) and C(symbol + 1) of the symbol `locate` found last. */
   foundStart = 0;
   foundEnd = TOTAL;
@@ -95,6 +99,7 @@ class GaussianSymbols {
     this.firstBoundary = this.firstBin + 0.5 - mean;
     this.gridScale = PHI_STEPS_PER_UNIT / std;
     this.spread = TOTAL - this.count;
+    this.wideShare256 = 0;
   }
 
   /** The alphabet lo … hi of the bounded code (validated by the caller). */
@@ -106,16 +111,29 @@ class GaussianSymbols {
     this.firstBoundary = lo + 0.5 - mean;
     this.gridScale = PHI_STEPS_PER_UNIT / std;
     this.spread = TOTAL - count;
+    this.wideShare256 = 0;
+  }
+
+  /** `spanRange` for the scale mixture (1 − w)·N(μ, σ²) + w·N(μ, (sσ)²) (validated by the caller). */
+  spanRangeMixture(lo: number, count: number, meanInBins: number, stdInBins: number, mixture: ScaleMixture): void {
+    this.spanRange(lo, count, meanInBins, stdInBins);
+    this.wideShare256 = mixture.wideShare * MIXTURE_SHARE_UNITS;
+    this.wideGridScale = this.gridScale / mixture.wideScale;
   }
 
   /** C(symbol) for symbol ∈ [0, count]; strictly increasing in symbol. */
   cumulative(symbol: number): number {
     if (symbol <= 0) return 0;
     if (symbol >= this.count) return TOTAL;
-    const position = (this.firstBoundary + (symbol - 1)) * this.gridScale + PHI_TABLE_CENTRE;
+    const boundary = this.firstBoundary + (symbol - 1);
+    const phi = phiAtPosition(boundary * this.gridScale + PHI_TABLE_CENTRE);
     // phi·spread can exceed 2^53 and round, but IEEE rounding is deterministic
     // and monotone, which is all the code needs.
-    return Math.floor(phiAtPosition(position) * this.spread * (1 / PHI_ONE)) + symbol;
+    if (this.wideShare256 === 0) return Math.floor(phi * this.spread * (1 / PHI_ONE)) + symbol;
+    // Integer shares of integer table values: the blend is exact (< 2^39) before it meets spread.
+    const wide = phiAtPosition(boundary * this.wideGridScale + PHI_TABLE_CENTRE);
+    const blend = (MIXTURE_SHARE_UNITS - this.wideShare256) * phi + this.wideShare256 * wide;
+    return Math.floor(blend * this.spread * (1 / (PHI_ONE * MIXTURE_SHARE_UNITS))) + symbol;
   }
 
   /**
@@ -534,5 +552,75 @@ export function boundedGaussianBits(
   checkScalarParameters(mu, sigma, delta);
   if (!Number.isInteger(bin) || bin < lo || bin > hi) throw new RangeError(`bounded Gaussian: bin ${bin} is outside [${lo}, ${hi}]`);
   symbols.spanRange(lo, hi - lo + 1, mu / delta, sigma / delta);
+  return symbols.symbolBits(bin - lo);
+}
+
+// ---- Bounded scale mixture of two Gaussians --------------------------------
+
+/**
+ * Two Gaussians with one mean: (1 − wideShare)·N(μ, σ²) + wideShare·N(μ, (wideScale·σ)²).
+ * The wide component gives prediction residuals the heavy tails that one Gaussian lacks.
+ * wideShare is a multiple of 1/256 in [0, 1), so that the blend of the two Φ table values is
+ * an exact integer; wideScale ≥ 1.
+ */
+export type ScaleMixture = { wideShare: number; wideScale: number };
+const MIXTURE_SHARE_UNITS = 256;
+
+function checkMixture(mixture: ScaleMixture): void {
+  const units = mixture.wideShare * MIXTURE_SHARE_UNITS;
+  if (!(Number.isInteger(units) && units >= 0 && units < MIXTURE_SHARE_UNITS)) {
+    throw new RangeError(`scale mixture: share ${mixture.wideShare} is not a multiple of 1/${MIXTURE_SHARE_UNITS} in [0, 1)`);
+  }
+  if (!(mixture.wideScale >= 1 && mixture.wideScale < Infinity)) throw new RangeError(`scale mixture: scale ${mixture.wideScale} is not finite and ≥ 1`);
+}
+
+/**
+ * The scale mixture over the integer bins lo … hi as a Codec (grid width 1), the bins lo and
+ * hi absorbing the tails. With wideShare 0 it codes exactly as `boundedGaussian(lo, hi, μ, σ, 1)`.
+ */
+export function boundedGaussianMixture(lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture): Codec<number> {
+  checkAlphabet(lo, hi);
+  checkScalarParameters(mu, sigma, 1);
+  checkMixture(mixture);
+  const count = hi - lo + 1;
+  return {
+    push(m, bin) {
+      if (!Number.isInteger(bin) || bin < lo || bin > hi) throw new RangeError(`bounded Gaussian mixture: bin ${bin} is outside [${lo}, ${hi}]`);
+      symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
+      symbols.pushSymbol(m, bin - lo);
+    },
+    pop(m) {
+      symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
+      return lo + symbols.popSymbol(m);
+    },
+  };
+}
+
+/**
+ * Pushes bins[i] ∈ [lo, hi] under the scale mixture with means mu[i] and narrow spreads
+ * sigma[i], last element first (checked before anything is pushed), so that
+ * `boundedGaussianMixture(…).pop` returns them in array order.
+ */
+export function pushBoundedGaussianMixtures(m: Message, lo: number, hi: number, bins: Int32Array, mu: Float64Array, sigma: Float64Array, mixture: ScaleMixture): void {
+  checkAlphabet(lo, hi);
+  checkParameters(bins.length, mu, sigma, 1);
+  checkMixture(mixture);
+  for (let i = 0; i < bins.length; i++) {
+    if (bins[i] < lo || bins[i] > hi) throw new RangeError(`bounded Gaussian mixture: bin ${bins[i]} is outside [${lo}, ${hi}]`);
+  }
+  const count = hi - lo + 1;
+  for (let i = bins.length - 1; i >= 0; i--) {
+    symbols.spanRangeMixture(lo, count, mu[i], sigma[i], mixture);
+    symbols.pushSymbol(m, bins[i] - lo);
+  }
+}
+
+/** Bits that coding `bin` with `boundedGaussianMixture(lo, hi, mu, sigma, mixture)` costs. */
+export function boundedGaussianMixtureBits(bin: number, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture): number {
+  checkAlphabet(lo, hi);
+  checkScalarParameters(mu, sigma, 1);
+  checkMixture(mixture);
+  if (!Number.isInteger(bin) || bin < lo || bin > hi) throw new RangeError(`bounded Gaussian mixture: bin ${bin} is outside [${lo}, ${hi}]`);
+  symbols.spanRangeMixture(lo, hi - lo + 1, mu, sigma, mixture);
   return symbols.symbolBits(bin - lo);
 }

@@ -21,7 +21,7 @@ import type { ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { decodeChunk, encodeChunk } from './chain.ts';
 import { CODER_PARAMS_VERSION, parseContainer, pixelsMatch, pixelSha256Prefix, sameModel, writeContainer, type CoderParamsVersion, type ContainerHeader } from './container.ts';
-import { bandSamples, MIN_SAMPLE_BITS, popRows, pushRows, rowBits, type RowBand } from './predictive.ts';
+import { bandSamples, popRows, predictorFor, pushRows, rowBits, type RowBand } from './predictive.ts';
 import { chainSchedule, type ChainSchedule } from './schedule.ts';
 import { chunkLayout, gatherPixels, MODEL_CHANNELS, scatterPixels, tiling, type Plane, type Tiling } from './tiling.ts';
 
@@ -228,7 +228,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   const codedChannels = classicChannels(image.channels, alphaValue !== undefined);
   const classicOnly = () => {
     const m = new Message();
-    pushRows(m, image.data, classicBand(image, 0, codedChannels));
+    pushRows(m, image.data, classicBand(image, 0, codedChannels, CODER_PARAMS_VERSION));
     return m;
   };
 
@@ -241,7 +241,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
     const plan = await planChain(image, bundle, engine, gridFactor, codedChannels, options, forcedRows);
     rows = plan.rows;
     seedCount = Math.max(0, Math.ceil((plan.reach + SEED_MARGIN_BITS - plan.classicBits) / 16));
-    const band = classicBand(image, plan.top.height, codedChannels);
+    const band = classicBand(image, plan.top.height, codedChannels, CODER_PARAMS_VERSION);
     let coded: { m: Message; chunkSizes: number[] } | undefined;
     while (!(coded = await encodeAll(plan.c, image, plan.top, band, seedCount, plan.opening))) seedCount = Math.ceil(seedCount * 1.1) + 2;
     if (plan.c.openings.length > 1) pushUniform(coded.m, plan.opening, plan.c.openings.length);
@@ -299,7 +299,7 @@ interface ChainPlan {
  */
 async function planChain(image: Image, bundle: ModelBundle, engine: IntegerEngine, gridFactor: number, codedChannels: number, options: CoderOptions, forcedRows?: number): Promise<ChainPlan> {
   // Each row's cost as a classic row: it does not depend on where the band starts.
-  const rowCost = rowBits(image.data, classicBand(image, 0, codedChannels));
+  const rowCost = rowBits(image.data, classicBand(image, 0, codedChannels, CODER_PARAMS_VERSION));
   const classicCost = (rows: number) => rowCost.subarray(image.height - rows).reduce((sum, bits) => sum + bits, 0);
   const funding = (reach: number, rows: number) => Math.max(reach + SEED_MARGIN_BITS, classicCost(rows));
 
@@ -350,9 +350,9 @@ function topRows(image: Image, height: number): Image {
   return { width: image.width, height, channels: image.channels, data: image.data.subarray(0, image.width * height * image.channels) };
 }
 
-/** The rows from `top` down as a band of the predictive coder over the first `coded` channels. */
-function classicBand(image: Image, top: number, coded: number): RowBand {
-  return { width: image.width, channels: image.channels, coded, top, bottom: image.height };
+/** The rows from `top` down as a band of the predictive coder (as coder parameters `version` has it) over the first `coded` channels. */
+function classicBand(image: Image, top: number, coded: number, version: CoderParamsVersion): RowBand {
+  return { width: image.width, channels: image.channels, coded, top, bottom: image.height, predictor: predictorFor(version) };
 }
 
 const seeded = (count: number): Message => {
@@ -435,10 +435,10 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   if (chainHeight > 0 && total !== tiling(width, chainHeight, header.patchSize).count) throw corrupt('the chunk schedule does not cover the image');
   if (coder.chunkSizes.some((n) => n > MAX_CHUNK_PATCHES)) throw corrupt(`a chunk exceeds ${MAX_CHUNK_PATCHES} patches`);
 
-  // Every classic sample costs at least MIN_SAMPLE_BITS, so a payload too short for the
+  // Every classic sample costs at least minSampleBits, so a payload too short for the
   // classic rows its header claims (alpha constant or not) is damage: refuse it at once.
   const fewestClassic = bandSamples({ width, channels, coded: classicChannels(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
-  if (fewestClassic * MIN_SAMPLE_BITS > 8 * payload.length) throw corrupt('the payload is too short for its classic rows');
+  if (fewestClassic * predictorFor(coder.version).minSampleBits > 8 * payload.length) throw corrupt('the payload is too short for its classic rows');
   let m: Message;
   try {
     m = Message.fromBytes(payload);
@@ -472,7 +472,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
       end = first;
     }
   }
-  if (chainHeight < height && !popRows(m, image.data, classicBand(image, chainHeight, classicChannels(channels, alphaValue !== undefined)))) {
+  if (chainHeight < height && !popRows(m, image.data, classicBand(image, chainHeight, classicChannels(channels, alphaValue !== undefined), coder.version))) {
     throw corrupt('the payload ran out in the classic rows: damaged file');
   }
   // n seed words pushed on an empty message leave exactly n tail words (each 16-bit uniform
