@@ -39,6 +39,23 @@ function imageCell(r: ImageResult, id: BenchCodecId): string {
   return bpdCell(r.codecs[id]);
 }
 
+/** Which coder made an image's vdmzip file: the chain, the classic predictor, or both (rows under the chain). */
+function codedBy(r: ImageResult): string {
+  if (r.classicRows === undefined) return '–';
+  if (r.classicRows === 0) return 'chain';
+  return r.classicRows === r.height ? 'classic' : `chain + ${r.classicRows} rows`;
+}
+
+/** The same for a set of images: how many files each way. */
+function codedByCounts(images: ImageResult[]): string {
+  const counts = new Map<string, number>();
+  for (const r of images) {
+    const kind = codedBy(r).startsWith('chain +') ? 'split' : codedBy(r);
+    if (kind !== '–') counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  return [...counts].map(([kind, n]) => `${n} ${kind}`).join(', ') || '–';
+}
+
 /** Shortest distinct display names: the base name, or the path when base names repeat. */
 function displayNames(images: ImageResult[]): Map<ImageResult, string> {
   const counts = new Map<string, number>();
@@ -71,12 +88,17 @@ export function renderMarkdown(result: BenchResult, options: MarkdownOptions = {
   out.push('compared with the original pixel for pixel before its size counted (FAIL: it did not round-trip,');
   out.push('and the total is then left out). −ELBO is the model\'s bound, which a vdmzip file approaches; it is not a file;');
   out.push('overhead is vdmzip − (−ELBO), what the coder adds to the bound (initial bits, container, discretisation).');
+  out.push('"coded by" says which coder made each vdmzip file: the bits-back chain over the network, the classic');
+  out.push('predictor (src/coder/predictive.ts; the encoder keeps it where its file is smaller, and then the file');
+  out.push('can be below the bound), or both (the predictor codes the bottom rows, which fund the chain).');
   out.push('Totals are 8 · Σ bytes / Σ dims (large images weigh more).');
   out.push('');
   // The coder's overhead (file − bound) beside the −ELBO, when both ran.
   const overhead = columns.some((c) => c.id === 'vdmzip') && columns.some((c) => c.id === 'elbo');
-  const headings = columns.flatMap((c) => (c.id === 'elbo' && overhead ? [c.label, 'overhead'] : [c.label]));
-  const cells = (value: (id: BenchCodecId) => string, over: string) => columns.flatMap((c) => (c.id === 'elbo' && overhead ? [value(c.id), over] : [value(c.id)])).join(' | ');
+  const extra = (id: BenchCodecId): string[] => (id === 'vdmzip' ? ['coded by'] : id === 'elbo' && overhead ? ['overhead'] : []);
+  const headings = columns.flatMap((c) => [c.label, ...extra(c.id)]);
+  const cells = (value: (id: BenchCodecId) => string, over: string, coded: string) =>
+    columns.flatMap((c) => [value(c.id), ...extra(c.id).map((e) => (e === 'overhead' ? over : coded))]).join(' | ');
   out.push(`| image | W×H×C | ${headings.join(' | ')} |`);
   out.push(`|---|---|${headings.map(() => '---:').join('|')}|`);
   const names = displayNames(result.images);
@@ -84,15 +106,16 @@ export function renderMarkdown(result: BenchResult, options: MarkdownOptions = {
     for (const r of result.images) {
       const v = r.codecs.vdmzip;
       const over = v?.ok && r.elbo ? (v.bpd - r.elbo.bpd).toFixed(3) : '–';
-      out.push(`| ${names.get(r)} | ${r.width}×${r.height}×${r.channels} | ${cells((id) => imageCell(r, id), over)} |`);
+      out.push(`| ${names.get(r)} | ${r.width}×${r.height}×${r.channels} | ${cells((id) => imageCell(r, id), over, codedBy(r))} |`);
     }
   }
   if (result.sets.length > 1) {
     for (const s of result.sets) {
-      out.push(`| **${s.name}** (${s.totals.images}) | | ${cells((id) => totalCell(s.totals, id), overheadCell(s.totals))} |`);
+      const setImages = result.images.filter((r) => r.set === s.name);
+      out.push(`| **${s.name}** (${s.totals.images}) | | ${cells((id) => totalCell(s.totals, id), overheadCell(s.totals), codedByCounts(setImages))} |`);
     }
   }
-  out.push(`| **total** (${result.totals.images}) | ${result.totals.dims} dims | ${cells((id) => totalCell(result.totals, id), overheadCell(result.totals))} |`);
+  out.push(`| **total** (${result.totals.images}) | ${result.totals.dims} dims | ${cells((id) => totalCell(result.totals, id), overheadCell(result.totals), codedByCounts(result.images))} |`);
   out.push('');
 
   out.push('Seconds, summed over the images (encode / decode; each tool run as a fresh process, one at a time):');

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { VdmzipCodec } from '../codec-api.ts';
+import { parseContainer } from '../coder/container.ts';
 import { imageElbo, summarise, type ElboBits } from '../coder/elbo.ts';
 import { VdmzipError } from '../errors.ts';
 import { listImageFiles } from '../image/files.ts';
@@ -73,6 +74,8 @@ export interface ImageResult {
   /** W · H · C */
   dims: number;
   codecs: Partial<Record<BenchCodecId, Measurement>>;
+  /** vdmzip's file: how many bottom rows the classic predictor coded (0: the chain alone; height: no chain). */
+  classicRows?: number;
   elbo?: ElboMeasurement;
 }
 
@@ -316,6 +319,7 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
             result.codecs.vdmzip = samePixels(image, decoded)
               ? { ok: true, bytes: bytes.length, bpd: bitsPerDim(bytes.length, dims), encodeSeconds, decodeSeconds }
               : { ok: false, error: 'the file does not decode to the input' };
+            result.classicRows = parseContainer(bytes).header.coder.classicRows ?? 0;
           } catch (error) {
             result.codecs.vdmzip = { ok: false, error: errorText(error) };
           }
