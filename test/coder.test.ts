@@ -11,7 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codedPlanes, compressImage, decompressImage, defaultGridFactor, MAX_CHUNK_PATCHES, openingGrids, type CoderOptions } from '../src/coder/codec.ts';
+import { compressImage, decompressImage, defaultGridFactor, openingGrids, type CoderOptions } from '../src/coder/codec.ts';
+import { codedPlanes, MAX_CHUNK_PATCHES } from '../src/coder/tiling.ts';
 import { Message, popUniform } from '../src/ans/index.ts';
 import { parseContainer, writeContainer, type ContainerHeader } from '../src/coder/container.ts';
 import { varintLength } from '../src/leb128.ts';
@@ -232,6 +233,19 @@ describe('round trips, every pixel compared', () => {
     }
     for (let k = 1; k < reports.length; k++) expect(reports[k][0]).toBeGreaterThan(reports[k - 1][0]);
     expect(reports.at(-1)![0]).toBe(reports.at(-1)![1]);
+  });
+
+  it('a large image that the predictor clearly codes better is coded classically without running the chain', async () => {
+    // 96×96 is 144 patches of 8: enough for the sampled estimate (4 crops of 4×2 patches).
+    const image = makeImage(96, 96, 3, (x, y, c) => (x * 2 + y + c * 40) & 255);
+    const reports: number[][] = [];
+    const bytes = await compressImage(image, bundle, engine, { onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
+    expect(reports).toEqual([]);
+    expect(parseContainer(bytes).header.coder).toMatchObject({ classicRows: 96, chunkSizes: [] });
+    expectSameImage(await decompressImage(bytes, bundle, engine), image);
+    // Asked for, the chain still runs.
+    await compressImage(image, bundle, engine, { classicRows: 0, onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
+    expect(reports.length).toBeGreaterThan(0);
   });
 
   it('a constant alpha channel costs at most one rANS word over the same image without alpha', async () => {

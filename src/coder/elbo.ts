@@ -10,10 +10,9 @@ import { reverseVariance, type ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { mulberry32, normalSampler } from '../random.ts';
 import { predict, stepOnePosteriorMeans } from './chain.ts';
-import { codedPlanes, MAX_CHUNK_PATCHES } from './codec.ts';
 import { CODER_PARAMS_VERSION } from './container.ts';
 import { chainSchedule, pixelDistributions } from './schedule.ts';
-import { chunkLayout, gatherPixels, tiling } from './tiling.ts';
+import { chunkLayout, codedPlanes, gatherPixels, MAX_CHUNK_PATCHES, tiling } from './tiling.ts';
 
 export interface ElboBits {
   /** Coded dimensions (sub-pixels). */

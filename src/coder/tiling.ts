@@ -12,6 +12,37 @@ export const MODEL_CHANNELS = 3;
 
 export type Plane = { kind: 'rgb' } | { kind: 'grey'; channel: number };
 
+/** Most patches the network sees in one batch. */
+export const MAX_CHUNK_PATCHES = 64;
+
+/** An image's colour plane, and its alpha plane if it has one. */
+export function planes(channels: number): { colour: Plane; alpha?: Extract<Plane, { kind: 'grey' }> } {
+  switch (channels) {
+    case 1:
+      return { colour: { kind: 'grey', channel: 0 } };
+    case 2:
+      return { colour: { kind: 'grey', channel: 0 }, alpha: { kind: 'grey', channel: 1 } };
+    case 3:
+      return { colour: { kind: 'rgb' } };
+    default:
+      return { colour: { kind: 'rgb' }, alpha: { kind: 'grey', channel: 3 } };
+  }
+}
+
+/** The alpha channel's value if it is the same everywhere (then it costs 9 bits in all). */
+export function constantChannel(image: Image, channel: number): number | undefined {
+  const { data, channels } = image;
+  const first = data[channel];
+  for (let k = channel; k < data.length; k += channels) if (data[k] !== first) return undefined;
+  return first;
+}
+
+/** The planes the bits-back chain codes for this image: colour, and alpha unless constant. */
+export function codedPlanes(image: Image): Plane[] {
+  const { colour, alpha } = planes(image.channels);
+  return alpha && constantChannel(image, alpha.channel) === undefined ? [colour, alpha] : [colour];
+}
+
 export interface Tiling {
   width: number;
   height: number;

@@ -56,3 +56,17 @@ export function checkImage(image: Image): void {
     );
   }
 }
+
+/** The w × h rectangle of `image` whose top-left pixel is (x0, y0), which must lie inside it. */
+export function cropImage(image: Image, x0: number, y0: number, w: number, h: number): Image {
+  if (!(x0 >= 0 && y0 >= 0 && w >= 1 && h >= 1 && x0 + w <= image.width && y0 + h <= image.height)) {
+    throw new RangeError(`crop ${w}×${h} at (${x0}, ${y0}) is not inside ${image.width}×${image.height}`);
+  }
+  const { channels } = image;
+  const data = new Uint8Array(w * h * channels);
+  for (let y = 0; y < h; y++) {
+    const from = ((y0 + y) * image.width + x0) * channels;
+    data.set(image.data.subarray(from, from + w * channels), y * w * channels);
+  }
+  return { width: w, height: h, channels, data };
+}
