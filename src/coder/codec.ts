@@ -319,8 +319,9 @@ function classicChannels(channels: number, constantAlpha: boolean): number {
  * Where the estimate of `sampledClassicToChain` is below this, the encoder codes every row
  * classically without running the chain over the whole image. On the five fixture photos the
  * estimates were 0.925–0.975 where the files' own ratios were 0.927–0.965 (step-7114 model,
- * predictor version 7): mostly above, as the crops hold back the predictor's learning more than
- * the network's context. A wrong call costs the file at most the difference.
+ * predictor version 7 before it learned its carries, which lowered its side further): mostly
+ * above, as the crops hold back the predictor's learning more than the network's context. A
+ * wrong call costs the file at most the difference.
  */
 const CLEAR_CLASSIC_RATIO = 0.98;
 const SAMPLE_CROPS = 4;
