@@ -271,9 +271,14 @@ interface ChainPlan {
  * 4.033 bpd without classic rows, 4.052 with the three an estimate chose), so it has none.
  */
 async function planChain(image: Image, bundle: ModelBundle, engine: IntegerEngine, gridFactor: number, codedChannels: number, options: CoderOptions, forcedRows?: number): Promise<ChainPlan> {
-  // Each row's cost as a classic row: it does not depend on where the band starts.
-  const rowCost = rowBits(image.data, classicBand(image, 0, codedChannels, CODER_PARAMS_VERSION));
-  const classicCost = (rows: number) => rowCost.subarray(image.height - rows).reduce((sum, bits) => sum + bits, 0);
+  // Each row's cost as a classic row: it does not depend on where the band starts. Computed
+  // only when some rows are classic (multi-patch chains have none).
+  let rowCost: Float64Array | undefined;
+  const classicCost = (rows: number) => {
+    if (rows === 0) return 0;
+    rowCost ??= rowBits(image.data, classicBand(image, 0, codedChannels, CODER_PARAMS_VERSION));
+    return rowCost.subarray(image.height - rows).reduce((sum, bits) => sum + bits, 0);
+  };
   const funding = (reach: number, rows: number) => Math.max(reach + SEED_MARGIN_BITS, classicCost(rows));
 
   const measure = async (rows: number) => {
