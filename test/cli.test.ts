@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeContainer } from '../src/coder/container.ts';
+import { parseContainer, writeContainer } from '../src/coder/container.ts';
 import type { ModelBundle } from '../src/model/bundle.ts';
 import { writeContainerV1 } from './helpers/container-bytes.ts';
 import { saveTinyModel } from './helpers/tiny-model.ts';
@@ -73,6 +73,7 @@ describe('vdmzip CLI', () => {
     expect(stdout).toMatch(new RegExp(`^model\\s+${modelId.slice(0, 16)}…$`, 'm'));
     expect(stdout).toMatch(/^steps \(T\)\s+100$/m);
     expect(stdout).toMatch(/^patch size\s+32$/m);
+    expect(stdout).toMatch(/^coder\s+parameters version 1, the bits-back chain alone$/m);
     expect(stdout).toMatch(/^pixel sha256\s+fedcba9876543210…$/m);
     expect(stdout).not.toMatch(/^pixel crc32/m);
     expect(stdout).toMatch(/^payload\s+1000 bytes$/m);
@@ -88,6 +89,20 @@ describe('vdmzip CLI', () => {
     expect(stdout).toMatch(new RegExp(`^model\\s+${bundle.id}$`, 'm'));
     expect(stdout).toMatch(/^model matches\s+yes: made with --model /m);
     expect(stdout).toMatch(/^pixel crc32\s+1234abcd$/m);
+  });
+
+  it('info says which coder made a file: the predictive coder, the chain, or both', async () => {
+    const path = join(dir, 'sample-classic.vdmz');
+    const base = parseContainer(sampleFile(bundle.id)).header;
+    for (const [classicRows, chunkSizes, says] of [
+      [30, [], 'the predictive coder alone \\(all 30 rows\\)'],
+      [6, [1, 1], 'the chain over the top 24 rows, the predictive coder below \\(6 rows\\)'],
+    ] as const) {
+      await writeFile(path, writeContainer({ ...base, coder: { version: 7, gridFactor: 0.25, chunkSizes: [...chunkSizes], seedWords: 0, classicRows } }, new Uint8Array(10)));
+      const { code, stdout } = await vdmzip('info', path);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(new RegExp(`^coder\\s+parameters version 7, ${says}$`, 'm'));
+    }
   });
 
   it("info matches a format version 2 file's model id prefix against the model", async () => {

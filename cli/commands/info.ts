@@ -29,6 +29,13 @@ function modelCheck(fileModelId: string, model: string | undefined): string {
   return sameModel(fileModelId, id) ? `yes: made with ${which}` : `no: ${which} is ${id.slice(0, SHORT_ID)}…; decompress needs ${fileModelId.slice(0, SHORT_ID)}…`;
 }
 
+/** Which coder made the file: the chain, the predictive coder, or the chain over classic rows. */
+function codedBy(height: number, classicRows: number): string {
+  if (classicRows === 0) return 'the bits-back chain alone';
+  if (classicRows === height) return `the predictive coder alone (all ${height} rows)`;
+  return `the chain over the top ${height - classicRows} rows, the predictive coder below (${classicRows} rows)`;
+}
+
 export function register(program: Command): void {
   program
     .command('info')
@@ -49,6 +56,7 @@ export function register(program: Command): void {
         ['model matches', modelCheck(header.modelId, o.model)],
         ['steps (T)', String(header.steps)],
         ['patch size', String(header.patchSize)],
+        ['coder', `parameters version ${coder.version}, ${codedBy(height, coder.classicRows ?? 0)}`],
         ['grid factor', String(coder.gridFactor)],
         ['chunks', `${chunks.length}: ${chunks.slice(0, CHUNKS_SHOWN).join(' ')}${chunks.length > CHUNKS_SHOWN ? ' …' : ''}`],
         ['seed words', String(coder.seedWords)],
