@@ -49,6 +49,12 @@ export const DEBS = {
     arch: 'all',
     sha256: 'd518df36b515b09d36cb00b12645dd8ce170bb82bb0966297741905ce3edc8e1',
   },
+  'enlightenment-data': {
+    name: 'enlightenment-data',
+    version: '0.25.4-2',
+    arch: 'all',
+    sha256: '205df83b80b3a999757b07d7ad1908332c96c6edae559548346bc8af4f292bef',
+  },
   'python3-skimage': {
     name: 'python3-skimage',
     version: '0.19.3-8',
@@ -74,13 +80,15 @@ export interface PhotoSource {
   /** Output base name (lower case, no extension); also the sort key for the split. */
   id: string;
   deb: DebName;
-  /** Path inside the package (relative to the dpkg -x root): a JPEG or a PNG. */
+  /** Path inside the package (relative to the dpkg -x root): a JPEG or a PNG, or an EET container. */
   path: string;
+  /** For an EET container (Enlightenment's .edj themes): the entry that holds the photo as a JPEG. */
+  eetEntry?: string;
   /**
    * Photos are split within their batch (sorted by id, every VAL_EVERY-th to validation), so
    * adding a batch never moves an earlier photo between training and validation.
    */
-  batch: 1 | 2;
+  batch: 1 | 2 | 3;
   /** SPDX-style licence identifier, as stated in the package's debian/copyright. */
   licence: string;
   /** Copyright line from debian/copyright. */
@@ -122,6 +130,24 @@ function lxqt(file: string, copyright: string): PhotoSource {
     batch: 2,
     licence: 'CC-BY-SA-3.0 (wallpapers/License); LGPL-2.1+ (debian/copyright)',
     copyright,
+  };
+}
+
+/**
+ * Enlightenment's 3840×2160 background photos: each .edj theme holds the photo as its first
+ * and largest image entry, a JPEG at quality ~100 (quantiser tables of ones). Five other
+ * backgrounds of the package are renders or patterns and are left out (Dunes, Flat-Fan,
+ * Flat-Stone-Pattern, Paper-Flower, Sunset-Hills).
+ */
+function enlightenment(name: string): PhotoSource {
+  return {
+    id: `e-${name.toLowerCase()}`,
+    deb: 'enlightenment-data',
+    path: `usr/share/enlightenment/data/backgrounds/${name}.edj`,
+    eetEntry: 'edje/images/0',
+    batch: 3,
+    licence: 'BSD-2-clause (debian/copyright, Files: *)',
+    copyright: '2000-2020 Carsten Haitzler and various contributors',
   };
 }
 
@@ -186,6 +212,7 @@ export const PHOTOS: PhotoSource[] = [
   lxqt('fog.jpg', 'stefonarch'),
   lxqt('this-is-not-windows.jpg', 'stefonarch'),
   lxqt('Valendas.png', '2022 LXQt Project Team'),
+  ...['Bamboo', 'Foggy-Trees', 'God-Rays', 'Green-Maple', 'Lichen-Branches', 'Mountain', 'Peaks', 'Red-Maple', 'Sea-of-Lanterns', 'Snow-Trees', 'Spruce-Needles', 'Sunset-Clouds', 'White-Flower', 'Yellow-Flower'].map(enlightenment),
 ];
 
 /** Box-downscale factor applied to every JPEG photo. */
@@ -248,6 +275,20 @@ export const PHOTO_OUTPUT_SHA256: Record<string, string> = {
   "wine_by_jakkub_mede": "802381b44cc4a33ed53900ac269c5685ea7dd4defa05746c5e825941c1e29bd9",
   "wood": "88f1b3b86e1a0f84a61bbbca1e3977020467ec5e462cfd384280b843844200fa",
   "yellowflower": "d7581ba22d26f885d5470b3ae48e13f67594fe0dd32e3cdfcfaae9210bf32614",
+  "e-bamboo": "9d603d7c0b3fe3f476c9c8c68cbe5da597370737835618d52330515032d28b24",
+  "e-foggy-trees": "d5ac4e47e47ed731c1d19a501e04383e2a1b2fd9fd53f08be73c349cd8aaa0a6",
+  "e-god-rays": "dd5a975fbf5faf33dad94b977c3ded615d91a4f01f980ba1185727750cdea900",
+  "e-green-maple": "7cc0553ae79e6f0cb38fbe6a2349009c64ad8df01a69b8b52c5cda6da0fa1c7f",
+  "e-lichen-branches": "81b54241a40ce675ef72b48da9e2cba9fd00b3a3f413cf626440847f29010428",
+  "e-mountain": "9badcea5b8f3d0da876a66597808f4ed42272ab52f998425dc696c27d0fbb07e",
+  "e-peaks": "9c37167ac21ebad6ee1a15dcac58403b38e2195081763d706cf82fcf53ea7f17",
+  "e-red-maple": "d056a4b04f2c82a676edba40ee7d5013dcff071e9a1a9e2b4bdb9c9c9a9a00b3",
+  "e-sea-of-lanterns": "2abc0c744696bc805716c9ce61d0b3dee7043aa0c0e2b2862556e9765f8df5a4",
+  "e-snow-trees": "a7aefd3026f788f9e9004e9ba0a7443df1b1e7d08329d4bf1de67381a407a5b3",
+  "e-spruce-needles": "031956c889e9aef3148f44b091acbd20b07825b7595a09edb6ef4058d8d03e2c",
+  "e-sunset-clouds": "12c541434125bdf7b1fda5263c9fcdef278e0a790268d4e1ff40890503c87163",
+  "e-white-flower": "9a0633ee1bc651b2205f8d93166ff3243b69e3b4492183d2b01134ed6feff6db",
+  "e-yellow-flower": "38bf9a31b29e0fd314c60fb53406a5d8678e43b639301bff4584d2729bf59f3b",
 };
 
 export interface FixtureSource {

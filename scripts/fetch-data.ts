@@ -201,6 +201,27 @@ function decodeJPEG(buf: Buffer, what: string): RGBImage {
   return { width: im.width, height: im.height, data: im.data };
 }
 
+/**
+ * The bytes of entry `name` of an EET container (Enlightenment's .edj files), which must be
+ * stored uncompressed and unencrypted. EET v2 layout, big-endian: magic 0x1EE70F42, entry and
+ * dictionary counts, then per entry offset, size, data size, name offset, name size, flags
+ * (bit 0 compressed, bit 1 ciphered).
+ */
+function eetEntry(buf: Buffer, name: string, what: string): Buffer {
+  if (buf.length < 12 || buf.readUInt32BE(0) !== 0x1ee70f42) fail(`${what} is not an EET file`);
+  const count = buf.readInt32BE(4);
+  for (let i = 0; i < count; i++) {
+    const at = 12 + 24 * i;
+    if (at + 24 > buf.length) break;
+    const [offset, size, , nameOffset, nameSize, flags] = [0, 4, 8, 12, 16, 20].map((k) => buf.readInt32BE(at + k));
+    if (buf.subarray(nameOffset, nameOffset + nameSize).toString('latin1').replace(/\0+$/, '') !== name) continue;
+    if ((flags & 3) !== 0) fail(`${what}: entry ${name} is compressed or ciphered`);
+    if (offset < 0 || offset + size > buf.length) fail(`${what}: entry ${name} lies outside the file`);
+    return buf.subarray(offset, offset + size);
+  }
+  return fail(`${what} has no entry ${name}`);
+}
+
 /** A PNG photo as RGB: grey replicated, alpha dropped (the photos' alpha is opaque). */
 function decodePhotoPNG(buf: Buffer): RGBImage {
   const im = readImage(new Uint8Array(buf));
@@ -275,7 +296,8 @@ function processPhoto(p: PhotoSource, split: Split, old: ManifestEntry | undefin
     return { ...old, licence: p.licence, copyright: p.copyright };
   }
   const src = sourceFile(p.deb, p.path);
-  const full = /\.png$/i.test(p.path) ? decodePhotoPNG(fs.readFileSync(src)) : decodeJPEG(fs.readFileSync(src), p.path);
+  const bytes = p.eetEntry ? eetEntry(fs.readFileSync(src), p.eetEntry, p.path) : fs.readFileSync(src);
+  const full = /\.png$/i.test(p.path) ? decodePhotoPNG(bytes) : decodeJPEG(bytes, p.path);
   const small = boxDownscale(full, DOWNSCALE);
   const ppm = encodePPM(small);
   const sum = sha256(ppm);
