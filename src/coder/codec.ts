@@ -338,12 +338,12 @@ const SAMPLE_DOWN = 2;
  * The predictor's bits over the network's −ELBO on SAMPLE_CROPS crops spread along the image's
  * diagonal, each coded on its own: at a few percent of the chain's work, how the two coders
  * compare on this image. Undefined where the crops would not be a small part of the image
- * (under four times the patches): there the chain runs and the files are compared exactly.
+ * (under twice the patches it samples): there the chain runs and the files are compared exactly.
  */
 async function sampledClassicToChain(image: Image, bundle: ModelBundle, engine: IntegerEngine, codedChannels: number): Promise<number | undefined> {
   const { patch } = bundle.meta.config;
   const [w, h] = [SAMPLE_ACROSS * patch, SAMPLE_DOWN * patch];
-  if (image.width < w || image.height < h || tiling(image.width, image.height, patch).count < 4 * SAMPLE_CROPS * SAMPLE_ACROSS * SAMPLE_DOWN) return undefined;
+  if (image.width < w || image.height < h || tiling(image.width, image.height, patch).count < 2 * SAMPLE_CROPS * SAMPLE_ACROSS * SAMPLE_DOWN) return undefined;
   let classicBits = 0;
   let chainBits = 0;
   for (let k = 0; k < SAMPLE_CROPS; k++) {
