@@ -235,14 +235,19 @@ describe('round trips, every pixel compared', () => {
     expect(reports.at(-1)![0]).toBe(reports.at(-1)![1]);
   });
 
-  it('a large image that the predictor clearly codes better is coded classically without running the chain', async () => {
-    // 96×96 is 144 patches of 8: enough for the sampled estimate (4 crops of 4×2 patches).
+  it('an image that the predictor clearly codes better is coded classically without running the chain', async () => {
+    // 96×96 is 144 patches of 8: enough for the sampled estimate (4 crops of 4×2 patches); 20×12
+    // is 6 patches, estimated on the whole image.
+    for (const [width, height] of [[96, 96], [20, 12]]) {
+      const image = makeImage(width, height, 3, (x, y, c) => (x * 2 + y + c * 40) & 255);
+      const reports: number[][] = [];
+      const bytes = await compressImage(image, bundle, engine, { onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
+      expect(reports).toEqual([]);
+      expect(parseContainer(bytes).header.coder).toMatchObject({ classicRows: height, chunkSizes: [] });
+      expectSameImage(await decompressImage(bytes, bundle, engine), image);
+    }
     const image = makeImage(96, 96, 3, (x, y, c) => (x * 2 + y + c * 40) & 255);
     const reports: number[][] = [];
-    const bytes = await compressImage(image, bundle, engine, { onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
-    expect(reports).toEqual([]);
-    expect(parseContainer(bytes).header.coder).toMatchObject({ classicRows: 96, chunkSizes: [] });
-    expectSameImage(await decompressImage(bytes, bundle, engine), image);
     // Asked for, the chain still runs.
     await compressImage(image, bundle, engine, { classicRows: 0, onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
     expect(reports.length).toBeGreaterThan(0);

@@ -150,8 +150,13 @@ interface Coding {
   discard: (steps: number) => void;
 }
 
-function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, height: number, planes: Plane[], gridFactor: number, version: CoderParamsVersion, options: CoderOptions): Coding {
+/** Refuses a model the coder cannot drive (before any network work, the encoder's estimate included). */
+function checkCodableModel(bundle: ModelBundle): void {
   if (bundle.meta.config.channels !== MODEL_CHANNELS) throw new VdmzipError('INVALID_ARGUMENT', `the coder needs a ${MODEL_CHANNELS}-channel model; this model has ${bundle.meta.config.channels}`);
+}
+
+function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, height: number, planes: Plane[], gridFactor: number, version: CoderParamsVersion, options: CoderOptions): Coding {
+  checkCodableModel(bundle);
   const tiles = tiling(width, height, bundle.meta.config.patch);
   const schedule = chainSchedule(bundle, gridFactor, version);
   let stepsTotal = tiles.count * schedule.T * planes.length;
@@ -189,6 +194,7 @@ export function codedGridFactor(gridFactor: number): number {
 
 export async function compressImage(image: Image, bundle: ModelBundle, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
   checkImage(image);
+  checkCodableModel(bundle);
   const forcedRows = options.classicRows;
   if (forcedRows !== undefined && !(Number.isInteger(forcedRows) && forcedRows >= 0 && forcedRows <= image.height)) {
     throw new VdmzipError('INVALID_ARGUMENT', `classic rows ${String(forcedRows)} is not an integer in 0…${image.height}`);
@@ -209,7 +215,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   let m: Message;
   let chunkSizes: number[] = [];
   if (forcedRows === image.height) m = classicOnly();
-  else if (forcedRows === undefined && ((await sampledClassicToChain(image, bundle, engine, codedChannels)) ?? 1) < CLEAR_CLASSIC_RATIO) m = classicOnly();
+  else if (forcedRows === undefined && (await classicToChainEstimate(image, bundle, engine, codedChannels)) < CLEAR_CLASSIC_RATIO) m = classicOnly();
   else {
     const plan = await planChain(image, bundle, engine, gridFactor, codedChannels, options, forcedRows);
     rows = plan.rows;
@@ -321,12 +327,14 @@ function classicChannels(channels: number, constantAlpha: boolean): number {
 }
 
 /**
- * Where the estimate of `sampledClassicToChain` is below this, the encoder codes every row
- * classically without running the chain over the whole image. On the five fixture photos the
- * estimates were 0.925–0.975 where the files' own ratios were 0.927–0.965 (step-7114 model,
- * predictor version 7 before it learned its carries, which lowered its side further): mostly
- * above, as the crops hold back the predictor's learning more than the network's context. A
- * wrong call costs the file at most the difference.
+ * Where the estimate of `classicToChainEstimate` is below this, the encoder codes every row
+ * classically without running the chain. On large images the estimate comes from sampled
+ * crops: on the five fixture photos it was 0.925–0.975 where the files' own ratios were
+ * 0.927–0.965 (step-7114 model, predictor version 7 before it learned its carries, which
+ * lowered its side further), mostly above, as the crops hold back the predictor's learning
+ * more than the network's context. On smaller images it uses the whole image's −ELBO, which
+ * the chain's file exceeds by its overhead (initial bits above all), so it errs towards the
+ * chain too. A wrong call costs the file at most the difference.
  */
 const CLEAR_CLASSIC_RATIO = 0.98;
 const SAMPLE_CROPS = 4;
@@ -335,20 +343,24 @@ const SAMPLE_ACROSS = 4;
 const SAMPLE_DOWN = 2;
 
 /**
- * The predictor's bits over the network's −ELBO on SAMPLE_CROPS crops spread along the image's
- * diagonal, each coded on its own: at a few percent of the chain's work, how the two coders
- * compare on this image. Undefined where the crops would not be a small part of the image
- * (under twice the patches it samples): there the chain runs and the files are compared exactly.
+ * The predictor's bits over the network's −ELBO, at a fraction of the chain's work (which also
+ * measures several opening schedules): on SAMPLE_CROPS crops spread along the image's
+ * diagonal, each coded on its own, where the image holds at least twice their patches; on the
+ * whole image otherwise.
  */
-async function sampledClassicToChain(image: Image, bundle: ModelBundle, engine: IntegerEngine, codedChannels: number): Promise<number | undefined> {
+async function classicToChainEstimate(image: Image, bundle: ModelBundle, engine: IntegerEngine, codedChannels: number): Promise<number> {
   const { patch } = bundle.meta.config;
   const [w, h] = [SAMPLE_ACROSS * patch, SAMPLE_DOWN * patch];
-  if (image.width < w || image.height < h || tiling(image.width, image.height, patch).count < 2 * SAMPLE_CROPS * SAMPLE_ACROSS * SAMPLE_DOWN) return undefined;
+  const sampled = image.width >= w && image.height >= h && tiling(image.width, image.height, patch).count >= 2 * SAMPLE_CROPS * SAMPLE_ACROSS * SAMPLE_DOWN;
+  const crops = sampled
+    ? Array.from({ length: SAMPLE_CROPS }, (_, k) => {
+        const at = (k + 0.5) / SAMPLE_CROPS;
+        return cropImage(image, Math.floor(at * (image.width - w)), Math.floor(at * (image.height - h)), w, h);
+      })
+    : [image];
   let classicBits = 0;
   let chainBits = 0;
-  for (let k = 0; k < SAMPLE_CROPS; k++) {
-    const at = (k + 0.5) / SAMPLE_CROPS;
-    const crop = cropImage(image, Math.floor(at * (image.width - w)), Math.floor(at * (image.height - h)), w, h);
+  for (const crop of crops) {
     classicBits += rowBits(crop.data, classicBand(crop, 0, codedChannels, CODER_PARAMS_VERSION)).reduce((sum, bits) => sum + bits, 0);
     const bound = await imageElbo(crop, bundle, engine);
     chainBits += bound.prior + bound.diffusion + bound.reconstruction;
