@@ -457,6 +457,11 @@ function checkAlphabet(lo: number, hi: number): void {
   }
 }
 
+/** Throws unless `bin` is an integer of the alphabet lo … hi (`what`: the codec, for the message). */
+function checkBoundedBin(bin: number, lo: number, hi: number, what: string): void {
+  if (!Number.isInteger(bin) || bin < lo || bin > hi) throw new RangeError(`${what}: bin ${bin} is outside [${lo}, ${hi}]`);
+}
+
 /**
  * Pushes bins[i] ∈ [lo, hi] under N(mu[i], sigma²) on the grid δ, the bins lo
  * and hi absorbing the tails; last element first. Bins outside [lo, hi] throw
@@ -474,7 +479,7 @@ export function pushBoundedGaussians(
   checkAlphabet(lo, hi);
   checkParameters(bins.length, mu, sigma, delta);
   for (let i = 0; i < bins.length; i++) {
-    if (bins[i] < lo || bins[i] > hi) throw new RangeError(`bounded Gaussian: bin ${bins[i]} is outside [${lo}, ${hi}]`);
+    checkBoundedBin(bins[i], lo, hi, 'bounded Gaussian');
   }
   const count = hi - lo + 1;
   if (typeof sigma === 'number') {
@@ -526,9 +531,7 @@ export function boundedGaussian(lo: number, hi: number, mu: number, sigma: numbe
   const count = hi - lo + 1;
   return {
     push(m, bin) {
-      if (!Number.isInteger(bin) || bin < lo || bin > hi) {
-        throw new RangeError(`bounded Gaussian: bin ${bin} is outside [${lo}, ${hi}]`);
-      }
+      checkBoundedBin(bin, lo, hi, 'bounded Gaussian');
       symbols.spanRange(lo, count, mu / delta, sigma / delta);
       symbols.pushSymbol(m, bin - lo);
     },
@@ -550,7 +553,7 @@ export function boundedGaussianBits(
 ): number {
   checkAlphabet(lo, hi);
   checkScalarParameters(mu, sigma, delta);
-  if (!Number.isInteger(bin) || bin < lo || bin > hi) throw new RangeError(`bounded Gaussian: bin ${bin} is outside [${lo}, ${hi}]`);
+  checkBoundedBin(bin, lo, hi, 'bounded Gaussian');
   symbols.spanRange(lo, hi - lo + 1, mu / delta, sigma / delta);
   return symbols.symbolBits(bin - lo);
 }
@@ -585,7 +588,7 @@ export function boundedGaussianMixture(lo: number, hi: number, mu: number, sigma
   const count = hi - lo + 1;
   return {
     push(m, bin) {
-      if (!Number.isInteger(bin) || bin < lo || bin > hi) throw new RangeError(`bounded Gaussian mixture: bin ${bin} is outside [${lo}, ${hi}]`);
+      checkBoundedBin(bin, lo, hi, 'bounded Gaussian mixture');
       symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
       symbols.pushSymbol(m, bin - lo);
     },
@@ -606,7 +609,7 @@ export function pushBoundedGaussianMixtures(m: Message, lo: number, hi: number, 
   checkParameters(bins.length, mu, sigma, 1);
   checkMixture(mixture);
   for (let i = 0; i < bins.length; i++) {
-    if (bins[i] < lo || bins[i] > hi) throw new RangeError(`bounded Gaussian mixture: bin ${bins[i]} is outside [${lo}, ${hi}]`);
+    checkBoundedBin(bins[i], lo, hi, 'bounded Gaussian mixture');
   }
   const count = hi - lo + 1;
   for (let i = bins.length - 1; i >= 0; i--) {
@@ -620,7 +623,7 @@ export function boundedGaussianMixtureBits(bin: number, lo: number, hi: number, 
   checkAlphabet(lo, hi);
   checkScalarParameters(mu, sigma, 1);
   checkMixture(mixture);
-  if (!Number.isInteger(bin) || bin < lo || bin > hi) throw new RangeError(`bounded Gaussian mixture: bin ${bin} is outside [${lo}, ${hi}]`);
+  checkBoundedBin(bin, lo, hi, 'bounded Gaussian mixture');
   symbols.spanRangeMixture(lo, hi - lo + 1, mu, sigma, mixture);
   return symbols.symbolBits(bin - lo);
 }
