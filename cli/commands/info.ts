@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_DIR, openModel } from '../../src/codec-api.ts';
-import { bitsPerDim, parseContainer, sameModel } from '../../src/coder/container.ts';
+import { bitsPerDim, codedBy, parseContainer, sameModel } from '../../src/coder/container.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { aboutFile, readInputFile } from '../files.ts';
 import { modelDir } from '../options.ts';
@@ -29,11 +29,14 @@ function modelCheck(fileModelId: string, model: string | undefined): string {
   return sameModel(fileModelId, id) ? `yes: made with ${which}` : `no: ${which} is ${id.slice(0, SHORT_ID)}…; decompress needs ${fileModelId.slice(0, SHORT_ID)}…`;
 }
 
-/** Which coder made the file: the chain, the predictive coder, or the chain over classic rows. */
-function codedBy(height: number, classicRows: number): string {
-  if (classicRows === 0) return 'the bits-back chain alone';
-  if (classicRows === height) return `the predictive coder alone (all ${height} rows)`;
-  return `the chain over the top ${height - classicRows} rows, the predictive coder below (${classicRows} rows)`;
+/** Which coder made the file, in words. */
+function coderText(height: number, classicRows = 0): string {
+  const texts = {
+    chain: 'the bits-back chain alone',
+    predictor: `the predictive coder alone (all ${height} rows)`,
+    both: `the chain over the top ${height - classicRows} rows, the predictive coder below (${classicRows} rows)`,
+  };
+  return texts[codedBy(height, classicRows)];
 }
 
 export function register(program: Command): void {
@@ -56,7 +59,7 @@ export function register(program: Command): void {
         ['model matches', modelCheck(header.modelId, o.model)],
         ['steps (T)', String(header.steps)],
         ['patch size', String(header.patchSize)],
-        ['coder', `parameters version ${coder.version}, ${codedBy(height, coder.classicRows ?? 0)}`],
+        ['coder', `parameters version ${coder.version}, ${coderText(height, coder.classicRows)}`],
         ['grid factor', String(coder.gridFactor)],
         ['chunks', `${chunks.length}: ${chunks.slice(0, CHUNKS_SHOWN).join(' ')}${chunks.length > CHUNKS_SHOWN ? ' …' : ''}`],
         ['seed words', String(coder.seedWords)],

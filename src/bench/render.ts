@@ -3,6 +3,7 @@
  * and an SVG grouped bar chart of total bpd per codec per image set.
  */
 import { basename } from 'node:path';
+import { codedBy } from '../coder/container.ts';
 import type { BenchCodecId, BenchResult, CodecInfo, ImageResult, Measurement, Totals } from './run.ts';
 import { barChart, PALETTE, svgDocument, type BarSeries } from './svg.ts';
 
@@ -39,21 +40,25 @@ function imageCell(r: ImageResult, id: BenchCodecId): string {
   return bpdCell(r.codecs[id]);
 }
 
+/** The report's word for each kind of vdmzip file. */
+const CODED_BY_WORDS = { chain: 'chain', predictor: 'classic', both: 'split' } as const;
+
 /** Which coder made an image's vdmzip file: the chain, the classic predictor, or both (rows under the chain). */
-function codedBy(r: ImageResult): string {
+function codedByCell(r: ImageResult): string {
   if (r.classicRows === undefined) return '–';
-  if (r.classicRows === 0) return 'chain';
-  return r.classicRows === r.height ? 'classic' : `chain + ${r.classicRows} rows`;
+  const kind = codedBy(r.height, r.classicRows);
+  return kind === 'both' ? `chain + ${r.classicRows} rows` : CODED_BY_WORDS[kind];
 }
 
 /** The same for a set of images: how many files each way. */
 function codedByCounts(images: ImageResult[]): string {
   const counts = new Map<string, number>();
   for (const r of images) {
-    const kind = codedBy(r).startsWith('chain +') ? 'split' : codedBy(r);
-    if (kind !== '–') counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    if (r.classicRows === undefined) continue;
+    const word = CODED_BY_WORDS[codedBy(r.height, r.classicRows)];
+    counts.set(word, (counts.get(word) ?? 0) + 1);
   }
-  return [...counts].map(([kind, n]) => `${n} ${kind}`).join(', ') || '–';
+  return [...counts].map(([word, n]) => `${n} ${word}`).join(', ') || '–';
 }
 
 /** Shortest distinct display names: the base name, or the path when base names repeat. */
@@ -106,7 +111,7 @@ export function renderMarkdown(result: BenchResult, options: MarkdownOptions = {
     for (const r of result.images) {
       const v = r.codecs.vdmzip;
       const over = v?.ok && r.elbo ? (v.bpd - r.elbo.bpd).toFixed(3) : '–';
-      out.push(`| ${names.get(r)} | ${r.width}×${r.height}×${r.channels} | ${cells((id) => imageCell(r, id), over, codedBy(r))} |`);
+      out.push(`| ${names.get(r)} | ${r.width}×${r.height}×${r.channels} | ${cells((id) => imageCell(r, id), over, codedByCell(r))} |`);
     }
   }
   if (result.sets.length > 1) {

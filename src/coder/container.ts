@@ -152,6 +152,16 @@ export function pixelsMatch(header: ContainerHeader, pixels: Uint8Array): boolea
   return pixelSha256Prefix(pixels) === header.pixelSha256Prefix && (header.pixelCrc32 === undefined || crc32(pixels) === header.pixelCrc32);
 }
 
+/**
+ * Which coder made the rows of an image `height` rows tall whose header records `classicRows`
+ * (absent before version 6): the bits-back chain alone, the predictive coder alone, or the chain
+ * over classic rows.
+ */
+export function codedBy(height: number, classicRows = 0): 'chain' | 'predictor' | 'both' {
+  if (classicRows === 0) return 'chain';
+  return classicRows === height ? 'predictor' : 'both';
+}
+
 /** Whether a file's model id (a prefix in format version 2) is that of the model whose id is `modelId`. */
 export function sameModel(fileModelId: string, modelId: string): boolean {
   return modelId.startsWith(fileModelId);
