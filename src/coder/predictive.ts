@@ -208,8 +208,6 @@ class Learner {
   private readonly levels: number;
   /** Per channel, the least-squares sums of the carries: Σr₁², Σr₁r₂, Σr₂², Σr₁y, Σr₂y (y: residual). */
   private readonly moments: Float64Array[];
-  private carry = 0;
-  private carryTwoBack = 0;
   /** The last sample given a distribution: its index (−1: none), channel, context, base, residuals r₁ r₂, prediction, mean and fixed σ. */
   private pending = -1;
   private pendingChannel = 0;
@@ -240,21 +238,17 @@ class Learner {
     return thresholds.length + (d < 0 ? -level : level);
   }
 
-  /** Channel c's carries, ridge-regressed towards the fixed ones, into this.carry and this.carryTwoBack. */
-  private learnedCarries(c: number): void {
+  /** The prediction base + carry·r1 + carryTwoBack·r2 with channel c's carries, ridge-regressed towards the fixed ones. */
+  private prediction(c: number, base: number, r1: number, r2: number): number {
     const { p } = this;
     const k = this.a.carryPrior;
     const [s11, s12, s22, s1y, s2y] = this.moments[c];
-    if (c === 1) {
-      this.carry = (s1y + p.carry * k) / (s11 + k);
-      this.carryTwoBack = p.carryTwoBack;
-    } else if (c >= 2) {
-      // [s11 + k, s12; s12, s22 + k]·[carry, carryTwoBack] = [s1y + k·carry₀, s2y + k·carryTwoBack₀]
-      const [a11, a22, b1, b2] = [s11 + k, s22 + k, s1y + p.carry * k, s2y + p.carryTwoBack * k];
-      const det = a11 * a22 - s12 * s12;
-      this.carry = (b1 * a22 - b2 * s12) / det;
-      this.carryTwoBack = (a11 * b2 - s12 * b1) / det;
-    } else [this.carry, this.carryTwoBack] = [p.carry, p.carryTwoBack];
+    if (c === 1) return base + ((s1y + p.carry * k) / (s11 + k)) * r1 + p.carryTwoBack * r2;
+    if (c === 0) return base + p.carry * r1 + p.carryTwoBack * r2;
+    // [s11 + k, s12; s12, s22 + k]·[carry, carryTwoBack] = [s1y + k·carry₀, s2y + k·carryTwoBack₀]
+    const [a11, a22, b1, b2] = [s11 + k, s22 + k, s1y + p.carry * k, s2y + p.carryTwoBack * k];
+    const det = a11 * a22 - s12 * s12;
+    return base + ((b1 * a22 - b2 * s12) / det) * r1 + ((a11 * b2 - s12 * b1) / det) * r2;
   }
 
   /**
@@ -264,8 +258,7 @@ class Learner {
    */
   distribution(index: number, c: number, d1: number, d2: number, d3: number, base: number, r1: number, r2: number, std: number, out: Float64Array): void {
     const { a } = this;
-    this.learnedCarries(c);
-    const prediction = base + this.carry * r1 + this.carryTwoBack * r2;
+    const prediction = this.prediction(c, base, r1, r2);
     const context = ((this.quantise(d1) * this.levels + this.quantise(d2)) * this.levels + this.quantise(d3)) * this.channels + c;
     const mean = prediction + this.residuals[context] / (this.counts[context] + a.biasPrior);
     out[0] = Math.min(PIXEL_MAX, Math.max(0, mean));
