@@ -29,7 +29,7 @@
  *    1    bit depth (8)
  *    v    T, diffusion steps (varint, 1…65535)
  *    v    patch size in pixels (varint, 1…65535)
- *    1    coder parameters version (1 to 7: the grid rule, step order, pixel model, context,
+ *    1    coder parameters version (1 to 8: the grid rule, step order, pixel model, context,
  *           classic rows and their predictor, see schedule.ts, codec.ts and predictive.ts), then:
  *    4      grid factor κ (float32, finite, > 0); the encoder codes with κ rounded to
  *           float32, so that the decoder builds the same grids from these 4 bytes
@@ -130,9 +130,9 @@ const MODEL_ID_BYTES = 32;
 const MODEL_ID_PREFIX_BYTES = 8;
 const PIXEL_SHA256_PREFIX_BYTES = 8;
 /** Coder parameter versions this build reads; it writes the newest. */
-export const CODER_PARAMS_VERSIONS = [1, 2, 3, 4, 5, 6, 7] as const;
+export const CODER_PARAMS_VERSIONS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
 export type CoderParamsVersion = (typeof CODER_PARAMS_VERSIONS)[number];
-export const CODER_PARAMS_VERSION: CoderParamsVersion = 7;
+export const CODER_PARAMS_VERSION: CoderParamsVersion = 8;
 /** The first coder parameters version with classic rows (and possibly no chunks at all). */
 export const CLASSIC_ROWS_VERSION = 6;
 const isCoderParamsVersion = (v: number): v is CoderParamsVersion => (CODER_PARAMS_VERSIONS as readonly number[]).includes(v);

@@ -1,0 +1,85 @@
+/**
+ * Ridge regression learned online with exponential forgetting: the predictive coder's way of
+ * fitting, to the picture it is coding, how a sample follows from its neighbours and how large
+ * its error will be (TMW and GLICBAWLS fit a least-squares predictor per pixel the same way;
+ * forgetting keeps the fit local to the recent rows at a fixed cost per sample).
+ *
+ * After n updates with features f_t and targets y_t the weights solve
+ *
+ *   (Σ λ^(n−t) f_t f_tᵀ + ridge·I) w = Σ λ^(n−t) f_t y_t
+ *
+ * re-solved every `solveEvery` updates (a Cholesky factorisation), so predictions between two
+ * solves use the last weights. Only + − × ÷ and √ on float64 in a fixed order: an encoder and
+ * a decoder on any machine compute the same weights (DESIGN §2).
+ */
+export class RidgeRegression {
+  readonly weights: Float64Array;
+  /** Σ λ^(n−t) f fᵀ, lower triangle (row i, column j ≤ i, row-major). */
+  private readonly gram: Float64Array;
+  /** Σ λ^(n−t) f y. */
+  private readonly moments: Float64Array;
+  /** Cholesky factor of gram + ridge·I, lower triangle. */
+  private readonly factor: Float64Array;
+  private updates = 0;
+
+  constructor(
+    readonly size: number,
+    private readonly ridge: number,
+    private readonly forgetting: number,
+    private readonly solveEvery: number,
+  ) {
+    this.weights = new Float64Array(size);
+    this.gram = new Float64Array(size * size);
+    this.moments = new Float64Array(size);
+    this.factor = new Float64Array(size * size);
+  }
+
+  /** How many times `learn` has been called. */
+  get count(): number {
+    return this.updates;
+  }
+
+  predict(features: Float64Array): number {
+    const { weights, size } = this;
+    let sum = 0;
+    for (let i = 0; i < size; i++) sum += weights[i] * features[i];
+    return sum;
+  }
+
+  learn(features: Float64Array, target: number): void {
+    const { gram, moments, size, forgetting } = this;
+    for (let i = 0; i < size; i++) {
+      const fi = features[i];
+      moments[i] = moments[i] * forgetting + fi * target;
+      const row = i * size;
+      for (let j = 0; j <= i; j++) gram[row + j] = gram[row + j] * forgetting + fi * features[j];
+    }
+    if (++this.updates % this.solveEvery === 0) this.solve();
+  }
+
+  private solve(): void {
+    const { gram, moments, factor, weights, size, ridge } = this;
+    for (let i = 0; i < size; i++) {
+      const rowI = i * size;
+      for (let j = 0; j <= i; j++) {
+        const rowJ = j * size;
+        let sum = gram[rowI + j] + (i === j ? ridge : 0);
+        for (let k = 0; k < j; k++) sum -= factor[rowI + k] * factor[rowJ + k];
+        // The ridge keeps the matrix positive definite; the floor only guards rounding.
+        factor[rowI + j] = i === j ? Math.sqrt(Math.max(sum, MIN_PIVOT)) : sum / factor[rowJ + j];
+      }
+    }
+    for (let i = 0; i < size; i++) {
+      let sum = moments[i];
+      for (let k = 0; k < i; k++) sum -= factor[i * size + k] * weights[k];
+      weights[i] = sum / factor[i * size + i];
+    }
+    for (let i = size - 1; i >= 0; i--) {
+      let sum = weights[i];
+      for (let k = i + 1; k < size; k++) sum -= factor[k * size + i] * weights[k];
+      weights[i] = sum / factor[i * size + i];
+    }
+  }
+}
+
+const MIN_PIVOT = 1e-12;

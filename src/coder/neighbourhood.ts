@@ -1,0 +1,106 @@
+/**
+ * The causal neighbourhood of a sample, for the predictive coder: its neighbours in the same
+ * channel, in the plane of differences to the channel before, and the classic predictions
+ * and activity measures made from them. Missing neighbours (image borders) take stand-ins
+ * from the nearest present ones, so every sample but the image's first has a full set.
+ */
+
+/**
+ * The same channel's values above (N), left (W), above-left (NW) and above-right (NE) of
+ * sample `index` at column x; missing ones repeat the nearest present (the first row takes W
+ * for all, the first column N). Not for the first pixel, which has none.
+ */
+export function neighbours(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): { n: number; w: number; nw: number; ne: number } {
+  const row = width * channels;
+  const hasW = x > 0;
+  const n = hasN ? samples[index - row] : samples[index - channels];
+  const w = hasW ? samples[index - channels] : n;
+  const nw = hasN && hasW ? samples[index - row - channels] : hasN ? n : w;
+  const ne = hasN && x + 1 < width ? samples[index - row + channels] : n;
+  return { n, w, nw, ne };
+}
+
+/**
+ * The mean of two classic predictors: LOCO-I's median edge detector (N or W across an edge,
+ * the plane W + N − NW elsewhere) and the smooth (N + W)/2 + (NE − NW)/4. On 220 crops of the
+ * training photos the blend codes at 3.70 bpd, MED alone 3.73, the smooth one alone 3.79
+ * (version 6's distribution).
+ */
+export function prediction(n: number, w: number, nw: number, ne: number): number {
+  const lo = Math.min(n, w);
+  const hi = Math.max(n, w);
+  const median = nw >= hi ? lo : nw <= lo ? hi : n + w - nw;
+  return (median + (n + w) / 2 + (ne - nw) / 4) / 2;
+}
+
+/**
+ * N, W, NW and NE in the plane of differences to the channel before (sample − the sample one
+ * channel back), with `neighbours`' stand-ins. For a channel c > 0, not the first pixel.
+ */
+function differenceNeighbours(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): { n: number; w: number; nw: number; ne: number } {
+  const row = width * channels;
+  const hasW = x > 0;
+  const d = (j: number) => samples[j] - samples[j - 1];
+  const n = hasN ? d(index - row) : d(index - channels);
+  const w = hasW ? d(index - channels) : n;
+  const nw = hasN && hasW ? d(index - row - channels) : hasN ? n : w;
+  const ne = hasN && x + 1 < width ? d(index - row + channels) : n;
+  return { n, w, nw, ne };
+}
+
+/** `prediction` in the difference plane: what to add to the channel before. */
+export function differencePrediction(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): number {
+  const { n, w, nw, ne } = differenceNeighbours(samples, width, channels, index, x, hasN);
+  return prediction(n, w, nw, ne);
+}
+
+/** The mean absolute gradient between neighbours N, W, NW, NE. */
+export function activity(n: number, w: number, nw: number, ne: number): number {
+  return (Math.abs(n - nw) + Math.abs(w - nw) + Math.abs(ne - n)) / 3;
+}
+
+/** `activity` in the difference plane. */
+export function differenceActivity(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): number {
+  const { n, w, nw, ne } = differenceNeighbours(samples, width, channels, index, x, hasN);
+  return activity(n, w, nw, ne);
+}
+
+/** How many features `neighbourhoodFeatures` writes. */
+export const NEIGHBOURHOOD_FEATURES = 20;
+
+/**
+ * The features of version 8's least-squares mean for sample `index` in channel c, whose
+ * prediction so far is p and whose earlier channels' residuals are r1, r2: the twelve nearest
+ * causal neighbours in its channel (N, W, NW, NE, NN, WW, NNE, NEE, NNW, NWW, NNEE, WWW) and
+ * the four nearest in the difference plane (added to the channel before; the channel itself
+ * for the first), each minus p; r1, r2; and the channel before's vertical and horizontal steps.
+ */
+export function neighbourhoodFeatures(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean, c: number, p: number, r1: number, r2: number, out: Float64Array): void {
+  const row = width * channels;
+  const hasNN = hasN && index >= 2 * row;
+  const hasW = x > 0;
+  const { n, w, nw, ne } = neighbours(samples, width, channels, index, x, hasN);
+  const d = c > 0 ? differenceNeighbours(samples, width, channels, index, x, hasN) : { n: 0, w: 0, nw: 0, ne: 0 };
+  const before = c > 0 ? samples[index - 1] : 0;
+  const at = (dx: number, dy: number) => samples[index - dy * row + dx * channels];
+  out[0] = n - p;
+  out[1] = w - p;
+  out[2] = nw - p;
+  out[3] = ne - p;
+  out[4] = (hasNN ? at(0, 2) : n) - p;
+  out[5] = (x > 1 ? at(-2, 0) : w) - p;
+  out[6] = (hasNN && x + 1 < width ? at(1, 2) : ne) - p;
+  out[7] = (hasN && x + 2 < width ? at(2, 1) : ne) - p;
+  out[8] = r1;
+  out[9] = r2;
+  out[10] = c > 0 && hasN ? before - samples[index - 1 - row] : 0;
+  out[11] = c > 0 && hasW ? before - samples[index - 1 - channels] : 0;
+  out[12] = (c > 0 ? before + d.n : n) - p;
+  out[13] = (c > 0 ? before + d.w : w) - p;
+  out[14] = (c > 0 ? before + d.nw : nw) - p;
+  out[15] = (c > 0 ? before + d.ne : ne) - p;
+  out[16] = (hasNN && hasW ? at(-1, 2) : nw) - p;
+  out[17] = (hasN && x > 1 ? at(-2, 1) : nw) - p;
+  out[18] = (hasNN && x + 2 < width ? at(2, 2) : ne) - p;
+  out[19] = (x > 2 ? at(-3, 0) : w) - p;
+}
