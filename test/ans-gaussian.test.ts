@@ -6,7 +6,11 @@ import {
   boundedGaussianBits,
   boundedGaussianMixture,
   boundedGaussianMixtureBits,
+  boundedGaussianMixtureInterval,
+  blendedGaussianMixture,
+  blendedGaussianMixtureInterval,
   categorical,
+  type CountWindow,
   discretisedGaussian,
   discretisedGaussianBits,
   MAX_BIN,
@@ -50,6 +54,7 @@ function fnv1a(bytes: Uint8Array | Int32Array): number {
  */
 const GOLDEN_PHI_TABLE_HASH = 3963685868;
 const GOLDEN_GAUSSIAN_HASHES = [3930958961, 200724288];
+const GOLDEN_BLEND_HASH = 4084917467;
 const GOLDEN_MIXTURE_HASH = 1568655887;
 
 const anyMean = fc.oneof(
@@ -273,9 +278,11 @@ describe('bounded Gaussian', () => {
   });
 });
 
+/** Spreads of pixel-sized distributions, with the extremes the codecs clamp. */
+const pixelStd = fc.oneof(fc.double({ min: -6, max: 6, noNaN: true }).map((e) => 2 ** e), fc.constantFrom(1e-300, 1e300));
+
 describe('bounded scale mixture of two Gaussians', () => {
   const mixture = fc.record({ wideShare: fc.integer({ min: 0, max: 255 }).map((k) => k / 256), wideScale: fc.oneof(fc.double({ min: 1, max: 1e6, noNaN: true }), fc.constant(1)) });
-  const pixelStd = fc.oneof(fc.double({ min: -6, max: 6, noNaN: true }).map((e) => 2 ** e), fc.constantFrom(1e-300, 1e300));
 
   it('round-trips every pixel value, and pops an in-range one from any message', () => {
     fc.assert(
@@ -335,6 +342,112 @@ describe('bounded scale mixture of two Gaussians', () => {
     expect(() => boundedGaussianMixture(0, 255, 0, 1, { wideShare: 1, wideScale: 3 })).toThrow(RangeError);
     expect(() => boundedGaussianMixture(0, 255, 0, 1, { wideShare: 1 / 8, wideScale: 0.5 })).toThrow(RangeError);
     expect(() => pushBoundedGaussianMixtures(m, 0, 255, Int32Array.of(3, 256), Float64Array.of(0, 0), Float64Array.of(1, 1), { wideShare: 0, wideScale: 1 })).toThrow(RangeError);
+    expect(sameState(m, new Message())).toBe(true);
+  });
+});
+
+describe('blendedGaussianMixture (the mixture blended with observed counts)', () => {
+  const tails = { wideShare: 1 / 8, wideScale: 3 };
+  /** A window of 25 counts starting anywhere from below the alphabet to above it. */
+  const window = fc.record({
+    counts: fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5000 }), fc.double({ min: 0, max: 1e6, noNaN: true })), { minLength: 0, maxLength: 25 }).map((c) => Float64Array.from(c)),
+    firstBin: fc.integer({ min: -40, max: 280 }),
+    prior: fc.constantFrom(1e-3, 1, 64, 1e9),
+  });
+
+  it('round-trips every pixel value, and pops an in-range one from any message, whatever the counts', () => {
+    fc.assert(
+      fc.property(someMessage, fc.integer({ min: 0, max: 255 }), fc.double({ min: -1e4, max: 1e4, noNaN: true }), pixelStd, window, (m, bin, mu, sigma, counts) => {
+        const codec = blendedGaussianMixture(0, 255, mu, sigma, tails, counts);
+        checkLaws(codec, m, bin);
+        const popped = codec.pop(m.clone());
+        expect(popped >= 0 && popped <= 255).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('pushes the interval that blendedGaussianMixtureInterval gives', () => {
+    const out = new Float64Array(2);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), fc.double({ min: -20, max: 280, noNaN: true }), pixelStd, window, (bin, mu, sigma, counts) => {
+        blendedGaussianMixtureInterval(bin, 0, 255, mu, sigma, tails, counts, out);
+        const m = new Message();
+        const before = m.bitLength();
+        blendedGaussianMixture(0, 255, mu, sigma, tails, counts).push(m, bin);
+        expect(out[1]).toBeGreaterThanOrEqual(1);
+        expect(Math.abs(m.bitLength() - before - (24 - Math.log2(out[1])))).toBeLessThan(33);
+        const direct = new Message();
+        direct.push(out[0], out[1], 24);
+        expect(sameState(m, direct)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('with no counts it is the mixture (each frequency within 1), and counts move the mass to what was seen', () => {
+    const [a, b] = [new Float64Array(2), new Float64Array(2)];
+    const none: CountWindow = { counts: new Float64Array(25), firstBin: 88, prior: 64 };
+    for (let bin = 0; bin < 256; bin++) {
+      boundedGaussianMixtureInterval(bin, 0, 255, 100.3, 1.7, tails, a);
+      blendedGaussianMixtureInterval(bin, 0, 255, 100.3, 1.7, tails, none, b);
+      expect(Math.abs(a[0] - b[0])).toBeLessThanOrEqual(1);
+      expect(Math.abs(a[1] - b[1])).toBeLessThanOrEqual(2);
+    }
+    // 192 of 256 counts on 100 (prior 64): P(100) = (64·p + 192)/320 ≥ 0.6, the rest keep ≥ 1.
+    const seen: CountWindow = { counts: new Float64Array(25), firstBin: 88, prior: 64 };
+    seen.counts[12] = 192;
+    seen.counts[13] = 64;
+    blendedGaussianMixtureInterval(100, 0, 255, 100.3, 1.7, tails, seen, b);
+    expect(b[1] / 2 ** 24).toBeGreaterThanOrEqual(0.6);
+    blendedGaussianMixtureInterval(101, 0, 255, 100.3, 1.7, tails, seen, b);
+    expect(b[1] / 2 ** 24).toBeGreaterThan(0.2);
+    for (const far of [0, 50, 255]) {
+      blendedGaussianMixtureInterval(far, 0, 255, 100.3, 1.7, tails, seen, b);
+      expect(b[1]).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('ignores counts of bins outside the alphabet', () => {
+    const [a, b] = [new Float64Array(2), new Float64Array(2)];
+    const inside = Float64Array.from({ length: 13 }, (_, j) => j + 1);
+    const outside = Float64Array.of(...Array.from({ length: 12 }, () => 1000), ...inside);
+    for (const bin of [0, 3, 12, 200]) {
+      blendedGaussianMixtureInterval(bin, 0, 255, 2, 3, tails, { counts: inside, firstBin: 0, prior: 8 }, a);
+      blendedGaussianMixtureInterval(bin, 0, 255, 2, 3, tails, { counts: outside, firstBin: -12, prior: 8 }, b);
+      expect(Array.from(b)).toEqual(Array.from(a));
+    }
+  });
+
+  it('produces the same bytes on every machine (golden checksum)', () => {
+    const random = mulberry32(10);
+    const counts = new Float64Array(25);
+    const m = new Message();
+    const out = new Float64Array(2);
+    const intervals: number[] = [];
+    for (let k = 0; k < 5000; k++) {
+      const mu = random() * 280 - 12;
+      const sigma = 0.1 + random() * 3;
+      const bin = Math.min(255, Math.max(0, Math.round(mu + sigma * standardNormal(random))));
+      const firstBin = Math.floor(mu) - 12;
+      blendedGaussianMixtureInterval(bin, 0, 255, mu, sigma, tails, { counts, firstBin, prior: 64 }, out);
+      intervals.push(out[0], out[1]);
+      if (bin - firstBin >= 0 && bin - firstBin < 25) counts[bin - firstBin] += 1;
+    }
+    for (let k = intervals.length - 2; k >= 0; k -= 2) m.push(intervals[k], intervals[k + 1], 24);
+    expect(fnv1a(m.toBytes())).toBe(GOLDEN_BLEND_HASH);
+  });
+
+  it('rejects negative or non-finite counts, a prior that is not positive, and out-of-range bins', () => {
+    const m = new Message();
+    const bad: CountWindow[] = [
+      { counts: Float64Array.of(1, -1), firstBin: 0, prior: 1 },
+      { counts: Float64Array.of(Infinity), firstBin: 0, prior: 1 },
+      { counts: Float64Array.of(1), firstBin: 0, prior: 0 },
+      { counts: Float64Array.of(1), firstBin: 0.5, prior: 1 },
+    ];
+    for (const counts of bad) expect(() => blendedGaussianMixture(0, 255, 0, 1, tails, counts)).toThrow(RangeError);
+    expect(() => blendedGaussianMixture(0, 255, 0, 1, tails, { counts: new Float64Array(3), firstBin: 0, prior: 1 }).push(m, 256)).toThrow(RangeError);
     expect(sameState(m, new Message())).toBe(true);
   });
 });

@@ -265,8 +265,13 @@ describe('outputs are never clobbered or left half-written', () => {
 
 describe('messages and exit codes', () => {
   it('a closed standard output is a one-line failure, not a crash', async () => {
-    // Noise, ~8 bits a sample: a file of ~400 KB, several times what a pipe holds, so the write meets the closed end.
-    const noise = Uint8Array.from({ length: 512 * 256 * 3 }, (_, i) => Math.imul(i + 1, 2654435761) >>> 24);
+    // Noise, ~8 bits a sample: a file of ~400 KB, several times what a pipe holds, so the write
+    // meets the closed end. (Hashed: the bare Weyl sequence i·φ is a pattern the predictor learns.)
+    const noise = Uint8Array.from({ length: 512 * 256 * 3 }, (_, i) => {
+      const h = Math.imul(i + 1, 2654435761);
+      const mixed = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+      return (mixed ^ (mixed >>> 12)) >>> 24;
+    });
     await writeFile(at('wide.ppm'), writeImage({ width: 512, height: 256, channels: 3, data: noise }, 'pnm'));
     const run = await vdmzip(['compress', '--model', model, '-c', 'wide.ppm'], { closeStdoutEarly: true });
     expect(run.stderr).toBe('vdmzip: <stdout>: cannot write: broken pipe\n');

@@ -505,8 +505,9 @@ describe('damaged and forged files never decode to a wrong image', () => {
   });
 
   it('a header claiming more classic rows than its payload could hold is refused before decoding', async () => {
-    // 4096 × 4096 RGB, every row classic: at least 0.49 bits a sample, far beyond this payload.
-    const file = forge((h) => ({ header: { ...h, width: 4096, height: 4096, coder: { ...h.coder, chunkSizes: [], seedWords: 0, classicRows: 4096 } } }));
+    // 16384 × 16384 RGB, every row classic: at least 1.2·10⁻⁴ bits a sample (version 8's
+    // histograms can make a flat picture that cheap), 12 KB, far beyond this payload.
+    const file = forge((h) => ({ header: { ...h, width: 16384, height: 16384, coder: { ...h.coder, chunkSizes: [], seedWords: 0, classicRows: 16384 } } }));
     await expect(decompressImage(file, bundle, engine)).rejects.toMatchObject({ code: 'CORRUPT', message: 'the payload is too short for its classic rows' });
   });
 

@@ -137,6 +137,18 @@ class GaussianSymbols {
   }
 
   /**
+   * Φ of the (mixture) distribution at the lower boundary of `symbol` ∈ [1, count), as a share
+   * of 1: what `cumulative` spreads over its frequencies, for codes that blend it with others.
+   */
+  share(symbol: number): number {
+    const boundary = this.firstBoundary + (symbol - 1);
+    const phi = phiAtPosition(boundary * this.gridScale + PHI_TABLE_CENTRE);
+    if (this.wideShare256 === 0) return phi * (1 / PHI_ONE);
+    const wide = phiAtPosition(boundary * this.wideGridScale + PHI_TABLE_CENTRE);
+    return ((MIXTURE_SHARE_UNITS - this.wideShare256) * phi + this.wideShare256 * wide) * (1 / (PHI_ONE * MIXTURE_SHARE_UNITS));
+  }
+
+  /**
    * The symbol whose interval [C(s), C(s + 1)) holds `slot`; leaves C(s) and
    * C(s + 1) in foundStart/foundEnd. Starts from a guess through the inverse
    * Φ table (usually exact, so two evaluations of C) and gallops from there,
@@ -626,4 +638,134 @@ export function boundedGaussianMixtureBits(bin: number, lo: number, hi: number, 
   checkBoundedBin(bin, lo, hi, 'bounded Gaussian mixture');
   symbols.spanRangeMixture(lo, hi - lo + 1, mu, sigma, mixture);
   return symbols.symbolBits(bin - lo);
+}
+
+// ---- The scale mixture blended with observed counts ------------------------
+
+/**
+ * Counts of the bins firstBin … firstBin + counts.length − 1 that a coder has seen (finite,
+ * ≥ 0; bins outside the alphabet must stay at 0), blended with a distribution p as
+ *
+ *   P(b) = (prior·p(b) + counts(b)) / (prior + Σ counts),   prior > 0:
+ *
+ * an adaptive histogram that starts as p and moves towards what the coder sees, for shapes the
+ * parametric p cannot take (JPEG-XL's and CALIC's coders are histograms per context).
+ */
+export type CountWindow = { counts: Float64Array; firstBin: number; prior: number };
+
+/**
+ * The cumulative frequencies of the blend over lo … lo + count − 1, on `symbols` set up by
+ * spanRangeMixture: C(s) = min(⌊(prior·Φ(s) + H(s))·(2^24 − count)/(prior + Σ counts)⌋,
+ * 2^24 − count) + s, with H(s) the counts of the symbols below s. IEEE rounding is monotone,
+ * so C is strictly increasing and every symbol keeps a frequency ≥ 1.
+ */
+class BlendedSymbols {
+  private lo = 0;
+  private count = 1;
+  private window: CountWindow = { counts: new Float64Array(0), firstBin: 0, prior: 1 };
+  private massScale = 0;
+  foundStart = 0;
+  foundEnd = TOTAL;
+
+  set(lo: number, count: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow): void {
+    symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
+    let total = 0;
+    for (const n of window.counts) total += n;
+    [this.lo, this.count, this.window] = [lo, count, window];
+    this.massScale = (TOTAL - count) / (window.prior + total);
+  }
+
+  cumulative(symbol: number): number {
+    if (symbol <= 0) return 0;
+    if (symbol >= this.count) return TOTAL;
+    const { counts, firstBin, prior } = this.window;
+    let below = 0;
+    const end = Math.min(counts.length, this.lo + symbol - firstBin);
+    for (let j = 0; j < end; j++) below += counts[j];
+    return Math.min(Math.floor((prior * symbols.share(symbol) + below) * this.massScale), TOTAL - this.count) + symbol;
+  }
+
+  /** The symbol whose interval holds `slot` (bisection), leaving its interval in foundStart/foundEnd. */
+  locate(slot: number): number {
+    let [low, high, lowValue, highValue] = [0, this.count, 0, TOTAL];
+    while (high - low > 1) {
+      const middle = Math.floor((low + high) / 2);
+      const value = this.cumulative(middle);
+      if (value <= slot) [low, lowValue] = [middle, value];
+      else [high, highValue] = [middle, value];
+    }
+    [this.foundStart, this.foundEnd] = [lowValue, highValue];
+    return low;
+  }
+}
+
+const blended = new BlendedSymbols();
+
+function checkCountWindow(window: CountWindow): void {
+  if (!(window.prior > 0 && window.prior < Infinity)) throw new RangeError(`count window: prior ${window.prior} is not positive and finite`);
+  if (!Number.isInteger(window.firstBin)) throw new RangeError(`count window: first bin ${window.firstBin} is not an integer`);
+  for (const n of window.counts) if (!(n >= 0 && n < Infinity)) throw new RangeError(`count window: count ${n} is not finite and ≥ 0`);
+}
+
+/**
+ * The scale mixture over lo … hi blended with `window`'s counts, as a Codec. Counts of bins
+ * outside lo … hi are ignored.
+ */
+export function blendedGaussianMixture(lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow): Codec<number> {
+  checkAlphabet(lo, hi);
+  checkScalarParameters(mu, sigma, 1);
+  checkMixture(mixture);
+  checkCountWindow(window);
+  const count = hi - lo + 1;
+  const inAlphabet = clipWindow(window, lo, hi);
+  return {
+    push(m, bin) {
+      checkBoundedBin(bin, lo, hi, 'blended Gaussian mixture');
+      blended.set(lo, count, mu, sigma, mixture, inAlphabet);
+      const start = blended.cumulative(bin - lo);
+      m.push(start, blended.cumulative(bin - lo + 1) - start, GAUSSIAN_PRECISION_BITS);
+    },
+    pop(m) {
+      blended.set(lo, count, mu, sigma, mixture, inAlphabet);
+      const symbol = blended.locate(m.peek(GAUSSIAN_PRECISION_BITS));
+      m.pop(blended.foundStart, blended.foundEnd - blended.foundStart, GAUSSIAN_PRECISION_BITS);
+      return lo + symbol;
+    },
+  };
+}
+
+/** `window` without the counts of bins outside lo … hi (the same object when it has none). */
+function clipWindow(window: CountWindow, lo: number, hi: number): CountWindow {
+  const first = Math.max(lo, window.firstBin);
+  const last = Math.min(hi, window.firstBin + window.counts.length - 1);
+  if (first === window.firstBin && last === window.firstBin + window.counts.length - 1) return window;
+  const counts = last < first ? new Float64Array(0) : window.counts.subarray(first - window.firstBin, last - window.firstBin + 1);
+  return { counts, firstBin: first, prior: window.prior };
+}
+
+/**
+ * The interval [start, start + frequency) of `bin` under `blendedGaussianMixture(lo, hi, mu,
+ * sigma, mixture, window)`, written to out[0] and out[1] (total 2^24): for coders that work out
+ * every symbol's interval first and push them in reverse afterwards, while the window changes.
+ */
+export function blendedGaussianMixtureInterval(bin: number, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow, out: Float64Array): void {
+  checkAlphabet(lo, hi);
+  checkScalarParameters(mu, sigma, 1);
+  checkMixture(mixture);
+  checkCountWindow(window);
+  checkBoundedBin(bin, lo, hi, 'blended Gaussian mixture');
+  blended.set(lo, hi - lo + 1, mu, sigma, mixture, clipWindow(window, lo, hi));
+  out[0] = blended.cumulative(bin - lo);
+  out[1] = blended.cumulative(bin - lo + 1) - out[0];
+}
+
+/** The interval of `bin` under `boundedGaussianMixture(lo, hi, mu, sigma, mixture)`, to out[0] (start) and out[1] (frequency). */
+export function boundedGaussianMixtureInterval(bin: number, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture, out: Float64Array): void {
+  checkAlphabet(lo, hi);
+  checkScalarParameters(mu, sigma, 1);
+  checkMixture(mixture);
+  checkBoundedBin(bin, lo, hi, 'bounded Gaussian mixture');
+  symbols.spanRangeMixture(lo, hi - lo + 1, mu, sigma, mixture);
+  out[0] = symbols.cumulative(bin - lo);
+  out[1] = symbols.cumulative(bin - lo + 1) - out[0];
 }

@@ -13,10 +13,19 @@
  * Every parameter is computed with IEEE-754 basic operations from integer samples, so encoder
  * and decoder agree on any machine (DESIGN §2).
  */
-import { boundedGaussianMixture, boundedGaussianMixtureBits, type Message, pushBoundedGaussianMixtures, type ScaleMixture } from '../ans/index.ts';
+import {
+  blendedGaussianMixture,
+  blendedGaussianMixtureInterval,
+  boundedGaussianMixture,
+  boundedGaussianMixtureInterval,
+  type CountWindow,
+  GAUSSIAN_PRECISION_BITS,
+  type Message,
+  type ScaleMixture,
+} from '../ans/index.ts';
 import type { CoderParamsVersion } from './container.ts';
 import { activity, differenceActivity, differencePrediction, neighbours, prediction } from './neighbourhood.ts';
-import { Refiner } from './refinement.ts';
+import { Refiner, ResidualHistograms } from './refinement.ts';
 
 const PIXEL_MAX = 255;
 /** Spread of a sample with no neighbour at all (the first pixel's first channel); its later channels take half. */
@@ -48,8 +57,9 @@ export interface Predictor {
   /** Least-squares fits of the mean and the spread (version 8 on). */
   refinement?: Refinement;
   /**
-   * The least a sample can cost (bits): the mean lies in [0, 255] and σ ≥ stdFloor, so no
-   * symbol is likelier than an edge value with the mean on it.
+   * The least a sample can cost (bits), a bound the decoder's length check relies on. Without
+   * histograms: the mean lies in [0, 255] and σ ≥ stdFloor, so no symbol is likelier than an
+   * edge value with the mean on it.
    */
   minSampleBits: number;
 }
@@ -103,6 +113,24 @@ export interface Refinement {
   spreadWarmup: number;
   /** Updates between two solves of each regression. */
   solveEvery: number;
+  histograms: HistogramBlend;
+}
+
+/**
+ * Version 8's adaptive histograms: where σ < maxStd, the sample's distribution is blended
+ * with counts of the values seen before in its context (`CountWindow` in gaussian.ts, at
+ * weight `prior`), for shapes the mixture cannot take — residuals that are exactly 0 far more
+ * often than any Gaussian allows, say. A context is the channel, σ in half-octaves from the
+ * σ floor (`spreadClasses` of them) and the mean's fraction in quarters; it counts values
+ * within ±reach of ⌊mean⌋ and halves its counts when they reach `halveAt`.
+ */
+export interface HistogramBlend {
+  maxStd: number;
+  spreadClasses: number;
+  fractions: number;
+  reach: number;
+  prior: number;
+  halveAt: number;
 }
 
 /**
@@ -141,14 +169,26 @@ const PREDICTOR_V7: Predictor = {
 
 /**
  * Version 8: version 7 with the refinements, and a spread floor of 0.1 (the least-squares mean
- * makes very sure predictions possible). 256×256 crops of 13 training photos: 2.618 → 2.36 bpd.
- * Least cost: −log2(7/8·Φ(0.5/0.1) + 1/8·Φ(0.5/0.3)) = 0.009.
+ * makes very sure predictions possible). 256×256 crops of 13 training photos: 2.618 → 2.348 bpd.
+ * Least cost: a histogram's counts (fewer than halveAt) leave the prior's share to the mixture,
+ * whose likeliest value at the σ floor has 7/8·Φ(5) + 1/8·Φ(5/3) = 0.99402, so no value has
+ * more than (64·0.99402 + 4095)/4159: −log2 = 1.3·10⁻⁴ bits.
  */
 const PREDICTOR_V8: Predictor = {
   ...PREDICTOR_V7,
   stdFloor: 0.1,
-  refinement: { meanRidge: 200, meanForgetting: 0.999, activityClasses: 6, spreadScale: 1.1, spreadRidge: 100, spreadForgetting: 0.9999, spreadWarmup: 256, solveEvery: 4 },
-  minSampleBits: 0.008,
+  refinement: {
+    meanRidge: 200,
+    meanForgetting: 0.999,
+    activityClasses: 6,
+    spreadScale: 1.1,
+    spreadRidge: 100,
+    spreadForgetting: 0.9999,
+    spreadWarmup: 256,
+    solveEvery: 4,
+    histograms: { maxStd: 3, spreadClasses: 12, fractions: 4, reach: 12, prior: 64, halveAt: 4096 },
+  },
+  minSampleBits: 1.2e-4,
 };
 
 /** The predictor that coder parameters `version` (6 on) codes classic rows with. */
@@ -187,6 +227,9 @@ class BandWalker {
   private k = 0;
   private readonly learning?: Learner;
   private readonly refining?: Refiner;
+  private readonly histograms?: ResidualHistograms;
+  /** The counts to blend with the distribution of the sample `next` gave last (version 8 on; none where σ is wide). */
+  window: CountWindow | undefined;
 
   constructor(
     private readonly samples: Uint8Array,
@@ -196,7 +239,10 @@ class BandWalker {
     const rowLength = band.width * band.channels;
     [this.above, this.current, this.meansAbove, this.meansCurrent] = [0, 1, 2, 3].map(() => new Float64Array(rowLength));
     if (predictor.adaptation) this.learning = new Learner(predictor, predictor.adaptation, band.channels);
-    if (predictor.refinement) this.refining = new Refiner(predictor.refinement, band.channels);
+    if (predictor.refinement) {
+      this.refining = new Refiner(predictor.refinement, band.channels);
+      this.histograms = new ResidualHistograms(predictor.refinement.histograms, band.channels, predictor.stdFloor);
+    }
     const out = new Float64Array(2);
     for (let k = band.top * band.width * band.coded; k > 0; k--) this.next(out);
   }
@@ -207,6 +253,8 @@ class BandWalker {
     const { width, channels, predictor: p } = band;
     this.learning?.learn(samples);
     refining?.learn(samples);
+    this.histograms?.learn(samples);
+    this.window = undefined;
     const k = this.k++;
     const c = k % band.coded;
     const pixel = (k - c) / band.coded;
@@ -263,6 +311,7 @@ class BandWalker {
     }
     this.meansCurrent[slot] = out[0];
     refining?.coded(out[0]);
+    this.window = this.histograms?.select(index, c, out[0], out[1]);
     return index;
   }
 }
@@ -384,10 +433,32 @@ export function bandDistributions(samples: Uint8Array, band: RowBand): { values:
   return { values, means, stds };
 }
 
+/**
+ * The interval [start, start + frequency) (total 2^GAUSSIAN_PRECISION_BITS) that each of the
+ * band's coded samples takes, in raster order. Worked out walking forwards, because the
+ * distributions learn from the samples before them; pushed backwards.
+ */
+function bandIntervals(samples: Uint8Array, band: RowBand): { starts: Float64Array; frequencies: Float64Array } {
+  const count = bandSamples(band);
+  const starts = new Float64Array(count);
+  const frequencies = new Float64Array(count);
+  const walker = new BandWalker(samples, band);
+  const out = new Float64Array(2);
+  const interval = new Float64Array(2);
+  const { tails } = band.predictor;
+  for (let k = 0; k < count; k++) {
+    const value = samples[walker.next(out)];
+    if (walker.window) blendedGaussianMixtureInterval(value, 0, PIXEL_MAX, out[0], out[1], tails, walker.window, interval);
+    else boundedGaussianMixtureInterval(value, 0, PIXEL_MAX, out[0], out[1], tails, interval);
+    [starts[k], frequencies[k]] = interval;
+  }
+  return { starts, frequencies };
+}
+
 /** Pushes the band's samples (rows above it are context); the matching pop returns them in raster order. */
 export function pushRows(m: Message, samples: Uint8Array, band: RowBand): void {
-  const { values, means, stds } = bandDistributions(samples, band);
-  pushBoundedGaussianMixtures(m, 0, PIXEL_MAX, values, means, stds, band.predictor.tails);
+  const { starts, frequencies } = bandIntervals(samples, band);
+  for (let k = starts.length - 1; k >= 0; k--) m.push(starts[k], frequencies[k], GAUSSIAN_PRECISION_BITS);
 }
 
 /**
@@ -398,9 +469,11 @@ export function pushRows(m: Message, samples: Uint8Array, band: RowBand): void {
 export function popRows(m: Message, samples: Uint8Array, band: RowBand): boolean {
   const walker = new BandWalker(samples, band);
   const out = new Float64Array(2);
+  const { tails } = band.predictor;
   for (let k = bandSamples(band); k > 0; k--) {
     const index = walker.next(out);
-    samples[index] = boundedGaussianMixture(0, PIXEL_MAX, out[0], out[1], band.predictor.tails).pop(m);
+    const codec = walker.window ? blendedGaussianMixture(0, PIXEL_MAX, out[0], out[1], tails, walker.window) : boundedGaussianMixture(0, PIXEL_MAX, out[0], out[1], tails);
+    samples[index] = codec.pop(m);
     if (m.borrowedWords !== 0) return false;
   }
   return true;
@@ -408,11 +481,9 @@ export function popRows(m: Message, samples: Uint8Array, band: RowBand): boolean
 
 /** Bits that `pushRows` spends on each row of the band, top row first. */
 export function rowBits(samples: Uint8Array, band: RowBand): Float64Array {
-  const { values, means, stds } = bandDistributions(samples, band);
+  const { frequencies } = bandIntervals(samples, band);
   const bits = new Float64Array(band.bottom - band.top);
   const perRow = band.width * band.coded;
-  for (let k = 0; k < values.length; k++) {
-    bits[Math.floor(k / perRow)] += boundedGaussianMixtureBits(values[k], 0, PIXEL_MAX, means[k], stds[k], band.predictor.tails);
-  }
+  for (let k = 0; k < frequencies.length; k++) bits[Math.floor(k / perRow)] += GAUSSIAN_PRECISION_BITS - Math.log2(frequencies[k]);
   return bits;
 }

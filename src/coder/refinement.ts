@@ -1,12 +1,14 @@
 /**
- * Version 8's least-squares refinements of the predictive coder (`Refinement` in
- * predictive.ts): per channel and activity class a ridge regression corrects the mean from the
- * neighbourhood, and per channel another predicts the size of the error, which sets σ. Both
- * learn from each sample once its value is known, as the context statistics do.
+ * Version 8's refinements of the predictive coder (`Refinement` in predictive.ts): per channel
+ * and activity class a ridge regression corrects the mean from the neighbourhood, per channel
+ * another predicts the size of the error, which sets σ, and per context a histogram of the
+ * values seen reshapes narrow distributions. All learn from each sample once its value is
+ * known, as the context statistics do.
  */
 import { RidgeRegression } from './least-squares.ts';
 import { NEIGHBOURHOOD_FEATURES, neighbourhoodFeatures } from './neighbourhood.ts';
-import type { Refinement } from './predictive.ts';
+import type { CountWindow } from '../ans/index.ts';
+import type { HistogramBlend, Refinement } from './predictive.ts';
 
 /** The spread regression's features: a constant and the nine measures `spread` is given. */
 const SPREAD_FEATURES = 10;
@@ -70,5 +72,61 @@ export class Refiner {
     this.pendingMean!.learn(this.meanFeatures, value - this.pendingPrediction);
     this.pendingSpread!.learn(this.spreadFeatures, Math.abs(value - this.pendingCodedMean));
     this.pending = -1;
+  }
+}
+
+/** The counts of `HistogramBlend`, per context, and the sample waiting to be counted. */
+export class ResidualHistograms {
+  private readonly counts: Float64Array;
+  private readonly totals: Float64Array;
+  /** One window per context, viewing its counts; `select` moves its first bin to the sample's. */
+  private readonly windows: CountWindow[];
+  /** σ at which each half-octave class from the floor starts: floor·√2^k, k = 1 … spreadClasses − 1. */
+  private readonly classStarts: number[];
+  private pending = -1;
+  private pendingContext = 0;
+
+  constructor(
+    private readonly h: HistogramBlend,
+    private readonly channels: number,
+    floor: number,
+  ) {
+    const contexts = h.spreadClasses * h.fractions * channels;
+    const span = 2 * h.reach + 1;
+    this.counts = new Float64Array(contexts * span);
+    this.totals = new Float64Array(contexts);
+    this.windows = Array.from({ length: contexts }, (_, k) => ({ counts: this.counts.subarray(k * span, (k + 1) * span), firstBin: 0, prior: h.prior }));
+    this.classStarts = [];
+    for (let k = 1, start = floor; k < h.spreadClasses; k++) this.classStarts.push((start *= Math.SQRT2));
+  }
+
+  /** The window to blend with sample `index` of channel c under mean and σ, or none where σ ≥ maxStd. */
+  select(index: number, c: number, mean: number, std: number): CountWindow | undefined {
+    if (!(std < this.h.maxStd)) return undefined;
+    let spreadClass = 0;
+    while (spreadClass < this.classStarts.length && std >= this.classStarts[spreadClass]) spreadClass++;
+    const whole = Math.floor(mean);
+    const fraction = Math.floor((mean - whole) * this.h.fractions);
+    const context = (spreadClass * this.h.fractions + fraction) * this.channels + c;
+    const window = this.windows[context];
+    window.firstBin = whole - this.h.reach;
+    this.pending = index;
+    this.pendingContext = context;
+    return window;
+  }
+
+  /** Counts the pending sample, whose value `samples` now holds, in its context. */
+  learn(samples: Uint8Array): void {
+    if (this.pending < 0) return;
+    const context = this.pendingContext;
+    const window = this.windows[context];
+    const offset = samples[this.pending] - window.firstBin;
+    this.pending = -1;
+    if (offset < 0 || offset >= window.counts.length) return;
+    window.counts[offset] += 1;
+    if (++this.totals[context] >= this.h.halveAt) {
+      for (let j = 0; j < window.counts.length; j++) window.counts[j] /= 2;
+      this.totals[context] /= 2;
+    }
   }
 }
