@@ -24,7 +24,7 @@ import { bundleFromParams, type ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { createEngine } from '../src/model/engines.ts';
 import { initParams } from '../src/model/params.ts';
-import { writeContainerV1 } from './helpers/container-bytes.ts';
+import { type ChainHeader, writeContainerV1 } from './helpers/container-bytes.ts';
 import { TINY_CONFIG, tinyBundle } from './helpers/tiny-model.ts';
 import { mulberry32 } from '../src/random.ts';
 
@@ -116,18 +116,20 @@ async function roundTrip(image: Image, options: CoderOptions = {}): Promise<{ by
 function checkHeader(header: ContainerHeader, image: Image, gridFactor?: number, classicRows?: number): void {
   const patches = tiling(image.width, image.height, bundle.meta.config.patch).count;
   gridFactor ??= Math.fround(defaultGridFactor(patches * codedPlanes(image).length));
-  expect(header.modelId).toBe(bundle.id.slice(0, 16));
   expect([header.width, header.height, header.channels, header.bitDepth]).toEqual([image.width, image.height, image.channels, 8]);
-  expect([header.steps, header.patchSize]).toEqual([bundle.meta.config.T, bundle.meta.config.patch]);
-  expect(header.coder.gridFactor).toBe(gridFactor);
   const { chunkSizes, classicRows: rows } = header.coder;
   if (classicRows !== undefined) expect(rows).toBe(classicRows);
   expect(rows).toBeGreaterThanOrEqual(0);
   expect(rows).toBeLessThanOrEqual(image.height);
   if (rows === image.height) {
+    // Every row classic: the file records no model, nor anything of the chain (format 3).
+    expect([header.modelId, header.steps, header.patchSize, header.coder.gridFactor]).toEqual([undefined, undefined, undefined, undefined]);
     expect([chunkSizes, header.coder.seedWords]).toEqual([[], 0]);
     return;
   }
+  expect(header.modelId).toBe(bundle.id.slice(0, 16));
+  expect([header.steps, header.patchSize]).toEqual([bundle.meta.config.T, bundle.meta.config.patch]);
+  expect(header.coder.gridFactor).toBe(gridFactor);
   expect(chunkSizes.reduce((a, b) => a + b, 0)).toBe(tiling(image.width, image.height - rows!, bundle.meta.config.patch).count);
   expect(chunkSizes[0]).toBe(1);
   expect(Math.max(...chunkSizes)).toBeLessThanOrEqual(MAX_CHUNK_PATCHES);
@@ -441,7 +443,7 @@ describe('damaged and forged files never decode to a wrong image', () => {
     const other = tinyBundle(2);
     const edits: [string, (h: ContainerHeader) => void, string?][] = [
       ['another model id', (h) => (h.modelId = other.id), 'MODEL_MISMATCH'],
-      ['T + 1', (h) => (h.steps += 1), 'CORRUPT'],
+      ['T + 1', (h) => (h.steps! += 1), 'CORRUPT'],
       ['patch 16', (h) => (h.patchSize = 16), 'CORRUPT'],
       ['width and height swapped', (h) => ([h.width, h.height] = [h.height, h.width])],
       ['width − 1', (h) => (h.width -= 1)],
@@ -523,7 +525,8 @@ describe('damaged and forged files never decode to a wrong image', () => {
   });
 
   it('format version 1: the same file still decodes, and a wrong pixel CRC-32 in it is refused', async () => {
-    const { header, payload } = parseContainer(bytes);
+    const parsed = parseContainer(bytes);
+    const [header, payload] = [parsed.header as ChainHeader, parsed.payload];
     const v1 = (pixelCrc32: number) => writeContainerV1({ ...header, modelId: bundle.id, pixelCrc32 }, payload);
     expectSameImage(await decompressImage(v1(crc32(image.data)), bundle, engine), image);
     await expect(decompressImage(v1((crc32(image.data) ^ 1) >>> 0), bundle, engine)).rejects.toMatchObject({ code: 'CORRUPT', message: 'decoded pixels fail their checksum' });
@@ -547,7 +550,7 @@ describe('damaged and forged files never decode to a wrong image', () => {
       // A stand-in engine (all-zero network output): enough to code and decode consistently.
       const engine = { name: 'zero', run: async (f) => new Float32Array(f.length / 3), dispose: async () => {} };
       const image = { width: 1, height: 1, channels: 3, data: Uint8Array.of(1, 2, 3) };
-      const { header, payload } = parseContainer(await compressImage(image, bundle, engine));
+      const { header, payload } = parseContainer(await compressImage(image, bundle, engine, { classicRows: 0 }));
       const file = writeContainer({ ...header, coder: { ...header.coder, seedWords: ${seedWords} } }, payload);
       try { await decompressImage(file, bundle, engine); console.log('RESULT returned'); }
       catch (e) { console.log('RESULT', e.name, e.code); }
@@ -571,13 +574,15 @@ describe('damaged and forged files never decode to a wrong image', () => {
 });
 
 describe('models the coder cannot use', () => {
-  it('a file made with another model is refused with MODEL_MISMATCH', async () => {
+  it('a file the chain made with another model is refused with MODEL_MISMATCH; a predictor-only file decodes with any', async () => {
     const image = makeImage(5, 5, 3, noise(18));
-    const bytes = await compressImage(image, bundle, engine);
+    const bytes = await compressImage(image, bundle, engine, { classicRows: 0 });
+    const predictorOnly = await compressImage(image, bundle, engine, { classicRows: 5 });
     const other = tinyBundle(2);
     const otherEngine = await createEngine(other, 'onnx');
     try {
       await expect(decompressImage(bytes, other, otherEngine)).rejects.toMatchObject({ name: 'VdmzipError', code: 'MODEL_MISMATCH' });
+      expectSameImage(await decompressImage(predictorOnly, other, otherEngine), image);
     } finally {
       await otherEngine.dispose();
     }

@@ -13,7 +13,7 @@ import {
 import { VdmzipError } from '../src/errors.ts';
 import { crc32 } from '../src/image/crc32.ts';
 import { MAX_PIXELS } from '../src/image/index.ts';
-import { containerV2, le, writeContainerV1 } from './helpers/container-bytes.ts';
+import { type ChainHeader, containerV2, containerV3, le, writeContainerV1 } from './helpers/container-bytes.ts';
 
 const PARSE_ERROR_CODES = ['UNSUPPORTED_FORMAT', 'TRUNCATED', 'CORRUPT', 'UNSUPPORTED_VERSION', 'TOO_LARGE'];
 
@@ -24,7 +24,7 @@ const hexArbitrary = (bytes: number) =>
  * Valid headers for format `version`: version 2 takes a full model id or its prefix, no
  * pixel CRC and a float32 κ; version 1 a full id, a pixel CRC and any positive float64 κ.
  */
-function headerArbitrary(version: 1 | 2): fc.Arbitrary<ContainerHeader> {
+function headerArbitrary(version: 1 | 2): fc.Arbitrary<ChainHeader> {
   return fc
     .record({
       width: fc.integer({ min: 1, max: 1 << 14 }),
@@ -60,16 +60,16 @@ function headerArbitrary(version: 1 | 2): fc.Arbitrary<ContainerHeader> {
 /** Writes `header` as format `version`, and says what parsing the file must give back. */
 const FORMATS = {
   1: {
-    write: (header: ContainerHeader, payload: Uint8Array) => writeContainerV1(header as ContainerHeader & { pixelCrc32: number }, payload),
-    parsed: (header: ContainerHeader) => header,
+    write: (header: ChainHeader, payload: Uint8Array) => writeContainerV1(header as ChainHeader & { pixelCrc32: number }, payload),
+    parsed: (header: ChainHeader) => header,
   },
   2: {
     write: writeContainer,
-    parsed: (header: ContainerHeader) => ({ ...header, modelId: header.modelId.slice(0, 16) }),
+    parsed: (header: ChainHeader) => ({ ...header, modelId: header.modelId.slice(0, 16) }),
   },
 } as const;
 
-function sampleHeader(overrides: Partial<ContainerHeader> = {}): ContainerHeader {
+function sampleHeader(overrides: Partial<ChainHeader> = {}): ChainHeader {
   return {
     modelId: 'ab'.repeat(32),
     width: 3,
@@ -85,7 +85,7 @@ function sampleHeader(overrides: Partial<ContainerHeader> = {}): ContainerHeader
 }
 
 /** The sample as a version 1 header: a pixel CRC, and a κ that float32 cannot hold. */
-function sampleHeaderV1(overrides: Partial<ContainerHeader> = {}): ContainerHeader & { pixelCrc32: number } {
+function sampleHeaderV1(overrides: Partial<ChainHeader> = {}): ChainHeader & { pixelCrc32: number } {
   const header = sampleHeader(overrides);
   return { ...header, coder: { ...header.coder, gridFactor: 0.1 }, pixelCrc32: 0xdeadbeef, ...overrides };
 }
@@ -176,6 +176,28 @@ describe('container layout', () => {
     expect(writeContainerV1({ ...header, pixelCrc32: 0 }, payload).length - payload.length).toBe(92);
   });
 
+  it('writes format version 3 for a header without a model: every field where the documented layout says, 26 bytes for 32×32', () => {
+    const header: ContainerHeader = { width: 300, height: 32, channels: 4, bitDepth: 8, coder: { version: 8, chunkSizes: [], seedWords: 0, classicRows: 32 }, pixelSha256Prefix: '0123456789abcdef' };
+    const payload = Uint8Array.of(9, 8, 7);
+    const body = [
+      0xac, 0x02, // width 300 (varint)
+      32, // height (varint)
+      4, // channels
+      8, // bit depth
+      8, // coder parameters version
+      ...Buffer.from('0123456789abcdef', 'hex'), // pixel SHA-256 prefix
+    ];
+    const headerBytes = [...Buffer.from('VDMZ'), 3, ...le(body.length, 4), ...body];
+    const expected = [...headerBytes, ...le(crc32(Uint8Array.from(headerBytes)), 4), 9, 8, 7];
+    expect(Array.from(writeContainer(header, payload))).toEqual(expected);
+    expect(Array.from(containerV3(header, payload))).toEqual(expected);
+    const parsed = parseContainer(Uint8Array.from(expected));
+    expect(parsed.header).toEqual(header);
+    expect(Array.from(parsed.payload)).toEqual([9, 8, 7]);
+    const small = { ...header, width: 32, channels: 3 as const };
+    expect(writeContainer(small, payload).length - payload.length).toBe(26);
+  });
+
   it('computes the pixel SHA-256 prefix, and checks pixels against every checksum a header carries', () => {
     const abc = Buffer.from('abc');
     expect(pixelSha256Prefix(abc)).toBe('ba7816bf8f01cfea');
@@ -216,6 +238,45 @@ describe('container round trip', () => {
     });
   }
 
+  it('parses back exactly the header and payload that were written (format version 3)', () => {
+    const modelFree = fc.record({
+      width: fc.integer({ min: 1, max: 1 << 14 }),
+      height: fc.integer({ min: 1, max: 1 << 14 }),
+      channels: fc.constantFrom(1 as const, 2 as const, 3 as const, 4 as const),
+      pixelSha256Prefix: hexArbitrary(8),
+    });
+    fc.assert(
+      fc.property(modelFree, fc.uint8Array({ maxLength: 200 }), ({ width, height, channels, pixelSha256Prefix }, payload) => {
+        const header: ContainerHeader = { width, height, channels, bitDepth: 8, coder: { version: 8, chunkSizes: [], seedWords: 0, classicRows: height }, pixelSha256Prefix };
+        const file = writeContainer(header, payload);
+        expect(Array.from(file)).toEqual(Array.from(containerV3(header, payload)));
+        const parsed = parseContainer(file);
+        expect(parsed.header).toEqual(header);
+        expect(parsed.payload).toEqual(payload);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses a header without a model unless it is all classic rows under coder parameters version 8 or later', () => {
+    const modelFree: ContainerHeader = { width: 5, height: 4, channels: 3, bitDepth: 8, coder: { version: 8, chunkSizes: [], seedWords: 0, classicRows: 4 }, pixelSha256Prefix: '0123456789abcdef' };
+    const invalid: ContainerHeader[] = [
+      { ...modelFree, coder: { ...modelFree.coder, version: 7 } },
+      { ...modelFree, coder: { ...modelFree.coder, classicRows: 3 } },
+      { ...modelFree, coder: { ...modelFree.coder, chunkSizes: [1] } },
+      { ...modelFree, coder: { ...modelFree.coder, seedWords: 1 } },
+      { ...modelFree, coder: { ...modelFree.coder, gridFactor: 1 } },
+      { ...modelFree, steps: 64 },
+      { ...modelFree, patchSize: 32 },
+    ];
+    for (const header of invalid) {
+      expect(() => writeContainer(header, new Uint8Array()), JSON.stringify(header)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as unknown as Error);
+    }
+    // The same, forged into a file with a valid CRC: refused as corrupt.
+    const forged = containerV3({ ...modelFree, coder: { ...modelFree.coder, version: 7 } }, new Uint8Array(4));
+    expect(parseOutcome(forged)).toEqual({ code: 'CORRUPT' });
+  });
+
   it('takes a full model id or its prefix, and writes the prefix', () => {
     for (const modelId of ['ab'.repeat(32), 'ab'.repeat(8)]) {
       expect(parseContainer(writeContainer(sampleHeader({ modelId }), new Uint8Array())).header.modelId).toBe('ab'.repeat(8));
@@ -223,7 +284,7 @@ describe('container round trip', () => {
   });
 
   it('refuses to write headers outside the documented ranges, or that version 2 cannot hold', () => {
-    const invalid: Array<[Partial<ContainerHeader>, string]> = [
+    const invalid: Array<[Partial<ChainHeader>, string]> = [
       [{ modelId: 'AB'.repeat(32) }, 'INVALID_ARGUMENT'],
       [{ modelId: 'ab' }, 'INVALID_ARGUMENT'],
       [{ modelId: 'ab'.repeat(12) }, 'INVALID_ARGUMENT'],
@@ -291,13 +352,15 @@ describe('container parse failures', () => {
 
   it('reports a newer format version, and newer coder parameters, as unsupported', () => {
     const newer = file.slice();
-    newer[4] = 3;
+    newer[4] = 4;
     expect(() => parseContainer(resign(newer))).toThrow(
-      expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: 'file format version 3 is not supported (this vdmzip reads versions 1 and 2)' }) as unknown as Error,
+      expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: 'file format version 4 is not supported (this vdmzip reads versions 1, 2, 3)' }) as unknown as Error,
     );
-    // Preamble, then model id, width … patch size: 8 + 6 one-byte fields in v2, 32 + 14 bytes in v1.
-    for (const [valid, coderVersionAt] of [[file, 9 + 8 + 6], [fileV1, 9 + 32 + 4 + 4 + 1 + 1 + 2 + 2]] as const) {
-      expect(valid[coderVersionAt]).toBe(1);
+    // Preamble, then model id, width … patch size: 8 + 6 one-byte fields in v2, 32 + 14 bytes
+    // in v1; width, height, channels and bit depth in v3.
+    const fileV3 = writeContainer({ width: 5, height: 4, channels: 3, bitDepth: 8, coder: { version: 8, chunkSizes: [], seedWords: 0, classicRows: 4 }, pixelSha256Prefix: '0123456789abcdef' }, new Uint8Array(3));
+    for (const [valid, coderVersionAt, version] of [[file, 9 + 8 + 6, 1], [fileV1, 9 + 32 + 4 + 4 + 1 + 1 + 2 + 2, 1], [fileV3, 9 + 4, 8]] as const) {
+      expect(valid[coderVersionAt]).toBe(version);
       const newerCoder = valid.slice();
       newerCoder[coderVersionAt] = CODER_PARAMS_VERSION + 1;
       expect(() => parseContainer(resign(newerCoder))).toThrow(

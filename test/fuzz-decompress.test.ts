@@ -16,7 +16,7 @@ import { createEngine } from '../src/model/engines.ts';
 import { VdmzipCodec, VdmzipError, type Channels, type Image, type VdmzipErrorCode } from '../src/index.ts';
 import { parseContainer } from '../src/coder/container.ts';
 import { crc32 } from '../src/image/crc32.ts';
-import { writeContainerV1 } from './helpers/container-bytes.ts';
+import { type ChainHeader, writeContainerV1 } from './helpers/container-bytes.ts';
 import { saveTinyModel, tinyBundle } from './helpers/tiny-model.ts';
 import { mulberry32 } from '../src/random.ts';
 
@@ -120,9 +120,9 @@ beforeAll(async () => {
     for (const classicRows of new Set([0, Math.floor(height / 2), undefined])) {
       const file = await compressImage(image, bundle, engine, { classicRows });
       valid.push({ image, file });
-      // The same, as a format version 1 file: its read path reaches the decoder too.
+      // The same, as a format version 1 file where it has a model: its read path reaches the decoder too.
       const { header, payload } = parseContainer(file);
-      valid.push({ image, file: writeContainerV1({ ...header, modelId: codec.modelId, pixelCrc32: crc32(image.data) }, payload) });
+      if (header.modelId !== undefined) valid.push({ image, file: writeContainerV1({ ...(header as ChainHeader), modelId: codec.modelId, pixelCrc32: crc32(image.data) }, payload) });
     }
   }
   await engine.dispose();

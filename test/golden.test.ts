@@ -5,9 +5,10 @@
 // commit; otherwise the change broke every file already written. Files that older versions
 // wrote (image-v1.vdmz: format version 1; image-kappa-0.5.vdmz: version 1 with the old
 // default κ; image-coder-v2/…/7.vdmz: coder parameters versions 2 to 7) are kept and must
-// decode as well. image-classic-rows.vdmz is the current version with classic rows under the
+// decode as well, and image-classic-v7.vdmz, the all-classic file of format version 2 that
+// version 7 wrote. image-classic-rows.vdmz is the current version with classic rows under the
 // chain (the encoder's own choice for image.png, with this random-weight model, is to code
-// every row classically).
+// every row classically, which makes image.vdmz a format version 3 file).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,11 +56,13 @@ describe('golden fixture (fixtures/golden)', () => {
 
   const older = (name: string) => new Uint8Array(readFileSync(join(GOLDEN, name)));
 
-  it("the loaded model's id is the one recorded in the .vdmz headers (its first 8 bytes in format version 2)", () => {
+  it("the loaded model's id is the one recorded in the .vdmz headers (its first 8 bytes in format version 2; none in 3)", () => {
     const { header } = parseContainer(vdmz);
-    expect(vdmz[4]).toBe(2);
-    expect(header.modelId).toBe(bundle.id.slice(0, 16));
-    expect([header.width, header.height, header.channels, header.steps, header.patchSize]).toEqual([12, 10, 3, 4, 8]);
+    expect(vdmz[4]).toBe(3);
+    expect([header.modelId, header.width, header.height, header.channels, header.steps, header.patchSize]).toEqual([undefined, 12, 10, 3, undefined, undefined]);
+    const chain = older('image-classic-rows.vdmz');
+    expect(chain[4]).toBe(2);
+    expect(parseContainer(chain).header).toMatchObject({ modelId: bundle.id.slice(0, 16), steps: 4, patchSize: 8 });
     for (const name of ['image-v1.vdmz', 'image-kappa-0.5.vdmz']) {
       expect(older(name)[4], name).toBe(1);
       expect(parseContainer(older(name)).header.modelId, name).toBe(bundle.id);
@@ -96,6 +99,13 @@ describe('golden fixture (fixtures/golden)', () => {
 
     it(`decompresses to image.png, pixel for pixel (${kind})`, async () => {
       expectSamePixels(await decompressImage(vdmz, bundle, engines.get(kind)!), image, kind);
+    });
+
+    it(`still decompresses the all-classic file of format version 2 and coder parameters version 7 (${kind})`, async () => {
+      const file = older('image-classic-v7.vdmz');
+      expect(file[4]).toBe(2);
+      expect(parseContainer(file).header.coder).toMatchObject({ version: 7, chunkSizes: [], classicRows: image.height });
+      expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!), image, kind);
     });
 
     it(`decompresses image-classic-rows.vdmz to image.png, pixel for pixel (${kind})`, async () => {

@@ -33,18 +33,18 @@ const arbitraryBand = fc
   .map(({ samples, top, band, extremes }) => ({ samples: extremes ? samples.map((v) => (v < 128 ? 0 : 255)) : samples, band: { ...band, top } as RowBand }));
 
 describe('predictive coder', () => {
-  it('pushRows then popRows restores the band, given the rows above, and leaves the message as it was', () => {
-    fc.assert(
-      fc.property(arbitraryBand, fc.integer({ min: 0, max: 40 }), ({ samples, band }, below) => {
+  it('pushRows then popRows restores the band, given the rows above, and leaves the message as it was', async () => {
+    await fc.assert(
+      fc.asyncProperty(arbitraryBand, fc.integer({ min: 0, max: 40 }), async ({ samples, band }, below) => {
         const m = new Message();
-        for (let k = 0; k < below; k++) pushRows(m, Uint8Array.of(k & 255), { width: 1, channels: 1, coded: 1, top: 0, bottom: 1, predictor: band.predictor });
+        for (let k = 0; k < below; k++) await pushRows(m, Uint8Array.of(k & 255), { width: 1, channels: 1, coded: 1, top: 0, bottom: 1, predictor: band.predictor });
         const before = m.clone();
-        pushRows(m, samples, band);
+        await pushRows(m, samples, band);
         const decoded = samples.slice();
         const row = band.width * band.channels;
         // Wipe the band's coded samples; uncoded channels and the rows above keep their values.
         for (let i = band.top * row; i < band.bottom * row; i++) if (i % band.channels < band.coded) decoded[i] = 77;
-        expect(popRows(m, decoded, band)).toBe(true);
+        expect(await popRows(m, decoded, band)).toBe(true);
         expect(Array.from(decoded)).toEqual(Array.from(samples));
         expect(m.equals(before)).toBe(true);
       }),
@@ -52,16 +52,16 @@ describe('predictive coder', () => {
     );
   });
 
-  it("costs what rowBits says (within the rANS flush), and at least the predictor's minSampleBits a sample", () => {
-    fc.assert(
-      fc.property(arbitraryBand, ({ samples, band }) => {
+  it("costs what rowBits says (within the rANS flush), and at least the predictor's minSampleBits a sample", async () => {
+    await fc.assert(
+      fc.asyncProperty(arbitraryBand, async ({ samples, band }) => {
         const bits = rowBits(samples, band);
         expect(bits.length).toBe(band.bottom - band.top);
         const total = bits.reduce((a, b) => a + b, 0);
         expect(total).toBeGreaterThanOrEqual(band.predictor.minSampleBits * bandSamples(band));
         const m = new Message();
         const start = m.bitLength();
-        pushRows(m, samples, band);
+        await pushRows(m, samples, band);
         expect(Math.abs(m.bitLength() - start - total)).toBeLessThan(16 + 0.01 * total);
       }),
       { numRuns: 200, seed: 11292026 },
@@ -180,12 +180,12 @@ describe('predictive coder', () => {
     expect(bits[4]).toBeLessThan(0.995 * bits[3]);
   });
 
-  it('popRows on a message that runs dry returns false instead of decoding on', () => {
+  it('popRows on a message that runs dry returns false instead of decoding on', async () => {
     for (const predictor of PREDICTORS) {
       const band: RowBand = { width: 64, channels: 3, coded: 3, top: 0, bottom: 64, predictor };
       const m = new Message();
-      pushRows(m, new Uint8Array(64 * 3).fill(200), { ...band, bottom: 1 });
-      expect(popRows(m, new Uint8Array(64 * 64 * 3), band)).toBe(false);
+      await pushRows(m, new Uint8Array(64 * 3).fill(200), { ...band, bottom: 1 });
+      expect(await popRows(m, new Uint8Array(64 * 64 * 3), band)).toBe(false);
       expect(m.borrowedWords).toBeGreaterThan(0);
     }
   });

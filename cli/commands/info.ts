@@ -51,18 +51,31 @@ export function register(program: Command): void {
       const { width, height, channels, coder } = header;
       const chunks = coder.chunkSizes;
       const rawBytes = width * height * channels;
+      const { modelId } = header;
+      const chain: Array<[string, string]> =
+        modelId === undefined
+          ? [['model', 'none needed (format 3: the predictive coder codes every row)']]
+          : [
+              // Format version 2 records the first 16 hex digits of the id.
+              ['model', modelId.length < 64 ? `${modelId}…` : modelId],
+              ['model matches', modelCheck(modelId, o.model)],
+              ['steps (T)', String(header.steps)],
+              ['patch size', String(header.patchSize)],
+            ];
+      const chainCoding: Array<[string, string]> =
+        modelId === undefined
+          ? []
+          : [
+              ['grid factor', String(coder.gridFactor)],
+              ['chunks', `${chunks.length}: ${chunks.slice(0, CHUNKS_SHOWN).join(' ')}${chunks.length > CHUNKS_SHOWN ? ' …' : ''}`],
+              ['seed words', String(coder.seedWords)],
+            ];
       const rows: Array<[string, string]> = [
         ['file', path],
         ['image', `${width}×${height}, ${channels} channel${channels > 1 ? 's' : ''} (${CHANNEL_NAMES[channels]}), ${header.bitDepth}-bit`],
-        // Format version 2 records the first 16 hex digits of the id.
-        ['model', header.modelId.length < 64 ? `${header.modelId}…` : header.modelId],
-        ['model matches', modelCheck(header.modelId, o.model)],
-        ['steps (T)', String(header.steps)],
-        ['patch size', String(header.patchSize)],
+        ...chain,
         ['coder', `parameters version ${coder.version}, ${coderText(height, coder.classicRows)}`],
-        ['grid factor', String(coder.gridFactor)],
-        ['chunks', `${chunks.length}: ${chunks.slice(0, CHUNKS_SHOWN).join(' ')}${chunks.length > CHUNKS_SHOWN ? ' …' : ''}`],
-        ['seed words', String(coder.seedWords)],
+        ...chainCoding,
         ...(header.pixelCrc32 === undefined ? [] : [['pixel crc32', header.pixelCrc32.toString(16).padStart(8, '0')] as [string, string]]),
         ['pixel sha256', `${header.pixelSha256Prefix}…`],
         ['raw size', `${rawBytes} bytes (${width}·${height}·${channels} samples)`],

@@ -93,6 +93,7 @@ const WORD = 1 << 16;
 /** √(2πe): the entropy of N(μ, σ²) on a grid δ is log2(√(2πe)·σ/δ) bits. */
 const GAUSSIAN_ENTROPY_FACTOR = 4.1327;
 
+/** Work done and to do: the chain's network steps, or samples where the predictor codes every row. */
 export interface CodingProgress {
   stepsDone: number;
   stepsTotal: number;
@@ -204,9 +205,11 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   const alphaChannel = planes(image.channels).alpha;
   const alphaValue = alphaChannel ? constantChannel(image, alphaChannel.channel) : undefined;
   const codedChannels = classicChannels(image.channels, alphaValue !== undefined);
-  const classicOnly = () => {
+  const classicOnly = async (report: boolean) => {
     const m = new Message();
-    pushRows(m, image.data, classicBand(image, 0, codedChannels, CODER_PARAMS_VERSION));
+    const band = classicBand(image, 0, codedChannels, CODER_PARAMS_VERSION);
+    const stepsTotal = bandSamples(band);
+    await pushRows(m, image.data, band, report ? (stepsDone) => options.onProgress?.({ stepsDone, stepsTotal }) : undefined);
     return m;
   };
 
@@ -214,8 +217,8 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   let seedCount = 0;
   let m: Message;
   let chunkSizes: number[] = [];
-  if (forcedRows === image.height) m = classicOnly();
-  else if (forcedRows === undefined && (await classicToChainEstimate(image, bundle, engine, codedChannels)) < CLEAR_CLASSIC_RATIO) m = classicOnly();
+  if (forcedRows === image.height) m = await classicOnly(true);
+  else if (forcedRows === undefined && (await classicToChainEstimate(image, bundle, engine, codedChannels)) < CLEAR_CLASSIC_RATIO) m = await classicOnly(true);
   else {
     const plan = await planChain(image, bundle, engine, gridFactor, codedChannels, options, forcedRows);
     rows = plan.rows;
@@ -227,7 +230,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
     ({ m, chunkSizes } = coded);
     // Every row classic instead, where that is smaller still: tiny images, and pictures the
     // network models worse than the predictor does.
-    const classic = forcedRows === undefined ? classicOnly() : undefined;
+    const classic = forcedRows === undefined ? await classicOnly(false) : undefined;
     if (classic && classic.bitLength() < m.bitLength()) [rows, seedCount, m, chunkSizes] = [image.height, 0, classic, []];
   }
   if (alphaChannel) {
@@ -235,17 +238,18 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
     pushUniform(m, alphaValue === undefined ? 0 : 1, 2);
   }
 
-  const header: ContainerHeader = {
-    modelId: bundle.id,
-    width: image.width,
-    height: image.height,
-    channels: image.channels,
-    bitDepth: 8,
-    steps: bundle.meta.config.T,
-    patchSize: bundle.meta.config.patch,
-    coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords: seedCount, classicRows: rows },
-    pixelSha256Prefix: pixelSha256Prefix(image.data),
-  };
+  const geometry = { width: image.width, height: image.height, channels: image.channels, bitDepth: 8, pixelSha256Prefix: pixelSha256Prefix(image.data) } as const;
+  // A file whose every row is classic needs no model: it records none (format version 3).
+  const header: ContainerHeader =
+    rows === image.height
+      ? { ...geometry, coder: { version: CODER_PARAMS_VERSION, chunkSizes, seedWords: seedCount, classicRows: rows } }
+      : {
+          ...geometry,
+          modelId: bundle.id,
+          steps: bundle.meta.config.T,
+          patchSize: bundle.meta.config.patch,
+          coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords: seedCount, classicRows: rows },
+        };
   return writeContainer(header, m.toBytes());
 }
 
@@ -411,7 +415,7 @@ async function codeChunk(c: Coding, image: Image, message: Message, first: numbe
  */
 async function encodeAll(c: Coding, image: Image, top: Image, band: RowBand, seedCount: number, opening: number): Promise<{ m: Message; chunkSizes: number[] } | undefined> {
   let m = seeded(seedCount);
-  pushRows(m, image.data, band);
+  await pushRows(m, image.data, band);
   const needPerPatch = 2 * bitsNeededPerDim(c.schedule) * c.dimsPerPixel * c.tiles.patch ** 2;
   const stepsPerPatch = c.schedule.T * c.planes.length;
   const chunkSizes: number[] = [];
@@ -441,10 +445,12 @@ async function encodeAll(c: Coding, image: Image, top: Image, band: RowBand, see
   return { m, chunkSizes };
 }
 
-/** Checks that a parsed file belongs to this model before any decoding work. */
+/** Checks that a parsed file belongs to this model before any decoding work (a file that records no model needs none). */
 export function checkModel(header: ContainerHeader, bundle: ModelBundle): void {
-  if (!sameModel(header.modelId, bundle.id)) {
-    throw new VdmzipError('MODEL_MISMATCH', `made with model ${header.modelId.slice(0, 16)}…, but the model given is ${bundle.id.slice(0, 16)}…`);
+  const { modelId } = header;
+  if (modelId === undefined) return;
+  if (!sameModel(modelId, bundle.id)) {
+    throw new VdmzipError('MODEL_MISMATCH', `made with model ${modelId.slice(0, 16)}…, but the model given is ${bundle.id.slice(0, 16)}…`);
   }
   const { T, patch } = bundle.meta.config;
   if (header.steps !== T || header.patchSize !== patch) throw new VdmzipError('CORRUPT', `T=${header.steps}, patch ${header.patchSize} do not match the model's T=${T}, patch ${patch}`);
@@ -455,10 +461,12 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   checkModel(header, bundle);
   const { width, height, channels, coder } = header;
   const corrupt = (why: string) => new VdmzipError('CORRUPT', why);
-  if (!(coder.gridFactor >= MIN_GRID_FACTOR && coder.gridFactor <= MAX_GRID_FACTOR)) throw corrupt(`grid factor ${coder.gridFactor} is out of range`);
   const chainHeight = height - (coder.classicRows ?? 0);
+  // The container guarantees κ and the patch size wherever a chain codes rows.
+  const gridFactor = coder.gridFactor ?? 0;
+  if (chainHeight > 0 && !(gridFactor >= MIN_GRID_FACTOR && gridFactor <= MAX_GRID_FACTOR)) throw corrupt(`grid factor ${gridFactor} is out of range`);
   const total = coder.chunkSizes.reduce((a, b) => a + b, 0);
-  if (chainHeight > 0 && total !== tiling(width, chainHeight, header.patchSize).count) throw corrupt('the chunk schedule does not cover the image');
+  if (chainHeight > 0 && total !== tiling(width, chainHeight, header.patchSize ?? 0).count) throw corrupt('the chunk schedule does not cover the image');
   if (coder.chunkSizes.some((n) => n > MAX_CHUNK_PATCHES)) throw corrupt(`a chunk exceeds ${MAX_CHUNK_PATCHES} patches`);
 
   // Every classic sample costs at least minSampleBits, so a payload too short for the
@@ -481,7 +489,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   }
   if (chainHeight > 0) {
     const top = topRows(image, chainHeight);
-    const c = codingSetup(bundle, engine, width, chainHeight, coded, coder.gridFactor, coder.version, options);
+    const c = codingSetup(bundle, engine, width, chainHeight, coded, gridFactor, coder.version, options);
     const opening = c.openings.length > 1 ? popUniform(m, c.openings.length) : 0;
     let end = total;
     for (let k = coder.chunkSizes.length - 1; k >= 0; k--) {
@@ -498,15 +506,20 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
       end = first;
     }
   }
-  if (chainHeight < height && !popRows(m, image.data, classicBand(image, chainHeight, classicChannels(channels, alphaValue !== undefined), coder.version))) {
+  const classicRows = classicBand(image, chainHeight, classicChannels(channels, alphaValue !== undefined), coder.version);
+  // Progress in samples where the predictor decodes the whole image (the chain reports steps).
+  const onRows = chainHeight === 0 ? (stepsDone: number) => options.onProgress?.({ stepsDone, stepsTotal: bandSamples(classicRows) }) : undefined;
+  if (chainHeight < height && !(await popRows(m, image.data, classicRows, onRows))) {
     throw corrupt('the payload ran out in the classic rows: damaged file');
   }
   // n seed words pushed on an empty message leave exactly n tail words (each 16-bit uniform
   // push emits one word), so check the size before materialising the expected words.
-  if (m.borrowedWords !== 0 || m.byteLength() !== 8 + 2 * coder.seedWords) throw corrupt('decoding did not end at the seed: wrong model, engine or damaged file');
+  // A predictor-only file has no seed and used no model: only damage can make it end wrong.
+  const wrongEnd = chainHeight === 0 ? 'the payload does not end with the image: damaged or cut short' : 'decoding did not end at the seed: wrong model, engine or damaged file';
+  if (m.borrowedWords !== 0 || m.byteLength() !== 8 + 2 * coder.seedWords) throw corrupt(wrongEnd);
   const expected = seedWords(coder.seedWords);
   for (let k = expected.length - 1; k >= 0; k--) {
-    if (popUniform(m, WORD) !== expected[k]) throw corrupt('decoding did not end at the seed: wrong model, engine or damaged file');
+    if (popUniform(m, WORD) !== expected[k]) throw corrupt(wrongEnd);
   }
   if (!m.equals(new Message())) throw corrupt('data left over after decoding');
   if (!pixelsMatch(header, image.data)) throw corrupt('decoded pixels fail their checksum');

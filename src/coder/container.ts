@@ -18,8 +18,9 @@
  * Integers are little-endian; "varint" is unsigned LEB128 of at most 5 bytes, value
  * < 2^32, in its shortest form.
  *
- * Format version 2 (written). The payload is the rest of the file: a file cut inside
- * its payload, or with bytes appended, fails the payload CRC.
+ * Format version 2 (written for images the chain codes, in whole or in part). The payload
+ * is the rest of the file: a file cut inside its payload, or with bytes appended, fails the
+ * payload CRC.
  *
  *   size  field
  *    8    model id prefix: the first 8 bytes of the SHA-256 of the model bundle
@@ -44,6 +45,22 @@
  * A 32×32 RGB image coded in one chunk with fewer than 128 seed words, as the shipped model
  * (T = 64, patch 32) codes one, has a 48-byte header: preamble, 35 bytes of body, CRC
  * (version 1 took 92).
+ *
+ * Format version 3 (written for images whose every row the predictive coder codes, coder
+ * parameters version 8 on). Such a file needs no model, so it records none of the chain's
+ * fields; the payload is the rest of the file, and has no CRC of its own: no model runs
+ * before the pixels are checked, and a damaged payload fails the decoder's checks (the
+ * message running dry, data left over) or the pixel checksum.
+ *
+ *   size  field
+ *    v    width (varint, ≥ 1)
+ *    v    height (varint, ≥ 1; width·height ≤ MAX_PIXELS)
+ *    1    channels
+ *    1    bit depth (8)
+ *    1    coder parameters version (8 on)
+ *    8    pixel SHA-256, first 8 bytes
+ *
+ * A 32×32 RGB image: 26 bytes (preamble, 13 bytes of body, CRC).
  *
  * Format version 1 (still read, no longer written). The file ends exactly after the
  * payload.
@@ -82,10 +99,11 @@ import { checkDimensions, type Channels } from '../image/image.ts';
 import { varintLength } from '../leb128.ts';
 
 export const CONTAINER_MAGIC = 'VDMZ';
-/** The format version this build writes. */
-export const CONTAINER_VERSION = 2;
+/** The format versions this build writes: for files with a chain, and for predictor-only files. */
+const CHAIN_FORMAT = 2;
+const PREDICTOR_FORMAT = 3;
 /** Format versions this build reads. */
-export const CONTAINER_VERSIONS = [1, 2] as const;
+export const CONTAINER_VERSIONS = [1, 2, 3] as const;
 
 /**
  * How the bits-back coder was configured; versioned on its own so it can evolve. The
@@ -93,8 +111,8 @@ export const CONTAINER_VERSIONS = [1, 2] as const;
  */
 export type CoderParams = {
   version: CoderParamsVersion;
-  /** κ: latent grid width δ_i as a multiple of the smaller std at step i (DESIGN §3). */
-  gridFactor: number;
+  /** κ: latent grid width δ_i as a multiple of the smaller std at step i (DESIGN §3); absent without a chain (format 3). */
+  gridFactor?: number;
   /** Patches coded in each sequential chunk, in coding order. */
   chunkSizes: number[];
   /** Pseudo-random 16-bit words pushed before the first chunk to fund its pops. */
@@ -107,16 +125,18 @@ export type ContainerHeader = {
   /**
    * The model bundle's id (its SHA-256) as far as the file records it, in lower-case hex:
    * all 64 digits in format version 1, the first 16 in version 2. Compare with sameModel.
-   * writeContainer takes either and writes the first 16.
+   * writeContainer takes either and writes the first 16. Absent, with steps, patchSize and
+   * the coder's gridFactor, where the predictive coder codes every row: such a file needs no
+   * model (format version 3).
    */
-  modelId: string;
+  modelId?: string;
   width: number;
   height: number;
   channels: Channels;
   bitDepth: 8;
   /** T, the number of diffusion steps the file was coded with. */
-  steps: number;
-  patchSize: number;
+  steps?: number;
+  patchSize?: number;
   coder: CoderParams;
   /** CRC-32 of the image samples: format version 1 files only. */
   pixelCrc32?: number;
@@ -135,6 +155,8 @@ export type CoderParamsVersion = (typeof CODER_PARAMS_VERSIONS)[number];
 export const CODER_PARAMS_VERSION: CoderParamsVersion = 8;
 /** The first coder parameters version with classic rows (and possibly no chunks at all). */
 export const CLASSIC_ROWS_VERSION = 6;
+/** The first coder parameters version whose predictor-only files need no model (format version 3). */
+export const MODEL_FREE_VERSION = 8;
 const isCoderParamsVersion = (v: number): v is CoderParamsVersion => (CODER_PARAMS_VERSIONS as readonly number[]).includes(v);
 /** Magic, version and body length. */
 const PREAMBLE_BYTES = 9;
@@ -172,45 +194,70 @@ export function bitsPerDim(byteCount: number, image: { width: number; height: nu
   return (8 * byteCount) / (image.width * image.height * image.channels);
 }
 
-/** Writes format version 2. The header must have no pixelCrc32 and a κ that is a float32 value. */
+/**
+ * Writes format version 3 for a header without a model (every row classic), version 2
+ * otherwise. The header must have no pixelCrc32 and, with a model, a κ that is a float32 value.
+ */
 export function writeContainer(header: ContainerHeader, payload: Uint8Array): Uint8Array {
   checkHeader(header, 'INVALID_ARGUMENT');
-  const invalid = (message: string) => new VdmzipError('INVALID_ARGUMENT', message);
-  if (header.pixelCrc32 !== undefined) throw invalid('format version 2 stores no pixel CRC-32');
+  if (header.pixelCrc32 !== undefined) throw new VdmzipError('INVALID_ARGUMENT', 'format versions 2 and 3 store no pixel CRC-32');
+  return header.modelId === undefined ? writePredictorFile(header, payload) : writeChainFile(header, header.modelId, payload);
+}
+
+function writeChainFile(header: ContainerHeader, modelId: string, payload: Uint8Array): Uint8Array {
   const { coder } = header;
-  if (Math.fround(coder.gridFactor) !== coder.gridFactor) throw invalid(`grid factor ${coder.gridFactor} is not a float32 value (round it with Math.fround)`);
+  const gridFactor = coder.gridFactor!;
+  if (Math.fround(gridFactor) !== gridFactor) throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${gridFactor} is not a float32 value (round it with Math.fround)`);
   const classicRows = coder.classicRows === undefined ? [] : [coder.classicRows];
-  const varints = [header.width, header.height, header.steps, header.patchSize, coder.chunkSizes.length, ...coder.chunkSizes, coder.seedWords, ...classicRows];
+  const varints = [header.width, header.height, header.steps!, header.patchSize!, coder.chunkSizes.length, ...coder.chunkSizes, coder.seedWords, ...classicRows];
   const bodyLength = MODEL_ID_PREFIX_BYTES + 1 + 1 + 1 + 4 + PIXEL_SHA256_PREFIX_BYTES + CRC_BYTES + varints.reduce((n, v) => n + varintLength(v), 0);
+  return framed(CHAIN_FORMAT, bodyLength, payload, (writer) => {
+    writer.bytes(Buffer.from(modelId.slice(0, 2 * MODEL_ID_PREFIX_BYTES), 'hex'));
+    writer.varint(header.width);
+    writer.varint(header.height);
+    writer.u8(header.channels);
+    writer.u8(header.bitDepth);
+    writer.varint(header.steps!);
+    writer.varint(header.patchSize!);
+    writer.u8(coder.version);
+    writer.f32(gridFactor);
+    writer.varint(coder.chunkSizes.length);
+    for (const size of coder.chunkSizes) writer.varint(size);
+    writer.varint(coder.seedWords);
+    for (const rows of classicRows) writer.varint(rows);
+    writer.bytes(Buffer.from(header.pixelSha256Prefix, 'hex'));
+    writer.u32(crc32(payload));
+  });
+}
+
+function writePredictorFile(header: ContainerHeader, payload: Uint8Array): Uint8Array {
+  const bodyLength = varintLength(header.width) + varintLength(header.height) + 1 + 1 + 1 + PIXEL_SHA256_PREFIX_BYTES;
+  return framed(PREDICTOR_FORMAT, bodyLength, payload, (writer) => {
+    writer.varint(header.width);
+    writer.varint(header.height);
+    writer.u8(header.channels);
+    writer.u8(header.bitDepth);
+    writer.u8(header.coder.version);
+    writer.bytes(Buffer.from(header.pixelSha256Prefix, 'hex'));
+  });
+}
+
+/** Preamble, the body `writeBody` writes (exactly bodyLength bytes), header CRC, payload. */
+function framed(version: number, bodyLength: number, payload: Uint8Array, writeBody: (writer: ByteWriter) => void): Uint8Array {
   const headerEnd = PREAMBLE_BYTES + bodyLength;
   const out = new Uint8Array(headerEnd + CRC_BYTES + payload.length);
   const writer = new ByteWriter(out);
-
   writer.bytes(Buffer.from(CONTAINER_MAGIC, 'latin1'));
-  writer.u8(CONTAINER_VERSION);
+  writer.u8(version);
   writer.u32(bodyLength);
-  writer.bytes(Buffer.from(header.modelId.slice(0, 2 * MODEL_ID_PREFIX_BYTES), 'hex'));
-  writer.varint(header.width);
-  writer.varint(header.height);
-  writer.u8(header.channels);
-  writer.u8(header.bitDepth);
-  writer.varint(header.steps);
-  writer.varint(header.patchSize);
-  writer.u8(coder.version);
-  writer.f32(coder.gridFactor);
-  writer.varint(coder.chunkSizes.length);
-  for (const size of coder.chunkSizes) writer.varint(size);
-  writer.varint(coder.seedWords);
-  for (const rows of classicRows) writer.varint(rows);
-  writer.bytes(Buffer.from(header.pixelSha256Prefix, 'hex'));
-  writer.u32(crc32(payload));
+  writeBody(writer);
   writer.u32(crc32(out, 0, headerEnd));
   writer.bytes(payload);
   return out;
 }
 
 /**
- * Parses and verifies a .vdmz file of format version 1 or 2. The payload is a view into
+ * Parses and verifies a .vdmz file of format version 1, 2 or 3. The payload is a view into
  * `bytes`, not a copy. Throws only VdmzipError: 'UNSUPPORTED_FORMAT' (not a .vdmz file),
  * 'TRUNCATED', 'CORRUPT', 'UNSUPPORTED_VERSION', 'TOO_LARGE' (more pixels than MAX_PIXELS).
  */
@@ -233,12 +280,12 @@ export function parseContainer(bytes: Uint8Array): Container {
   if (!(CONTAINER_VERSIONS as readonly number[]).includes(version)) {
     throw new VdmzipError(
       'UNSUPPORTED_VERSION',
-      `file format version ${version} is not supported (this vdmzip reads versions ${CONTAINER_VERSIONS.join(' and ')})`,
+      `file format version ${version} is not supported (this vdmzip reads versions ${CONTAINER_VERSIONS.join(', ')})`,
     );
   }
 
   const body = new ByteReader(bytes, PREAMBLE_BYTES, headerEnd);
-  const { header, payloadLength, payloadCrc32 } = version === 1 ? readBodyV1(body) : readBodyV2(body);
+  const { header, payloadLength, payloadCrc32 } = version === 1 ? readBodyV1(body) : version === 2 ? readBodyV2(body) : readBodyV3(body);
   if (body.pos !== headerEnd) throw new VdmzipError('CORRUPT', 'header is longer than its fields');
   checkHeader(header, 'CORRUPT');
 
@@ -247,7 +294,7 @@ export function parseContainer(bytes: Uint8Array): Container {
   if (payloadEnd > bytes.length) throw new VdmzipError('TRUNCATED', 'file ends inside its payload');
   if (payloadEnd < bytes.length) throw new VdmzipError('CORRUPT', 'file has data after its payload');
   const payload = bytes.subarray(payloadStart, payloadEnd);
-  if (crc32(payload) !== payloadCrc32) {
+  if (payloadCrc32 !== undefined && crc32(payload) !== payloadCrc32) {
     if (payloadLength !== undefined) throw new VdmzipError('CORRUPT', 'payload fails its CRC check');
     // Version 2 does not record the payload's length: only an empty one says "cut short" for sure.
     if (payload.length === 0) throw new VdmzipError('TRUNCATED', 'file ends before its payload');
@@ -256,8 +303,20 @@ export function parseContainer(bytes: Uint8Array): Container {
   return { header, payload };
 }
 
-/** A header body's fields; `payloadLength` only where the version records it. */
-type Body = { header: ContainerHeader; payloadLength?: number; payloadCrc32: number };
+/** A header body's fields; `payloadLength` and `payloadCrc32` only where the version records them. */
+type Body = { header: ContainerHeader; payloadLength?: number; payloadCrc32?: number };
+
+function readBodyV3(body: ByteReader): Body {
+  const width = body.varint();
+  const height = body.varint();
+  const channels = body.u8() as Channels;
+  const bitDepth = body.u8() as 8;
+  const version = body.u8();
+  if (!isCoderParamsVersion(version)) throw new VdmzipError('UNSUPPORTED_VERSION', `coder parameters version ${version} is not supported`);
+  const pixelSha256Prefix = body.hex(PIXEL_SHA256_PREFIX_BYTES);
+  const coder: CoderParams = { version, chunkSizes: [], seedWords: 0, classicRows: height };
+  return { header: { width, height, channels, bitDepth, coder, pixelSha256Prefix } };
+}
 
 function readBodyV2(body: ByteReader): Body {
   const modelId = body.hex(MODEL_ID_PREFIX_BYTES);
@@ -312,14 +371,21 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
     throw new VdmzipError(invalidCode, message);
   };
   const { modelId, width, height, channels, bitDepth, steps, patchSize, coder } = header;
-  if (!/^[0-9a-f]{16}([0-9a-f]{48})?$/.test(modelId)) fail('model id must be 64 lower-case hex digits (a SHA-256) or the first 16 of them');
   checkDimensions(width, height, 'image', invalidCode);
   if (![1, 2, 3, 4].includes(channels)) fail(`channel count ${channels} is not 1 to 4`);
   if (bitDepth !== 8) fail(`bit depth ${bitDepth} is not 8`);
-  if (!isIntegerIn(steps, 1, MAX_U16)) fail(`step count T = ${steps} is not in 1…${MAX_U16}`);
-  if (!isIntegerIn(patchSize, 1, MAX_U16)) fail(`patch size ${patchSize} is not in 1…${MAX_U16}`);
   if (!isCoderParamsVersion(coder.version)) fail(`coder parameters version ${String(coder.version)} is not one of ${CODER_PARAMS_VERSIONS.join(', ')}`);
-  if (!Number.isFinite(coder.gridFactor) || coder.gridFactor <= 0) fail(`grid factor ${coder.gridFactor} is not positive`);
+  if (modelId === undefined) {
+    // A predictor-only file: nothing of the chain, every row classic.
+    if (coder.version < MODEL_FREE_VERSION) fail(`a file without a model needs coder parameters version ${MODEL_FREE_VERSION} or later`);
+    if (steps !== undefined || patchSize !== undefined || coder.gridFactor !== undefined) fail('a file without a model has no T, patch size or grid factor');
+    if (coder.classicRows !== height || coder.chunkSizes.length > 0 || coder.seedWords !== 0) fail('a file without a model codes every row classically, with no chunks or seed words');
+  } else {
+    if (!/^[0-9a-f]{16}([0-9a-f]{48})?$/.test(modelId)) fail('model id must be 64 lower-case hex digits (a SHA-256) or the first 16 of them');
+    if (!isIntegerIn(steps ?? Number.NaN, 1, MAX_U16)) fail(`step count T = ${steps} is not in 1…${MAX_U16}`);
+    if (!isIntegerIn(patchSize ?? Number.NaN, 1, MAX_U16)) fail(`patch size ${patchSize} is not in 1…${MAX_U16}`);
+    if (coder.gridFactor === undefined || !Number.isFinite(coder.gridFactor) || coder.gridFactor <= 0) fail(`grid factor ${coder.gridFactor} is not positive`);
+  }
   if (coder.version >= CLASSIC_ROWS_VERSION) {
     if (coder.classicRows === undefined || !isIntegerIn(coder.classicRows, 0, height)) fail(`classic rows must be an integer in 0…${height}`);
     if ((coder.chunkSizes.length === 0) !== (coder.classicRows === height)) fail('the chunk schedule must be empty exactly when every row is classic');

@@ -433,55 +433,73 @@ export function bandDistributions(samples: Uint8Array, band: RowBand): { values:
   return { values, means, stds };
 }
 
+/** Samples between two pauses of pushRows and popRows, so that a large image lets signals (Ctrl-C) through. */
+const SAMPLES_PER_PAUSE = 2 ** 16;
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
- * The interval [start, start + frequency) (total 2^GAUSSIAN_PRECISION_BITS) that each of the
- * band's coded samples takes, in raster order. Worked out walking forwards, because the
- * distributions learn from the samples before them; pushed backwards.
+ * Works out the interval [start, start + frequency) (total 2^GAUSSIAN_PRECISION_BITS) that
+ * each of the band's coded samples takes, in raster order, into `starts` and `frequencies`.
+ * Forwards, because the distributions learn from the samples before them (they are pushed
+ * backwards); yields every SAMPLES_PER_PAUSE samples.
  */
-function bandIntervals(samples: Uint8Array, band: RowBand): { starts: Float64Array; frequencies: Float64Array } {
-  const count = bandSamples(band);
-  const starts = new Float64Array(count);
-  const frequencies = new Float64Array(count);
+function* walkIntervals(samples: Uint8Array, band: RowBand, starts: Float64Array, frequencies: Float64Array): Generator<void> {
   const walker = new BandWalker(samples, band);
   const out = new Float64Array(2);
   const interval = new Float64Array(2);
   const { tails } = band.predictor;
-  for (let k = 0; k < count; k++) {
+  for (let k = 0; k < starts.length; k++) {
     const value = samples[walker.next(out)];
     if (walker.window) blendedGaussianMixtureInterval(value, 0, PIXEL_MAX, out[0], out[1], tails, walker.window, interval);
     else boundedGaussianMixtureInterval(value, 0, PIXEL_MAX, out[0], out[1], tails, interval);
     [starts[k], frequencies[k]] = interval;
+    if ((k + 1) % SAMPLES_PER_PAUSE === 0) yield;
   }
-  return { starts, frequencies };
 }
 
-/** Pushes the band's samples (rows above it are context); the matching pop returns them in raster order. */
-export function pushRows(m: Message, samples: Uint8Array, band: RowBand): void {
-  const { starts, frequencies } = bandIntervals(samples, band);
-  for (let k = starts.length - 1; k >= 0; k--) m.push(starts[k], frequencies[k], GAUSSIAN_PRECISION_BITS);
+/**
+ * Pushes the band's samples (rows above it are context); the matching pop returns them in
+ * raster order. `onProgress` hears how many samples are done at every pause.
+ */
+export async function pushRows(m: Message, samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void): Promise<void> {
+  const count = bandSamples(band);
+  const [starts, frequencies] = [new Float64Array(count), new Float64Array(count)];
+  let done = 0;
+  for (const _ of walkIntervals(samples, band, starts, frequencies)) {
+    onProgress?.((done += SAMPLES_PER_PAUSE));
+    await pause();
+  }
+  for (let k = count - 1; k >= 0; k--) m.push(starts[k], frequencies[k], GAUSSIAN_PRECISION_BITS);
 }
 
 /**
  * Pops the band pushed by `pushRows` into `samples`, whose rows above the band must already
  * hold their values. Returns false as soon as the message runs dry: the encoder never lets
- * it, so that is damage.
+ * it, so that is damage. `onProgress` as for pushRows.
  */
-export function popRows(m: Message, samples: Uint8Array, band: RowBand): boolean {
+export async function popRows(m: Message, samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void): Promise<boolean> {
   const walker = new BandWalker(samples, band);
   const out = new Float64Array(2);
   const { tails } = band.predictor;
-  for (let k = bandSamples(band); k > 0; k--) {
+  const count = bandSamples(band);
+  for (let k = 0; k < count; k++) {
     const index = walker.next(out);
     const codec = walker.window ? blendedGaussianMixture(0, PIXEL_MAX, out[0], out[1], tails, walker.window) : boundedGaussianMixture(0, PIXEL_MAX, out[0], out[1], tails);
     samples[index] = codec.pop(m);
     if (m.borrowedWords !== 0) return false;
+    if ((k + 1) % SAMPLES_PER_PAUSE === 0) {
+      onProgress?.(k + 1);
+      await pause();
+    }
   }
   return true;
 }
 
 /** Bits that `pushRows` spends on each row of the band, top row first. */
 export function rowBits(samples: Uint8Array, band: RowBand): Float64Array {
-  const { frequencies } = bandIntervals(samples, band);
+  const count = bandSamples(band);
+  const [starts, frequencies] = [new Float64Array(count), new Float64Array(count)];
+  for (const _ of walkIntervals(samples, band, starts, frequencies));
   const bits = new Float64Array(band.bottom - band.top);
   const perRow = band.width * band.coded;
   for (let k = 0; k < frequencies.length; k++) bits[Math.floor(k / perRow)] += GAUSSIAN_PRECISION_BITS - Math.log2(frequencies[k]);

@@ -1,8 +1,8 @@
 /**
  * .vdmz files spelt out field by field from the tables at the top of src/coder/container.ts,
  * independently of writeContainer: the container tests compare its output with
- * containerV2, and writeContainerV1 makes the format version 1 files that vdmzip still
- * reads but no longer writes (test/golden.test.ts checks that it reproduces
+ * containerV2 and containerV3, and writeContainerV1 makes the format version 1 files that
+ * vdmzip still reads but no longer writes (test/golden.test.ts checks that it reproduces
  * fixtures/golden/image-v1.vdmz byte for byte).
  */
 import type { ContainerHeader } from '../../src/coder/container.ts';
@@ -27,7 +27,9 @@ const float = (value: number, bytes: 4 | 8): number[] => {
 
 const hex = (digits: string): number[] => [...Buffer.from(digits, 'hex')];
 
-/** The chunk schedule and seed word count, as both versions store them. */
+/** A header with a model: what formats 1 and 2 hold. */
+export type ChainHeader = ContainerHeader & { modelId: string; steps: number; patchSize: number; coder: { gridFactor: number } };
+
 /** Chunk schedule, seed words and (coder parameters version 6 on) classic rows. */
 const schedule = ({ chunkSizes, seedWords, classicRows }: ContainerHeader['coder']): number[] => [
   ...leb128(chunkSizes.length),
@@ -43,7 +45,7 @@ function container(version: number, body: number[], payload: Uint8Array): Uint8A
 }
 
 /** Format version 2, as writeContainer should write it (the model id may be 16 or 64 hex digits). */
-export function containerV2(header: ContainerHeader, payload: Uint8Array): Uint8Array {
+export function containerV2(header: ChainHeader, payload: Uint8Array): Uint8Array {
   const { coder } = header;
   const body = [
     ...hex(header.modelId.slice(0, 16)),
@@ -63,7 +65,7 @@ export function containerV2(header: ContainerHeader, payload: Uint8Array): Uint8
 }
 
 /** Format version 1: needs the full model id and the pixel CRC-32. */
-export function writeContainerV1(header: ContainerHeader & { pixelCrc32: number }, payload: Uint8Array): Uint8Array {
+export function writeContainerV1(header: ChainHeader & { pixelCrc32: number }, payload: Uint8Array): Uint8Array {
   const { coder } = header;
   const body = [
     ...hex(header.modelId),
@@ -82,4 +84,10 @@ export function writeContainerV1(header: ContainerHeader & { pixelCrc32: number 
     ...le(crc32(payload), 4),
   ];
   return container(1, body, payload);
+}
+
+/** Format version 3, as writeContainer should write a header without a model. */
+export function containerV3(header: ContainerHeader, payload: Uint8Array): Uint8Array {
+  const body = [...leb128(header.width), ...leb128(header.height), header.channels, header.bitDepth, header.coder.version, ...hex(header.pixelSha256Prefix)];
+  return container(3, body, payload);
 }
