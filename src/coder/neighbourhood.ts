@@ -40,12 +40,16 @@ export function prediction(n: number, w: number, nw: number, ne: number): number
 function differenceNeighbours(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): { n: number; w: number; nw: number; ne: number } {
   const row = width * channels;
   const hasW = x > 0;
-  const d = (j: number) => samples[j] - samples[j - 1];
-  const n = hasN ? d(index - row) : d(index - channels);
-  const w = hasW ? d(index - channels) : n;
-  const nw = hasN && hasW ? d(index - row - channels) : hasN ? n : w;
-  const ne = hasN && x + 1 < width ? d(index - row + channels) : n;
+  const n = hasN ? difference(samples, index - row) : difference(samples, index - channels);
+  const w = hasW ? difference(samples, index - channels) : n;
+  const nw = hasN && hasW ? difference(samples, index - row - channels) : hasN ? n : w;
+  const ne = hasN && x + 1 < width ? difference(samples, index - row + channels) : n;
   return { n, w, nw, ne };
+}
+
+/** Sample j minus the sample one channel back. (Top-level, as the other helpers here: a closure made per sample costs more than the arithmetic.) */
+function difference(samples: Uint8Array, j: number): number {
+  return samples[j] - samples[j - 1];
 }
 
 /** `prediction` in the difference plane: what to add to the channel before. */
@@ -82,15 +86,14 @@ export function neighbourhoodFeatures(samples: Uint8Array, width: number, channe
   const { n, w, nw, ne } = neighbours(samples, width, channels, index, x, hasN);
   const d = c > 0 ? differenceNeighbours(samples, width, channels, index, x, hasN) : { n: 0, w: 0, nw: 0, ne: 0 };
   const before = c > 0 ? samples[index - 1] : 0;
-  const at = (dx: number, dy: number) => samples[index - dy * row + dx * channels];
   out[0] = n - p;
   out[1] = w - p;
   out[2] = nw - p;
   out[3] = ne - p;
-  out[4] = (hasNN ? at(0, 2) : n) - p;
-  out[5] = (x > 1 ? at(-2, 0) : w) - p;
-  out[6] = (hasNN && x + 1 < width ? at(1, 2) : ne) - p;
-  out[7] = (hasN && x + 2 < width ? at(2, 1) : ne) - p;
+  out[4] = (hasNN ? samples[index - 2 * row] : n) - p;
+  out[5] = (x > 1 ? samples[index - 2 * channels] : w) - p;
+  out[6] = (hasNN && x + 1 < width ? samples[index - 2 * row + channels] : ne) - p;
+  out[7] = (hasN && x + 2 < width ? samples[index - row + 2 * channels] : ne) - p;
   out[8] = r1;
   out[9] = r2;
   out[10] = c > 0 && hasN ? before - samples[index - 1 - row] : 0;
@@ -99,8 +102,8 @@ export function neighbourhoodFeatures(samples: Uint8Array, width: number, channe
   out[13] = (c > 0 ? before + d.w : w) - p;
   out[14] = (c > 0 ? before + d.nw : nw) - p;
   out[15] = (c > 0 ? before + d.ne : ne) - p;
-  out[16] = (hasNN && hasW ? at(-1, 2) : nw) - p;
-  out[17] = (hasN && x > 1 ? at(-2, 1) : nw) - p;
-  out[18] = (hasNN && x + 2 < width ? at(2, 2) : ne) - p;
-  out[19] = (x > 2 ? at(-3, 0) : w) - p;
+  out[16] = (hasNN && hasW ? samples[index - 2 * row - channels] : nw) - p;
+  out[17] = (hasN && x > 1 ? samples[index - row - 2 * channels] : nw) - p;
+  out[18] = (hasNN && x + 2 < width ? samples[index - 2 * row + 2 * channels] : ne) - p;
+  out[19] = (x > 2 ? samples[index - 3 * channels] : w) - p;
 }

@@ -230,6 +230,8 @@ class BandWalker {
   private readonly histograms?: ResidualHistograms;
   /** The counts to blend with the distribution of the sample `next` gave last (version 8 on; none where σ is wide). */
   window: CountWindow | undefined;
+  /** The spread regression's measures of the current sample (reused: the walk allocates nothing per sample). */
+  private readonly spreadMeasures = new Float64Array(9);
 
   constructor(
     private readonly samples: Uint8Array,
@@ -285,10 +287,9 @@ class BandWalker {
     // under), with the same stand-ins as `neighbours` where one is missing.
     const [aboveRef, currentRef] = refining ? [this.meansAbove, this.meansCurrent] : [this.above, this.current];
     const row = width * channels;
-    const errorAbove = (dx: number) => Math.abs(samples[index - row + dx * channels] - aboveRef[slot + dx * channels]);
-    const errorW = x > 0 ? Math.abs(samples[index - channels] - currentRef[slot - channels]) : errorAbove(0);
-    const errorN = hasN ? errorAbove(0) : errorW;
-    const errorNE = hasN && x + 1 < width ? errorAbove(1) : errorN;
+    const errorW = x > 0 ? Math.abs(samples[index - channels] - currentRef[slot - channels]) : Math.abs(samples[index - row] - aboveRef[slot]);
+    const errorN = hasN ? Math.abs(samples[index - row] - aboveRef[slot]) : errorW;
+    const errorNE = hasN && x + 1 < width ? Math.abs(samples[index - row + channels] - aboveRef[slot + channels]) : errorN;
 
     let std = p.stdFloor + p.stdPerGradient * gradient;
     std += p.stdPerResidual * Math.abs(r1);
@@ -300,9 +301,13 @@ class BandWalker {
       if (refining) {
         mean = refining.mean(samples, width, channels, index, x, hasN, c, mean, r1, r2, gradient);
         const errorNW = hasN && x > 0 ? Math.abs(samples[index - row - channels] - aboveRef[slot - channels]) : errorN;
-        const earlierError = (back: number) => (c >= back ? Math.abs(samples[index - back] - currentRef[slot - back]) : 0);
+        const earlierError1 = c >= 1 ? Math.abs(samples[index - 1] - currentRef[slot - 1]) : 0;
+        const earlierError2 = c >= 2 ? Math.abs(samples[index - 2] - currentRef[slot - 2]) : 0;
         const differenceGradient = c > 0 ? differenceActivity(samples, width, channels, index, x, hasN) : gradient;
-        std = refining.spread(c, std, [gradient, Math.abs(r1), errorW, errorN, errorNE, earlierError(1), errorNW, earlierError(2), differenceGradient], p.stdFloor);
+        const measures = this.spreadMeasures;
+        [measures[0], measures[1], measures[2], measures[3], measures[4]] = [gradient, Math.abs(r1), errorW, errorN, errorNE];
+        [measures[5], measures[6], measures[7], measures[8]] = [earlierError1, errorNW, earlierError2, differenceGradient];
+        std = refining.spread(c, std, measures, p.stdFloor);
       }
       this.learning.distribution(index, c, ne - n, n - nw, nw - w, base, mean, r1, r2, std, out);
     } else {

@@ -50,7 +50,7 @@ export class Refiner {
    * the earlier channels' errors and NW, the difference plane's gradient]; `fallback` until
    * the channel's regression has seen `spreadWarmup` samples.
    */
-  spread(c: number, fallback: number, measures: readonly number[], floor: number): number {
+  spread(c: number, fallback: number, measures: Float64Array, floor: number): number {
     const features = this.spreadFeatures;
     features[0] = 1;
     for (let j = 1; j < SPREAD_FEATURES; j++) features[j] = measures[j - 1];
