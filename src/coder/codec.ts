@@ -506,10 +506,10 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
       end = first;
     }
   }
-  const classicRows = classicBand(image, chainHeight, classicChannels(channels, alphaValue !== undefined), coder.version);
+  const band = classicBand(image, chainHeight, classicChannels(channels, alphaValue !== undefined), coder.version);
   // Progress in samples where the predictor decodes the whole image (the chain reports steps).
-  const onRows = chainHeight === 0 ? (stepsDone: number) => options.onProgress?.({ stepsDone, stepsTotal: bandSamples(classicRows) }) : undefined;
-  if (chainHeight < height && !(await popRows(m, image.data, classicRows, onRows))) {
+  const onRows = chainHeight === 0 ? (stepsDone: number) => options.onProgress?.({ stepsDone, stepsTotal: bandSamples(band) }) : undefined;
+  if (chainHeight < height && !(await popRows(m, image.data, band, onRows))) {
     throw corrupt('the payload ran out in the classic rows: damaged file');
   }
   // n seed words pushed on an empty message leave exactly n tail words (each 16-bit uniform
