@@ -5,12 +5,15 @@
  * from the nearest present ones, so every sample but the image's first has a full set.
  */
 
+/** A sample's neighbours above (N), left (W), above-left (NW) and above-right (NE). */
+export type Neighbours = { n: number; w: number; nw: number; ne: number };
+
 /**
  * The same channel's values above (N), left (W), above-left (NW) and above-right (NE) of
  * sample `index` at column x; missing ones repeat the nearest present (the first row takes W
  * for all, the first column N). Not for the first pixel, which has none.
  */
-export function neighbours(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): { n: number; w: number; nw: number; ne: number } {
+export function neighbours(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): Neighbours {
   const row = width * channels;
   const hasW = x > 0;
   const n = hasN ? samples[index - row] : samples[index - channels];
@@ -21,52 +24,30 @@ export function neighbours(samples: Uint8Array, width: number, channels: number,
 }
 
 /**
+ * The neighbours in the plane of differences to the channel before, from the sample's
+ * neighbours (`own`) and those of the sample one channel back (`before`): the stand-ins
+ * depend only on the position, so they carry over.
+ */
+export function differenceNeighbours(own: Neighbours, before: Neighbours): Neighbours {
+  return { n: own.n - before.n, w: own.w - before.w, nw: own.nw - before.nw, ne: own.ne - before.ne };
+}
+
+/**
  * The mean of two classic predictors: LOCO-I's median edge detector (N or W across an edge,
  * the plane W + N − NW elsewhere) and the smooth (N + W)/2 + (NE − NW)/4. On 220 crops of the
  * training photos the blend codes at 3.70 bpd, MED alone 3.73, the smooth one alone 3.79
  * (version 6's distribution).
  */
-export function prediction(n: number, w: number, nw: number, ne: number): number {
+export function prediction({ n, w, nw, ne }: Neighbours): number {
   const lo = Math.min(n, w);
   const hi = Math.max(n, w);
   const median = nw >= hi ? lo : nw <= lo ? hi : n + w - nw;
   return (median + (n + w) / 2 + (ne - nw) / 4) / 2;
 }
 
-/**
- * N, W, NW and NE in the plane of differences to the channel before (sample − the sample one
- * channel back), with `neighbours`' stand-ins. For a channel c > 0, not the first pixel.
- */
-function differenceNeighbours(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): { n: number; w: number; nw: number; ne: number } {
-  const row = width * channels;
-  const hasW = x > 0;
-  const n = hasN ? difference(samples, index - row) : difference(samples, index - channels);
-  const w = hasW ? difference(samples, index - channels) : n;
-  const nw = hasN && hasW ? difference(samples, index - row - channels) : hasN ? n : w;
-  const ne = hasN && x + 1 < width ? difference(samples, index - row + channels) : n;
-  return { n, w, nw, ne };
-}
-
-/** Sample j minus the sample one channel back. (Top-level, as the other helpers here: a closure made per sample costs more than the arithmetic.) */
-function difference(samples: Uint8Array, j: number): number {
-  return samples[j] - samples[j - 1];
-}
-
-/** `prediction` in the difference plane: what to add to the channel before. */
-export function differencePrediction(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): number {
-  const { n, w, nw, ne } = differenceNeighbours(samples, width, channels, index, x, hasN);
-  return prediction(n, w, nw, ne);
-}
-
 /** The mean absolute gradient between neighbours N, W, NW, NE. */
-export function activity(n: number, w: number, nw: number, ne: number): number {
+export function activity({ n, w, nw, ne }: Neighbours): number {
   return (Math.abs(n - nw) + Math.abs(w - nw) + Math.abs(ne - n)) / 3;
-}
-
-/** `activity` in the difference plane. */
-export function differenceActivity(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): number {
-  const { n, w, nw, ne } = differenceNeighbours(samples, width, channels, index, x, hasN);
-  return activity(n, w, nw, ne);
 }
 
 /** How many features `neighbourhoodFeatures` writes. */
@@ -74,17 +55,31 @@ export const NEIGHBOURHOOD_FEATURES = 20;
 
 /**
  * The features of version 8's least-squares mean for sample `index` in channel c, whose
- * prediction so far is p and whose earlier channels' residuals are r1, r2: the twelve nearest
+ * prediction so far is p, whose earlier channels' residuals are r1, r2 and whose neighbours
+ * (and, for c > 0, difference-plane neighbours) the caller has found: the twelve nearest
  * causal neighbours in its channel (N, W, NW, NE, NN, WW, NNE, NEE, NNW, NWW, NNEE, WWW) and
  * the four nearest in the difference plane (added to the channel before; the channel itself
  * for the first), each minus p; r1, r2; and the channel before's vertical and horizontal steps.
  */
-export function neighbourhoodFeatures(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean, c: number, p: number, r1: number, r2: number, out: Float64Array): void {
+export function neighbourhoodFeatures(
+  samples: Uint8Array,
+  width: number,
+  channels: number,
+  index: number,
+  x: number,
+  hasN: boolean,
+  c: number,
+  p: number,
+  r1: number,
+  r2: number,
+  { n, w, nw, ne }: Neighbours,
+  /** The difference-plane neighbours: given exactly when c > 0. */
+  differences: Neighbours | undefined,
+  out: Float64Array,
+): void {
   const row = width * channels;
   const hasNN = hasN && index >= 2 * row;
   const hasW = x > 0;
-  const { n, w, nw, ne } = neighbours(samples, width, channels, index, x, hasN);
-  const d = c > 0 ? differenceNeighbours(samples, width, channels, index, x, hasN) : { n: 0, w: 0, nw: 0, ne: 0 };
   const before = c > 0 ? samples[index - 1] : 0;
   out[0] = n - p;
   out[1] = w - p;
@@ -98,10 +93,10 @@ export function neighbourhoodFeatures(samples: Uint8Array, width: number, channe
   out[9] = r2;
   out[10] = c > 0 && hasN ? before - samples[index - 1 - row] : 0;
   out[11] = c > 0 && hasW ? before - samples[index - 1 - channels] : 0;
-  out[12] = (c > 0 ? before + d.n : n) - p;
-  out[13] = (c > 0 ? before + d.w : w) - p;
-  out[14] = (c > 0 ? before + d.nw : nw) - p;
-  out[15] = (c > 0 ? before + d.ne : ne) - p;
+  out[12] = (differences ? before + differences.n : n) - p;
+  out[13] = (differences ? before + differences.w : w) - p;
+  out[14] = (differences ? before + differences.nw : nw) - p;
+  out[15] = (differences ? before + differences.ne : ne) - p;
   out[16] = (hasNN && hasW ? samples[index - 2 * row - channels] : nw) - p;
   out[17] = (hasN && x > 1 ? samples[index - row - 2 * channels] : nw) - p;
   out[18] = (hasNN && x + 2 < width ? samples[index - 2 * row + 2 * channels] : ne) - p;

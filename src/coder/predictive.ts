@@ -24,7 +24,7 @@ import {
   type ScaleMixture,
 } from '../ans/index.ts';
 import type { CoderParamsVersion } from './container.ts';
-import { activity, differenceActivity, differencePrediction, neighbours, prediction } from './neighbourhood.ts';
+import { activity, differenceNeighbours, neighbours, prediction } from './neighbourhood.ts';
 import { Refiner, ResidualHistograms } from './refinement.ts';
 
 const PIXEL_MAX = 255;
@@ -275,12 +275,14 @@ class BandWalker {
       return index;
     }
     const hasN = pixel >= width;
-    const { n, w, nw, ne } = neighbours(samples, width, channels, index, x, hasN);
-    // From version 8 a later channel's base is the channel before plus the predicted difference.
-    const colourDifferences = refining !== undefined && c > 0;
-    const base = colourDifferences ? samples[index - 1] + differencePrediction(samples, width, channels, index, x, hasN) : prediction(n, w, nw, ne);
+    const near = neighbours(samples, width, channels, index, x, hasN);
+    const { n, w, nw, ne } = near;
+    // From version 8 a later channel's base is the channel before plus the difference predicted
+    // from the neighbours in the plane of differences.
+    const differences = refining && c > 0 ? differenceNeighbours(near, neighbours(samples, width, channels, index - 1, x, hasN)) : undefined;
+    const base = differences ? samples[index - 1] + prediction(differences) : prediction(near);
     this.current[slot] = base;
-    const gradient = activity(n, w, nw, ne);
+    const gradient = activity(near);
     const r1 = c > 0 ? samples[index - 1] - this.current[slot - 1] : 0;
     const r2 = c > 1 ? samples[index - 2] - this.current[slot - 2] : 0;
     // The neighbours' errors (against the base, or from version 8 the mean they were coded
@@ -299,11 +301,11 @@ class BandWalker {
     if (this.learning) {
       let mean = this.learning.prediction(c, base, r1, r2);
       if (refining) {
-        mean = refining.mean(samples, width, channels, index, x, hasN, c, mean, r1, r2, gradient);
+        mean = refining.mean(samples, width, channels, index, x, hasN, c, mean, r1, r2, gradient, near, differences);
         const errorNW = hasN && x > 0 ? Math.abs(samples[index - row - channels] - aboveRef[slot - channels]) : errorN;
         const earlierError1 = c >= 1 ? Math.abs(samples[index - 1] - currentRef[slot - 1]) : 0;
         const earlierError2 = c >= 2 ? Math.abs(samples[index - 2] - currentRef[slot - 2]) : 0;
-        const differenceGradient = c > 0 ? differenceActivity(samples, width, channels, index, x, hasN) : gradient;
+        const differenceGradient = differences ? activity(differences) : gradient;
         const measures = this.spreadMeasures;
         [measures[0], measures[1], measures[2], measures[3], measures[4]] = [gradient, Math.abs(r1), errorW, errorN, errorNE];
         [measures[5], measures[6], measures[7], measures[8]] = [earlierError1, errorNW, earlierError2, differenceGradient];

@@ -6,7 +6,7 @@
  * known, as the context statistics do.
  */
 import { RidgeRegression } from './least-squares.ts';
-import { NEIGHBOURHOOD_FEATURES, neighbourhoodFeatures } from './neighbourhood.ts';
+import { NEIGHBOURHOOD_FEATURES, neighbourhoodFeatures, type Neighbours } from './neighbourhood.ts';
 import type { CountWindow } from '../ans/index.ts';
 import type { HistogramBlend, Refinement } from './predictive.ts';
 
@@ -32,9 +32,12 @@ export class Refiner {
     this.spreads = Array.from({ length: channels }, () => new RidgeRegression(SPREAD_FEATURES, r.spreadRidge, r.spreadForgetting, r.solveEvery));
   }
 
-  /** The refined mean of sample `index` in channel c, predicted p so far; `gradient` is its activity. */
-  mean(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean, c: number, p: number, r1: number, r2: number, gradient: number): number {
-    neighbourhoodFeatures(samples, width, channels, index, x, hasN, c, p, r1, r2, this.meanFeatures);
+  /**
+   * The refined mean of sample `index` in channel c, predicted p so far; `gradient` is its
+   * activity, `near` and `differences` its neighbours as `neighbourhoodFeatures` takes them.
+   */
+  mean(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean, c: number, p: number, r1: number, r2: number, gradient: number, near: Neighbours, differences: Neighbours | undefined): number {
+    neighbourhoodFeatures(samples, width, channels, index, x, hasN, c, p, r1, r2, near, differences, this.meanFeatures);
     // Activity class ⌊log2(1 + gradient)⌋, capped.
     let activityClass = 0;
     while (activityClass + 1 < this.r.activityClasses && 1 + gradient >= 2 ** (activityClass + 1)) activityClass++;
