@@ -125,15 +125,9 @@ class GaussianSymbols {
   cumulative(symbol: number): number {
     if (symbol <= 0) return 0;
     if (symbol >= this.count) return TOTAL;
-    const boundary = this.firstBoundary + (symbol - 1);
-    const phi = phiAtPosition(boundary * this.gridScale + PHI_TABLE_CENTRE);
     // phi·spread can exceed 2^53 and round, but IEEE rounding is deterministic
     // and monotone, which is all the code needs.
-    if (this.wideShare256 === 0) return Math.floor(phi * this.spread * (1 / PHI_ONE)) + symbol;
-    // Integer shares of integer table values: the blend is exact (< 2^39) before it meets spread.
-    const wide = phiAtPosition(boundary * this.wideGridScale + PHI_TABLE_CENTRE);
-    const blend = (MIXTURE_SHARE_UNITS - this.wideShare256) * phi + this.wideShare256 * wide;
-    return Math.floor(blend * this.spread * (1 / (PHI_ONE * MIXTURE_SHARE_UNITS))) + symbol;
+    return Math.floor(this.boundaryPhi(symbol) * this.spread * this.phiUnit()) + symbol;
   }
 
   /**
@@ -141,11 +135,23 @@ class GaussianSymbols {
    * of 1: what `cumulative` spreads over its frequencies, for codes that blend it with others.
    */
   share(symbol: number): number {
+    return this.boundaryPhi(symbol) * this.phiUnit();
+  }
+
+  /**
+   * Φ at the lower boundary of `symbol` in table units: the table value, or for a mixture the
+   * blend of two table values in integer shares, exact (< 2^39). `phiUnit` turns it into a share of 1.
+   */
+  private boundaryPhi(symbol: number): number {
     const boundary = this.firstBoundary + (symbol - 1);
     const phi = phiAtPosition(boundary * this.gridScale + PHI_TABLE_CENTRE);
-    if (this.wideShare256 === 0) return phi * (1 / PHI_ONE);
+    if (this.wideShare256 === 0) return phi;
     const wide = phiAtPosition(boundary * this.wideGridScale + PHI_TABLE_CENTRE);
-    return ((MIXTURE_SHARE_UNITS - this.wideShare256) * phi + this.wideShare256 * wide) * (1 / (PHI_ONE * MIXTURE_SHARE_UNITS));
+    return (MIXTURE_SHARE_UNITS - this.wideShare256) * phi + this.wideShare256 * wide;
+  }
+
+  private phiUnit(): number {
+    return this.wideShare256 === 0 ? 1 / PHI_ONE : 1 / (PHI_ONE * MIXTURE_SHARE_UNITS);
   }
 
   /**
