@@ -311,8 +311,7 @@ function readBodyV3(body: ByteReader): Body {
   const height = body.varint();
   const channels = body.u8() as Channels;
   const bitDepth = body.u8() as 8;
-  const version = body.u8();
-  if (!isCoderParamsVersion(version)) throw new VdmzipError('UNSUPPORTED_VERSION', `coder parameters version ${version} is not supported`);
+  const version = readCoderVersion(body);
   const pixelSha256Prefix = body.hex(PIXEL_SHA256_PREFIX_BYTES);
   const coder: CoderParams = { version, chunkSizes: [], seedWords: 0, classicRows: height };
   return { header: { width, height, channels, bitDepth, coder, pixelSha256Prefix } };
@@ -348,12 +347,16 @@ function readBodyV1(body: ByteReader): Body {
   return { header: { modelId, width, height, channels, bitDepth, steps, patchSize, coder, pixelCrc32, pixelSha256Prefix }, payloadLength, payloadCrc32 };
 }
 
+/** The coder parameters version byte: a version this build does not know is 'UNSUPPORTED_VERSION'. */
+function readCoderVersion(body: ByteReader): CoderParamsVersion {
+  const version = body.u8();
+  if (!isCoderParamsVersion(version)) throw new VdmzipError('UNSUPPORTED_VERSION', `coder parameters version ${version} is not supported`);
+  return version;
+}
+
 /** Coder parameters: version, κ (read by `gridFactor`), chunk schedule, seed words, classic rows (version 6 on). */
 function readCoderParams(body: ByteReader, gridFactor: () => number): CoderParams {
-  const version = body.u8();
-  if (!isCoderParamsVersion(version)) {
-    throw new VdmzipError('UNSUPPORTED_VERSION', `coder parameters version ${version} is not supported`);
-  }
+  const version = readCoderVersion(body);
   const factor = gridFactor();
   const chunkCount = body.varint();
   const chunkSizes: number[] = [];
