@@ -15,6 +15,7 @@
 //   fixtures/golden/image-coder-v6.vdmz    coder parameters version 6 (classic rows under one Gaussian, 4 of them)
 //   fixtures/golden/image-coder-v7.vdmz    coder parameters version 7 (classic rows without the least-squares fits, 4 of them)
 //   fixtures/golden/image-classic-v7.vdmz  format version 2, every row classic (coder parameters version 7)
+//   fixtures/golden/image-coder-v8.vdmz    format version 3, coder parameters version 8 (regressions from zero)
 //
 // The files are committed; the test never regenerates them. Rerun this only when a change to
 // the container or the coder is meant to change the bytes of image.vdmz (and say so

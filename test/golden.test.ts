@@ -4,9 +4,9 @@
 // was meant to change the format or the encoder's output, rerun the script and say so in the
 // commit; otherwise the change broke every file already written. Files that older versions
 // wrote (image-v1.vdmz: format version 1; image-kappa-0.5.vdmz: version 1 with the old
-// default κ; image-coder-v2/…/7.vdmz: coder parameters versions 2 to 7) are kept and must
-// decode as well, and image-classic-v7.vdmz, the all-classic file of format version 2 that
-// version 7 wrote. image-classic-rows.vdmz is the current version with classic rows under the
+// default κ; image-coder-v2/…/8.vdmz: coder parameters versions 2 to 8, the last a format
+// version 3 file) are kept and must decode as well, and image-classic-v7.vdmz, the
+// all-classic file of format version 2 that version 7 wrote. image-classic-rows.vdmz is the current version with classic rows under the
 // chain (the encoder's own choice for image.png, with this random-weight model, is to code
 // every row classically, which makes image.vdmz a format version 3 file).
 
@@ -83,7 +83,7 @@ describe('golden fixture (fixtures/golden)', () => {
       expectSamePixels(await decompressImage(older('image-v1.vdmz'), bundle, engines.get(kind)!), image, kind);
     });
 
-    for (const version of [2, 3, 4, 5, 6, 7]) {
+    for (const version of [2, 3, 4, 5, 6, 7, 8]) {
       it(`still decompresses the file made with coder parameters version ${version} (${kind})`, async () => {
         const file = older(`image-coder-v${version}.vdmz`);
         expect(parseContainer(file).header.coder.version).toBe(version);

@@ -1,19 +1,25 @@
-// The online ridge regression behind version 8's predictor (src/coder/least-squares.ts): it
+// The online ridge regression behind the predictor from version 8 (src/coder/least-squares.ts): it
 // solves the forgetting-weighted normal equations, re-solves on schedule, and is a pure
 // function of what it was taught.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RidgeRegression } from '../src/coder/least-squares.ts';
+import { type RegressionPrior, RidgeRegression } from '../src/coder/least-squares.ts';
 
-/** The weights solving (Σ λ^(n−t) f fᵀ + ridge·I) w = Σ λ^(n−t) f y for two features, by Cramer's rule. */
-function closedForm(rows: [number, number, number][], ridge: number, forgetting: number): [number, number] {
+/**
+ * The weights solving (Σ λ^(n−t) f fᵀ + (ridge + π)·I) w = Σ λ^(n−t) f y + π·w₀ for two
+ * features, by Cramer's rule, where π = pull·fadeⁿ (0 without a prior).
+ */
+function closedForm(rows: [number, number, number][], ridge: number, forgetting: number, prior?: RegressionPrior): [number, number] {
   let [a, b, d, u, v] = [0, 0, 0, 0, 0];
   for (const [f0, f1, y] of rows) {
     [a, b, d] = [a * forgetting + f0 * f0, b * forgetting + f0 * f1, d * forgetting + f1 * f1];
     [u, v] = [u * forgetting + f0 * y, v * forgetting + f1 * y];
   }
-  a += ridge;
-  d += ridge;
+  const pull = prior ? prior.pull * prior.fade ** rows.length : 0;
+  a += ridge + pull;
+  d += ridge + pull;
+  u += pull * (prior?.weights[0] ?? 0);
+  v += pull * (prior?.weights[1] ?? 0);
   const det = a * d - b * b;
   return [(u * d - b * v) / det, (a * v - b * u) / det];
 }
@@ -35,6 +41,28 @@ describe('RidgeRegression', () => {
       ),
       { numRuns: 300, seed: 1129 },
     );
+  });
+
+  it('with a prior, starts from its weights and solves the equations with its fading pull added', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -50, max: 50 }), fc.integer({ min: -50, max: 50 }), fc.integer({ min: -255, max: 255 })), { minLength: 1, maxLength: 40 }),
+        fc.tuple(fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true })),
+        fc.constantFrom(10, 3000, 1e5),
+        fc.constantFrom(0.5, 0.9, 0.999),
+        (rows, start, pull, fade) => {
+          const prior = { weights: Float64Array.from(start), pull, fade };
+          const regression = new RidgeRegression(2, 1, 0.999, 1, prior);
+          expect(Array.from(regression.weights)).toEqual(start);
+          for (const [f0, f1, y] of rows) regression.learn(Float64Array.of(f0, f1), y);
+          const [w0, w1] = closedForm(rows, 1, 0.999, prior);
+          expect(regression.weights[0]).toBeCloseTo(w0, 6);
+          expect(regression.weights[1]).toBeCloseTo(w1, 6);
+        },
+      ),
+      { numRuns: 300, seed: 1130 },
+    );
+    expect(() => new RidgeRegression(3, 1, 1, 1, { weights: [1, 2], pull: 1, fade: 1 })).toThrow(RangeError);
   });
 
   it('recovers an exact linear law, and re-solves only every solveEvery updates', () => {

@@ -30,7 +30,7 @@
  *    1    bit depth (8)
  *    v    T, diffusion steps (varint, 1…65535)
  *    v    patch size in pixels (varint, 1…65535)
- *    1    coder parameters version (1 to 8: the grid rule, step order, pixel model, context,
+ *    1    coder parameters version (1 to 9: the grid rule, step order, pixel model, context,
  *           classic rows and their predictor, see schedule.ts, codec.ts and predictive.ts), then:
  *    4      grid factor κ (float32, finite, > 0); the encoder codes with κ rounded to
  *           float32, so that the decoder builds the same grids from these 4 bytes
@@ -150,9 +150,9 @@ const MODEL_ID_BYTES = 32;
 const MODEL_ID_PREFIX_BYTES = 8;
 const PIXEL_SHA256_PREFIX_BYTES = 8;
 /** Coder parameter versions this build reads; it writes the newest. */
-export const CODER_PARAMS_VERSIONS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
+export const CODER_PARAMS_VERSIONS = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
 export type CoderParamsVersion = (typeof CODER_PARAMS_VERSIONS)[number];
-export const CODER_PARAMS_VERSION: CoderParamsVersion = 8;
+export const CODER_PARAMS_VERSION: CoderParamsVersion = 9;
 /** The first coder parameters version with classic rows (and possibly no chunks at all). */
 export const CLASSIC_ROWS_VERSION = 6;
 /** The first coder parameters version whose predictor-only files need no model (format version 3). */

@@ -9,7 +9,13 @@
  *   (Σ λ^(n−t) f_t f_tᵀ + ridge·I) w = Σ λ^(n−t) f_t y_t
  *
  * re-solved every `solveEvery` updates (a Cholesky factorisation), so predictions between two
- * solves use the last weights. Only + − × ÷ and √ on float64 in a fixed order: an encoder and
+ * solves use the last weights. With a prior, the fit starts from the prior's weights w₀ and is
+ * also pulled towards them, by a ridge that fades as the samples come in:
+ *
+ *   (Σ λ^(n−t) f_t f_tᵀ + (ridge + pull·fadeⁿ)·I) w = Σ λ^(n−t) f_t y_t + pull·fadeⁿ·w₀
+ *
+ * so that a small picture starts from what pictures usually do, and a large one soon fits
+ * itself alone. Only + − × ÷ and √ on float64 in a fixed order: an encoder and
  * a decoder on any machine compute the same weights (DESIGN §2).
  */
 export class RidgeRegression {
@@ -21,17 +27,25 @@ export class RidgeRegression {
   /** Cholesky factor of gram + ridge·I, lower triangle. */
   private readonly factor: Float64Array;
   private updates = 0;
+  /** pull·fadeⁿ, multiplied by fade at each update (a fixed sequence of products, not a power). */
+  private pull: number;
 
   constructor(
     readonly size: number,
     private readonly ridge: number,
     private readonly forgetting: number,
     private readonly solveEvery: number,
+    private readonly prior?: RegressionPrior,
   ) {
     this.weights = new Float64Array(size);
     this.gram = new Float64Array(size * size);
     this.moments = new Float64Array(size);
     this.factor = new Float64Array(size * size);
+    this.pull = prior ? prior.pull : 0;
+    if (prior) {
+      if (prior.weights.length !== size) throw new RangeError(`prior has ${prior.weights.length} weights for ${size} features`);
+      this.weights.set(prior.weights);
+    }
   }
 
   /** How many times `learn` has been called. */
@@ -54,11 +68,13 @@ export class RidgeRegression {
       const row = i * size;
       for (let j = 0; j <= i; j++) gram[row + j] = gram[row + j] * forgetting + fi * features[j];
     }
+    if (this.prior) this.pull *= this.prior.fade;
     if (++this.updates % this.solveEvery === 0) this.solve();
   }
 
   private solve(): void {
-    const { gram, moments, factor, weights, size, ridge } = this;
+    const { gram, moments, factor, weights, size, prior, pull } = this;
+    const ridge = this.ridge + pull;
     for (let i = 0; i < size; i++) {
       const rowI = i * size;
       for (let j = 0; j <= i; j++) {
@@ -70,7 +86,7 @@ export class RidgeRegression {
       }
     }
     for (let i = 0; i < size; i++) {
-      let sum = moments[i];
+      let sum = prior ? moments[i] + pull * prior.weights[i] : moments[i];
       for (let k = 0; k < i; k++) sum -= factor[i * size + k] * weights[k];
       weights[i] = sum / factor[i * size + i];
     }
@@ -83,3 +99,10 @@ export class RidgeRegression {
 }
 
 const MIN_PIVOT = 1e-12;
+
+/** Weights w₀ a regression starts from, and the ridge `pull` towards them, faded by `fade` at each update. */
+export interface RegressionPrior {
+  weights: ArrayLike<number>;
+  pull: number;
+  fade: number;
+}

@@ -25,6 +25,8 @@ import {
 } from '../ans/index.ts';
 import type { CoderParamsVersion } from './container.ts';
 import { activity, differenceNeighbours, neighbours, prediction } from './neighbourhood.ts';
+import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
+import type { RidgeRegression } from './least-squares.ts';
 import { Refiner, ResidualHistograms } from './refinement.ts';
 
 const PIXEL_MAX = 255;
@@ -114,6 +116,23 @@ export interface Refinement {
   /** Updates between two solves of each regression. */
   solveEvery: number;
   histograms: HistogramBlend;
+  /** Where the regressions start from (version 9 on; zero weights before). */
+  prior?: RefinementPrior;
+}
+
+/**
+ * Weights the regressions start from and are pulled towards (`RegressionPrior` in
+ * least-squares.ts), fitted on the training photos by scripts/fit-refinement-prior.ts: per
+ * channel (of `channels`) and activity class NEIGHBOURHOOD_FEATURES for the mean, per channel
+ * SPREAD_FEATURES for the spread. The pulls fade by `fade` with each sample a regression sees.
+ */
+export interface RefinementPrior {
+  channels: number;
+  means: Float64Array;
+  spreads: Float64Array;
+  meanPull: number;
+  spreadPull: number;
+  fade: number;
 }
 
 /**
@@ -191,9 +210,33 @@ const PREDICTOR_V8: Predictor = {
   minSampleBits: 1.2e-4,
 };
 
+/**
+ * Version 9: version 8 whose regressions start from weights fitted on the training photos
+ * (refinement-prior.ts) and are pulled towards them by ridges that fade as 0.999ⁿ after n
+ * samples, so that a small picture starts from what photos usually do and a large one soon
+ * fits itself alone; with a prior, the spread regression sets σ from the first sample.
+ * Validation 32×32 crops 2.963 → 2.898 bpd, fixture 32×32 crops 4.466 → 4.291, full size
+ * unchanged (`docs/experiments.md`).
+ */
+const PREDICTOR_V9: Predictor = {
+  ...PREDICTOR_V8,
+  refinement: {
+    ...PREDICTOR_V8.refinement!,
+    spreadWarmup: 0,
+    prior: {
+      channels: REFINEMENT_PRIOR_CHANNELS,
+      means: MEAN_PRIOR_WEIGHTS,
+      spreads: SPREAD_PRIOR_WEIGHTS,
+      meanPull: 3000,
+      spreadPull: 100_000,
+      fade: 0.999,
+    },
+  },
+};
+
 /** The predictor that coder parameters `version` (6 on) codes classic rows with. */
 export function predictorFor(version: CoderParamsVersion): Predictor {
-  return version >= 8 ? PREDICTOR_V8 : version >= 7 ? PREDICTOR_V7 : PREDICTOR_V6;
+  return version >= 9 ? PREDICTOR_V9 : version >= 8 ? PREDICTOR_V8 : version >= 7 ? PREDICTOR_V7 : PREDICTOR_V6;
 }
 
 /**
@@ -226,7 +269,7 @@ class BandWalker {
   private meansCurrent: Float64Array;
   private k = 0;
   private readonly learning?: Learner;
-  private readonly refining?: Refiner;
+  readonly refining?: Refiner;
   private readonly histograms?: ResidualHistograms;
   /** The counts to blend with the distribution of the sample `next` gave last (version 8 on; none where σ is wide). */
   window: CountWindow | undefined;
@@ -439,6 +482,23 @@ export function bandDistributions(samples: Uint8Array, band: RowBand): { values:
   }
   return { values, means, stds };
 }
+
+/**
+ * The weights each regression of the refinement ends with after the band (mean: per channel ×
+ * activity classes + class; spread: per channel), and how many samples it learned from: what
+ * scripts/fit-refinement-prior.ts averages into a prior.
+ */
+export function learnedWeights(samples: Uint8Array, band: RowBand): Record<'means' | 'spreads', LearnedWeights[]> {
+  const walker = new BandWalker(samples, band);
+  const out = new Float64Array(2);
+  for (let k = bandSamples(band); k > 0; k--) walker.next(out);
+  if (!walker.refining) throw new RangeError('this predictor has no regressions');
+  const learned = (regression: RidgeRegression) => ({ weights: Float64Array.from(regression.weights), count: regression.count });
+  return { means: walker.refining.means.map(learned), spreads: walker.refining.spreads.map(learned) };
+}
+
+/** A regression's weights after a walk, and how many samples it learned from. */
+export type LearnedWeights = { weights: Float64Array; count: number };
 
 /** Samples between two pauses of pushRows and popRows, so that a large image lets signals (Ctrl-C) through. */
 const SAMPLES_PER_PAUSE = 2 ** 16;

@@ -3,18 +3,21 @@
  * and activity class a ridge regression corrects the mean from the neighbourhood, per channel
  * another predicts the size of the error, which sets σ, and per context a histogram of the
  * values seen reshapes narrow distributions. All learn from each sample once its value is
- * known, as the context statistics do.
+ * known, as the context statistics do; from version 9 the regressions start from a prior
+ * fitted on the training photos.
  */
-import { RidgeRegression } from './least-squares.ts';
+import { type RegressionPrior, RidgeRegression } from './least-squares.ts';
 import { NEIGHBOURHOOD_FEATURES, neighbourhoodFeatures, type Neighbours } from './neighbourhood.ts';
 import type { CountWindow } from '../ans/index.ts';
-import type { HistogramBlend, Refinement } from './predictive.ts';
+import type { HistogramBlend, Refinement, RefinementPrior } from './predictive.ts';
 
 /** The spread regression's features: a constant and the nine measures `spread` is given. */
-const SPREAD_FEATURES = 10;
+export const SPREAD_FEATURES = 10;
 export class Refiner {
-  private readonly means: RidgeRegression[];
-  private readonly spreads: RidgeRegression[];
+  /** Per channel and activity class (channel × activityClasses + class). */
+  readonly means: readonly RidgeRegression[];
+  /** Per channel. */
+  readonly spreads: readonly RidgeRegression[];
   private readonly meanFeatures = new Float64Array(NEIGHBOURHOOD_FEATURES);
   private readonly spreadFeatures = new Float64Array(SPREAD_FEATURES);
   /** The sample waiting to be learned from: its index (−1: none), regressions, prediction before the correction, and coded mean. */
@@ -28,8 +31,18 @@ export class Refiner {
     private readonly r: Refinement,
     channels: number,
   ) {
-    this.means = Array.from({ length: channels * r.activityClasses }, () => new RidgeRegression(NEIGHBOURHOOD_FEATURES, r.meanRidge, r.meanForgetting, r.solveEvery));
-    this.spreads = Array.from({ length: channels }, () => new RidgeRegression(SPREAD_FEATURES, r.spreadRidge, r.spreadForgetting, r.solveEvery));
+    const { prior, activityClasses } = r;
+    this.means = Array.from({ length: channels * activityClasses }, (_, k) => {
+      const activityClass = k % activityClasses;
+      const like = prior && priorChannel((k - activityClass) / activityClasses, channels, prior);
+      const start = like === undefined ? undefined : regressionPrior(prior!.means, like * activityClasses + activityClass, NEIGHBOURHOOD_FEATURES, prior!.meanPull, prior!.fade);
+      return new RidgeRegression(NEIGHBOURHOOD_FEATURES, r.meanRidge, r.meanForgetting, r.solveEvery, start);
+    });
+    this.spreads = Array.from({ length: channels }, (_, c) => {
+      const like = prior && priorChannel(c, channels, prior);
+      const start = like === undefined ? undefined : regressionPrior(prior!.spreads, like, SPREAD_FEATURES, prior!.spreadPull, prior!.fade);
+      return new RidgeRegression(SPREAD_FEATURES, r.spreadRidge, r.spreadForgetting, r.solveEvery, start);
+    });
   }
 
   /**
@@ -76,6 +89,22 @@ export class Refiner {
     this.pendingSpread!.learn(this.spreadFeatures, Math.abs(value - this.pendingCodedMean));
     this.pending = -1;
   }
+}
+
+/**
+ * The channel of the prior's tables that channel c of a `channels`-channel image starts from,
+ * if any. The tables are fitted on colour photos, whose first channel is predicted as it is
+ * and whose later ones from their differences to the channel before: a grey image's only
+ * channel is like their first, an alpha channel like none of them.
+ */
+function priorChannel(c: number, channels: number, prior: RefinementPrior): number | undefined {
+  if (c === 0) return 0;
+  return channels >= prior.channels && c < prior.channels ? c : undefined;
+}
+
+/** Regression k's prior in a table of `size` weights per regression. */
+function regressionPrior(table: Float64Array, k: number, size: number, pull: number, fade: number): RegressionPrior {
+  return { weights: table.subarray(k * size, (k + 1) * size), pull, fade };
 }
 
 /** The counts of `HistogramBlend`, per context, and the sample waiting to be counted. */
