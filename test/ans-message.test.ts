@@ -25,6 +25,24 @@ describe('Message', () => {
     expect(new Message().bitLength()).toBe(HEAD_MIN_BITS);
   });
 
+  it('starts at any initial head in [2^36, 2^52), and popping everything pushed ends there again', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 16 - 2 }), fc.integer({ min: 0, max: 2 ** 36 - 1 }), fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 60 }), (high, low, symbols) => {
+        const start = (1 + high) * 2 ** 36 + low;
+        const m = new Message(start);
+        for (const s of symbols) m.push(s, 1, 8);
+        const back = Message.fromBytes(m.toBytes());
+        for (const s of [...symbols].reverse()) {
+          expect(back.peek(8)).toBe(s);
+          back.pop(s, 1, 8);
+        }
+        expect(back.equals(new Message(start))).toBe(true);
+        expect(back.equals(new Message())).toBe(start === 2 ** 36);
+      }),
+    );
+    for (const bad of [2 ** 36 - 1, 2 ** 52, 2 ** 40 + 0.5, Number.NaN]) expect(() => new Message(bad)).toThrow(RangeError);
+  });
+
   it('round-trips through bytes', () => {
     fc.assert(
       fc.property(someMessage, (m) => {

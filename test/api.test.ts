@@ -104,9 +104,11 @@ describe('library API', () => {
 
   it('fails with the same VdmzipError codes the CLI prints', async () => {
     const bytes = await compress(testImage(4, 4, 3), { model: model1 });
-    // A .vdmz file does not record its payload length (format version 2): a cut payload fails its CRC.
+    // A .vdmz file does not record its payload length: a cut payload is found damaged (format
+    // version 4: the message no longer parses or decodes to its start), a cut header cut short.
     expect((await rejection(decompress(bytes.subarray(0, bytes.length - 1), { model: model1 }))).code).toBe('CORRUPT');
-    expect((await rejection(decompress(bytes.subarray(0, 20), { model: model1 }))).code).toBe('TRUNCATED');
+    expect((await rejection(decompress(bytes.subarray(0, 8), { model: model1 }))).code).toBe('TRUNCATED');
+    expect((await rejection(decompress(bytes.subarray(0, 12), { model: model1 }))).code).toBe('TRUNCATED');
     const flipped = bytes.slice();
     flipped[flipped.length - 1] ^= 1;
     expect((await rejection(decompress(flipped, { model: model1 }))).code).toBe('CORRUPT');

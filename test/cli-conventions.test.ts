@@ -311,7 +311,7 @@ describe('messages and exit codes', () => {
     corrupt[corrupt.length - 3] ^= 0x40;
     await writeFile(at('corrupt.vdmz'), corrupt);
     await writeFile(at('truncated.vdmz'), good.subarray(0, good.length - 10));
-    await writeFile(at('header-cut.vdmz'), good.subarray(0, 20));
+    await writeFile(at('header-cut.vdmz'), good.subarray(0, 8));
     await writeFile(at('deep.png'), png16(4, 4));
     await writeFile(at('text.png'), 'hello');
     // A PNG header that claims 20000 × 20000 pixels.
@@ -323,7 +323,7 @@ describe('messages and exit codes', () => {
     await writeFile(at('huge.png'), huge);
 
     const cases: Array<[string[], string]> = [
-      // A predictor-only file (format 3) records neither its payload's length nor its CRC: the
+      // A predictor-only file (format 4) records neither its payload's length nor its CRC: the
       // decoder finds the damage, and a damaged payload and a cut one read alike.
       [['decompress', 'corrupt.vdmz'], 'vdmzip: corrupt.vdmz: the payload does not end with the image: damaged or cut short\n'],
       [['decompress', 'truncated.vdmz'], 'vdmzip: truncated.vdmz: the payload does not end with the image: damaged or cut short\n'],

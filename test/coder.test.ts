@@ -122,9 +122,10 @@ function checkHeader(header: ContainerHeader, image: Image, gridFactor?: number,
   expect(rows).toBeGreaterThanOrEqual(0);
   expect(rows).toBeLessThanOrEqual(image.height);
   if (rows === image.height) {
-    // Every row classic: the file records no model, nor anything of the chain (format 3).
+    // Every row classic: the file records no model, nor anything of the chain, nor a pixel
+    // checksum: its message starts at one (format 4).
     expect([header.modelId, header.steps, header.patchSize, header.coder.gridFactor]).toEqual([undefined, undefined, undefined, undefined]);
-    expect([chunkSizes, header.coder.seedWords]).toEqual([[], 0]);
+    expect([chunkSizes, header.coder.seedWords, header.pixelSha256Prefix]).toEqual([[], 0, undefined]);
     return;
   }
   expect(header.modelId).toBe(bundle.id.slice(0, 16));
@@ -463,7 +464,7 @@ describe('damaged and forged files never decode to a wrong image', () => {
       ['classic rows + 1', (h) => (h.coder.classicRows! += 1)],
       ['classic rows − 1', (h) => (h.coder.classicRows! -= 1)],
       ['classic rows 0', (h) => (h.coder.classicRows = 0)],
-      ['pixel SHA-256 prefix changed', (h) => (h.pixelSha256Prefix = (h.pixelSha256Prefix[0] === '0' ? '1' : '0') + h.pixelSha256Prefix.slice(1)), 'CORRUPT'],
+      ['pixel SHA-256 prefix changed', (h) => (h.pixelSha256Prefix = (h.pixelSha256Prefix![0] === '0' ? '1' : '0') + h.pixelSha256Prefix!.slice(1)), 'CORRUPT'],
     ];
     for (const [what, edit, code] of edits) {
       const file = forge((h) => {

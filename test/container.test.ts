@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bitsPerDim,
   CODER_PARAMS_VERSION,
+  messageBytes,
   parseContainer,
   pixelsMatch,
   pixelSha256Prefix,
@@ -13,7 +14,7 @@ import {
 import { VdmzipError } from '../src/errors.ts';
 import { crc32 } from '../src/image/crc32.ts';
 import { MAX_PIXELS } from '../src/image/index.ts';
-import { type ChainHeader, containerV2, containerV3, le, writeContainerV1 } from './helpers/container-bytes.ts';
+import { type ChainHeader, containerV2, containerV3, containerV4, le, writeContainerV1 } from './helpers/container-bytes.ts';
 
 const PARSE_ERROR_CODES = ['UNSUPPORTED_FORMAT', 'TRUNCATED', 'CORRUPT', 'UNSUPPORTED_VERSION', 'TOO_LARGE'];
 
@@ -258,6 +259,58 @@ describe('container round trip', () => {
     );
   });
 
+  it('writes format version 4 for a header without a model from coder parameters version 9: the documented layout, 10 bytes before the message for 32×32', () => {
+    const header: ContainerHeader = { width: 300, height: 32, channels: 4, bitDepth: 8, coder: { version: 9, chunkSizes: [], seedWords: 0, classicRows: 32 } };
+    // A serialised Message: borrowed count 0, 7 head bytes, one tail word.
+    const message = Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 1, 9, 8);
+    const expected = [
+      ...Buffer.from('VDMZ'),
+      4, // format version
+      0xac, 0x02, // width 300 (varint)
+      32, // height (varint)
+      4, // channels
+      8, // bit depth
+      9, // coder parameters version
+      1, 2, 3, 4, 5, 6, 1, 9, 8, // the message without its borrowed count
+    ];
+    expect(Array.from(writeContainer(header, message))).toEqual(expected);
+    expect(Array.from(containerV4(header, message))).toEqual(expected);
+    const parsed = parseContainer(Uint8Array.from(expected));
+    expect(parsed.header).toEqual(header);
+    expect(Array.from(parsed.payload)).toEqual(expected.slice(11));
+    expect(Array.from(messageBytes(parsed.header, parsed.payload))).toEqual(Array.from(message));
+    const small = { ...header, width: 32, channels: 3 as const };
+    expect(writeContainer(small, message).length - (message.length - 1)).toBe(10);
+    // What writeContainer refuses: a message that borrowed, a pixel checksum the format has no place for.
+    expect(() => writeContainer(header, Uint8Array.of(1, ...message.subarray(1)))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as unknown as Error);
+    expect(() => writeContainer({ ...header, pixelSha256Prefix: '0123456789abcdef' }, message)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as unknown as Error);
+  });
+
+  it('parses back exactly the header and message that were written (format version 4), and calls a file cut in its header or head truncated', () => {
+    const modelFree = fc.record({
+      width: fc.integer({ min: 1, max: 1 << 14 }),
+      height: fc.integer({ min: 1, max: 1 << 14 }),
+      channels: fc.constantFrom(1 as const, 2 as const, 3 as const, 4 as const),
+    });
+    fc.assert(
+      fc.property(modelFree, fc.uint8Array({ minLength: 7, maxLength: 200 }), ({ width, height, channels }, rest) => {
+        const header: ContainerHeader = { width, height, channels, bitDepth: 8, coder: { version: 9, chunkSizes: [], seedWords: 0, classicRows: height } };
+        const message = Uint8Array.of(0, ...rest);
+        const file = writeContainer(header, message);
+        expect(Array.from(file)).toEqual(Array.from(containerV4(header, message)));
+        const parsed = parseContainer(file);
+        expect(parsed.header).toEqual(header);
+        expect(messageBytes(parsed.header, parsed.payload)).toEqual(message);
+        const payloadStart = file.length - rest.length;
+        for (const cut of [5, payloadStart - 1, payloadStart + 6]) expect(parseOutcome(file.subarray(0, cut)), `cut at ${cut}`).toEqual({ code: 'TRUNCATED' });
+      }),
+      { numRuns: 300 },
+    );
+    // Coder parameters before version 9 have no format version 4.
+    const v8 = containerV4({ width: 5, height: 4, channels: 3, bitDepth: 8, coder: { version: 8, chunkSizes: [], seedWords: 0, classicRows: 4 } }, new Uint8Array(9));
+    expect(parseOutcome(v8)).toEqual({ code: 'CORRUPT' });
+  });
+
   it('refuses a header without a model unless it is all classic rows under coder parameters version 8 or later', () => {
     const modelFree: ContainerHeader = { width: 5, height: 4, channels: 3, bitDepth: 8, coder: { version: 8, chunkSizes: [], seedWords: 0, classicRows: 4 }, pixelSha256Prefix: '0123456789abcdef' };
     const invalid: ContainerHeader[] = [
@@ -352,9 +405,9 @@ describe('container parse failures', () => {
 
   it('reports a newer format version, and newer coder parameters, as unsupported', () => {
     const newer = file.slice();
-    newer[4] = 4;
+    newer[4] = 5;
     expect(() => parseContainer(resign(newer))).toThrow(
-      expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: 'file format version 4 is not supported (this vdmzip reads versions 1, 2, 3)' }) as unknown as Error,
+      expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: 'file format version 5 is not supported (this vdmzip reads versions 1, 2, 3, 4)' }) as unknown as Error,
     );
     // Preamble, then model id, width … patch size: 8 + 6 one-byte fields in v2, 32 + 14 bytes
     // in v1; width, height, channels and bit depth in v3.

@@ -1,5 +1,5 @@
 // Fuzzing decompress: random bytes, truncations and byte flips of valid .vdmz files (format
-// version 2, and the same files as version 1), and flips that are re-signed (header and
+// version 2, the same files as version 1, and predictor-only files of version 4), and flips that are re-signed (header and
 // payload CRCs recomputed) so they get past the container checks into the decoder itself.
 // Every case must end in a VdmzipError with a one-line message, quickly, and decompress must
 // never return an image other than the one the file was made from. A smaller part runs the
@@ -42,13 +42,23 @@ type Case = { kind: keyof typeof COUNTS; bytes: Uint8Array; source?: Valid };
 
 // Container layout (src/coder/container.ts): 9-byte preamble (magic, version, body
 // length H), the body, the header CRC over [0, 9 + H), then the payload. The body ends
-// with the payload CRC; in format version 1 the payload length comes before it.
-const headerEnd = (file: Uint8Array) => 9 + new DataView(file.buffer, file.byteOffset).getUint32(5, true);
+// with the payload CRC; in format version 1 the payload length comes before it. Format
+// version 4 (predictor-only files) has none of these: magic, version, two varints and three
+// bytes, then the payload, so its flips reach the decoder without re-signing.
+const compact = (file: Uint8Array) => file[4] === 4;
+const varintEnd = (file: Uint8Array, at: number) => {
+  while (file[at] & 0x80) at++;
+  return at + 1;
+};
+const headerStart = (file: Uint8Array) => (compact(file) ? 5 : 9);
+const headerEnd = (file: Uint8Array) => (compact(file) ? varintEnd(file, varintEnd(file, 5)) + 3 : 9 + new DataView(file.buffer, file.byteOffset).getUint32(5, true));
+const payloadStart = (file: Uint8Array) => headerEnd(file) + (compact(file) ? 0 : 4);
 /** Bytes at the end of the body that resign rewrites: payload CRC, and in version 1 the payload length. */
-const signedTail = (file: Uint8Array) => (file[4] === 1 ? 8 : 4);
+const signedTail = (file: Uint8Array) => (compact(file) ? 0 : file[4] === 1 ? 8 : 4);
 
-/** Recomputes the payload length (version 1), payload CRC and header CRC, so the container checks pass. */
+/** Recomputes the payload length (version 1), payload CRC and header CRC, so the container checks pass (format 4 has none). */
 function resign(file: Uint8Array): Uint8Array {
+  if (compact(file)) return file;
   const end = headerEnd(file);
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const payloadStart = end + 4;
@@ -71,7 +81,7 @@ function makeCases(valid: Valid[]): Case[] {
   for (let i = 0; i < COUNTS.vdmzPrefixed; i++) {
     // Past the magic and version, with a plausible or random header length.
     const bytes = randomBytes(int(9, 400));
-    bytes.set([0x56, 0x44, 0x4d, 0x5a, i % 4 < 2 ? 1 : 2]);
+    bytes.set([0x56, 0x44, 0x4d, 0x5a, 1 + (i % 4)]);
     if (i % 2 === 0) new DataView(bytes.buffer).setUint32(5, int(0, bytes.length), true);
     cases.push({ kind: 'vdmzPrefixed', bytes });
   }
@@ -86,17 +96,17 @@ function makeCases(valid: Valid[]): Case[] {
   for (let i = 0; i < COUNTS.resignedHeader; i++) {
     // Any header field but the length, payload length and CRCs, which resign rewrites.
     const source = pick();
-    cases.push({ kind: 'resignedHeader', bytes: resign(flipBytes(source.file, 9, headerEnd(source.file) - signedTail(source.file), int(1, 2))), source });
+    cases.push({ kind: 'resignedHeader', bytes: resign(flipBytes(source.file, headerStart(source.file), headerEnd(source.file) - signedTail(source.file), int(1, 2))), source });
   }
   for (let i = 0; i < COUNTS.resignedPayload; i++) {
     const source = pick();
-    const start = headerEnd(source.file) + 4;
+    const start = payloadStart(source.file);
     cases.push({ kind: 'resignedPayload', bytes: resign(flipBytes(source.file, start, source.file.length, int(1, 3))), source });
   }
   for (let i = 0; i < COUNTS.resignedLength; i++) {
     // The payload cut short or extended, with a consistent length field (version 1) and CRC.
     const source = pick();
-    const start = headerEnd(source.file) + 4;
+    const start = payloadStart(source.file);
     const bytes = i % 2 === 0 ? source.file.slice(0, int(start, source.file.length - 1)) : Uint8Array.from([...source.file, ...randomBytes(int(1, 8))]);
     cases.push({ kind: 'resignedLength', bytes: resign(bytes), source });
   }

@@ -8,7 +8,7 @@
 // version 3 file) are kept and must decode as well, and image-classic-v7.vdmz, the
 // all-classic file of format version 2 that version 7 wrote. image-classic-rows.vdmz is the current version with classic rows under the
 // chain (the encoder's own choice for image.png, with this random-weight model, is to code
-// every row classically, which makes image.vdmz a format version 3 file).
+// every row classically, which makes image.vdmz a format version 4 file).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,9 +56,9 @@ describe('golden fixture (fixtures/golden)', () => {
 
   const older = (name: string) => new Uint8Array(readFileSync(join(GOLDEN, name)));
 
-  it("the loaded model's id is the one recorded in the .vdmz headers (its first 8 bytes in format version 2; none in 3)", () => {
+  it("the loaded model's id is the one recorded in the .vdmz headers (its first 8 bytes in format version 2; none in 3 and 4)", () => {
     const { header } = parseContainer(vdmz);
-    expect(vdmz[4]).toBe(3);
+    expect(vdmz[4]).toBe(4);
     expect([header.modelId, header.width, header.height, header.channels, header.steps, header.patchSize]).toEqual([undefined, 12, 10, 3, undefined, undefined]);
     const chain = older('image-classic-rows.vdmz');
     expect(chain[4]).toBe(2);

@@ -77,7 +77,7 @@ export function register(program: Command): void {
         ['coder', `parameters version ${coder.version}, ${coderText(height, coder.classicRows)}`],
         ...chainCoding,
         ...(header.pixelCrc32 === undefined ? [] : [['pixel crc32', header.pixelCrc32.toString(16).padStart(8, '0')] as [string, string]]),
-        ['pixel sha256', `${header.pixelSha256Prefix}…`],
+        header.pixelSha256Prefix === undefined ? ['pixel check', "SHA-256's first 48 bits, as the payload's initial rANS head"] : ['pixel sha256', `${header.pixelSha256Prefix}…`],
         ['raw size', `${rawBytes} bytes (${width}·${height}·${channels} samples)`],
         ['header', `${bytes.length - payload.length} bytes`],
         ['payload', `${payload.length} bytes`],

@@ -57,9 +57,18 @@ export class Message {
   /** Zero words read from below the bottom of the tail and not yet given back. */
   private borrowed: number;
 
-  /** The empty message: head at its lower bound, empty tail, nothing borrowed. */
-  constructor() {
-    this.head = HEAD_MIN;
+  /**
+   * The empty message: head at its lower bound, empty tail, nothing borrowed; or, given
+   * `initialHead` (an integer in [2^36, 2^52)), an empty message whose head starts there.
+   * The head is always stored whole, so its starting value rides along almost free (a head
+   * that starts at 2^k costs k − 36 bits more): a decoder that pops everything ends at it
+   * again, which makes it a check (the coder keeps a pixel checksum there).
+   */
+  constructor(initialHead = HEAD_MIN) {
+    if (!(Number.isInteger(initialHead) && initialHead >= HEAD_MIN && initialHead < HEAD_LIMIT)) {
+      throw new RangeError(`initial head ${initialHead} is not an integer in [2^${HEAD_MIN_BITS}, 2^${HEAD_LIMIT_BITS})`);
+    }
+    this.head = initialHead;
     this.tail = new Uint16Array(INITIAL_TAIL_CAPACITY);
     this.tailLength = 0;
     this.borrowed = 0;

@@ -20,7 +20,19 @@ import { checkImage, cropImage } from '../image/image.ts';
 import type { ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { decodeChunk, encodeChunk } from './chain.ts';
-import { CODER_PARAMS_VERSION, parseContainer, pixelsMatch, pixelSha256Prefix, sameModel, writeContainer, type CoderParamsVersion, type ContainerHeader } from './container.ts';
+import {
+  CODER_PARAMS_VERSION,
+  type CoderParamsVersion,
+  type ContainerHeader,
+  isCompact,
+  messageBytes,
+  parseContainer,
+  pixelCheckHead,
+  pixelsMatch,
+  pixelSha256Prefix,
+  sameModel,
+  writeContainer,
+} from './container.ts';
 import { imageElbo } from './elbo.ts';
 import { bandSamples, popRows, predictorFor, pushRows, rowBits, type RowBand } from './predictive.ts';
 import { chainSchedule, type ChainSchedule } from './schedule.ts';
@@ -206,7 +218,8 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   const alphaValue = alphaChannel ? constantChannel(image, alphaChannel.channel) : undefined;
   const codedChannels = classicChannels(image.channels, alphaValue !== undefined);
   const classicOnly = async (report: boolean) => {
-    const m = new Message();
+    // A predictor-only file keeps its pixel check in the message's initial head (format version 4).
+    const m = new Message(pixelCheckHead(image.data));
     const band = classicBand(image, 0, codedChannels, CODER_PARAMS_VERSION);
     const stepsTotal = bandSamples(band);
     await pushRows(m, image.data, band, report ? (stepsDone) => options.onProgress?.({ stepsDone, stepsTotal }) : undefined);
@@ -238,13 +251,14 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
     pushUniform(m, alphaValue === undefined ? 0 : 1, 2);
   }
 
-  const geometry = { width: image.width, height: image.height, channels: image.channels, bitDepth: 8, pixelSha256Prefix: pixelSha256Prefix(image.data) } as const;
-  // A file whose every row is classic needs no model: it records none (format version 3).
+  const geometry = { width: image.width, height: image.height, channels: image.channels, bitDepth: 8 } as const;
+  // A file whose every row is classic needs no model: it records none (format version 4).
   const header: ContainerHeader =
     rows === image.height
       ? { ...geometry, coder: { version: CODER_PARAMS_VERSION, chunkSizes, seedWords: seedCount, classicRows: rows } }
       : {
           ...geometry,
+          pixelSha256Prefix: pixelSha256Prefix(image.data),
           modelId: bundle.id,
           steps: bundle.meta.config.T,
           patchSize: bundle.meta.config.patch,
@@ -475,7 +489,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   if (fewestClassic * predictorFor(coder.version).minSampleBits > 8 * payload.length) throw corrupt('the payload is too short for its classic rows');
   let m: Message;
   try {
-    m = Message.fromBytes(payload);
+    m = Message.fromBytes(messageBytes(header, payload));
   } catch (error) {
     throw corrupt(`payload is not a valid rANS message (${(error as Error).message})`);
   }
@@ -520,6 +534,11 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   const expected = seedWords(coder.seedWords);
   for (let k = expected.length - 1; k >= 0; k--) {
     if (popUniform(m, WORD) !== expected[k]) throw corrupt(wrongEnd);
+  }
+  if (isCompact(header)) {
+    // The message started at the pixels' check: any other end is damage.
+    if (!m.equals(new Message(pixelCheckHead(image.data)))) throw corrupt('decoded pixels fail their checksum: damaged file');
+    return image;
   }
   if (!m.equals(new Message())) throw corrupt('data left over after decoding');
   if (!pixelsMatch(header, image.data)) throw corrupt('decoded pixels fail their checksum');

@@ -3,7 +3,10 @@
  * and enough checks that a damaged or mismatched file fails with a one-line reason
  * instead of decoding to a wrong image.
  *
- * Every version starts with the same preamble and ends its header with the same CRC:
+ * Every version starts with the magic "VDMZ" and a format version byte, which keep their
+ * places in every future version, so that a reader can tell a newer file
+ * ('UNSUPPORTED_VERSION') from something else. Versions 1 to 3 go on with the same preamble
+ * and end their header with the same CRC:
  *
  *   offset  size  field
  *   0       4     magic "VDMZ"
@@ -13,8 +16,8 @@
  *   9+H     4     header CRC-32 over bytes [0, 9+H)
  *   13+H          payload: the rANS message
  *
- * Magic, version, H and the header CRC keep their places in every future version, so a
- * reader can tell a damaged header ('CORRUPT') from a newer one ('UNSUPPORTED_VERSION').
+ * (vdmzip builds before format version 4 check that CRC before the version, so they call a
+ * version 4 file damaged rather than newer.)
  * Integers are little-endian; "varint" is unsigned LEB128 of at most 5 bytes, value
  * < 2^32, in its shortest form.
  *
@@ -62,6 +65,26 @@
  *
  * A 32×32 RGB image: 26 bytes (preamble, 13 bytes of body, CRC).
  *
+ * Format version 4 (written for predictor-only files from coder parameters version 9): a
+ * 32×32 picture costs a few thousand bits, so its header is cut to what decoding needs.
+ *
+ *   offset  size  field
+ *   0       4     magic "VDMZ"
+ *   4       1     format version (4)
+ *   5       v     width (varint, ≥ 1)
+ *           v     height (varint, ≥ 1; width·height ≤ MAX_PIXELS)
+ *           1     channels
+ *           1     bit depth (8)
+ *           1     coder parameters version (9 on)
+ *                 payload: the rANS message without its borrowed-word count (always 0),
+ *                 so its 7-byte head and then its tail words, to the end of the file
+ *
+ * No length, no CRC and no pixel checksum in the header: the encoder starts the rANS message
+ * at a head made from the pixels' SHA-256 (`pixelCheckHead`, 48 bits), which the head stores
+ * whole anyway, so the decoder must end exactly there. A damaged header or payload decodes to
+ * pixels that miss that check (or runs the message dry, or leaves data over), never to a wrong
+ * image. A 32×32 RGB image: 10 bytes before the message.
+ *
  * Format version 1 (still read, no longer written). The file ends exactly after the
  * payload.
  *
@@ -99,11 +122,12 @@ import { checkDimensions, type Channels } from '../image/image.ts';
 import { varintLength } from '../leb128.ts';
 
 export const CONTAINER_MAGIC = 'VDMZ';
-/** The format versions this build writes: for files with a chain, and for predictor-only files. */
+/** The format versions this build writes: for files with a chain, and for predictor-only files (coder parameters version 8, and 9 on). */
 const CHAIN_FORMAT = 2;
 const PREDICTOR_FORMAT = 3;
+const COMPACT_FORMAT = 4;
 /** Format versions this build reads. */
-export const CONTAINER_VERSIONS = [1, 2, 3] as const;
+export const CONTAINER_VERSIONS = [1, 2, 3, 4] as const;
 
 /**
  * How the bits-back coder was configured; versioned on its own so it can evolve. The
@@ -140,8 +164,11 @@ export type ContainerHeader = {
   coder: CoderParams;
   /** CRC-32 of the image samples: format version 1 files only. */
   pixelCrc32?: number;
-  /** First 8 bytes of the SHA-256 of the image samples, 16 lower-case hex digits. */
-  pixelSha256Prefix: string;
+  /**
+   * First 8 bytes of the SHA-256 of the image samples, 16 lower-case hex digits. Absent in a
+   * file of format version 4, whose check is the payload's initial head (`pixelCheckHead`).
+   */
+  pixelSha256Prefix?: string;
 };
 
 export type Container = { header: ContainerHeader; payload: Uint8Array };
@@ -149,6 +176,7 @@ export type Container = { header: ContainerHeader; payload: Uint8Array };
 const MODEL_ID_BYTES = 32;
 const MODEL_ID_PREFIX_BYTES = 8;
 const PIXEL_SHA256_PREFIX_BYTES = 8;
+const PIXEL_CHECK_BITS = 48;
 /** Coder parameter versions this build reads; it writes the newest. */
 export const CODER_PARAMS_VERSIONS = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
 export type CoderParamsVersion = (typeof CODER_PARAMS_VERSIONS)[number];
@@ -157,9 +185,15 @@ export const CODER_PARAMS_VERSION: CoderParamsVersion = 9;
 export const CLASSIC_ROWS_VERSION = 6;
 /** The first coder parameters version whose predictor-only files need no model (format version 3). */
 export const MODEL_FREE_VERSION = 8;
+/** The first coder parameters version whose predictor-only files keep their pixel check in the payload (format version 4). */
+export const COMPACT_VERSION = 9;
 const isCoderParamsVersion = (v: number): v is CoderParamsVersion => (CODER_PARAMS_VERSIONS as readonly number[]).includes(v);
 /** Magic, version and body length. */
 const PREAMBLE_BYTES = 9;
+/** Magic and version (format version 4). */
+const COMPACT_PREAMBLE_BYTES = 5;
+/** The serialised Message's head (message.ts), which a format version 4 payload starts with. */
+const MESSAGE_HEAD_BYTES = 7;
 const CRC_BYTES = 4;
 const MAX_U16 = 0xffff;
 const MAX_U32 = 0xffffffff;
@@ -169,8 +203,19 @@ export function pixelSha256Prefix(pixels: Uint8Array): string {
   return createHash('sha256').update(pixels).digest().subarray(0, PIXEL_SHA256_PREFIX_BYTES).toString('hex');
 }
 
-/** Whether the image samples `pixels` match every pixel checksum `header` carries. */
+/**
+ * The head a format version 4 payload starts and ends at for the image samples `pixels`:
+ * 2^48 plus the first 6 bytes of their SHA-256, a 48-bit check for 12 bits more than the
+ * head's least value.
+ */
+export function pixelCheckHead(pixels: Uint8Array): number {
+  const digest = createHash('sha256').update(pixels).digest();
+  return 2 ** PIXEL_CHECK_BITS + digest.readUIntLE(0, PIXEL_CHECK_BITS / 8);
+}
+
+/** Whether the image samples `pixels` match every pixel checksum `header` carries (formats 1 to 3). */
 export function pixelsMatch(header: ContainerHeader, pixels: Uint8Array): boolean {
+  if (header.pixelSha256Prefix === undefined) throw new RangeError('this header carries no pixel checksum: the payload does (pixelCheckHead)');
   return pixelSha256Prefix(pixels) === header.pixelSha256Prefix && (header.pixelCrc32 === undefined || crc32(pixels) === header.pixelCrc32);
 }
 
@@ -195,13 +240,32 @@ export function bitsPerDim(byteCount: number, image: { width: number; height: nu
 }
 
 /**
- * Writes format version 3 for a header without a model (every row classic), version 2
- * otherwise. The header must have no pixelCrc32 and, with a model, a κ that is a float32 value.
+ * Writes format version 2 for a header with a model; without one (every row classic),
+ * version 3 under coder parameters version 8 and version 4 from 9, whose `payload` (a
+ * serialised Message) must start at pixelCheckHead and borrow nothing. The header must have
+ * no pixelCrc32 and, with a model, a κ that is a float32 value.
  */
 export function writeContainer(header: ContainerHeader, payload: Uint8Array): Uint8Array {
   checkHeader(header, 'INVALID_ARGUMENT');
-  if (header.pixelCrc32 !== undefined) throw new VdmzipError('INVALID_ARGUMENT', 'format versions 2 and 3 store no pixel CRC-32');
-  return header.modelId === undefined ? writePredictorFile(header, payload) : writeChainFile(header, header.modelId, payload);
+  if (header.pixelCrc32 !== undefined) throw new VdmzipError('INVALID_ARGUMENT', 'format versions 2 to 4 store no pixel CRC-32');
+  if (header.modelId !== undefined) return writeChainFile(header, header.modelId, payload);
+  return isCompact(header) ? writeCompactFile(header, payload) : writePredictorFile(header, payload);
+}
+
+/** Whether a file with this header is of format version 4: predictor-only, coder parameters version 9 on. */
+export function isCompact(header: ContainerHeader): boolean {
+  return header.modelId === undefined && header.coder.version >= COMPACT_VERSION;
+}
+
+/**
+ * The serialised Message (`Message.fromBytes`) that a file's payload holds: format version 4
+ * leaves out the message's borrowed-word count, which is always 0 there, and this puts it back.
+ */
+export function messageBytes(header: ContainerHeader, payload: Uint8Array): Uint8Array {
+  if (!isCompact(header)) return payload;
+  const bytes = new Uint8Array(1 + payload.length);
+  bytes.set(payload, 1);
+  return bytes;
 }
 
 function writeChainFile(header: ContainerHeader, modelId: string, payload: Uint8Array): Uint8Array {
@@ -225,7 +289,7 @@ function writeChainFile(header: ContainerHeader, modelId: string, payload: Uint8
     for (const size of coder.chunkSizes) writer.varint(size);
     writer.varint(coder.seedWords);
     for (const rows of classicRows) writer.varint(rows);
-    writer.bytes(Buffer.from(header.pixelSha256Prefix, 'hex'));
+    writer.bytes(Buffer.from(header.pixelSha256Prefix!, 'hex'));
     writer.u32(crc32(payload));
   });
 }
@@ -238,8 +302,26 @@ function writePredictorFile(header: ContainerHeader, payload: Uint8Array): Uint8
     writer.u8(header.channels);
     writer.u8(header.bitDepth);
     writer.u8(header.coder.version);
-    writer.bytes(Buffer.from(header.pixelSha256Prefix, 'hex'));
+    writer.bytes(Buffer.from(header.pixelSha256Prefix!, 'hex'));
   });
+}
+
+function writeCompactFile(header: ContainerHeader, payload: Uint8Array): Uint8Array {
+  // A Message serialises its borrowed-word count first; a predictor-only message borrows none.
+  if (payload[0] !== 0) throw new VdmzipError('INVALID_ARGUMENT', 'a format version 4 payload must be a message that borrowed nothing');
+  const message = payload.subarray(1);
+  const headerLength = COMPACT_PREAMBLE_BYTES + varintLength(header.width) + varintLength(header.height) + 3;
+  const out = new Uint8Array(headerLength + message.length);
+  const writer = new ByteWriter(out);
+  writer.bytes(Buffer.from(CONTAINER_MAGIC, 'latin1'));
+  writer.u8(COMPACT_FORMAT);
+  writer.varint(header.width);
+  writer.varint(header.height);
+  writer.u8(header.channels);
+  writer.u8(header.bitDepth);
+  writer.u8(header.coder.version);
+  writer.bytes(message);
+  return out;
 }
 
 /** Preamble, the body `writeBody` writes (exactly bodyLength bytes), header CRC, payload. */
@@ -257,7 +339,7 @@ function framed(version: number, bodyLength: number, payload: Uint8Array, writeB
 }
 
 /**
- * Parses and verifies a .vdmz file of format version 1, 2 or 3. The payload is a view into
+ * Parses and verifies a .vdmz file of format version 1 to 4. The payload is a view into
  * `bytes`, not a copy. Throws only VdmzipError: 'UNSUPPORTED_FORMAT' (not a .vdmz file),
  * 'TRUNCATED', 'CORRUPT', 'UNSUPPORTED_VERSION', 'TOO_LARGE' (more pixels than MAX_PIXELS).
  */
@@ -268,6 +350,7 @@ export function parseContainer(bytes: Uint8Array): Container {
     throw new VdmzipError('UNSUPPORTED_FORMAT', 'not a .vdmz file');
   }
   if (bytes.length === 0) throw new VdmzipError('TRUNCATED', 'file is empty');
+  if (bytes.length > magic.length && bytes[magic.length] === COMPACT_FORMAT) return parseCompactFile(bytes);
   if (bytes.length < PREAMBLE_BYTES) throw new VdmzipError('TRUNCATED', 'file ends inside its header');
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -301,6 +384,23 @@ export function parseContainer(bytes: Uint8Array): Container {
     throw new VdmzipError('CORRUPT', 'payload fails its CRC check (damaged or cut short)');
   }
   return { header, payload };
+}
+
+/** Format version 4: no CRC guards the header, so a field that runs past the file's end is a file cut short. */
+function parseCompactFile(bytes: Uint8Array): Container {
+  const body = new ByteReader(bytes, COMPACT_PREAMBLE_BYTES, bytes.length, 'TRUNCATED');
+  const width = body.varint();
+  const height = body.varint();
+  const channels = body.u8() as Channels;
+  const bitDepth = body.u8() as 8;
+  const version = readCoderVersion(body);
+  const coder: CoderParams = { version, chunkSizes: [], seedWords: 0, classicRows: height };
+  const header: ContainerHeader = { width, height, channels, bitDepth, coder };
+  checkHeader(header, 'CORRUPT');
+  if (version < COMPACT_VERSION) throw new VdmzipError('CORRUPT', `format version 4 needs coder parameters version ${COMPACT_VERSION} or later`);
+  // The payload starts with the message's whole head: fewer bytes than that is a file cut short.
+  if (bytes.length - body.pos < MESSAGE_HEAD_BYTES) throw new VdmzipError('TRUNCATED', 'file ends inside its payload');
+  return { header, payload: bytes.subarray(body.pos) };
 }
 
 /** A header body's fields; `payloadLength` and `payloadCrc32` only where the version records them. */
@@ -399,7 +499,9 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
   if (!coder.chunkSizes.every((size) => isIntegerIn(size, 1, MAX_U32))) fail('chunk sizes must be integers in 1…2^32 − 1');
   if (!isIntegerIn(coder.seedWords, 0, MAX_U32)) fail('seed word count must be an integer in 0…2^32 − 1');
   if (header.pixelCrc32 !== undefined && !isIntegerIn(header.pixelCrc32, 0, MAX_U32)) fail('pixel CRC-32 is not a 32-bit unsigned integer');
-  if (!/^[0-9a-f]{16}$/.test(header.pixelSha256Prefix)) fail('pixel SHA-256 prefix must be 16 lower-case hex digits');
+  if (isCompact(header)) {
+    if (header.pixelSha256Prefix !== undefined) fail(`a file without a model under coder parameters version ${COMPACT_VERSION} on keeps its pixel check in the payload, not a SHA-256 prefix`);
+  } else if (!/^[0-9a-f]{16}$/.test(header.pixelSha256Prefix ?? '')) fail('pixel SHA-256 prefix must be 16 lower-case hex digits');
 }
 
 function isIntegerIn(value: number, min: number, max: number): boolean {
@@ -443,8 +545,9 @@ class ByteWriter {
 }
 
 /**
- * Reads the header body `bytes[pos, end)`. Its CRC has matched, so a field that runs
- * past `end` or breaks the varint rules was written that way: 'CORRUPT'.
+ * Reads the header body `bytes[pos, end)`. Where its CRC has matched, a field that runs past
+ * `end` or breaks the varint rules was written that way: 'CORRUPT'; where a header has no CRC
+ * (format version 4), one that runs past the end is a file cut short (`pastEnd` 'TRUNCATED').
  */
 class ByteReader {
   private readonly view: DataView;
@@ -453,13 +556,14 @@ class ByteReader {
     private readonly bytes: Uint8Array,
     public pos: number,
     private readonly end: number,
+    private readonly pastEnd: 'CORRUPT' | 'TRUNCATED' = 'CORRUPT',
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   private take(count: number): number {
     const at = this.pos;
-    if (at + count > this.end) throw new VdmzipError('CORRUPT', 'header is shorter than its fields');
+    if (at + count > this.end) throw new VdmzipError(this.pastEnd, this.pastEnd === 'TRUNCATED' ? 'file ends inside its header' : 'header is shorter than its fields');
     this.pos += count;
     return at;
   }

@@ -1,7 +1,7 @@
 /**
  * .vdmz files spelt out field by field from the tables at the top of src/coder/container.ts,
  * independently of writeContainer: the container tests compare its output with
- * containerV2 and containerV3, and writeContainerV1 makes the format version 1 files that
+ * containerV2, containerV3 and containerV4, and writeContainerV1 makes the format version 1 files that
  * vdmzip still reads but no longer writes (test/golden.test.ts checks that it reproduces
  * fixtures/golden/image-v1.vdmz byte for byte).
  */
@@ -58,7 +58,7 @@ export function containerV2(header: ChainHeader, payload: Uint8Array): Uint8Arra
     coder.version,
     ...float(coder.gridFactor, 4),
     ...schedule(coder),
-    ...hex(header.pixelSha256Prefix),
+    ...hex(header.pixelSha256Prefix!),
     ...le(crc32(payload), 4),
   ];
   return container(2, body, payload);
@@ -79,7 +79,7 @@ export function writeContainerV1(header: ChainHeader & { pixelCrc32: number }, p
     ...float(coder.gridFactor, 8),
     ...schedule(coder),
     ...le(header.pixelCrc32, 4),
-    ...hex(header.pixelSha256Prefix),
+    ...hex(header.pixelSha256Prefix!),
     ...le(payload.length, 4),
     ...le(crc32(payload), 4),
   ];
@@ -88,6 +88,11 @@ export function writeContainerV1(header: ChainHeader & { pixelCrc32: number }, p
 
 /** Format version 3, as writeContainer should write a header without a model. */
 export function containerV3(header: ContainerHeader, payload: Uint8Array): Uint8Array {
-  const body = [...leb128(header.width), ...leb128(header.height), header.channels, header.bitDepth, header.coder.version, ...hex(header.pixelSha256Prefix)];
+  const body = [...leb128(header.width), ...leb128(header.height), header.channels, header.bitDepth, header.coder.version, ...hex(header.pixelSha256Prefix!)];
   return container(3, body, payload);
+}
+
+/** Format version 4, as writeContainer should write a header without a model from coder parameters version 9: `message` is a serialised Message, whose first byte (its borrowed-word count, 0) the file leaves out. */
+export function containerV4(header: ContainerHeader, message: Uint8Array): Uint8Array {
+  return Uint8Array.from([...Buffer.from('VDMZ'), 4, ...leb128(header.width), ...leb128(header.height), header.channels, header.bitDepth, header.coder.version, ...message.subarray(1)]);
 }
