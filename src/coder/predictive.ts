@@ -150,6 +150,32 @@ export interface HistogramBlend {
   reach: number;
   prior: number;
   halveAt: number;
+  /** Counts per exact neighbourhood for the later channels (version 9 on). */
+  exact?: ExactContexts;
+}
+
+/**
+ * Version 9's exact contexts. A picture that was once a JPEG has colour differences that are
+ * functions of its (smooth, quantised) chroma, so that a later channel's difference to the
+ * channel before repeats what it was where the same values stood around it (face.ppm: given
+ * the difference plane's W and N and the earlier channels' step, B − G has about 0.8 bits
+ * left, against 1.45 under the Gaussian). Each later-channel sample hashes the exact values
+ * of its difference-plane neighbours W and N, and NW (second channel) or the step between the
+ * two channels before (third and later), into one of 2^tableBits count windows (±reach around
+ * the value W's difference would give), halved at `halveAt`. Where its window has counts,
+ * the sample's distribution is w·(those counts) + (1 − w)·(the version 8 blend), with w
+ * learned per channel and class of the window's total (⌊log2⌋, `countClasses` of them) by
+ * online gradient ascent on the log-likelihood at `rate`, kept in [floor, 1 − floor], from
+ * `initialWeight`. On photographs that never were JPEGs w falls, and the blend is version 8's
+ * again.
+ */
+export interface ExactContexts {
+  tableBits: number;
+  halveAt: number;
+  countClasses: number;
+  rate: number;
+  floor: number;
+  initialWeight: number;
 }
 
 /**
@@ -214,15 +240,23 @@ const PREDICTOR_V8: Predictor = {
  * Version 9: version 8 whose regressions start from weights fitted on the training photos
  * (refinement-prior.ts) and are pulled towards them by ridges that fade as 0.999ⁿ after n
  * samples, so that a small picture starts from what photos usually do and a large one soon
- * fits itself alone; with a prior, the spread regression sets σ from the first sample.
- * Validation 32×32 crops 2.963 → 2.898 bpd, fixture 32×32 crops 4.466 → 4.291, full size
- * unchanged (`docs/experiments.md`).
+ * fits itself alone (with a prior, the spread regression sets σ from the first sample); and
+ * exact contexts for the later channels (`ExactContexts`). Predictor bits, version 8 → priors
+ * → exact contexts: validation 32×32 crops 2.963 → 2.898 → 2.809, fixture 32×32 crops 4.466
+ * → 4.291 → 4.286, fixture photos 2.809 → 2.809 → 2.691 (`docs/experiments.md`).
+ * Least cost: an exact context can make a value as likely as the 24-bit frequencies allow, so
+ * the bound is theirs: the 255 other values keep a frequency of at least 1 each, and
+ * −log2(1 − 255/2^24) = 2.19·10⁻⁵ bits.
  */
 const PREDICTOR_V9: Predictor = {
   ...PREDICTOR_V8,
   refinement: {
     ...PREDICTOR_V8.refinement!,
     spreadWarmup: 0,
+    histograms: {
+      ...PREDICTOR_V8.refinement!.histograms,
+      exact: { tableBits: 17, halveAt: 1024, countClasses: 8, rate: 0.003, floor: 0.01, initialWeight: 0.5 },
+    },
     prior: {
       channels: REFINEMENT_PRIOR_CHANNELS,
       means: MEAN_PRIOR_WEIGHTS,
@@ -232,6 +266,7 @@ const PREDICTOR_V9: Predictor = {
       fade: 0.999,
     },
   },
+  minSampleBits: 2.1e-5,
 };
 
 /** The predictor that coder parameters `version` (6 on) codes classic rows with. */
@@ -286,7 +321,7 @@ class BandWalker {
     if (predictor.adaptation) this.learning = new Learner(predictor, predictor.adaptation, band.channels);
     if (predictor.refinement) {
       this.refining = new Refiner(predictor.refinement, band.channels);
-      this.histograms = new ResidualHistograms(predictor.refinement.histograms, band.channels, predictor.stdFloor);
+      this.histograms = new ResidualHistograms(predictor.refinement.histograms, band.channels, predictor.stdFloor, predictor.tails);
     }
     const out = new Float64Array(2);
     for (let k = band.top * band.width * band.coded; k > 0; k--) this.next(out);
@@ -361,7 +396,7 @@ class BandWalker {
     }
     this.meansCurrent[slot] = out[0];
     refining?.coded(out[0]);
-    this.window = this.histograms?.select(index, c, out[0], out[1]);
+    this.window = this.histograms?.select(index, c, out[0], out[1], samples, differences);
     return index;
   }
 }
@@ -485,7 +520,7 @@ export function bandDistributions(samples: Uint8Array, band: RowBand): { values:
 
 /**
  * The weights each regression of the refinement ends with after the band (mean: per channel ×
- * activity classes + class; spread: per channel), and how many samples it learned from: what
+ * activity classes + class; spread: per channel), and how many samples each learned from: what
  * scripts/fit-refinement-prior.ts averages into a prior.
  */
 export function learnedWeights(samples: Uint8Array, band: RowBand): Record<'means' | 'spreads', LearnedWeights[]> {

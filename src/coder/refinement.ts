@@ -8,7 +8,7 @@
  */
 import { type RegressionPrior, RidgeRegression } from './least-squares.ts';
 import { NEIGHBOURHOOD_FEATURES, neighbourhoodFeatures, type Neighbours } from './neighbourhood.ts';
-import type { CountWindow } from '../ans/index.ts';
+import { blendedGaussianMixtureInterval, boundedGaussianMixtureInterval, type CountWindow, GAUSSIAN_PRECISION_BITS, type ScaleMixture } from '../ans/index.ts';
 import type { HistogramBlend, Refinement, RefinementPrior } from './predictive.ts';
 
 /** The spread regression's features: a constant and the nine measures `spread` is given. */
@@ -107,58 +107,179 @@ function regressionPrior(table: Float64Array, k: number, size: number, pull: num
   return { weights: table.subarray(k * size, (k + 1) * size), pull, fade };
 }
 
+/** Counts of the values seen, per context, within a window of `span` bins that moves with the sample. */
+abstract class ContextCounts {
+  readonly totals: Float64Array;
+  constructor(
+    contexts: number,
+    readonly span: number,
+    private readonly halveAt: number,
+    protected readonly counts: Float64Array | Float32Array,
+  ) {
+    this.totals = new Float64Array(contexts);
+  }
+
+  /** The share of context k's counts on `value`, its window starting at `firstBin` (0 outside it or without counts). */
+  share(k: number, firstBin: number, value: number): number {
+    const offset = value - firstBin;
+    return offset < 0 || offset >= this.span || this.totals[k] === 0 ? 0 : this.counts[k * this.span + offset] / this.totals[k];
+  }
+
+  /** Counts `value` in context k, its window starting at `firstBin`; halves the context's counts at halveAt. */
+  count(k: number, firstBin: number, value: number): void {
+    const offset = value - firstBin;
+    if (offset < 0 || offset >= this.span) return;
+    const start = k * this.span;
+    this.counts[start + offset] += 1;
+    if (++this.totals[k] >= this.halveAt) {
+      for (let j = start; j < start + this.span; j++) this.counts[j] /= 2;
+      this.totals[k] /= 2;
+    }
+  }
+}
+
+/** The spread contexts: few, each with a CountWindow the blend reads directly. */
+class SpreadCounts extends ContextCounts {
+  readonly windows: CountWindow[];
+  constructor(contexts: number, span: number, prior: number, halveAt: number) {
+    const counts = new Float64Array(contexts * span);
+    super(contexts, span, halveAt, counts);
+    this.windows = Array.from({ length: contexts }, (_, k) => ({ counts: counts.subarray(k * span, (k + 1) * span), firstBin: 0, prior }));
+  }
+}
+
+/** The exact contexts: a hashed table, float32 to halve its memory (counts stay small multiples of powers of two, exact in float32). */
+class ExactCounts extends ContextCounts {
+  constructor(contexts: number, span: number, halveAt: number) {
+    super(contexts, span, halveAt, new Float32Array(contexts * span));
+  }
+
+  /** Adds `scale` times context k's counts into `out` from offset `at`. */
+  addScaled(k: number, scale: number, out: Float64Array, at: number): void {
+    for (let j = 0, from = k * this.span; j < this.span; j++) out[at + j] += scale * this.counts[from + j];
+  }
+}
+
 /** The counts of `HistogramBlend`, per context, and the sample waiting to be counted. */
 export class ResidualHistograms {
-  private readonly counts: Float64Array;
-  private readonly totals: Float64Array;
-  /** One window per context, viewing its counts; `select` moves its first bin to the sample's. */
-  private readonly windows: CountWindow[];
+  private readonly spreadContexts: SpreadCounts;
+  private readonly exactContexts?: ExactCounts;
+  /** Per channel and class of the exact context's total, the weight its counts get in the blend. */
+  private readonly exactWeights: Float64Array;
   /** σ at which each half-octave class from the floor starts: floor·√2^k, k = 1 … spreadClasses − 1. */
   private readonly classStarts: number[];
+  /** The window the blend gets where an exact context has counts: the spread context's counts plus the exact one's, weighted. */
+  private readonly combined: CountWindow;
+  private readonly interval = new Float64Array(2);
+  /** The sample waiting to be counted (−1: none), its contexts (−1: none), exact window, weight, mean and σ. */
   private pending = -1;
-  private pendingContext = 0;
+  private pendingSpread = -1;
+  private pendingExact = -1;
+  private pendingExactFirst = 0;
+  private pendingWeight = -1;
+  private pendingMean = 0;
+  private pendingStd = 0;
 
+  /** Histograms for `channels` channels, σ floor `floor`, under `tails`. */
   constructor(
     private readonly h: HistogramBlend,
     private readonly channels: number,
     floor: number,
+    private readonly tails: ScaleMixture,
   ) {
-    const contexts = h.spreadClasses * h.fractions * channels;
     const span = 2 * h.reach + 1;
-    this.counts = new Float64Array(contexts * span);
-    this.totals = new Float64Array(contexts);
-    this.windows = Array.from({ length: contexts }, (_, k) => ({ counts: this.counts.subarray(k * span, (k + 1) * span), firstBin: 0, prior: h.prior }));
+    this.spreadContexts = new SpreadCounts(h.spreadClasses * h.fractions * channels, span, h.prior, h.halveAt);
+    const { exact } = h;
+    if (exact && channels > 1) this.exactContexts = new ExactCounts(2 ** exact.tableBits, span, exact.halveAt);
+    this.exactWeights = new Float64Array(channels * (exact?.countClasses ?? 0)).fill(exact?.initialWeight ?? 0);
+    this.combined = { counts: new Float64Array(2 * span), firstBin: 0, prior: h.prior };
     this.classStarts = [];
     for (let k = 1, start = floor; k < h.spreadClasses; k++) this.classStarts.push((start *= Math.SQRT2));
   }
 
-  /** The window to blend with sample `index` of channel c under mean and σ, or none where σ ≥ maxStd. */
-  select(index: number, c: number, mean: number, std: number): CountWindow | undefined {
-    if (!(std < this.h.maxStd)) return undefined;
-    let spreadClass = 0;
-    while (spreadClass < this.classStarts.length && std >= this.classStarts[spreadClass]) spreadClass++;
-    const whole = Math.floor(mean);
-    const fraction = Math.floor((mean - whole) * this.h.fractions);
-    const context = (spreadClass * this.h.fractions + fraction) * this.channels + c;
-    const window = this.windows[context];
-    window.firstBin = whole - this.h.reach;
+  /**
+   * The window to blend with sample `index` of channel c under mean and σ: the spread context's
+   * where σ < maxStd, combined with the exact context's (later channels, `differences` their
+   * difference-plane neighbours) where that has counts; none if neither applies.
+   */
+  select(index: number, c: number, mean: number, std: number, samples: Uint8Array, differences: Neighbours | undefined): CountWindow | undefined {
+    const { h } = this;
     this.pending = index;
-    this.pendingContext = context;
-    return window;
+    [this.pendingMean, this.pendingStd] = [mean, std];
+    this.pendingSpread = this.pendingExact = this.pendingWeight = -1;
+    let spreadWindow: CountWindow | undefined;
+    if (std < h.maxStd) {
+      let spreadClass = 0;
+      while (spreadClass < this.classStarts.length && std >= this.classStarts[spreadClass]) spreadClass++;
+      const whole = Math.floor(mean);
+      const fraction = Math.floor((mean - whole) * h.fractions);
+      const context = (spreadClass * h.fractions + fraction) * this.channels + c;
+      spreadWindow = this.spreadContexts.windows[context];
+      spreadWindow.firstBin = whole - h.reach;
+      this.pendingSpread = context;
+    }
+    const exact = this.exactContexts;
+    if (!exact || !differences) return spreadWindow;
+    const slot = exactSlot(c, differences, c > 1 ? samples[index - 1] - samples[index - 2] : 0) & (exact.totals.length - 1);
+    // The window is centred on the value the W neighbour's difference would give.
+    const exactFirst = samples[index - 1] + differences.w - h.reach;
+    [this.pendingExact, this.pendingExactFirst] = [slot, exactFirst];
+    const total = exact.totals[slot];
+    if (total === 0) return spreadWindow;
+    const classes = h.exact!.countClasses;
+    let countClass = 0;
+    while (countClass + 1 < classes && total >= 2 ** (countClass + 1)) countClass++;
+    this.pendingWeight = c * classes + countClass;
+    const w = this.exactWeights[this.pendingWeight];
+    // w·(the exact counts' distribution) + (1 − w)·(the blend without them), as one blend: the
+    // spread context's prior p and counts s, plus the exact counts e scaled by
+    // λ = w·(p + Σs) / ((1 − w)·Σe).
+    const spreadTotal = spreadWindow ? this.spreadContexts.totals[this.pendingSpread] : 0;
+    const combined = this.combined;
+    combined.firstBin = spreadWindow ? Math.min(spreadWindow.firstBin, exactFirst) : exactFirst;
+    combined.counts.fill(0);
+    exact.addScaled(slot, (w * (h.prior + spreadTotal)) / ((1 - w) * total), combined.counts, exactFirst - combined.firstBin);
+    if (spreadWindow) {
+      for (let j = 0, at = spreadWindow.firstBin - combined.firstBin; j < spreadWindow.counts.length; j++) combined.counts[at + j] += spreadWindow.counts[j];
+    }
+    return combined;
   }
 
-  /** Counts the pending sample, whose value `samples` now holds, in its context. */
+  /** Counts the pending sample, whose value `samples` now holds, in its contexts, and moves its exact weight towards what paid. */
   learn(samples: Uint8Array): void {
     if (this.pending < 0) return;
-    const context = this.pendingContext;
-    const window = this.windows[context];
-    const offset = samples[this.pending] - window.firstBin;
+    const value = samples[this.pending];
     this.pending = -1;
-    if (offset < 0 || offset >= window.counts.length) return;
-    window.counts[offset] += 1;
-    if (++this.totals[context] >= this.h.halveAt) {
-      for (let j = 0; j < window.counts.length; j++) window.counts[j] /= 2;
-      this.totals[context] /= 2;
+    const exact = this.exactContexts;
+    const spreadWindow = this.pendingSpread >= 0 ? this.spreadContexts.windows[this.pendingSpread] : undefined;
+    if (this.pendingWeight >= 0) {
+      // Online gradient ascent on log(w·pE + (1 − w)·pF), pF the blend without the exact counts.
+      const pE = exact!.share(this.pendingExact, this.pendingExactFirst, value);
+      if (spreadWindow) blendedGaussianMixtureInterval(value, 0, PIXEL_MAX, this.pendingMean, this.pendingStd, this.tails, spreadWindow, this.interval);
+      else boundedGaussianMixtureInterval(value, 0, PIXEL_MAX, this.pendingMean, this.pendingStd, this.tails, this.interval);
+      const pF = this.interval[1] / GAUSSIAN_TOTAL;
+      const w = this.exactWeights[this.pendingWeight];
+      const { rate, floor } = this.h.exact!;
+      this.exactWeights[this.pendingWeight] = Math.min(1 - floor, Math.max(floor, w + (rate * (pE - pF)) / (w * pE + (1 - w) * pF)));
     }
+    if (spreadWindow) this.spreadContexts.count(this.pendingSpread, spreadWindow.firstBin, value);
+    if (this.pendingExact >= 0) exact!.count(this.pendingExact, this.pendingExactFirst, value);
   }
 }
+
+const PIXEL_MAX = 255;
+const GAUSSIAN_TOTAL = 2 ** GAUSSIAN_PRECISION_BITS;
+
+/**
+ * A hash of the exact values around a later-channel sample: its difference-plane neighbours W
+ * and N, and NW (second channel) or the step between the two channels before (third on).
+ * Integer operations only, so every machine picks the same slot.
+ */
+function exactSlot(c: number, d: Neighbours, earlierStep: number): number {
+  let h = Math.imul(c + 1, 0x9e3779b1);
+  h = mix(h, d.w);
+  h = mix(h, d.n);
+  return mix(h, c === 1 ? d.nw : earlierStep) >>> 0;
+}
+
+const mix = (h: number, value: number): number => Math.imul(h ^ (value + 1024), 0x85ebca6b) ^ (h >>> 13);
