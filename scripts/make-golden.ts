@@ -4,6 +4,7 @@
 //   fixtures/golden/image.png    a small deterministic RGB image (12×10)
 //   fixtures/golden/image.vdmz   that image compressed with that model (default κ and choices, ONNX Runtime)
 //   fixtures/golden/image-classic-rows.vdmz   the same with GOLDEN_CLASSIC_ROWS classic rows under the chain
+//   fixtures/golden/face-crop.vdmz  a 48×48 crop of fixtures/face.ppm (goldenPhotoCrop), which the predictor codes alone
 // Older files are kept by hand, never rewritten here, because files made by an older vdmzip
 // must still decode:
 //   fixtures/golden/image-kappa-0.5.vdmz   made when the default κ was 0.5 (format version 1)
@@ -21,11 +22,11 @@
 // the container or the coder is meant to change the bytes of image.vdmz (and say so
 // in the commit): `npx tsx scripts/make-golden.ts`.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressImage, decompressImage } from '../src/coder/codec.ts';
-import { writeImage, type Image } from '../src/image/index.ts';
+import { cropImage, readImage, writeImage, type Image } from '../src/image/index.ts';
 import type { ModelConfig } from '../src/model/architecture.ts';
 import { BUNDLE_JSON, bundleFromParams, loadBundle, saveBundle } from '../src/model/bundle.ts';
 import { createEngine } from '../src/model/engines.ts';
@@ -36,6 +37,18 @@ export const GOLDEN_CONFIG: ModelConfig = { channels: 3, patch: 8, T: 4, widths:
 export const GOLDEN_SEED = 7;
 /** Classic rows of image-classic-rows.vdmz: the chain codes the top rows, the predictor the rest. */
 export const GOLDEN_CLASSIC_ROWS = 4;
+
+/**
+ * A 48×48 crop of fixtures/face.ppm (a once-JPEG photo) at GOLDEN_PHOTO_CROP: enough samples
+ * for the predictor's regressions, histograms and exact contexts to shape its bytes, which
+ * the 12×10 image's do not.
+ */
+export const GOLDEN_PHOTO_CROP = { x: 400, y: 300, width: 48, height: 48 } as const;
+export function goldenPhotoCrop(): Image {
+  const face = readImage(new Uint8Array(readFileSync(fileURLToPath(new URL('../fixtures/face.ppm', import.meta.url)))));
+  const { x, y, width, height } = GOLDEN_PHOTO_CROP;
+  return cropImage(face, x, y, width, height);
+}
 
 /** 12×10 RGB: gradients, a hard edge, a few extreme values; spans 2×2 patches, both partial. */
 export function goldenImage(): Image {
@@ -69,10 +82,15 @@ async function main(): Promise<void> {
   const engine = await createEngine(bundle, 'onnx', { threads: 1 });
   try {
     console.log(`model ${bundle.id}`);
-    for (const [name, classicRows] of [['image.vdmz', undefined], ['image-classic-rows.vdmz', GOLDEN_CLASSIC_ROWS]] as const) {
-      const bytes = await compressImage(image, bundle, engine, { classicRows });
+    const cases = [
+      ['image.vdmz', image, undefined],
+      ['image-classic-rows.vdmz', image, GOLDEN_CLASSIC_ROWS],
+      ['face-crop.vdmz', goldenPhotoCrop(), undefined],
+    ] as const;
+    for (const [name, source, classicRows] of cases) {
+      const bytes = await compressImage(source, bundle, engine, { classicRows });
       const decoded = await decompressImage(bytes, bundle, engine);
-      if (!decoded.data.every((v, i) => v === image.data[i])) throw new Error(`${name} does not round-trip`);
+      if (!decoded.data.every((v, i) => v === source.data[i])) throw new Error(`${name} does not round-trip`);
       writeFileSync(join(GOLDEN_DIR, name), bytes);
       console.log(`${name}: ${bytes.length} bytes`);
     }

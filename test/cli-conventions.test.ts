@@ -190,7 +190,8 @@ describe('compress and decompress round trips', () => {
     // The predictor codes an image this small alone, and such a file records no κ (nor model):
     // the library tests check that κ reaches the files the chain codes.
     const info = await withModel('info', 'custom.vdmz');
-    expect(info.stdout.toString()).toMatch(/^model\s+none needed/m);
+    expect(info.stdout.toString()).toMatch(/^model\s+none needed \(format 4:/m);
+    expect(info.stdout.toString()).toMatch(/^pixel check\s+SHA-256's first 48 bits/m);
     const back = await withModel('decompress', '-o', 'custom.ppm', '-v', 'custom.vdmz');
     expect(back.code).toBe(0);
     expect(back.stderr).toMatch(/^custom\.vdmz → custom\.ppm: 13×11 RGB, \d+ → 442 bytes, \d+\.\d{3} bpd, \d+\.\d\d s\n$/);

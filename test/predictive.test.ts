@@ -207,10 +207,10 @@ describe('predictive coder', () => {
   });
 
   it("version 9's exact contexts pay on once-JPEG pictures and cost nothing on others", () => {
-    // Measured on the five fixture photos at full size: 2.809 → 2.691 bpd (face 2.186 → 1.982,
-    // chelsea 2.878 → 2.597, and astronaut and motorcycle a little lower too); 128 validation
-    // crops 2.898 → 2.809. Here 96×96 crops: face 2.316 → 2.062, chelsea 3.629 → 3.524,
-    // astronaut 3.4703 → 3.4695, coffee 3.1429 → 3.1430.
+    // Measured on the five fixture photos at full size: 2.809 → 2.661 bpd (face 2.186 → 1.931,
+    // chelsea 2.878 → 2.485, the other three 0.2–0.5% lower too); 128 validation crops 2.898
+    // → 2.789. Here 96×96 crops: face 2.316 → 2.015, chelsea 3.629 → 3.385, astronaut 3.470
+    // → 3.465, coffee 3.143 → 3.134.
     const v9 = predictorFor(9);
     const refinement = v9.refinement!;
     const without = { ...v9, refinement: { ...refinement, histograms: { ...refinement.histograms, exact: undefined } } };
@@ -219,8 +219,8 @@ describe('predictive coder', () => {
       return [without, v9].map((predictor) => imageBits(crop, predictor));
     };
     const [face, chelsea, astronaut, coffee] = [bits('face.ppm', 400, 300), bits('chelsea.png', 200, 100), bits('astronaut.png', 200, 200), bits('coffee.png', 200, 150)];
-    expect(face[1]).toBeLessThan(0.92 * face[0]);
-    expect(chelsea[1]).toBeLessThan(0.98 * chelsea[0]);
+    expect(face[1]).toBeLessThan(0.9 * face[0]);
+    expect(chelsea[1]).toBeLessThan(0.95 * chelsea[0]);
     expect(astronaut[1]).toBeLessThan(1.001 * astronaut[0]);
     expect(coffee[1]).toBeLessThan(1.001 * coffee[0]);
   });

@@ -54,7 +54,7 @@ export function register(program: Command): void {
       const { modelId } = header;
       const chain: Array<[string, string]> =
         modelId === undefined
-          ? [['model', 'none needed (format 3: the predictive coder codes every row)']]
+          ? [['model', `none needed (format ${bytes[4]}: the predictive coder codes every row)`]]
           : [
               // Format version 2 records the first 16 hex digits of the id.
               ['model', modelId.length < 64 ? `${modelId}…` : modelId],

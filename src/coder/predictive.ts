@@ -160,14 +160,14 @@ export interface HistogramBlend {
  * channel before repeats what it was where the same values stood around it (face.ppm: given
  * the difference plane's W and N and the earlier channels' step, B − G has about 0.8 bits
  * left, against 1.45 under the Gaussian). Each later-channel sample hashes the exact values
- * of its difference-plane neighbours W and N, and NW (second channel) or the step between the
- * two channels before (third and later), into one of 2^tableBits count windows (±reach around
- * the value W's difference would give), halved at `halveAt`. Where its window has counts,
- * the sample's distribution is w·(those counts) + (1 − w)·(the version 8 blend), with w
- * learned per channel and class of the window's total (⌊log2⌋, `countClasses` of them) by
- * online gradient ascent on the log-likelihood at `rate`, kept in [floor, 1 − floor], from
- * `initialWeight`. On photographs that never were JPEGs w falls, and the blend is version 8's
- * again.
+ * of two neighbourhoods (`exactKeys` in refinement.ts: difference-plane neighbours, and the
+ * step between the channels before) into two tables of 2^tableBits count windows (±reach
+ * around the value W's difference would give), halved at `halveAt`. Where windows have
+ * counts, the sample's distribution is Σ w_t·(table t's counts) + (1 − Σ w_t)·(the version 8
+ * blend), each w_t learned per channel and class of its window's total (⌊log2⌋,
+ * `countClasses` of them) by online gradient ascent on the log-likelihood at `rate`, kept in
+ * [floor, (1 − floor)/2], from `initialWeight`/2. On photographs that never were JPEGs the
+ * weights fall, and the blend is version 8's again.
  */
 export interface ExactContexts {
   tableBits: number;
@@ -242,8 +242,8 @@ const PREDICTOR_V8: Predictor = {
  * samples, so that a small picture starts from what photos usually do and a large one soon
  * fits itself alone (with a prior, the spread regression sets σ from the first sample); and
  * exact contexts for the later channels (`ExactContexts`). Predictor bits, version 8 → priors
- * → exact contexts: validation 32×32 crops 2.963 → 2.898 → 2.809, fixture 32×32 crops 4.466
- * → 4.291 → 4.286, fixture photos 2.809 → 2.809 → 2.691 (`docs/experiments.md`).
+ * → exact contexts: validation 32×32 crops 2.963 → 2.898 → 2.789, fixture 32×32 crops 4.466
+ * → 4.291 → 4.271, fixture photos 2.809 → 2.809 → 2.661 (`docs/experiments.md`).
  * Least cost: an exact context can make a value as likely as the 24-bit frequencies allow, so
  * the bound is theirs: the 255 other values keep a frequency of at least 1 each, and
  * −log2(1 − 255/2^24) = 2.19·10⁻⁵ bits.
@@ -396,7 +396,7 @@ class BandWalker {
     }
     this.meansCurrent[slot] = out[0];
     refining?.coded(out[0]);
-    this.window = this.histograms?.select(index, c, out[0], out[1], samples, differences);
+    this.window = this.histograms?.select(index, x, c, out[0], out[1], samples, differences);
     return index;
   }
 }

@@ -163,20 +163,24 @@ class ExactCounts extends ContextCounts {
 /** The counts of `HistogramBlend`, per context, and the sample waiting to be counted. */
 export class ResidualHistograms {
   private readonly spreadContexts: SpreadCounts;
-  private readonly exactContexts?: ExactCounts;
-  /** Per channel and class of the exact context's total, the weight its counts get in the blend. */
-  private readonly exactWeights: Float64Array;
+  /** One table per neighbourhood of exact values (`exactKeys`), none for a single channel. */
+  private readonly exactContexts: ExactCounts[] = [];
+  /** Per table, per channel and class of a window's total, the weight its counts get in the blend. */
+  private readonly exactWeights: Float64Array[] = [];
+  /** The most weight one table can have, so that all of them leave the rest of the blend `floor`. */
+  private readonly exactCap: number;
   /** σ at which each half-octave class from the floor starts: floor·√2^k, k = 1 … spreadClasses − 1. */
   private readonly classStarts: number[];
-  /** The window the blend gets where an exact context has counts: the spread context's counts plus the exact one's, weighted. */
+  /** The window the blend gets where an exact context has counts: the spread context's counts plus the exact ones', weighted. */
   private readonly combined: CountWindow;
   private readonly interval = new Float64Array(2);
-  /** The sample waiting to be counted (−1: none), its contexts (−1: none), exact window, weight, mean and σ. */
+  private readonly keys = new Int32Array(EXACT_TABLES);
+  /** The sample waiting to be counted (−1: none): its spread context (−1: none), exact slots and weights (−1: no counts yet), window, mean and σ. */
   private pending = -1;
   private pendingSpread = -1;
-  private pendingExact = -1;
+  private readonly pendingSlots = new Int32Array(EXACT_TABLES);
+  private readonly pendingWeights = new Int32Array(EXACT_TABLES);
   private pendingExactFirst = 0;
-  private pendingWeight = -1;
   private pendingMean = 0;
   private pendingStd = 0;
 
@@ -190,23 +194,29 @@ export class ResidualHistograms {
     const span = 2 * h.reach + 1;
     this.spreadContexts = new SpreadCounts(h.spreadClasses * h.fractions * channels, span, h.prior, h.halveAt);
     const { exact } = h;
-    if (exact && channels > 1) this.exactContexts = new ExactCounts(2 ** exact.tableBits, span, exact.halveAt);
-    this.exactWeights = new Float64Array(channels * (exact?.countClasses ?? 0)).fill(exact?.initialWeight ?? 0);
+    for (let t = 0; exact && channels > 1 && t < EXACT_TABLES; t++) {
+      this.exactContexts.push(new ExactCounts(2 ** exact.tableBits, span, exact.halveAt));
+      this.exactWeights.push(new Float64Array(channels * exact.countClasses).fill(exact.initialWeight / EXACT_TABLES));
+    }
+    this.exactCap = exact ? (1 - exact.floor) / EXACT_TABLES : 0;
     this.combined = { counts: new Float64Array(2 * span), firstBin: 0, prior: h.prior };
     this.classStarts = [];
     for (let k = 1, start = floor; k < h.spreadClasses; k++) this.classStarts.push((start *= Math.SQRT2));
   }
 
   /**
-   * The window to blend with sample `index` of channel c under mean and σ: the spread context's
-   * where σ < maxStd, combined with the exact context's (later channels, `differences` their
-   * difference-plane neighbours) where that has counts; none if neither applies.
+   * The window to blend with sample `index` of channel c (column x) under mean and σ: the
+   * spread context's where σ < maxStd, combined with the exact contexts' (later channels,
+   * `differences` their difference-plane neighbours) where those have counts; none if neither
+   * applies.
    */
-  select(index: number, c: number, mean: number, std: number, samples: Uint8Array, differences: Neighbours | undefined): CountWindow | undefined {
+  select(index: number, x: number, c: number, mean: number, std: number, samples: Uint8Array, differences: Neighbours | undefined): CountWindow | undefined {
     const { h } = this;
     this.pending = index;
     [this.pendingMean, this.pendingStd] = [mean, std];
-    this.pendingSpread = this.pendingExact = this.pendingWeight = -1;
+    this.pendingSpread = -1;
+    this.pendingWeights.fill(-1);
+    this.pendingSlots.fill(-1);
     let spreadWindow: CountWindow | undefined;
     if (std < h.maxStd) {
       let spreadClass = 0;
@@ -218,68 +228,104 @@ export class ResidualHistograms {
       spreadWindow.firstBin = whole - h.reach;
       this.pendingSpread = context;
     }
-    const exact = this.exactContexts;
-    if (!exact || !differences) return spreadWindow;
-    const slot = exactSlot(c, differences, c > 1 ? samples[index - 1] - samples[index - 2] : 0) & (exact.totals.length - 1);
-    // The window is centred on the value the W neighbour's difference would give.
+    if (this.exactContexts.length === 0 || !differences) return spreadWindow;
+    exactKeys(samples, index, x, this.channels, c, differences, this.keys);
+    // The windows are centred on the value the W neighbour's difference would give.
     const exactFirst = samples[index - 1] + differences.w - h.reach;
-    [this.pendingExact, this.pendingExactFirst] = [slot, exactFirst];
-    const total = exact.totals[slot];
-    if (total === 0) return spreadWindow;
+    this.pendingExactFirst = exactFirst;
     const classes = h.exact!.countClasses;
-    let countClass = 0;
-    while (countClass + 1 < classes && total >= 2 ** (countClass + 1)) countClass++;
-    this.pendingWeight = c * classes + countClass;
-    const w = this.exactWeights[this.pendingWeight];
-    // w·(the exact counts' distribution) + (1 − w)·(the blend without them), as one blend: the
-    // spread context's prior p and counts s, plus the exact counts e scaled by
-    // λ = w·(p + Σs) / ((1 − w)·Σe).
+    let weightSum = 0;
+    for (let t = 0; t < EXACT_TABLES; t++) {
+      const table = this.exactContexts[t];
+      const slot = (this.pendingSlots[t] = this.keys[t] & (table.totals.length - 1));
+      const total = table.totals[slot];
+      if (total === 0) continue;
+      let countClass = 0;
+      while (countClass + 1 < classes && total >= 2 ** (countClass + 1)) countClass++;
+      this.pendingWeights[t] = c * classes + countClass;
+      weightSum += this.exactWeights[t][this.pendingWeights[t]];
+    }
+    if (weightSum === 0) return spreadWindow;
+    // Σ w_t·(table t's counts' distribution) + (1 − Σ w_t)·(the blend without them), as one
+    // blend: the spread context's prior p and counts s, plus each table's counts e_t scaled
+    // by λ_t = w_t·(p + Σs) / ((1 − Σ w)·Σe_t).
     const spreadTotal = spreadWindow ? this.spreadContexts.totals[this.pendingSpread] : 0;
     const combined = this.combined;
     combined.firstBin = spreadWindow ? Math.min(spreadWindow.firstBin, exactFirst) : exactFirst;
     combined.counts.fill(0);
-    exact.addScaled(slot, (w * (h.prior + spreadTotal)) / ((1 - w) * total), combined.counts, exactFirst - combined.firstBin);
+    for (let t = 0; t < EXACT_TABLES; t++) {
+      if (this.pendingWeights[t] < 0) continue;
+      const table = this.exactContexts[t];
+      const slot = this.pendingSlots[t];
+      const scale = (this.exactWeights[t][this.pendingWeights[t]] * (h.prior + spreadTotal)) / ((1 - weightSum) * table.totals[slot]);
+      table.addScaled(slot, scale, combined.counts, exactFirst - combined.firstBin);
+    }
     if (spreadWindow) {
       for (let j = 0, at = spreadWindow.firstBin - combined.firstBin; j < spreadWindow.counts.length; j++) combined.counts[at + j] += spreadWindow.counts[j];
     }
     return combined;
   }
 
-  /** Counts the pending sample, whose value `samples` now holds, in its contexts, and moves its exact weight towards what paid. */
+  /** Counts the pending sample, whose value `samples` now holds, in its contexts, and moves the exact weights towards what paid. */
   learn(samples: Uint8Array): void {
     if (this.pending < 0) return;
     const value = samples[this.pending];
     this.pending = -1;
-    const exact = this.exactContexts;
     const spreadWindow = this.pendingSpread >= 0 ? this.spreadContexts.windows[this.pendingSpread] : undefined;
-    if (this.pendingWeight >= 0) {
-      // Online gradient ascent on log(w·pE + (1 − w)·pF), pF the blend without the exact counts.
-      const pE = exact!.share(this.pendingExact, this.pendingExactFirst, value);
-      if (spreadWindow) blendedGaussianMixtureInterval(value, 0, PIXEL_MAX, this.pendingMean, this.pendingStd, this.tails, spreadWindow, this.interval);
-      else boundedGaussianMixtureInterval(value, 0, PIXEL_MAX, this.pendingMean, this.pendingStd, this.tails, this.interval);
-      const pF = this.interval[1] / GAUSSIAN_TOTAL;
-      const w = this.exactWeights[this.pendingWeight];
-      const { rate, floor } = this.h.exact!;
-      this.exactWeights[this.pendingWeight] = Math.min(1 - floor, Math.max(floor, w + (rate * (pE - pF)) / (w * pE + (1 - w) * pF)));
-    }
+    if (this.pendingWeights.some((k) => k >= 0)) this.learnWeights(value, spreadWindow);
     if (spreadWindow) this.spreadContexts.count(this.pendingSpread, spreadWindow.firstBin, value);
-    if (this.pendingExact >= 0) exact!.count(this.pendingExact, this.pendingExactFirst, value);
+    for (let t = 0; t < this.exactContexts.length; t++) if (this.pendingSlots[t] >= 0) this.exactContexts[t].count(this.pendingSlots[t], this.pendingExactFirst, value);
+  }
+
+  /** Online gradient ascent on log(Σ w_t·pE_t + (1 − Σ w_t)·pF) at `value`, pF the blend without the exact counts. */
+  private learnWeights(value: number, spreadWindow: CountWindow | undefined): void {
+    if (spreadWindow) blendedGaussianMixtureInterval(value, 0, PIXEL_MAX, this.pendingMean, this.pendingStd, this.tails, spreadWindow, this.interval);
+    else boundedGaussianMixtureInterval(value, 0, PIXEL_MAX, this.pendingMean, this.pendingStd, this.tails, this.interval);
+    const pF = this.interval[1] / GAUSSIAN_TOTAL;
+    let mixture = pF;
+    for (let t = 0; t < EXACT_TABLES; t++) {
+      const k = this.pendingWeights[t];
+      if (k >= 0) mixture += this.exactWeights[t][k] * (this.exactContexts[t].share(this.pendingSlots[t], this.pendingExactFirst, value) - pF);
+    }
+    const { rate, floor } = this.h.exact!;
+    for (let t = 0; t < EXACT_TABLES; t++) {
+      const k = this.pendingWeights[t];
+      if (k < 0) continue;
+      const pE = this.exactContexts[t].share(this.pendingSlots[t], this.pendingExactFirst, value);
+      this.exactWeights[t][k] = Math.min(this.exactCap, Math.max(floor, this.exactWeights[t][k] + (rate * (pE - pF)) / mixture));
+    }
   }
 }
 
-const PIXEL_MAX = 255;
-const GAUSSIAN_TOTAL = 2 ** GAUSSIAN_PRECISION_BITS;
+/** The exact contexts' tables, each keyed by its own neighbourhood (`exactKeys`). */
+const EXACT_TABLES = 2;
 
 /**
- * A hash of the exact values around a later-channel sample: its difference-plane neighbours W
- * and N, and NW (second channel) or the step between the two channels before (third on).
- * Integer operations only, so every machine picks the same slot.
+ * Hashes of the exact values around a later-channel sample, one per table: for the second
+ * channel its difference-plane neighbours (W, N, NW) and (W, N, NE); for the third and later
+ * (W, N, s) and (s, s at W, W), s the step between the two channels before. Integer
+ * operations only, so every machine picks the same slots.
  */
-function exactSlot(c: number, d: Neighbours, earlierStep: number): number {
-  let h = Math.imul(c + 1, 0x9e3779b1);
-  h = mix(h, d.w);
-  h = mix(h, d.n);
-  return mix(h, c === 1 ? d.nw : earlierStep) >>> 0;
+function exactKeys(samples: Uint8Array, index: number, x: number, channels: number, c: number, d: Neighbours, out: Int32Array): void {
+  if (c === 1) {
+    out[0] = hash(c, d.w, d.n, d.nw);
+    out[1] = hash(c + EXACT_TABLES * 4, d.w, d.n, d.ne);
+    return;
+  }
+  const step = samples[index - 1] - samples[index - 2];
+  const stepW = x > 0 ? samples[index - 1 - channels] - samples[index - 2 - channels] : step;
+  out[0] = hash(c, d.w, d.n, step);
+  out[1] = hash(c + EXACT_TABLES * 4, step, stepW, d.w);
+}
+
+function hash(seed: number, a: number, b: number, c: number): number {
+  let h = Math.imul(seed + 1, 0x9e3779b1);
+  h = mix(h, a);
+  h = mix(h, b);
+  return mix(h, c);
 }
 
 const mix = (h: number, value: number): number => Math.imul(h ^ (value + 1024), 0x85ebca6b) ^ (h >>> 13);
+
+const PIXEL_MAX = 255;
+const GAUSSIAN_TOTAL = 2 ** GAUSSIAN_PRECISION_BITS;
