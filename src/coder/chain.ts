@@ -28,6 +28,7 @@ import { Message, popBoundedGaussians, popGaussians, pushBoundedGaussians, pushG
 import type { Denoiser, NoisePrediction } from '../model/denoiser.ts';
 import { pixelDistributions, type ChainSchedule } from './schedule.ts';
 import { contextIndex, MODEL_CHANNELS, PADDING_SOURCE } from './tiling.ts';
+import { SAMPLE_MAX } from '../image/index.ts';
 
 export interface ChunkLayout {
   /** Patches in the chunk. */
@@ -73,7 +74,6 @@ export interface ChunkContext {
   grey: boolean;
 }
 
-const PIXEL_MAX = 255;
 const HALF_LEVELS = 128;
 
 export type StepCallback = (stepsDone: number) => void;
@@ -224,7 +224,7 @@ function encodeFirstStep(m: Message, pixels: Int32Array, s: ChainSchedule, lowes
     const a1 = Math.min(a0 + block, pixels.length);
     popGaussians(m, means.subarray(a0, a1), s.sigma[0], s.delta[0], bins.subarray(a0, a1));
     lowest(m.bitLength());
-    pushBoundedGaussians(m, 0, PIXEL_MAX, pixels.subarray(a0, a1), pixelCentres(bins.subarray(a0, a1), s), s.pixelStd, 1);
+    pushBoundedGaussians(m, 0, SAMPLE_MAX, pixels.subarray(a0, a1), pixelCentres(bins.subarray(a0, a1), s), s.pixelStd, 1);
   }
   return bins;
 }
@@ -235,7 +235,7 @@ function decodeFirstStep(m: Message, bins: Int32Array, s: ChainSchedule): Int32A
   const block = s.interleavedFirstStep ? FIRST_STEP_BLOCK : bins.length;
   for (let a0 = Math.floor((bins.length - 1) / block) * block; a0 >= 0; a0 -= block) {
     const a1 = Math.min(a0 + block, bins.length);
-    popBoundedGaussians(m, 0, PIXEL_MAX, pixelCentres(bins.subarray(a0, a1), s), s.pixelStd, 1, pixels.subarray(a0, a1));
+    popBoundedGaussians(m, 0, SAMPLE_MAX, pixelCentres(bins.subarray(a0, a1), s), s.pixelStd, 1, pixels.subarray(a0, a1));
     pushGaussians(m, bins.subarray(a0, a1), dataMeans(pixels.subarray(a0, a1), s.alpha[0]), s.sigma[0], s.delta[0]);
   }
   return pixels;
@@ -259,7 +259,7 @@ async function encodeFirstSteps(m: Message, layout: ChunkLayout, pixels: Int32Ar
     lowest(m.bitLength());
     for (let a = a0; a < a1; a++) z0[a] = bins0[a] * s.delta[0];
     const { centre, std } = pixelBlock(layout, a0, a1, z0, z1, prediction, s);
-    pushBoundedGaussians(m, 0, PIXEL_MAX, pixels.subarray(a0, a1), centre, std, 1);
+    pushBoundedGaussians(m, 0, SAMPLE_MAX, pixels.subarray(a0, a1), centre, std, 1);
   }
   const p = reverseFrom(layout, z1, 1, s, prediction);
   pushGaussians(m, bins0, p.mu, p.std, s.delta[0]);
@@ -276,7 +276,7 @@ async function decodeFirstSteps(m: Message, layout: ChunkLayout, bins1: Int32Arr
   for (let a0 = Math.floor((bins0.length - 1) / FIRST_STEP_BLOCK) * FIRST_STEP_BLOCK; a0 >= 0; a0 -= FIRST_STEP_BLOCK) {
     const a1 = Math.min(a0 + FIRST_STEP_BLOCK, bins0.length);
     const { centre, std } = pixelBlock(layout, a0, a1, z0, z1, prediction, s);
-    popBoundedGaussians(m, 0, PIXEL_MAX, centre, std, 1, pixels.subarray(a0, a1));
+    popBoundedGaussians(m, 0, SAMPLE_MAX, centre, std, 1, pixels.subarray(a0, a1));
     pushGaussians(m, bins0.subarray(a0, a1), stepOnePosteriorMeans(layout, a0, z1, pixels.subarray(a0, a1), s), s.stepOnePosterior.std, s.delta[0]);
   }
   pushGaussians(m, bins1, dataMeans(pixels, s.alpha[1]), s.sigma[1], s.delta[1]);

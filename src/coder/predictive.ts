@@ -28,8 +28,8 @@ import { activity, differenceNeighbours, neighbours, prediction } from './neighb
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
 import type { RidgeRegression } from './least-squares.ts';
 import { Refiner, ResidualHistograms } from './refinement.ts';
+import { SAMPLE_MAX } from '../image/index.ts';
 
-const PIXEL_MAX = 255;
 /** Spread of a sample with no neighbour at all (the first pixel's first channel); its later channels take half. */
 const FIRST_SAMPLE_STD = 64;
 
@@ -391,7 +391,7 @@ class BandWalker {
       }
       this.learning.distribution(index, c, ne - n, n - nw, nw - w, base, mean, r1, r2, std, out);
     } else {
-      out[0] = Math.min(PIXEL_MAX, Math.max(0, base + p.carry * r1 + p.carryTwoBack * r2));
+      out[0] = Math.min(SAMPLE_MAX, Math.max(0, base + p.carry * r1 + p.carryTwoBack * r2));
       out[1] = std;
     }
     this.meansCurrent[slot] = out[0];
@@ -463,7 +463,7 @@ class Learner {
     const { a } = this;
     const context = ((this.quantise(d1) * this.levels + this.quantise(d2)) * this.levels + this.quantise(d3)) * this.channels + c;
     const mean = prediction + this.residuals[context] / (this.counts[context] + a.biasPrior);
-    out[0] = Math.min(PIXEL_MAX, Math.max(0, mean));
+    out[0] = Math.min(SAMPLE_MAX, Math.max(0, mean));
     out[1] = Math.max(this.p.stdFloor, std * ((this.errors[context] + a.spreadPrior) / (this.spreads[context] + a.spreadPrior)));
     [this.pending, this.pendingChannel, this.pendingContext, this.pendingBase] = [index, c, context, base];
     [this.pendingR1, this.pendingR2, this.pendingPrediction, this.pendingMean, this.pendingStd] = [r1, r2, prediction, out[0], std];
@@ -552,8 +552,8 @@ function* walkIntervals(samples: Uint8Array, band: RowBand, starts: Float64Array
   const { tails } = band.predictor;
   for (let k = 0; k < starts.length; k++) {
     const value = samples[walker.next(out)];
-    if (walker.window) blendedGaussianMixtureInterval(value, 0, PIXEL_MAX, out[0], out[1], tails, walker.window, interval);
-    else boundedGaussianMixtureInterval(value, 0, PIXEL_MAX, out[0], out[1], tails, interval);
+    if (walker.window) blendedGaussianMixtureInterval(value, 0, SAMPLE_MAX, out[0], out[1], tails, walker.window, interval);
+    else boundedGaussianMixtureInterval(value, 0, SAMPLE_MAX, out[0], out[1], tails, interval);
     [starts[k], frequencies[k]] = interval;
     if ((k + 1) % SAMPLES_PER_PAUSE === 0) yield;
   }
@@ -586,7 +586,7 @@ export async function popRows(m: Message, samples: Uint8Array, band: RowBand, on
   const count = bandSamples(band);
   for (let k = 0; k < count; k++) {
     const index = walker.next(out);
-    const codec = walker.window ? blendedGaussianMixture(0, PIXEL_MAX, out[0], out[1], tails, walker.window) : boundedGaussianMixture(0, PIXEL_MAX, out[0], out[1], tails);
+    const codec = walker.window ? blendedGaussianMixture(0, SAMPLE_MAX, out[0], out[1], tails, walker.window) : boundedGaussianMixture(0, SAMPLE_MAX, out[0], out[1], tails);
     samples[index] = codec.pop(m);
     if (m.borrowedWords !== 0) return false;
     if ((k + 1) % SAMPLES_PER_PAUSE === 0) {

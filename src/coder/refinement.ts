@@ -10,6 +10,7 @@ import { type RegressionPrior, RidgeRegression } from './least-squares.ts';
 import { NEIGHBOURHOOD_FEATURES, neighbourhoodFeatures, type Neighbours } from './neighbourhood.ts';
 import { blendedGaussianMixtureInterval, boundedGaussianMixtureInterval, type CountWindow, GAUSSIAN_PRECISION_BITS, type ScaleMixture } from '../ans/index.ts';
 import type { HistogramBlend, Refinement, RefinementPrior } from './predictive.ts';
+import { SAMPLE_MAX } from '../image/index.ts';
 
 /** The spread regression's features: a constant and the nine measures `spread` is given. */
 export const SPREAD_FEATURES = 10;
@@ -148,7 +149,11 @@ class SpreadCounts extends ContextCounts {
   }
 }
 
-/** The exact contexts: a hashed table, float32 to halve its memory (counts stay small multiples of powers of two, exact in float32). */
+/**
+ * The exact contexts: a hashed table, in float32 to halve its memory (2^17 windows of 25
+ * counts: 13 MB). Storing a count rounds it to float32 as ECMAScript specifies, the same on
+ * every machine; counts below 1,024 lose nothing until halved a dozen times.
+ */
 class ExactCounts extends ContextCounts {
   constructor(contexts: number, span: number, halveAt: number) {
     super(contexts, span, halveAt, new Float32Array(contexts * span));
@@ -279,8 +284,8 @@ export class ResidualHistograms {
 
   /** Online gradient ascent on log(Σ w_t·pE_t + (1 − Σ w_t)·pF) at `value`, pF the blend without the exact counts. */
   private learnWeights(value: number, spreadWindow: CountWindow | undefined): void {
-    if (spreadWindow) blendedGaussianMixtureInterval(value, 0, PIXEL_MAX, this.pendingMean, this.pendingStd, this.tails, spreadWindow, this.interval);
-    else boundedGaussianMixtureInterval(value, 0, PIXEL_MAX, this.pendingMean, this.pendingStd, this.tails, this.interval);
+    if (spreadWindow) blendedGaussianMixtureInterval(value, 0, SAMPLE_MAX, this.pendingMean, this.pendingStd, this.tails, spreadWindow, this.interval);
+    else boundedGaussianMixtureInterval(value, 0, SAMPLE_MAX, this.pendingMean, this.pendingStd, this.tails, this.interval);
     const pF = this.interval[1] / GAUSSIAN_TOTAL;
     let mixture = pF;
     for (let t = 0; t < EXACT_TABLES; t++) {
@@ -327,5 +332,4 @@ function hash(seed: number, a: number, b: number, c: number): number {
 
 const mix = (h: number, value: number): number => Math.imul(h ^ (value + 1024), 0x85ebca6b) ^ (h >>> 13);
 
-const PIXEL_MAX = 255;
 const GAUSSIAN_TOTAL = 2 ** GAUSSIAN_PRECISION_BITS;

@@ -14,6 +14,9 @@ export type Image = {
 
 export type Channels = 1 | 2 | 3 | 4;
 
+/** The largest sample value: images are 8 bits a sample. */
+export const SAMPLE_MAX = 255;
+
 /**
  * The largest image vdmzip accepts, in pixels (2^28 ≈ 268 megapixels, 16384 × 16384).
  * An RGBA image at the limit takes 1 GiB of samples, and the coder needs several times

@@ -7,7 +7,7 @@ import type { Image } from './image.ts';
 import { decodePng, encodePng, isPng } from './png.ts';
 import { decodePnm, encodePnm, isPnm } from './pnm.ts';
 
-export { cropImage, MAX_PIXELS, type Channels, type Image } from './image.ts';
+export { cropImage, MAX_PIXELS, SAMPLE_MAX, type Channels, type Image } from './image.ts';
 export { decodePng, encodePng } from './png.ts';
 export { decodePnm, encodePnm } from './pnm.ts';
 
