@@ -675,8 +675,12 @@ class BlendedSymbols {
 
   set(lo: number, count: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow): void {
     symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
+    // The counts are checked here, in the one pass that sums them (the hot path of the predictor).
     let total = 0;
-    for (const n of window.counts) total += n;
+    for (const n of window.counts) {
+      if (!(n >= 0 && n < Infinity)) throw new RangeError(`count window: count ${n} is not finite and ≥ 0`);
+      total += n;
+    }
     [this.lo, this.count, this.window] = [lo, count, window];
     this.massScale = (TOTAL - count) / (window.prior + total);
   }
@@ -707,10 +711,10 @@ class BlendedSymbols {
 
 const blended = new BlendedSymbols();
 
+/** The window's prior and first bin; its counts within the alphabet are checked as BlendedSymbols.set sums them. */
 function checkCountWindow(window: CountWindow): void {
   if (!(window.prior > 0 && window.prior < Infinity)) throw new RangeError(`count window: prior ${window.prior} is not positive and finite`);
   if (!Number.isInteger(window.firstBin)) throw new RangeError(`count window: first bin ${window.firstBin} is not an integer`);
-  for (const n of window.counts) if (!(n >= 0 && n < Infinity)) throw new RangeError(`count window: count ${n} is not finite and ≥ 0`);
 }
 
 /**
