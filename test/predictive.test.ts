@@ -207,8 +207,8 @@ describe('predictive coder', () => {
   });
 
   it("version 9's exact contexts pay on once-JPEG pictures and cost nothing on others", () => {
-    // Measured on the five fixture photos at full size: 2.809 → 2.661 bpd (face 2.186 → 1.931,
-    // chelsea 2.878 → 2.485, the other three 0.2–0.5% lower too); 128 validation crops 2.898
+    // Measured on the five fixture photos at full size: 2.809 → 2.653 bpd (face 2.186 → 1.916,
+    // chelsea 2.878 → 2.475, the other three 0.3–0.6% lower too); 128 validation crops 2.898
     // → 2.789. Here 96×96 crops: face 2.316 → 2.015, chelsea 3.629 → 3.385, astronaut 3.470
     // → 3.465, coffee 3.143 → 3.134.
     const v9 = predictorFor(9);

@@ -161,7 +161,7 @@ export interface HistogramBlend {
  * the difference plane's W and N and the earlier channels' step, B − G has about 0.8 bits
  * left, against 1.45 under the Gaussian). Each later-channel sample hashes the exact values
  * of two neighbourhoods (`exactKeys` in refinement.ts: difference-plane neighbours, and the
- * step between the channels before) into two tables of 2^tableBits count windows (±reach
+ * step between the channels before) into two tables of count windows (±reach
  * around the value W's difference would give), halved at `halveAt`. Where windows have
  * counts, the sample's distribution is Σ w_t·(table t's counts) + (1 − Σ w_t)·(the version 8
  * blend), each w_t learned per channel and class of its window's total (⌊log2⌋,
@@ -170,7 +170,9 @@ export interface HistogramBlend {
  * weights fall, and the blend is version 8's again.
  */
 export interface ExactContexts {
-  tableBits: number;
+  /** Each table has as many slots as the walk has samples, a power of two from 2^minTableBits to 2^maxTableBits: fewer collisions on large pictures, less memory on small ones. */
+  minTableBits: number;
+  maxTableBits: number;
   halveAt: number;
   countClasses: number;
   rate: number;
@@ -243,7 +245,7 @@ const PREDICTOR_V8: Predictor = {
  * fits itself alone (with a prior, the spread regression sets σ from the first sample); and
  * exact contexts for the later channels (`ExactContexts`). Predictor bits, version 8 → priors
  * → exact contexts: validation 32×32 crops 2.963 → 2.898 → 2.789, fixture 32×32 crops 4.466
- * → 4.291 → 4.271, fixture photos 2.809 → 2.809 → 2.661 (`docs/experiments.md`).
+ * → 4.291 → 4.271, fixture photos 2.809 → 2.809 → 2.653 (`docs/experiments.md`).
  * Least cost: an exact context can make a value as likely as the 24-bit frequencies allow, so
  * the bound is theirs: the 255 other values keep a frequency of at least 1 each, and
  * −log2(1 − 255/2^24) = 2.19·10⁻⁵ bits.
@@ -255,7 +257,7 @@ const PREDICTOR_V9: Predictor = {
     spreadWarmup: 0,
     histograms: {
       ...PREDICTOR_V8.refinement!.histograms,
-      exact: { tableBits: 17, halveAt: 1024, countClasses: 8, rate: 0.003, floor: 0.01, initialWeight: 0.5 },
+      exact: { minTableBits: 17, maxTableBits: 19, halveAt: 1024, countClasses: 8, rate: 0.003, floor: 0.01, initialWeight: 0.5 },
     },
     prior: {
       channels: REFINEMENT_PRIOR_CHANNELS,
@@ -321,7 +323,7 @@ class BandWalker {
     if (predictor.adaptation) this.learning = new Learner(predictor, predictor.adaptation, band.channels);
     if (predictor.refinement) {
       this.refining = new Refiner(predictor.refinement, band.channels);
-      this.histograms = new ResidualHistograms(predictor.refinement.histograms, band.channels, predictor.stdFloor, predictor.tails);
+      this.histograms = new ResidualHistograms(predictor.refinement.histograms, band.channels, predictor.stdFloor, predictor.tails, band.bottom * band.width * band.coded);
     }
     const out = new Float64Array(2);
     for (let k = band.top * band.width * band.coded; k > 0; k--) this.next(out);

@@ -151,7 +151,7 @@ class SpreadCounts extends ContextCounts {
 
 /**
  * The exact contexts: a hashed table, in float32 to halve its memory (2^17 windows of 25
- * counts: 13 MB). Storing a count rounds it to float32 as ECMAScript specifies, the same on
+ * counts: 13 MB; 2^19: 52 MB). Storing a count rounds it to float32 as ECMAScript specifies, the same on
  * every machine; counts below 1,024 lose nothing until halved a dozen times.
  */
 class ExactCounts extends ContextCounts {
@@ -189,18 +189,21 @@ export class ResidualHistograms {
   private pendingMean = 0;
   private pendingStd = 0;
 
-  /** Histograms for `channels` channels, σ floor `floor`, under `tails`. */
+  /** Histograms for a walk over `samples` samples of `channels` channels, σ floor `floor`, under `tails`. */
   constructor(
     private readonly h: HistogramBlend,
     private readonly channels: number,
     floor: number,
     private readonly tails: ScaleMixture,
+    samples: number,
   ) {
     const span = 2 * h.reach + 1;
     this.spreadContexts = new SpreadCounts(h.spreadClasses * h.fractions * channels, span, h.prior, h.halveAt);
     const { exact } = h;
+    let slots = exact ? 2 ** exact.minTableBits : 0;
+    while (exact && slots < samples && slots < 2 ** exact.maxTableBits) slots *= 2;
     for (let t = 0; exact && channels > 1 && t < EXACT_TABLES; t++) {
-      this.exactContexts.push(new ExactCounts(2 ** exact.tableBits, span, exact.halveAt));
+      this.exactContexts.push(new ExactCounts(slots, span, exact.halveAt));
       this.exactWeights.push(new Float64Array(channels * exact.countClasses).fill(exact.initialWeight / EXACT_TABLES));
     }
     this.exactCap = exact ? (1 - exact.floor) / EXACT_TABLES : 0;
