@@ -4,7 +4,7 @@
 //   fixtures/golden/image.png    a small deterministic RGB image (12×10)
 //   fixtures/golden/image.vdmz   that image compressed with that model (default κ and choices, ONNX Runtime)
 //   fixtures/golden/image-classic-rows.vdmz   the same with GOLDEN_CLASSIC_ROWS classic rows under the chain
-//   fixtures/golden/face-crop.vdmz  a 48×48 crop of fixtures/face.ppm (goldenPhotoCrop), which the predictor codes alone
+//   fixtures/golden/face-crop.vdmz, chelsea-crop.vdmz   crops of fixture photos (GOLDEN_PHOTO_CROPS), which the predictor codes alone
 // Older files are kept by hand, never rewritten here, because files made by an older vdmzip
 // must still decode:
 //   fixtures/golden/image-kappa-0.5.vdmz   made when the default κ was 0.5 (format version 1)
@@ -39,15 +39,20 @@ export const GOLDEN_SEED = 7;
 export const GOLDEN_CLASSIC_ROWS = 4;
 
 /**
- * A 48×48 crop of fixtures/face.ppm (a once-JPEG photo) at GOLDEN_PHOTO_CROP: enough samples
- * for the predictor's regressions, histograms and exact contexts to shape its bytes, which
- * the 12×10 image's do not.
+ * Crops of the fixture photos (both once JPEGs) that the predictor codes alone, named by the
+ * golden file each gives: face-crop has enough samples for the predictor's regressions,
+ * histograms and exact contexts to shape its bytes, which the 12×10 image's do not;
+ * chelsea-crop has more than 2^17 samples, so its exact tables take 2^18 slots.
  */
-export const GOLDEN_PHOTO_CROP = { x: 400, y: 300, width: 48, height: 48 } as const;
-export function goldenPhotoCrop(): Image {
-  const face = readImage(new Uint8Array(readFileSync(fileURLToPath(new URL('../fixtures/face.ppm', import.meta.url)))));
-  const { x, y, width, height } = GOLDEN_PHOTO_CROP;
-  return cropImage(face, x, y, width, height);
+export const GOLDEN_PHOTO_CROPS = {
+  'face-crop.vdmz': { photo: 'face.ppm', x: 400, y: 300, width: 48, height: 48 },
+  'chelsea-crop.vdmz': { photo: 'chelsea.png', x: 100, y: 60, width: 256, height: 192 },
+} as const;
+export type GoldenCropName = keyof typeof GOLDEN_PHOTO_CROPS;
+
+export function goldenPhotoCrop(name: GoldenCropName): Image {
+  const { photo, x, y, width, height } = GOLDEN_PHOTO_CROPS[name];
+  return cropImage(readImage(new Uint8Array(readFileSync(fileURLToPath(new URL(`../fixtures/${photo}`, import.meta.url))))), x, y, width, height);
 }
 
 /** 12×10 RGB: gradients, a hard edge, a few extreme values; spans 2×2 patches, both partial. */
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
     const cases = [
       ['image.vdmz', image, undefined],
       ['image-classic-rows.vdmz', image, GOLDEN_CLASSIC_ROWS],
-      ['face-crop.vdmz', goldenPhotoCrop(), undefined],
+      ...Object.keys(GOLDEN_PHOTO_CROPS).map((name) => [name, goldenPhotoCrop(name as GoldenCropName), undefined] as const),
     ] as const;
     for (const [name, source, classicRows] of cases) {
       const bytes = await compressImage(source, bundle, engine, { classicRows });

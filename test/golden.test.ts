@@ -8,9 +8,10 @@
 // version 3 file) are kept and must decode as well, and image-classic-v7.vdmz, the
 // all-classic file of format version 2 that version 7 wrote. image-classic-rows.vdmz is the current version with classic rows under the
 // chain (the encoder's own choice for image.png, with this random-weight model, is to code
-// every row classically, which makes image.vdmz a format version 4 file). face-crop.vdmz, a
-// 48×48 crop of fixtures/face.ppm, pins the predictor's learning (regressions, histograms,
-// exact contexts), which a 12×10 image barely exercises.
+// every row classically, which makes image.vdmz a format version 4 file). face-crop.vdmz and
+// chelsea-crop.vdmz, crops of fixture photos, pin the predictor's learning (regressions,
+// histograms, exact contexts and the size of their tables), which a 12×10 image barely
+// exercises.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,9 @@ import { readImage, type Image } from '../src/image/index.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { createEngine } from '../src/model/engines.ts';
-import { GOLDEN_CLASSIC_ROWS, goldenPhotoCrop } from '../scripts/make-golden.ts';
+import { GOLDEN_CLASSIC_ROWS, GOLDEN_PHOTO_CROPS, type GoldenCropName, goldenPhotoCrop } from '../scripts/make-golden.ts';
+
+const CROPS = Object.keys(GOLDEN_PHOTO_CROPS) as GoldenCropName[];
 
 const GOLDEN = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
 
@@ -116,16 +119,18 @@ describe('golden fixture (fixtures/golden)', () => {
       expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!), image, kind);
     });
 
-    it(`face-crop.vdmz (format 4) decompresses to its crop of face.ppm, pixel for pixel (${kind})`, async () => {
-      const file = older('face-crop.vdmz');
-      expect(file[4]).toBe(4);
-      expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!), goldenPhotoCrop(), kind);
-    });
+    for (const name of CROPS) {
+      it(`${name} (format 4) decompresses to its crop, pixel for pixel (${kind})`, async () => {
+        const file = older(name);
+        expect(file[4]).toBe(4);
+        expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!), goldenPhotoCrop(name), kind);
+      });
+    }
 
-    for (const [name, classicRows] of [['image.vdmz', undefined], ['image-classic-rows.vdmz', GOLDEN_CLASSIC_ROWS], ['face-crop.vdmz', undefined]] as const) {
+    for (const [name, classicRows] of [['image.vdmz', undefined], ['image-classic-rows.vdmz', GOLDEN_CLASSIC_ROWS], ...CROPS.map((crop) => [crop, undefined] as const)] as const) {
       it(`compressing its image again gives ${name} byte for byte (${kind})`, async () => {
         const golden = older(name);
-        const source = name === 'face-crop.vdmz' ? goldenPhotoCrop() : image;
+        const source = name in GOLDEN_PHOTO_CROPS ? goldenPhotoCrop(name as GoldenCropName) : image;
         const bytes = await compressImage(source, bundle, engines.get(kind)!, { classicRows });
         if (!Buffer.from(bytes).equals(Buffer.from(golden))) {
           const first = bytes.findIndex((b, i) => b !== golden[i]);
