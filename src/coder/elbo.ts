@@ -38,7 +38,6 @@ export interface StepSampling {
   stride: number;
 }
 
-
 /**
  * −ELBO of one image in bits, by term. The network sees the patches of one chunk together
  * (they are at the same step on both sides of the coder), so the bound depends on the chunks:

@@ -180,6 +180,8 @@ export class ResidualHistograms {
   private readonly combined: CountWindow;
   private readonly interval = new Float64Array(2);
   private readonly keys = new Int32Array(EXACT_TABLES);
+  /** Each exact table's share on the value just learned (learnWeights' scratch). */
+  private readonly exactShares = new Float64Array(EXACT_TABLES);
   /** The sample waiting to be counted (−1: none): its spread context (−1: none), exact slots and weights (−1: no counts yet), window, mean and σ. */
   private pending = -1;
   private pendingSpread = -1;
@@ -280,27 +282,36 @@ export class ResidualHistograms {
     const value = samples[this.pending];
     this.pending = -1;
     const spreadWindow = this.pendingSpread >= 0 ? this.spreadContexts.windows[this.pendingSpread] : undefined;
-    if (this.pendingWeights.some((k) => k >= 0)) this.learnWeights(value, spreadWindow);
+    this.learnWeights(value, spreadWindow);
     if (spreadWindow) this.spreadContexts.count(this.pendingSpread, spreadWindow.firstBin, value);
     for (let t = 0; t < this.exactContexts.length; t++) if (this.pendingSlots[t] >= 0) this.exactContexts[t].count(this.pendingSlots[t], this.pendingExactFirst, value);
   }
 
-  /** Online gradient ascent on log(Σ w_t·pE_t + (1 − Σ w_t)·pF) at `value`, pF the blend without the exact counts. */
+  /**
+   * Online gradient ascent on log(Σ w_t·pE_t + (1 − Σ w_t)·pF) at `value`, pF the blend without
+   * the exact counts; nothing where no exact window had counts (then no weight took part).
+   */
   private learnWeights(value: number, spreadWindow: CountWindow | undefined): void {
+    const shares = this.exactShares;
+    let active = false;
+    for (let t = 0; t < EXACT_TABLES; t++) {
+      if (this.pendingWeights[t] < 0) continue;
+      shares[t] = this.exactContexts[t].share(this.pendingSlots[t], this.pendingExactFirst, value);
+      active = true;
+    }
+    if (!active) return;
     if (spreadWindow) blendedGaussianMixtureInterval(value, 0, SAMPLE_MAX, this.pendingMean, this.pendingStd, this.tails, spreadWindow, this.interval);
     else boundedGaussianMixtureInterval(value, 0, SAMPLE_MAX, this.pendingMean, this.pendingStd, this.tails, this.interval);
     const pF = this.interval[1] / GAUSSIAN_TOTAL;
     let mixture = pF;
     for (let t = 0; t < EXACT_TABLES; t++) {
       const k = this.pendingWeights[t];
-      if (k >= 0) mixture += this.exactWeights[t][k] * (this.exactContexts[t].share(this.pendingSlots[t], this.pendingExactFirst, value) - pF);
+      if (k >= 0) mixture += this.exactWeights[t][k] * (shares[t] - pF);
     }
     const { rate, floor } = this.h.exact!;
     for (let t = 0; t < EXACT_TABLES; t++) {
       const k = this.pendingWeights[t];
-      if (k < 0) continue;
-      const pE = this.exactContexts[t].share(this.pendingSlots[t], this.pendingExactFirst, value);
-      this.exactWeights[t][k] = Math.min(this.exactCap, Math.max(floor, this.exactWeights[t][k] + (rate * (pE - pF)) / mixture));
+      if (k >= 0) this.exactWeights[t][k] = Math.min(this.exactCap, Math.max(floor, this.exactWeights[t][k] + (rate * (shares[t] - pF)) / mixture));
     }
   }
 }
@@ -312,7 +323,9 @@ const EXACT_TABLES = 2;
  * Hashes of the exact values around a later-channel sample, one per table: for the second
  * channel its difference-plane neighbours (W, N, NW) and (W, N, NE); for the third and later
  * (W, N, s) and (s, s at W, W), s the step between the two channels before. Integer
- * operations only, so every machine picks the same slots.
+ * operations only, so every machine picks the same slots. The second table's seeds (c + 8)
+ * differ from the first's only to keep the two hashes unrelated; like the keys, they are part
+ * of coder parameters version 9.
  */
 function exactKeys(samples: Uint8Array, index: number, x: number, channels: number, c: number, d: Neighbours, out: Int32Array): void {
   if (c === 1) {
