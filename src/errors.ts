@@ -30,7 +30,9 @@ export type VdmzipErrorCode =
   /** A library function called with arguments outside its contract. */
   | 'INVALID_ARGUMENT'
   /** A feature that is declared but not built yet. */
-  | 'NOT_AVAILABLE';
+  | 'NOT_AVAILABLE'
+  /** The trainer (an external process) failed; it printed why. */
+  | 'TRAINING_FAILED';
 
 export class VdmzipError extends Error {
   override readonly name = 'VdmzipError';

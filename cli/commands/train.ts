@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { VdmzipError } from '../../src/errors.ts';
-import { exportCheckpoint, lastValidation, train, type Progress } from '../../src/model/train.ts';
+import { exportCheckpoint, lastValidation, train } from '../../src/model/train.ts';
 
 const TRAINING_SUBDIR = 'training';
 
@@ -24,97 +24,61 @@ function widthList(text: string): number[] {
   return widths;
 }
 
-function varianceKind(text: string): 'step' | 'pixel' {
-  if (text !== 'step' && text !== 'pixel') throw new InvalidArgumentError("expected 'step' or 'pixel'");
-  return text;
-}
-
 function stepSampling(text: string): 'uniform' | 'importance' {
   if (text !== 'uniform' && text !== 'importance') throw new InvalidArgumentError("expected 'uniform' or 'importance'");
   return text;
 }
 
-function duration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(seconds % 60)).padStart(2, '0')}s`;
-}
-
-/** One status line: redrawn in place on a terminal, printed every `every` steps otherwise. */
-function progressPrinter(every: number): (p: Progress) => void {
-  const tty = process.stderr.isTTY;
-  let lastVal = '';
-  return (p) => {
-    if (p.val) lastVal = ` | val ${p.val.bpd.toFixed(3)} bpd (prior ${p.val.prior.toFixed(3)}, diffusion ${p.val.diffusion.toFixed(3)}, recon ${p.val.reconstruction.toFixed(3)})`;
-    const of = p.maxSteps !== undefined ? `/${p.maxSteps}` : '';
-    const eta = p.etaSeconds !== undefined ? ` | ETA ${duration(p.etaSeconds)}` : '';
-    const line = `step ${p.step}${of} | ${p.examplesPerSecond.toFixed(1)} ex/s${eta} | train ${p.runningBpd.toFixed(3)} bpd${lastVal}`;
-    if (tty) process.stderr.write(`\r\x1b[K${line}`);
-    else if (p.step % every === 0 || p.val) process.stderr.write(line + '\n');
-  };
-}
-
 export function register(program: Command): void {
   program
     .command('train')
-    .description('train a model on a folder of images (checkpoints, JSONL log and the exported model go to --out)')
-    .requiredOption('--data <dir>', 'training images (PNG/PPM); a folder with train/ and val/ subfolders is split that way')
-    .option('--val <dir>', 'validation images (default: <data>/val)')
+    .description('train a model on folders of images with the PyTorch trainer (checkpoints and JSONL log in <out>/training, the exported model in <out>)')
+    .requiredOption('--data <dir...>', 'training images (PNG/PPM); a folder with train/ and val/ subfolders is split that way; several folders train together')
+    .option('--val <dir>', 'validation images (default: <data>/val of the first --data)')
     .requiredOption('--out <dir>', 'model folder: the bundle goes here, checkpoints and log in <out>/training')
     .option('--resume', 'continue the checkpoint in <out>/training')
-    .option('--T <n>', 'diffusion steps (training and coding)', positiveInt, 64)
-    .option('--patch <n>', 'patch side in pixels', positiveInt, 32)
-    .option('--channels <n>', 'image channels', positiveInt, 3)
-    .option('--widths <list>', 'U-net widths per level, full resolution first', widthList, [64, 96, 96])
-    .option('--blocks <n>', 'residual blocks per level', positiveInt, 2)
+    .option('--T <n>', 'diffusion steps (training and coding) of a new run', positiveInt, 64)
+    .option('--patch <n>', 'patch side in pixels of a new run', positiveInt, 32)
+    .option('--channels <n>', 'image channels of a new run', positiveInt, 3)
+    .option('--widths <list>', 'U-net widths per level of a new run, full resolution first', widthList, [64, 96, 96])
+    .option('--blocks <n>', 'residual blocks per level of a new run', positiveInt, 2)
+    .option('--float', 'a new run of the same architecture without quantisation, to measure what the integer constraint costs (cannot code)')
+    .option('--seed <n>', 'random seed (initial weights, batches)', positiveInt, 1)
+    .option('--device <name>', "PyTorch device: 'cuda' or 'cpu' (default: cuda when there is one)")
+    .option('--threads <n>', 'CPU threads for PyTorch', positiveInt)
     .option('--batch <n>', 'examples per step', positiveInt, 32)
     .option('--lr <x>', 'Adam learning rate', positiveNumber, 1e-3)
     .option('--warmup <n>', 'learning-rate warm-up steps', positiveInt, 200)
     .option('--ema <x>', 'EMA decay of the exported weights', positiveNumber, 0.999)
-    .option('--workers <n>', 'worker threads (one tfjs-wasm instance each)', positiveInt, 2)
     .option('--steps <n>', 'stop at this total step count', positiveInt)
     .option('--hours <x>', 'stop after this many hours', positiveNumber)
     .option('--val-every <n>', 'validate every n steps', positiveInt, 250)
     .option('--val-patches <n>', 'validation patches', positiveInt, 512)
     .option('--checkpoint-minutes <x>', 'minutes between checkpoints', positiveNumber, 10)
-    .option('--seed <n>', 'random seed', positiveInt, 1)
-    .option('--variance <kind>', "reverse-step variance: 'pixel' (per step and per pixel, the default for new runs; on --resume it upgrades a per-step checkpoint) or 'step'", varianceKind)
-    .option('--freeze <names>', "parameter tensors to hold fixed, comma-separated (e.g. 'gamma.ends': keep the learned noise schedule's endpoints)", (t: string) => t.split(',').map((n) => n.trim()))
+    .option('--freeze <names>', "parameter tensors to hold fixed, comma-separated (e.g. 'gamma.ends': keep the learned noise schedule's endpoints)")
     .option('--crop <n>', 'side of the training and validation crops (default: the patch side); larger crops teach the network context across patch borders, which the coder gives it', positiveInt)
-    .option('--step-sampling <kind>', "how examples pick their diffusion step: 'importance' (more examples on the steps that carry the bits, weighted to stay unbiased; probabilities from each validation) or 'uniform'", stepSampling, 'importance')
-    .option('--float', 'train the same architecture without quantisation, to measure what the integer constraint costs (cannot code)')
+    .option('--step-sampling <kind>', "how examples pick their diffusion step: 'importance' (more examples on the steps that carry the bits, weighted to stay unbiased) or 'uniform'", stepSampling, 'importance')
     .action(async (o) => {
-      const split = existsSync(join(o.data, 'train'));
-      const trainDir = split ? join(o.data, 'train') : o.data;
-      const valDir = o.val ?? (split ? join(o.data, 'val') : undefined);
+      const data = o.data as string[];
+      const trainDirs = data.map((d) => (existsSync(join(d, 'train')) ? join(d, 'train') : d));
+      const valDir = o.val ?? (existsSync(join(data[0], 'val')) ? join(data[0], 'val') : undefined);
       if (valDir === undefined) throw new VdmzipError('USAGE', 'no validation images: pass --val DIR or use a --data folder with train/ and val/');
       const trainingDir = join(o.out, TRAINING_SUBDIR);
+      const passed: [string, unknown][] = [
+        ['--device', o.device], ['--threads', o.threads], ['--batch', o.batch], ['--lr', o.lr], ['--warmup', o.warmup], ['--ema', o.ema],
+        ['--steps', o.steps], ['--hours', o.hours], ['--val-every', o.valEvery], ['--val-patches', o.valPatches],
+        ['--checkpoint-minutes', o.checkpointMinutes], ['--freeze', o.freeze], ['--crop', o.crop], ['--step-sampling', o.stepSampling],
+      ];
       const state = await train({
-        trainDir,
+        trainDirs,
         valDir,
         out: trainingDir,
-        config: { channels: o.channels, patch: o.patch, T: o.T, widths: o.widths, blocks: o.blocks, variance: o.variance ?? 'pixel' },
-        variance: o.variance,
-        resume: Boolean(o.resume),
+        config: { channels: o.channels, patch: o.patch, T: o.T, widths: o.widths, blocks: o.blocks, variance: 'pixel' },
         precision: o.float ? 'float' : 'integer',
-        batch: o.batch,
-        lr: o.lr,
-        warmupSteps: o.warmup,
-        emaDecay: o.ema,
-        workers: o.workers,
-        maxSteps: o.steps,
-        hours: o.hours,
-        valEvery: o.valEvery,
-        valPatches: o.valPatches,
-        stepSampling: o.stepSampling,
-        checkpointMinutes: o.checkpointMinutes,
+        resume: Boolean(o.resume),
         seed: o.seed,
-        freeze: o.freeze,
-        crop: o.crop,
-        onProgress: progressPrinter(20),
+        trainerArgs: passed.filter(([, v]) => v !== undefined).flatMap(([k, v]) => [k, String(v)]),
       });
-      if (process.stderr.isTTY) process.stderr.write('\n');
       if (state.meta.precision === 'float') {
         console.log(`trained to step ${state.meta.step} in float32 (comparison only; no model exported)`);
         return;

@@ -21,6 +21,9 @@ export const WEIGHT_EXPONENT_MAX = 20;
 
 export type Activation = 'relu' | 'signed' | 'none';
 
+/** 'integer': the fake-quantised network that equals the coder's; 'float': an unquantised twin, only to measure what the integer constraint costs. */
+export type Precision = 'integer' | 'float';
+
 export type Node =
   | { op: 'input'; channels: number }
   | {

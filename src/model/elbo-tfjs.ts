@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './architecture.ts';
 import { paramLayout, view, type ParamLayout } from './params.ts';
-import { VdmTrainingGraph, type Precision } from './vdm.ts';
+import type { Precision } from './architecture.ts';
+import { VdmTrainingGraph } from './vdm.ts';
 
 export interface TermSums {
   prior: number;
@@ -21,6 +22,8 @@ export interface BatchInput {
   seed: number;
   /** Importance weight 1/p(step) of each example (default T: steps drawn uniformly). */
   weights?: Float32Array;
+  /** ε and ε0 themselves, [N, P, P, C], instead of drawing them from `seed` (to compare trainers). */
+  noise?: { eps: Float32Array; eps0: Float32Array };
 }
 
 export class ElboRunner {
@@ -51,8 +54,8 @@ export class ElboRunner {
     const shape: [number, number, number, number] = [n, patch, patch, channels];
     const pixels = tf.tensor4d(batch.pixels, shape);
     const steps = tf.tensor1d(batch.steps, 'int32');
-    const eps = tf.randomNormal(shape, 0, 1, 'float32', batch.seed) as tf.Tensor4D;
-    const eps0 = tf.randomNormal(shape, 0, 1, 'float32', batch.seed + 0x9e3779b9) as tf.Tensor4D;
+    const eps = batch.noise ? tf.tensor4d(batch.noise.eps, shape) : (tf.randomNormal(shape, 0, 1, 'float32', batch.seed) as tf.Tensor4D);
+    const eps0 = batch.noise ? tf.tensor4d(batch.noise.eps0, shape) : (tf.randomNormal(shape, 0, 1, 'float32', batch.seed + 0x9e3779b9) as tf.Tensor4D);
     const weights = batch.weights && tf.tensor1d(batch.weights);
     return this.graph.elbo({ get: (name) => this.variables.get(name)! }, exponents, pixels, steps, eps, eps0, weights);
   }

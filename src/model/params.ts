@@ -44,38 +44,12 @@ export function paramLayout(config: ModelConfig): ParamLayout {
   add('skip', [config.T]);
   add('gamma.logits', [config.T]);
   add('gamma.ends', [2]);
-  // Last, so that checkpoints written before it existed are a prefix of this layout.
   add(REVERSE_LOG_VARIANCE, [config.T]);
   return { specs, byName: new Map(specs.map((s) => [s.name, s])), total };
 }
 
 export function view(params: Float32Array, spec: ParamSpec): Float32Array {
   return params.subarray(spec.offset, spec.offset + spec.size);
-}
-
-/**
- * Maps a per-step-variance model's parameter vector (or its Adam moments) onto the same model
- * with a per-pixel variance output: everything is copied, and the output layer's rows widen
- * from C to 2C channels with the new variance channels at zero, i.e. factor 1 everywhere, so
- * the network computes what it did and the −ELBO is unchanged until training moves them.
- */
-export function addPixelVariance(config: ModelConfig, values: Float32Array): Float32Array {
-  const from = paramLayout(config);
-  const to = paramLayout({ ...config, variance: 'pixel' });
-  const out = new Float32Array(to.total);
-  for (const spec of to.specs) {
-    const old = from.byName.get(spec.name)!;
-    const src = view(values, old);
-    const dst = view(out, spec);
-    if (old.size === spec.size) {
-      dst.set(src);
-      continue;
-    }
-    const narrow = old.shape[old.shape.length - 1];
-    const wide = spec.shape[spec.shape.length - 1];
-    for (let row = 0; row < old.size / narrow; row++) dst.set(src.subarray(row * narrow, (row + 1) * narrow), row * wide);
-  }
-  return out;
 }
 
 /** Deterministic xorshift-based normal generator, so that initialisation is reproducible. */

@@ -59,10 +59,10 @@ function isTerms(r: Record<string, unknown>): boolean {
  * records of its kind at steps ≥ s, and of the other kind at steps > s.
  */
 /**
- * Events that train() logs when a run starts (reverse variances calibrated, model upgraded,
- * tensors frozen, crop size): they carry no terms and are not errors.
+ * Events the trainers log besides terms (a run's start and settings, step probabilities, and
+ * from older runs calibrations, upgrades, frozen tensors and crop sizes): not errors.
  */
-const EVENT_KINDS = new Set(['calibrate', 'upgrade', 'freeze', 'crop', 'sampling']);
+const EVENT_KINDS = new Set(['calibrate', 'upgrade', 'freeze', 'crop', 'sampling', 'run']);
 
 export function parseTrainingLog(text: string): TrainingLog {
   const log: TrainingLog = { train: [], val: [], skipped: 0 };

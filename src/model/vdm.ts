@@ -22,7 +22,7 @@
 // All terms are in nats per image; divide by D·ln 2 for bits per dimension.
 
 import * as tf from '@tensorflow/tfjs';
-import { ACT_FRACTION_BITS, ACT_MAX, buildArchitecture, convNodes, PIXEL_STD_MIN, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE, type ModelConfig, type Node } from './architecture.ts';
+import { ACT_FRACTION_BITS, ACT_MAX, buildArchitecture, convNodes, PIXEL_STD_MIN, type Precision, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE, type ModelConfig, type Node } from './architecture.ts';
 import { interpret } from './interpret.ts';
 import { fakeQuantize, floatOps, isPositive, trainingOps, type TrainingLayer } from './network-tfjs.ts';
 import { REVERSE_LOG_VARIANCE } from './params.ts';
@@ -86,8 +86,6 @@ export interface ElboTerms {
   reconstruction: tf.Tensor1D;
 }
 
-/** 'integer': the fake-quantised graph that equals the coder's network; 'float': an unquantised twin for comparison. */
-export type Precision = 'integer' | 'float';
 
 export class VdmTrainingGraph {
   readonly nodes: Node[];

@@ -1,0 +1,25 @@
+// Finding a Python that has PyTorch, for the trainer (training/) and the tests that check it
+// against the coder's engines.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The repository folder that holds the `training` package (python3 -m training runs from here). */
+export const TRAINER_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** How to get PyTorch, for the one-line error when none is found. */
+export const TORCH_HINT = 'the trainer needs Python 3 with PyTorch: apt-get install python3-torch (Debian/Ubuntu) or pip install torch; set VDMZIP_PYTHON to choose the interpreter';
+
+let cached: string | null | undefined;
+
+/**
+ * The first of $VDMZIP_PYTHON, python3 and /usr/bin/python3 that imports torch (Debian's
+ * python3-torch lives in the system interpreter, which a pyenv or venv python3 on the PATH
+ * hides), or null.
+ */
+export function findTorchPython(): string | null {
+  if (cached !== undefined) return cached;
+  const candidates = [process.env.VDMZIP_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => Boolean(c));
+  cached = candidates.find((python) => spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) ?? null;
+  return cached;
+}

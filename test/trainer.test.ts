@@ -1,0 +1,177 @@
+// The PyTorch trainer (training/) against the coder's engines and the tfjs reference graph:
+// its fake-quantised forward is the ONNX integer network bit for bit, its loss and gradient are
+// the tfjs graph's for the same weights and batch, and `train` runs it end to end.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeImage } from '../src/image/index.ts';
+import { inputChannels, outputChannels, type ModelConfig } from '../src/model/architecture.ts';
+import { initBackend } from '../src/model/backend.ts';
+import { bundleFromParams } from '../src/model/bundle.ts';
+import { ElboRunner } from '../src/model/elbo-tfjs.ts';
+import { OnnxEngine } from '../src/model/engine-onnx.ts';
+import { networkDescription } from '../src/model/network-description.ts';
+import { initParams, paramLayout, view, weightExponents } from '../src/model/params.ts';
+import { findTorchPython, TRAINER_ROOT } from '../src/model/python.ts';
+import { createCheckpoint, exportCheckpoint, loadCheckpoint, train } from '../src/model/train.ts';
+import { mulberry32, normalSampler } from '../src/random.ts';
+
+const python = findTorchPython();
+// CI installs python3-torch, so there these tests must run; elsewhere they say why they skip.
+if (python === null && process.env.CI) throw new Error('CI must have PyTorch (python3-torch) for the trainer tests');
+const describeTorch = python === null ? describe.skip : describe;
+
+const SHIPPED = loadCheckpoint('models/default/training');
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vdmzip-trainer-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const floats = (path: string) => {
+  const b = readFileSync(path);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+};
+
+/** Runs `python3 -m training.check` on a job folder holding the given files. */
+function check(name: string, config: ModelConfig, params: Float32Array, job: object, files: Record<string, ArrayBufferView>): string {
+  const job_dir = join(dir, name);
+  mkdirSync(job_dir);
+  writeFileSync(join(job_dir, 'network.json'), JSON.stringify(networkDescription(config)));
+  writeFileSync(join(job_dir, 'params.bin'), bytes(params));
+  writeFileSync(join(job_dir, 'job.json'), JSON.stringify(job));
+  for (const [file, data] of Object.entries(files)) writeFileSync(join(job_dir, file), bytes(data));
+  const run = spawnSync(python!, ['-m', 'training.check', job_dir], { cwd: TRAINER_ROOT, encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  return job_dir;
+}
+
+describeTorch('PyTorch fake-quantised forward = ONNX integer network', () => {
+  const cases: { name: string; params: () => Float32Array; step: number; height: number; width: number; n: number }[] = [
+    { name: 'shipped weights, step 1', params: () => SHIPPED.ema, step: 1, height: 32, width: 32, n: 3 },
+    { name: 'shipped weights, step 40, a 32×64 canvas', params: () => SHIPPED.ema, step: 40, height: 32, width: 64, n: 1 },
+    { name: 'initial weights scaled up to saturate, step 64', params: () => initParams(SHIPPED.meta.config, 5).map((w) => 6 * w), step: 64, height: 32, width: 32, n: 2 },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const { config } = SHIPPED.meta;
+      const params = c.params();
+      const bundle = bundleFromParams(config, params);
+      const random = mulberry32(c.step);
+      const features = Float32Array.from({ length: c.n * c.height * c.width * inputChannels(config) }, () => Math.floor(random() * 255) - 127);
+      const engine = await OnnxEngine.create(bundle);
+      const onnx = await engine.run(features, c.n, c.step, { height: c.height, width: c.width });
+      await engine.dispose();
+      const folder = check(`forward-${c.step}`, config, params, { kind: 'forward', shape: [c.n, c.height, c.width, inputChannels(config)], step: c.step }, { 'features.bin': features });
+      const torch = floats(join(folder, 'accumulators.bin'));
+      expect(torch.length).toBe(c.n * c.height * c.width * outputChannels(config));
+      let differing = 0;
+      for (let i = 0; i < onnx.length; i++) if (torch[i] !== onnx[i]) differing++;
+      expect(differing).toBe(0);
+      // Not a vacuous match: the outputs vary and reach large accumulators.
+      expect(Math.max(...onnx.map(Math.abs))).toBeGreaterThan(1000);
+    }, 60_000);
+  }
+});
+
+describeTorch('PyTorch loss = tfjs loss', () => {
+  it('the same weights, batch and noise give the same three terms and the same gradient', async () => {
+    await initBackend('wasm');
+    const { config } = SHIPPED.meta;
+    const params = SHIPPED.params;
+    const n = 6;
+    const shape = [n, config.patch, config.patch, config.channels];
+    const random = mulberry32(11);
+    const normal = normalSampler(random);
+    // Photo-like pixels: smooth ramps with noise, clipped so that both end bins occur.
+    const pixels = new Float32Array(n * config.patch * config.patch * config.channels);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = Math.max(0, Math.min(255, Math.round(((i >> 3) % 300) - 20 + 8 * normal())));
+    const steps = Int32Array.from([1, 1, 2, 5, 20, 64]);
+    const weights = Float32Array.from(steps, (s) => (s === 1 ? 10 : 70));
+    const eps = Float32Array.from(pixels, () => normal());
+    const eps0 = Float32Array.from(pixels, () => normal());
+    const runner = new ElboRunner(config);
+    runner.setParams(params);
+    const tfjs = runner.gradients(weightExponents(config, params), { pixels, steps, weights, seed: 0, noise: { eps, eps0 } });
+    const folder = check('loss', config, params, { kind: 'loss', shape }, { 'pixels.bin': pixels, 'steps.bin': steps, 'weights.bin': weights, 'eps.bin': eps, 'eps0.bin': eps0 });
+    const torch = JSON.parse(readFileSync(join(folder, 'terms.json'), 'utf8')) as Record<string, number>;
+    for (const term of ['prior', 'diffusion', 'reconstruction'] as const) expect(torch[term] / tfjs.sums[term], term).toBeCloseTo(1, 4);
+    const gradient = floats(join(folder, 'gradient.bin'));
+    let norm = 0;
+    let difference = 0;
+    for (let i = 0; i < gradient.length; i++) {
+      norm += tfjs.grads[i] ** 2;
+      difference += (gradient[i] - tfjs.grads[i]) ** 2;
+    }
+    expect(norm).toBeGreaterThan(0);
+    expect(Math.sqrt(difference / norm)).toBeLessThan(1e-4);
+  }, 120_000);
+});
+
+describeTorch('train (python3 -m training)', () => {
+  const CONFIG: ModelConfig = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1, variance: 'pixel' };
+  let data: string;
+  beforeAll(() => {
+    data = join(dir, 'data');
+    for (const split of ['train', 'val']) {
+      mkdirSync(join(data, split), { recursive: true });
+      for (let k = 0; k < 2; k++) {
+        const width = 40;
+        const height = 36;
+        // Smooth colour ramps, so that a few steps visibly learn.
+        const image = Uint8Array.from({ length: width * height * 3 }, (_, i) => {
+          const p = Math.floor(i / 3);
+          return (40 + 60 * (i % 3) + 2 * (p % width) + (k + 1) * Math.floor(p / width)) & 255;
+        });
+        writeFileSync(join(data, split, `${k}.ppm`), writeImage({ width, height, channels: 3, data: image }, 'pnm'));
+      }
+    }
+  });
+
+  const run = (out: string, resume: boolean, trainerArgs: string[]) =>
+    train({ trainDirs: [join(data, 'train')], valDir: join(data, 'val'), out, config: CONFIG, resume, seed: 3, trainerArgs: ['--device', 'cpu', '--threads', '1', '--batch', '8', '--val-patches', '16', ...trainerArgs] });
+
+  it('lowers the validation −ELBO, holds --freeze tensors, trains on --crop crops, logs what the report reads, and exports', async () => {
+    const out = join(dir, 'run');
+    await run(out, false, ['--steps', '2', '--lr', '3e-3', '--warmup', '1']);
+    const before = loadCheckpoint(out);
+    expect(before.meta.step).toBe(2);
+    await run(out, true, ['--steps', '40', '--lr', '3e-3', '--warmup', '1', '--val-every', '38', '--freeze', 'gamma.ends,skip', '--crop', '16']);
+    const after = loadCheckpoint(out);
+    expect(after.meta.step).toBe(40);
+    expect(after.meta.examples).toBe(320);
+    const layout = paramLayout(CONFIG);
+    for (const name of ['gamma.ends', 'skip']) expect(Array.from(view(after.params, layout.byName.get(name)!)), name).toEqual(Array.from(view(before.ema, layout.byName.get(name)!)));
+    let moved = 0;
+    for (let i = 0; i < after.params.length; i++) if (after.params[i] !== before.params[i]) moved++;
+    expect(moved).toBeGreaterThan(after.params.length / 2);
+
+    const log = readFileSync(join(out, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const vals = log.filter((r) => r.kind === 'val') as { step: number; bpd: number; gamma: number[]; stepShare: number[] }[];
+    expect(vals.map((v) => v.step)).toEqual([0, 38]);
+    expect(vals[1].bpd).toBeLessThan(0.95 * vals[0].bpd);
+    expect(vals[1].gamma.length).toBe(CONFIG.T + 1);
+    expect(log.some((r) => r.kind === 'run' && r.crop === 16)).toBe(true);
+    expect(log.filter((r) => r.kind === 'train').map((r) => r.step)).toEqual([20, 40]);
+    // Importance sampling (the default) takes its step probabilities from each validation.
+    const sampling = log.filter((r) => r.kind === 'sampling') as { probabilities: number[] }[];
+    expect(sampling.length).toBeGreaterThanOrEqual(2);
+    for (const { probabilities } of sampling) {
+      expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+      expect(Math.min(...probabilities)).toBeGreaterThanOrEqual(0.25 / CONFIG.T - 1e-12);
+    }
+    expect(exportCheckpoint(out, join(dir, 'model')).meta.config.patch).toBe(8);
+  }, 120_000);
+
+  it('refuses a second new run in the same folder, a crop the network cannot halve, and a crop larger than every image', async () => {
+    expect(() => createCheckpoint(join(dir, 'run'), CONFIG, 1)).toThrow(/already holds a training checkpoint/);
+    await expect(run(join(dir, 'odd'), false, ['--steps', '1', '--crop', '9'])).rejects.toThrow(/exit status 1/);
+    await expect(run(join(dir, 'big'), false, ['--steps', '1', '--crop', '48'])).rejects.toThrow(/exit status 1/);
+  }, 60_000);
+});
