@@ -5,10 +5,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_MODEL_DIR } from '../src/codec-api.ts';
+import { DEFAULT_MODEL_DIR, type DeviceInfo } from '../src/codec-api.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { BUNDLE_JSON } from '../src/model/bundle.ts';
-import { ENGINE_KINDS, type EngineKind } from '../src/model/engines.ts';
+import { DEVICE_CHOICES, ENGINE_KINDS, type DeviceChoice, type EngineKind } from '../src/model/engines.ts';
 import type { ProgressMode } from './progress.ts';
 
 export interface FileOptions {
@@ -21,6 +21,7 @@ export interface FileOptions {
   progress?: boolean;
   threads: number;
   engine: EngineKind;
+  device: DeviceChoice;
   model?: string;
 }
 
@@ -48,7 +49,20 @@ export function addFileOptions(command: Command, what: string): Command {
     .option('--progress', 'show the progress bar even when stderr is not a terminal')
     .addOption(new Option('--threads <n>', 'ONNX Runtime threads').argParser(positiveInt).default(1))
     .addOption(new Option('--engine <engine>', 'network engine; files are identical either way').choices([...ENGINE_KINDS]).default('onnx'))
+    .addOption(deviceOption())
     .option('--model <dir>', 'model folder (default: the shipped model)');
+}
+
+/** --device: where the network runs. */
+export function deviceOption(): Option {
+  return new Option('--device <device>', 'where the network runs: the GPU (WebGPU over Vulkan) if one answers, else the CPU (auto); gpu fails without one; files are identical either way')
+    .choices([...DEVICE_CHOICES])
+    .default('auto');
+}
+
+/** What -v says about the device: "device: gpu, onnx-webgpu(batch=256)", and why auto took the CPU. */
+export function describeDevice(info: DeviceInfo): string {
+  return `device: ${info.device}, ${info.engine}${info.gpuUnavailable === undefined ? '' : `; GPU not used: ${info.gpuUnavailable}`}`;
 }
 
 /** The progress mode the options ask for. */

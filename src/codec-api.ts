@@ -8,7 +8,7 @@ import { VdmzipError } from './errors.ts';
 import type { Image } from './image/index.ts';
 import { BUNDLE_JSON, loadBundle, type ModelBundle } from './model/bundle.ts';
 import type { IntegerEngine } from './model/denoiser.ts';
-import { createEngine, ENGINE_KINDS, type EngineKind } from './model/engines.ts';
+import { DEVICE_CHOICES, ENGINE_KINDS, GpuUnavailableError, openEngine, type ComputeDevice, type DeviceChoice, type EngineKind } from './model/engines.ts';
 
 /** The model shipped inside the package. */
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/default', import.meta.url));
@@ -20,6 +20,12 @@ export interface CodecOptions {
   engine?: EngineKind;
   /** Threads for ONNX Runtime (default 1). */
   threads?: number;
+  /**
+   * Where the network runs (default 'cpu'): 'gpu' is ONNX Runtime's WebGPU provider and fails
+   * (VdmzipError 'DEVICE_UNAVAILABLE') where no GPU answers; 'auto' takes the GPU where one
+   * answers and the CPU otherwise. Files are identical either way.
+   */
+  device?: DeviceChoice;
   /** κ: latent grid width as a fraction of each step's std (compression only; rounded to float32, as files store it). */
   gridFactor?: number;
   /** Decode after encoding and compare every pixel (compression only). */
@@ -78,18 +84,40 @@ function passProgress(onProgress: ((p: CodingProgress) => void) | undefined, pas
   };
 }
 
+/** The device a codec runs its network on. */
+export interface DeviceInfo {
+  device: ComputeDevice;
+  /** The engine and its settings, e.g. "onnx-webgpu(batch=256)". */
+  engine: string;
+  /** Where 'auto' chose the CPU: what the GPU lacked. */
+  gpuUnavailable?: string;
+}
+
+/** openEngine, with a missing GPU as a VdmzipError that says what is missing. */
+export async function openEngineOrExplain(bundle: ModelBundle, engine: EngineKind, threads: number, device: DeviceChoice) {
+  try {
+    return await openEngine(bundle, engine, { threads, device });
+  } catch (error) {
+    if (error instanceof GpuUnavailableError) throw new VdmzipError('DEVICE_UNAVAILABLE', `cannot run on the GPU: ${error.reason}`, { cause: error });
+    throw error;
+  }
+}
+
 /** A model and engine, opened once and used for many images. */
 export class VdmzipCodec {
-  private constructor(readonly bundle: ModelBundle, private readonly engine: IntegerEngine, private readonly options: CodecOptions) {}
+  private constructor(readonly bundle: ModelBundle, private readonly engine: IntegerEngine, private readonly options: CodecOptions, readonly deviceInfo: DeviceInfo) {}
 
   static async open(options: CodecOptions = {}): Promise<VdmzipCodec> {
     const engine = options.engine ?? 'onnx';
     if (!ENGINE_KINDS.includes(engine)) throw new VdmzipError('INVALID_ARGUMENT', `unknown engine ${String(engine)} (expected ${ENGINE_KINDS.join(' or ')})`);
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new VdmzipError('INVALID_ARGUMENT', `threads must be a positive integer, got ${String(threads)}`);
+    const device = options.device ?? 'cpu';
+    if (!DEVICE_CHOICES.includes(device)) throw new VdmzipError('INVALID_ARGUMENT', `unknown device ${String(device)} (expected ${DEVICE_CHOICES.join(', ')})`);
     if (options.gridFactor !== undefined) codedGridFactor(options.gridFactor);
     const bundle = typeof options.model === 'object' ? options.model : openModel(options.model);
-    return new VdmzipCodec(bundle, await createEngine(bundle, engine, { threads }), options);
+    const opened = await openEngineOrExplain(bundle, engine, threads, device);
+    return new VdmzipCodec(bundle, opened.engine, options, { device: opened.device, engine: opened.engine.name, gpuUnavailable: opened.gpuUnavailable });
   }
 
   get modelId(): string {

@@ -23,6 +23,8 @@ export type VdmzipErrorCode =
   | 'TOO_LARGE'
   /** The output path exists and overwriting was not asked for. */
   | 'OUTPUT_EXISTS'
+  /** The device asked for is not there (a GPU without a Vulkan loader or WebGPU adapter). */
+  | 'DEVICE_UNAVAILABLE'
   /** A file system operation failed (missing file, permission denied). */
   | 'IO'
   /** A command line that does not parse. */

@@ -183,10 +183,10 @@ describe('compress and decompress round trips', () => {
     expect(decompressed.stdout.equals(await read('colour.ppm'))).toBe(true);
   });
 
-  it('-o names the output; with --verify, --grid and -v it reports sizes, bpd and time', async () => {
+  it('-o names the output; with --verify, --grid and -v it reports the device, sizes, bpd and time', async () => {
     const run = await withModel('compress', '-o', 'custom.vdmz', '--verify', '--grid', '0.25', '-v', 'rgb.png');
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/^rgb\.png → custom\.vdmz: 13×11 RGB, \d+ → \d+ bytes, \d+\.\d{3} bpd, verified, \d+\.\d\d s\n$/);
+    expect(run.stderr).toMatch(/^device: (cpu|gpu), onnx-\S+\)(; GPU not used: [^\n]+)?\nrgb\.png → custom\.vdmz: 13×11 RGB, \d+ → \d+ bytes, \d+\.\d{3} bpd, verified, \d+\.\d\d s\n$/);
     // The predictor codes an image this small alone, and such a file records no κ (nor model):
     // the library tests check that κ reaches the files the chain codes.
     const info = await withModel('info', 'custom.vdmz');
@@ -194,7 +194,7 @@ describe('compress and decompress round trips', () => {
     expect(info.stdout.toString()).toMatch(/^pixel check\s+SHA-256's first 48 bits/m);
     const back = await withModel('decompress', '-o', 'custom.ppm', '-v', 'custom.vdmz');
     expect(back.code).toBe(0);
-    expect(back.stderr).toMatch(/^custom\.vdmz → custom\.ppm: 13×11 RGB, \d+ → 442 bytes, \d+\.\d{3} bpd, \d+\.\d\d s\n$/);
+    expect(back.stderr).toMatch(/^device: (cpu|gpu), onnx-\S+\)(; GPU not used: [^\n]+)?\ncustom\.vdmz → custom\.ppm: 13×11 RGB, \d+ → 442 bytes, \d+\.\d{3} bpd, \d+\.\d\d s\n$/);
     expect(samePixels(await read('custom.ppm'), IMAGES['rgb.png'].image)).toBe(true);
   });
 

@@ -131,6 +131,7 @@ describe('denoiser over canvases', () => {
   /** An engine that maps each pixel's features to its outputs on its own: placement must not change its results. */
   const pointwise: IntegerEngine = {
     name: 'pointwise',
+    batch: 16,
     run: async (features, count, _step, size) => {
       const pixels = count * (size ? size.height * size.width : P * P);
       const cin = inputChannels(TINY_CONFIG);
@@ -156,7 +157,7 @@ describe('denoiser over canvases', () => {
   it('places patch j of a 2×2 block at pixel (row·P + y, col·P + x) of one 2P×2P picture, and context z = α·v + σ·ε beside it', async () => {
     const inputs: Float32Array[] = [];
     const sizes: (number[] | undefined)[] = [];
-    const recorder: IntegerEngine = { name: 'recorder', run: async (f, c, s, size) => (inputs.push(f.slice()), sizes.push(size && [size.width, size.height]), pointwise.run(f, c, s, size)), dispose: async () => {} };
+    const recorder: IntegerEngine = { name: 'recorder', batch: 16, run: async (f, c, s, size) => (inputs.push(f.slice()), sizes.push(size && [size.width, size.height]), pointwise.run(f, c, s, size)), dispose: async () => {} };
     const denoiser = new Denoiser(bundle, recorder);
     const square = tiling(16, 16, P);
     const z = latentsFor(4);

@@ -3,8 +3,8 @@ import { basename } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BENCH_CODEC_IDS, renderChart, renderMarkdown, runBench, type BenchCodecId, type ImageResult } from '../../src/bench/index.ts';
 import { VdmzipError } from '../../src/errors.ts';
-import { ENGINE_KINDS, type EngineKind } from '../../src/model/engines.ts';
-import { modelDir, positiveInt } from '../options.ts';
+import { ENGINE_KINDS, type DeviceChoice, type EngineKind } from '../../src/model/engines.ts';
+import { deviceOption, modelDir, positiveInt } from '../options.ts';
 
 interface BenchCliOptions {
   json?: string;
@@ -13,6 +13,7 @@ interface BenchCliOptions {
   codecs?: BenchCodecId[];
   model?: string;
   engine: EngineKind;
+  device: DeviceChoice;
   threads: number;
   vdmzip: boolean;
   quiet?: boolean;
@@ -56,6 +57,7 @@ export function register(program: Command): void {
     .addOption(new Option('--codecs <list>', `comma-separated columns to run (default all: ${BENCH_CODEC_IDS.join(',')})`).argParser(codecList))
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .addOption(new Option('--engine <engine>', 'network engine').choices([...ENGINE_KINDS]).default('onnx'))
+    .addOption(deviceOption())
     .addOption(new Option('--threads <n>', 'threads for ONNX Runtime, cjxl/djxl, avifenc/avifdec and cwebp').argParser(positiveInt).default(1))
     .option('--no-vdmzip', 'classic codecs only (no model needed): leaves out vdmzip and −ELBO')
     .option('-q, --quiet', 'no progress lines on stderr')
@@ -85,6 +87,7 @@ bpd = 8 · bytes / (W · H · C). See docs/bench.md.`,
         codecs,
         model,
         engine: o.engine,
+        device: o.device,
         threads: o.threads,
         onImage: o.quiet ? undefined : (r, i, n) => process.stderr.write(`${progressLine(r, i, n)}\n`),
       });

@@ -4,7 +4,7 @@ import { bitsPerDim } from '../../src/coder/container.ts';
 import { readImage } from '../../src/image/index.ts';
 import { describeImage, inputLabel, planJobs, runJobs } from '../batch.ts';
 import { aboutFile, readInput } from '../files.ts';
-import { addFileOptions, modelDir, positiveNumber, type FileOptions } from '../options.ts';
+import { addFileOptions, describeDevice, modelDir, positiveNumber, type FileOptions } from '../options.ts';
 
 type CompressOptions = FileOptions & { verify?: boolean; grid?: number };
 
@@ -32,7 +32,8 @@ Exit status: 0 success; 1 if any input failed (the others are still compressed);
     )
     .action(async (files: string[], o: CompressOptions) => {
       const jobs = planJobs(files, o, compressedName);
-      const codec = await VdmzipCodec.open({ model: modelDir(o), engine: o.engine, threads: o.threads, gridFactor: o.grid, verify: o.verify });
+      const codec = await VdmzipCodec.open({ model: modelDir(o), engine: o.engine, threads: o.threads, gridFactor: o.grid, verify: o.verify, device: o.device });
+      if (o.verbose && !o.quiet) process.stderr.write(`${describeDevice(codec.deviceInfo)}\n`);
       try {
         await runJobs(jobs, o, async (job, bar) => {
           const label = inputLabel(job.input);

@@ -5,7 +5,7 @@ import { VdmzipError } from '../../src/errors.ts';
 import { writeImage, type ImageFormat } from '../../src/image/index.ts';
 import { describeImage, inputLabel, planJobs, runJobs } from '../batch.ts';
 import { aboutFile, readInput, STDOUT_NAME } from '../files.ts';
-import { addFileOptions, modelDir, type FileOptions } from '../options.ts';
+import { addFileOptions, describeDevice, modelDir, type FileOptions } from '../options.ts';
 
 type DecompressOptions = FileOptions & { format?: ImageFormat };
 
@@ -48,7 +48,8 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
     )
     .action(async (files: string[], o: DecompressOptions) => {
       const jobs = planJobs(files, o, decompressedName);
-      const codec = await VdmzipCodec.open({ model: modelDir(o), engine: o.engine, threads: o.threads });
+      const codec = await VdmzipCodec.open({ model: modelDir(o), engine: o.engine, threads: o.threads, device: o.device });
+      if (o.verbose && !o.quiet) process.stderr.write(`${describeDevice(codec.deviceInfo)}\n`);
       try {
         await runJobs(jobs, o, async (job, bar) => {
           const label = inputLabel(job.input);

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_MODEL_DIR } from '../../src/codec-api.ts';
+import { DEFAULT_MODEL_DIR, openEngineOrExplain } from '../../src/codec-api.ts';
 import { imageElbo, summarise, type ElboBits } from '../../src/coder/elbo.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { listImageFiles } from '../../src/image/files.ts';
 import { readImage } from '../../src/image/index.ts';
 import { loadBundle } from '../../src/model/bundle.ts';
-import { createEngine, ENGINE_KINDS, type EngineKind } from '../../src/model/engines.ts';
+import { ENGINE_KINDS, type DeviceChoice, type EngineKind } from '../../src/model/engines.ts';
+import { describeDevice, deviceOption } from '../options.ts';
 
 function positiveInt(text: string): number {
   const n = Number(text);
@@ -22,16 +23,20 @@ export function register(program: Command): void {
     .option('--model <dir>', 'model folder', DEFAULT_MODEL_DIR)
     .addOption(new Option('--engine <name>', 'integer engine').choices(ENGINE_KINDS).default('onnx'))
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt, 1)
+    .addOption(deviceOption())
     .option('--seed <n>', 'seed of the noise samples', positiveInt, 1)
     .option('--json', 'print one JSON object instead of a table')
-    .action(async (paths: string[], o: { model: string; engine: EngineKind; threads: number; seed: number; json?: boolean }) => {
+    .option('-v, --verbose', 'say on stderr which device runs the network')
+    .action(async (paths: string[], o: { model: string; engine: EngineKind; threads: number; device: DeviceChoice; seed: number; json?: boolean; verbose?: boolean }) => {
       let bundle;
       try {
         bundle = loadBundle(o.model);
       } catch (error) {
         throw new VdmzipError('IO', `cannot load the model: ${(error as Error).message}`, { file: o.model });
       }
-      const engine = await createEngine(bundle, o.engine, { threads: o.threads });
+      const opened = await openEngineOrExplain(bundle, o.engine, o.threads, o.device);
+      const { engine } = opened;
+      if (o.verbose) process.stderr.write(`${describeDevice({ ...opened, engine: engine.name })}\n`);
       const files = listImageFiles(paths);
       const results: ElboBits[] = [];
       const perImage: { file: string; dims: number; bpd: number }[] = [];

@@ -168,7 +168,7 @@ export function renderMarkdown(result: BenchResult, options: MarkdownOptions = {
     const pkg = c.debianPackage ? ` (Debian package ${c.debianPackage}${version})` : '';
     out.push(`- ${c.label}: \`${c.encoder}\`${pkg}; decoded with ${c.decoder.startsWith('vdmzip') ? c.decoder : `\`${c.decoder}\``}`);
   }
-  if (result.model) out.push(`- model ${result.model.id.slice(0, 16)}… (${result.model.source}; T = ${result.model.steps}, patch ${result.model.patch}), engine ${result.model.engine}`);
+  if (result.model) out.push(`- model ${result.model.id.slice(0, 16)}… (${result.model.source}; T = ${result.model.steps}, patch ${result.model.patch}), engine ${result.model.engineSettings ?? result.model.engine}${result.model.device === undefined ? '' : ` on the ${result.model.device.toUpperCase()}`}`);
   out.push(`- ${result.host.cpu}, ${result.host.cpus} CPUs, threads ${result.threads}, Node ${result.host.node}, ${result.date}`);
   out.push('');
   return out.join('\n');

@@ -18,7 +18,7 @@ import { listImageFiles } from '../image/files.ts';
 import { decodePng, encodePng, readImage, type Image } from '../image/index.ts';
 import type { ModelBundle } from '../model/bundle.ts';
 import type { IntegerEngine } from '../model/denoiser.ts';
-import { createEngine, type EngineKind } from '../model/engines.ts';
+import { createEngine, type ComputeDevice, type DeviceChoice, type EngineKind } from '../model/engines.ts';
 import { CLASSIC_CODEC_IDS, CLASSIC_CODECS, missingTools, runTool, toolVersion, type ClassicCodec } from './codecs.ts';
 
 /** Columns of the bench: vdmzip's files, the model's −ELBO, and the classic codecs. */
@@ -31,6 +31,8 @@ export interface BenchOptions {
   /** Model folder or bundle for 'vdmzip' and 'elbo' (default: the shipped model). */
   model?: string | ModelBundle;
   engine?: EngineKind;
+  /** Where the network runs (default 'cpu'; see CodecOptions.device). */
+  device?: DeviceChoice;
   /** Threads for ONNX Runtime and for the classic tools that take a thread count (default 1). */
   threads?: number;
   /** Seed of the −ELBO's noise samples (default 1, as `vdmzip eval`). */
@@ -105,7 +107,7 @@ export interface BenchResult {
   date: string;
   host: { node: string; platform: string; cpu: string; cpus: number };
   threads: number;
-  model?: { id: string; source: string; engine: EngineKind; steps: number; patch: number };
+  model?: { id: string; source: string; engine: EngineKind; steps: number; patch: number; device: ComputeDevice; engineSettings: string };
   /** The columns, in table order (available or not). */
   codecs: CodecInfo[];
   sets: { name: string; files: string[]; totals: Totals }[];
@@ -279,8 +281,8 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
   const work = mkdtempSync(join(tmpdir(), 'vdmzip-bench-'));
   try {
     if (useModel) {
-      codec = await VdmzipCodec.open({ model: options.model, engine: engineKind, threads });
-      if (ids.includes('elbo')) elboEngine = await createEngine(codec.bundle, engineKind, { threads });
+      codec = await VdmzipCodec.open({ model: options.model, engine: engineKind, threads, device: options.device });
+      if (ids.includes('elbo')) elboEngine = await createEngine(codec.bundle, engineKind, { threads, device: codec.deviceInfo.device });
     }
     const infos: CodecInfo[] = [];
     const classic: ClassicCodec[] = [];
@@ -346,7 +348,7 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
       date: new Date().toISOString(),
       host: { node: process.version, platform: `${process.platform}-${process.arch}`, cpu: cpuList[0]?.model ?? 'unknown', cpus: cpuList.length },
       threads,
-      model: codec ? { id: codec.bundle.id, source: typeof options.model === 'string' ? options.model : options.model ? 'bundle' : 'shipped', engine: engineKind, steps: codec.bundle.meta.config.T, patch: codec.bundle.meta.config.patch } : undefined,
+      model: codec ? { id: codec.bundle.id, source: typeof options.model === 'string' ? options.model : options.model ? 'bundle' : 'shipped', engine: engineKind, steps: codec.bundle.meta.config.T, patch: codec.bundle.meta.config.patch, device: codec.deviceInfo.device, engineSettings: codec.deviceInfo.engine } : undefined,
       codecs: infos,
       sets: sets.map((s) => {
         const members = images.filter((r) => r.set === s.name);

@@ -13,6 +13,8 @@ const HALF_LEVELS = 128;
 /** Runs the integer network: integer features in, integer output accumulators out. */
 export interface IntegerEngine {
   readonly name: string;
+  /** Patches per call where a caller has more: what the engine's device is fastest at. */
+  readonly batch: number;
   /**
    * `features`: [n, H, W, channels·3] integers (NHWC, feature groups z | ε_nn | nearest pixel),
    * H × W the model's P × P unless `size` says otherwise (multiples of 2^(levels−1): the
@@ -69,9 +71,6 @@ export function denoiserFeatures(z: Float64Array, channels: number, s: StepScala
   }
 }
 
-/** Patches per network call: ONNX Runtime is fastest near 16 (larger batches leave the cache). */
-export const ENGINE_BATCH = 16;
-
 /**
  * 2^(j / (2·VARIANCE_LOG2_SCALE)) for j = VARIANCE_LOG2_MIN·SCALE … VARIANCE_LOG2_MAX·SCALE (at
  * j − MIN·SCALE): the std factor of each quantised log2 variance factor j / SCALE. Built from
@@ -121,12 +120,13 @@ export class Denoiser {
   }
 
   private async runInBatches(features: Float32Array, n: number, step: number): Promise<Float32Array> {
-    if (n <= ENGINE_BATCH) return this.engine.run(features, n, step);
+    const { batch } = this.engine;
+    if (n <= batch) return this.engine.run(features, n, step);
     const inPerPatch = features.length / n;
     const outPerPatch = this.bundle.meta.config.patch ** 2 * outputChannels(this.bundle.meta.config);
     const acc = new Float32Array(n * outPerPatch);
-    for (let first = 0; first < n; first += ENGINE_BATCH) {
-      const count = Math.min(ENGINE_BATCH, n - first);
+    for (let first = 0; first < n; first += batch) {
+      const count = Math.min(batch, n - first);
       const part = await this.engine.run(features.subarray(first * inPerPatch, (first + count) * inPerPatch), count, step);
       acc.set(part, first * outPerPatch);
     }

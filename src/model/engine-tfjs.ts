@@ -10,6 +10,8 @@ import { integerOps, type IntegerLayer } from './network-tfjs.ts';
 /** Runs on the tfjs backend that was active when it was created (its tensors live there). */
 export class TfjsEngine implements IntegerEngine {
   readonly name: string;
+  /** As the CPU provider of ONNX Runtime: the same calls, so both engines run the same batches. */
+  readonly batch = 16;
   private readonly weights = new Map<string, tf.Tensor4D>();
   /** Per layer, one [1,1,1,cout] bias tensor per bias row. */
   private readonly biases = new Map<string, tf.Tensor4D[]>();
