@@ -1,6 +1,6 @@
 // Model throughput on the shipped model size (random weights): coding-path inference with
-// ONNX Runtime and tfjs-wasm at several batch sizes, and one training gradient step on
-// tfjs-wasm. Prints a Markdown table.
+// ONNX Runtime (CPU, and WebGPU where an adapter answers) and tfjs-wasm at several batch
+// sizes, and one training gradient step on tfjs-wasm. Prints a Markdown table.
 //
 //   npm run bench:model [-- --quick]     (--smoke: a tiny model, to check the script runs)
 //
@@ -15,7 +15,7 @@ import { initBackend } from '../model/backend.ts';
 import { bundleFromParams, type ModelBundle } from '../model/bundle.ts';
 import type { IntegerEngine } from '../model/denoiser.ts';
 import { ElboRunner } from '../model/elbo-tfjs.ts';
-import { OnnxEngine, type OnnxOptimization } from '../model/engine-onnx.ts';
+import { GpuUnavailableError, OnnxEngine, type OnnxOptimization } from '../model/engine-onnx.ts';
 import { TfjsEngine } from '../model/engine-tfjs.ts';
 import { interpret } from '../model/interpret.ts';
 import { initParams, weightExponents } from '../model/params.ts';
@@ -106,11 +106,26 @@ async function main(): Promise<void> {
   console.error(`model ${JSON.stringify(config)}: ${(2 * macs / 1e9).toFixed(3)} GFLOP per patch-step`);
 
   const onnxLevels: OnnxOptimization[] = ['all', 'basic', 'disabled'];
-  const engines: { what: string; create: () => Promise<IntegerEngine> }[] = [
-    ...onnxLevels.map((optimization) => ({ what: `ONNX Runtime CPU, 1 thread, opt=${optimization}`, create: () => OnnxEngine.create(bundle, { threads: 1, optimization }) })),
-    { what: `tfjs-${tf.getBackend()}`, create: async () => new TfjsEngine(bundle) },
+  const engines: { what: string; create: () => Promise<IntegerEngine>; batches: number[] }[] = [
+    ...onnxLevels.map((optimization) => ({ what: `ONNX Runtime CPU, 1 thread, opt=${optimization}`, create: () => OnnxEngine.create(bundle, { threads: 1, optimization }), batches })),
+    { what: `tfjs-${tf.getBackend()}`, create: async () => new TfjsEngine(bundle), batches },
   ];
-  for (const { what, create } of engines) {
+  // The GPU is measured where a WebGPU adapter answers (and computes exactly); its batches go
+  // past where it peaked on an H200 (256), to show the fall after it.
+  let gpu: OnnxEngine | undefined;
+  let noGpu: string | undefined;
+  try {
+    gpu = await OnnxEngine.create(bundle, { device: 'gpu' });
+  } catch (error) {
+    if (!(error instanceof GpuUnavailableError)) throw error;
+    noGpu = error.reason;
+    console.error(`  ONNX Runtime WebGPU: not measured, ${noGpu}`);
+  }
+  if (gpu) {
+    const opened = gpu;
+    engines.splice(1, 0, { what: 'ONNX Runtime WebGPU (NCHW)', create: async () => opened, batches: [1, 16, 64, 256, 1024] });
+  }
+  for (const { what, create, batches } of engines) {
     const engine = await create();
     for (const n of batches) {
       const features = randomFeatures(config, n);
@@ -139,6 +154,7 @@ async function main(): Promise<void> {
   console.log('| engine | batch | ms per call | throughput | GFLOP/s |');
   console.log('|---|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.what} | ${r.batch} | ${formatMs(r.secondsPerRun * 1000)} | ${r.perSecond.toFixed(1)} ${r.unit} | ${r.gflops?.toFixed(1) ?? ''} |`);
+  if (noGpu !== undefined) console.log(`\nWebGPU not measured: no WebGPU adapter here (${noGpu}).`);
   console.log('\nGFLOP/s counts 2 FLOP per multiply-accumulate of the convolutions (training: ×3 for forward + both backward products).');
 }
 
