@@ -217,6 +217,12 @@ export const PHOTOS: PhotoSource[] = [
 
 /** Box-downscale factor applied to every JPEG photo. */
 export const DOWNSCALE = 4;
+/**
+ * Further downscales of the training photos only, each in its own folder (train-x2/, train-x3/):
+ * more pixels for GPU training, at scales where JPEG's 8×8 blocks and chroma subsampling are
+ * still mostly averaged away. Validation stays at DOWNSCALE, so its numbers stay comparable.
+ */
+export const TRAINING_DOWNSCALES = [2, 3];
 /** In the id-sorted photo list, index i goes to validation when i % VAL_EVERY === VAL_EVERY - 1. */
 export const VAL_EVERY = 6;
 /** Patch size used for the patch-count summary. */

@@ -18,6 +18,7 @@ import { readImage } from '../src/image/index.ts';
 import {
   DEBS,
   DOWNSCALE,
+  TRAINING_DOWNSCALES,
   FIXTURES,
   PATCH,
   PHOTOS,
@@ -249,6 +250,8 @@ type Split = 'train' | 'val';
 interface ManifestEntry {
   file: string;
   split: Split;
+  /** Box-downscale factor from the source photo. */
+  downscale: number;
   width: number;
   height: number;
   sha256: string;
@@ -270,7 +273,8 @@ interface Manifest {
   downscale: number;
   patch: number;
   files: ManifestEntry[];
-  summary: Record<Split, { photos: number; megapixels: number; patches: number }>;
+  /** Per output folder (train, val, train-x2, …). */
+  summary: Record<string, { photos: number; megapixels: number; patches: number }>;
 }
 
 export function splitOf(indexInSortedList: number): Split {
@@ -288,43 +292,56 @@ function loadManifest(): Map<string, ManifestEntry> {
   return m;
 }
 
-function processPhoto(p: PhotoSource, split: Split, old: ManifestEntry | undefined): ManifestEntry {
-  const file = `${split}/${p.id}.ppm`;
-  const out = path.join(PHOTO_DIR, file);
+/** Output folder (relative to data/photos) of a split at a downscale factor. */
+function photoFolder(split: Split, factor: number): string {
+  return factor === DOWNSCALE ? split : `${split}-x${factor}`;
+}
+
+/** Writes a photo at DOWNSCALE and, for training photos, at each of TRAINING_DOWNSCALES; decodes the source only when an output is missing or stale. */
+function processPhoto(p: PhotoSource, split: Split, old: Map<string, ManifestEntry>): ManifestEntry[] {
   const d: DebSource = DEBS[p.deb];
-  if (old && old.source.debSha256 === d.sha256 && old.source.path === p.path && sha256File(out) === old.sha256) {
-    return { ...old, licence: p.licence, copyright: p.copyright };
-  }
+  const factors = split === 'train' ? [DOWNSCALE, ...TRAINING_DOWNSCALES] : [DOWNSCALE];
+  const files = factors.map((f) => `${photoFolder(split, f)}/${p.id}.ppm`);
+  const current = files.map((file) => {
+    const e = old.get(file);
+    return e && e.source.debSha256 === d.sha256 && e.source.path === p.path && sha256File(path.join(PHOTO_DIR, file)) === e.sha256 ? e : undefined;
+  });
+  if (current.every((e) => e !== undefined)) return current.map((e) => ({ ...e!, licence: p.licence, copyright: p.copyright }));
   const src = sourceFile(p.deb, p.path);
   const bytes = p.eetEntry ? eetEntry(fs.readFileSync(src), p.eetEntry, p.path) : fs.readFileSync(src);
   const full = /\.png$/i.test(p.path) ? decodePhotoPNG(bytes) : decodeJPEG(bytes, p.path);
-  const small = boxDownscale(full, DOWNSCALE);
-  const ppm = encodePPM(small);
-  const sum = sha256(ppm);
-  const pinned = PHOTO_OUTPUT_SHA256[p.id];
-  if (pinned && pinned !== sum) {
-    console.warn(`  warning: ${file} sha256 ${sum} differs from pinned ${pinned} (different jpeg-js version?)`);
-  }
-  writeAtomic(out, ppm);
-  console.log(`  ${file}  ${full.width}x${full.height} -> ${small.width}x${small.height}`);
-  return {
-    file,
-    split,
-    width: small.width,
-    height: small.height,
-    sha256: sum,
-    bytes: ppm.length,
-    source: {
-      package: d.name,
-      version: d.version,
-      debSha256: d.sha256,
-      path: p.path,
-      sourceWidth: full.width,
-      sourceHeight: full.height,
-    },
-    licence: p.licence,
-    copyright: p.copyright,
-  };
+  return factors.map((factor, k) => {
+    const file = files[k];
+    const small = boxDownscale(full, factor);
+    const ppm = encodePPM(small);
+    const sum = sha256(ppm);
+    const pinned = PHOTO_OUTPUT_SHA256[p.id];
+    if (factor === DOWNSCALE && pinned && pinned !== sum) {
+      console.warn(`  warning: ${file} sha256 ${sum} differs from pinned ${pinned} (different jpeg-js version?)`);
+    }
+    fs.mkdirSync(path.dirname(path.join(PHOTO_DIR, file)), { recursive: true });
+    writeAtomic(path.join(PHOTO_DIR, file), ppm);
+    console.log(`  ${file}  ${full.width}x${full.height} -> ${small.width}x${small.height}`);
+    return {
+      file,
+      split,
+      downscale: factor,
+      width: small.width,
+      height: small.height,
+      sha256: sum,
+      bytes: ppm.length,
+      source: {
+        package: d.name,
+        version: d.version,
+        debSha256: d.sha256,
+        path: p.path,
+        sourceWidth: full.width,
+        sourceHeight: full.height,
+      },
+      licence: p.licence,
+      copyright: p.copyright,
+    };
+  });
 }
 
 function fetchPhotos(): void {
@@ -338,29 +355,26 @@ function fetchPhotos(): void {
     const sorted = PHOTOS.filter((p) => p.batch === batch).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     sorted.forEach((p, i) => {
       const split = splitOf(i);
-      entries.push(processPhoto(p, split, old.get(`${split}/${p.id}.ppm`)));
+      entries.push(...processPhoto(p, split, old));
     });
   }
 
   // Remove stale outputs (e.g. from an older split rule) so the folders match the manifest.
   const wanted = new Set(entries.map((e) => e.file));
-  for (const split of ['train', 'val'] as const) {
-    const dir = path.join(PHOTO_DIR, split);
-    if (!fs.existsSync(dir)) continue;
+  const folders = [...new Set(entries.map((e) => path.dirname(e.file)))];
+  for (const folder of folders) {
+    const dir = path.join(PHOTO_DIR, folder);
     for (const f of fs.readdirSync(dir)) {
-      if (f.endsWith('.ppm') && !wanted.has(`${split}/${f}`)) {
+      if (f.endsWith('.ppm') && !wanted.has(`${folder}/${f}`)) {
         fs.rmSync(path.join(dir, f));
-        console.log(`  removed stale ${split}/${f}`);
+        console.log(`  removed stale ${folder}/${f}`);
       }
     }
   }
 
-  const summary: Manifest['summary'] = {
-    train: { photos: 0, megapixels: 0, patches: 0 },
-    val: { photos: 0, megapixels: 0, patches: 0 },
-  };
+  const summary: Manifest['summary'] = {};
   for (const e of entries) {
-    const s = summary[e.split];
+    const s = (summary[path.dirname(e.file)] ??= { photos: 0, megapixels: 0, patches: 0 });
     s.photos++;
     s.megapixels += (e.width * e.height) / 1e6;
     s.patches += Math.floor(e.width / PATCH) * Math.floor(e.height / PATCH);
@@ -371,7 +385,8 @@ function fetchPhotos(): void {
     description:
       `Photos from Debian packages, decoded with jpeg-js, box-downscaled ${DOWNSCALE}x ` +
       `(mean of each ${DOWNSCALE}x${DOWNSCALE} block, round half up, incomplete border dropped), ` +
-      `8-bit binary PPM (P6). Split: within each batch, photos sorted by file name, every ${VAL_EVERY}th to val. ` +
+      `8-bit binary PPM (P6); training photos also at ${TRAINING_DOWNSCALES.map((f) => `${f}x`).join(', ')} in train-x<f>/. ` +
+      `Split: within each batch, photos sorted by file name, every ${VAL_EVERY}th to val. ` +
       `Patch counts are non-overlapping ${PATCH}x${PATCH} patches. Generated by scripts/fetch-data.ts.`,
     downscale: DOWNSCALE,
     patch: PATCH,
@@ -381,10 +396,9 @@ function fetchPhotos(): void {
   const text = `${JSON.stringify(manifest, null, 2)}\n`;
   if (!fs.existsSync(MANIFEST) || fs.readFileSync(MANIFEST, 'utf8') !== text) writeAtomic(MANIFEST, text);
 
-  for (const split of ['train', 'val'] as const) {
-    const s = summary[split];
+  for (const [folder, s] of Object.entries(summary)) {
     console.log(
-      `${split.padEnd(5)}: ${String(s.photos).padStart(2)} photos, ${s.megapixels.toFixed(2)} MP, ` +
+      `${folder.padEnd(8)}: ${String(s.photos).padStart(2)} photos, ${s.megapixels.toFixed(2)} MP, ` +
         `${s.patches} patches of ${PATCH}x${PATCH}`,
     );
   }

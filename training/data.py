@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-IMAGE_SUFFIXES = (".ppm", ".pgm", ".pnm", ".png")
+IMAGE_SUFFIXES = (".ppm", ".pgm", ".pnm", ".png", ".webp")
 
 
 def mulberry32(seed):
@@ -58,11 +58,12 @@ def read_pnm(path):
 
 
 def read_image(path):
-    if path.lower().endswith(".png"):
+    """PPM/PGM here; PNG and lossless WebP (the packed data a GPU run carries) through Pillow."""
+    if path.lower().endswith((".png", ".webp")):
         try:
             from PIL import Image
         except ImportError as e:
-            raise ValueError(f"{path}: reading PNG needs Pillow (python3-pil)") from e
+            raise ValueError(f"{path}: reading PNG or WebP needs Pillow (python3-pil)") from e
         with Image.open(path) as im:
             array = np.asarray(im)
         return array[:, :, None] if array.ndim == 2 else array

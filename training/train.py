@@ -202,10 +202,9 @@ class Trainer:
         self.log({"kind": "run", "step": self.meta["step"], "engine": f"pytorch {torch.__version__}", "device": str(self.device),
                   "threads": torch.get_num_threads(), "trainMegapixels": round(self.train_data.megapixels, 3), "trainImages": len(self.train_data.images),
                   "batch": args.batch, "lr": args.lr, "crop": self.crop})
-        if self.meta["step"] == 0:
-            self.log_validation(self.validate())
-        elif args.step_sampling == "importance":
-            self.validate()  # only for the step probabilities: this step's record is already in the log
+        # Every run starts with a validation: its step probabilities, and the figure this run's
+        # data and settings start from.
+        self.log_validation(self.validate())
         last_checkpoint = time.time()
         window_start = time.time()
         window = {"examples": 0, "sums": np.zeros(3), "norm": 0.0, "steps": 0}
