@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,7 +50,7 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
  * the bundle sees its own URL with a query added, which resolves relative paths (the model,
  * package.json) the same and equals no script's path. Bundled CommonJS packages get `require`.
  */
-async function bundle(source: string, outfile: string): Promise<void> {
+export async function bundle(source: string, outfile: string): Promise<void> {
   await build({
     stdin: { contents: source, resolveDir: ROOT, sourcefile: 'entry.ts', loader: 'ts' },
     outfile,
@@ -67,6 +67,9 @@ async function bundle(source: string, outfile: string): Promise<void> {
     logLevel: 'warning',
   });
 }
+
+/** The vdmzip command, as one file. */
+export const CLI_ENTRY = "import { runCli } from './cli/main.ts';\nprocess.exitCode = await runCli(process.argv);\n";
 
 /** onnxruntime-node's JavaScript as it is, its native files xz-compressed, and onnxruntime-common beside it. */
 function copyOnnxRuntime(modules: string): void {
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
   mkdirSync(join(app, 'cli'), { recursive: true });
 
   console.log('bundling the CLI and the GPU checks');
-  await bundle("import { runCli } from './cli/main.ts';\nprocess.exitCode = await runCli(process.argv);\n", join(app, 'cli/vdmzip.mjs'));
+  await bundle(CLI_ENTRY, join(app, 'cli/vdmzip.mjs'));
   await bundle("import { main } from './scripts/gpu-check.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n", join(app, 'cli/gpu-check.mjs'));
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   // The CLI reads its version from ../package.json; "type": "module" is for the .mjs-less tools a user may add.
@@ -157,4 +160,4 @@ async function main(): Promise<void> {
   if (runner + repo > CARRY_LIMIT_BYTES) fail(`runner and repository together exceed ${mib(CARRY_LIMIT_BYTES)}`);
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
