@@ -52,9 +52,18 @@ runner_models() {
   fi
 }
 
+# Whether the dynamic linker knows every library the carried debs provide that Dawn may load.
+runner_have_loader() {
+  local cache lib
+  cache=$(ldconfig -p 2>/dev/null) || return 1
+  for lib in libvulkan.so.1 libEGL.so.1 libGL.so.1 libGLESv2.so.2 libOpenGL.so.0; do
+    grep -F "$lib " <<<"$cache" >/dev/null || return 1
+  done
+}
+
 runner_vulkan() {
-  if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 '; then
-    [ "$(id -u)" = 0 ] || runner_fail "the Vulkan loader (libvulkan.so.1) is missing, and installing it from $runner_here/debs needs root"
+  if ! runner_have_loader; then
+    [ "$(id -u)" = 0 ] || runner_fail "the Vulkan loader (libvulkan.so.1) or its GL companions are missing, and installing them from $runner_here/debs needs root"
     local deb
     for deb in "$runner_here"/debs/*.deb; do dpkg -x "$deb" / || runner_fail "cannot unpack $deb"; done
     ldconfig
