@@ -8,7 +8,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MODEL_DIR, type DeviceInfo } from '../src/codec-api.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { BUNDLE_JSON } from '../src/model/bundle.ts';
-import { DEVICE_CHOICES, ENGINE_KINDS, type DeviceChoice, type EngineKind } from '../src/model/engines.ts';
+import { DEVICE_CHOICES, type DeviceChoice } from '../src/model/engines.ts';
 import type { ProgressMode } from './progress.ts';
 
 export interface FileOptions {
@@ -20,7 +20,6 @@ export interface FileOptions {
   verbose?: boolean;
   progress?: boolean;
   threads: number;
-  engine: EngineKind;
   device: DeviceChoice;
   model?: string;
 }
@@ -48,7 +47,6 @@ export function addFileOptions(command: Command, what: string): Command {
     .option('-v, --verbose', 'print, for each file, its sizes, bits per dimension and seconds taken')
     .option('--progress', 'show the progress bar even when stderr is not a terminal')
     .addOption(new Option('--threads <n>', 'ONNX Runtime threads').argParser(positiveInt).default(1))
-    .addOption(new Option('--engine <engine>', 'network engine; files are identical either way').choices([...ENGINE_KINDS]).default('onnx'))
     .addOption(deviceOption())
     .option('--model <dir>', 'model folder (default: the shipped model)');
 }

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const bundle = loadBundle(modelDir);
   const image = goldenImage();
   writeFileSync(join(GOLDEN_DIR, 'image.png'), writeImage(image, 'png'));
-  const engine = await createEngine(bundle, 'onnx', { threads: 1 });
+  const engine = await createEngine(bundle, { threads: 1 });
   try {
     console.log(`model ${bundle.id}`);
     const cases = [

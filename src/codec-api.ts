@@ -8,7 +8,7 @@ import { VdmzipError } from './errors.ts';
 import type { Image } from './image/index.ts';
 import { BUNDLE_JSON, loadBundle, type ModelBundle } from './model/bundle.ts';
 import type { IntegerEngine } from './model/denoiser.ts';
-import { DEVICE_CHOICES, ENGINE_KINDS, GpuUnavailableError, openEngine, type ComputeDevice, type DeviceChoice, type EngineKind } from './model/engines.ts';
+import { DEVICE_CHOICES, GpuUnavailableError, openEngine, type ComputeDevice, type DeviceChoice } from './model/engines.ts';
 
 /** The model shipped inside the package. */
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/default', import.meta.url));
@@ -16,8 +16,6 @@ export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/default', impo
 export interface CodecOptions {
   /** A model folder (default: the shipped `models/default`) or a loaded bundle. */
   model?: string | ModelBundle;
-  /** 'onnx' (ONNX Runtime, default) or 'tfjs' (the reference engine). Files are identical either way. */
-  engine?: EngineKind;
   /** Threads for ONNX Runtime (default 1). */
   threads?: number;
   /**
@@ -94,9 +92,9 @@ export interface DeviceInfo {
 }
 
 /** openEngine, with a missing GPU as a VdmzipError that says what is missing. */
-export async function openEngineOrExplain(bundle: ModelBundle, engine: EngineKind, threads: number, device: DeviceChoice) {
+export async function openEngineOrExplain(bundle: ModelBundle, threads: number, device: DeviceChoice) {
   try {
-    return await openEngine(bundle, engine, { threads, device });
+    return await openEngine(bundle, { threads, device });
   } catch (error) {
     if (error instanceof GpuUnavailableError) throw new VdmzipError('DEVICE_UNAVAILABLE', `cannot run on the GPU: ${error.reason}`, { cause: error });
     throw error;
@@ -108,15 +106,13 @@ export class VdmzipCodec {
   private constructor(readonly bundle: ModelBundle, private readonly engine: IntegerEngine, private readonly options: CodecOptions, readonly deviceInfo: DeviceInfo) {}
 
   static async open(options: CodecOptions = {}): Promise<VdmzipCodec> {
-    const engine = options.engine ?? 'onnx';
-    if (!ENGINE_KINDS.includes(engine)) throw new VdmzipError('INVALID_ARGUMENT', `unknown engine ${String(engine)} (expected ${ENGINE_KINDS.join(' or ')})`);
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new VdmzipError('INVALID_ARGUMENT', `threads must be a positive integer, got ${String(threads)}`);
     const device = options.device ?? 'cpu';
     if (!DEVICE_CHOICES.includes(device)) throw new VdmzipError('INVALID_ARGUMENT', `unknown device ${String(device)} (expected ${DEVICE_CHOICES.join(', ')})`);
     if (options.gridFactor !== undefined) codedGridFactor(options.gridFactor);
     const bundle = typeof options.model === 'object' ? options.model : openModel(options.model);
-    const opened = await openEngineOrExplain(bundle, engine, threads, device);
+    const opened = await openEngineOrExplain(bundle, threads, device);
     return new VdmzipCodec(bundle, opened.engine, options, { device: opened.device, engine: opened.engine.name, gpuUnavailable: opened.gpuUnavailable });
   }
 

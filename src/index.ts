@@ -4,4 +4,4 @@ export { VdmzipError, type VdmzipErrorCode } from './errors.ts';
 export { readImage, writeImage, detectImageFormat, MAX_PIXELS, type Image, type ImageFormat, type Channels } from './image/index.ts';
 export { parseContainer, bitsPerDim, type ContainerHeader } from './coder/container.ts';
 export { loadBundle, type ModelBundle } from './model/bundle.ts';
-export { DEVICE_CHOICES, type EngineKind, type DeviceChoice, type ComputeDevice } from './model/engines.ts';
+export { DEVICE_CHOICES, type DeviceChoice, type ComputeDevice } from './model/engines.ts';

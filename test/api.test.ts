@@ -36,7 +36,7 @@ const model2 = tinyBundle(2);
 
 /** A file the chain codes: left to itself, the encoder gives images this small to the predictor, which needs no model. */
 async function chainFile(image: Image, bundle: ModelBundle): Promise<Uint8Array> {
-  const engine = await createEngine(bundle, 'onnx');
+  const engine = await createEngine(bundle);
   try {
     return await compressImage(image, bundle, engine, { classicRows: 0 });
   } finally {

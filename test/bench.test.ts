@@ -39,7 +39,7 @@ beforeAll(async () => {
   images = [testImage(16, 16, 1), testImage(24, 16, 2)];
   mkdirSync(imageDir);
   images.forEach((image, k) => writeFileSync(join(imageDir, `img${k}.png`), encodePng(image)));
-  result = await runBench([imageDir], { model: modelDir, engine: 'onnx' });
+  result = await runBench([imageDir], { model: modelDir });
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

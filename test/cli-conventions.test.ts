@@ -198,10 +198,7 @@ describe('compress and decompress round trips', () => {
     expect(samePixels(await read('custom.ppm'), IMAGES['rgb.png'].image)).toBe(true);
   });
 
-  it('gives the same file with the tfjs engine and with several ONNX threads', async () => {
-    const tfjs = await withModel('compress', '-c', '--engine', 'tfjs', 'ga.png');
-    expect(tfjs.stderr).toBe('');
-    expect(tfjs.stdout.equals(await read('ga.png.vdmz'))).toBe(true);
+  it('gives the same file with several ONNX threads', async () => {
     const threads = await withModel('compress', '-c', '--threads', '2', 'ga.png');
     expect(threads.stdout.equals(await read('ga.png.vdmz'))).toBe(true);
   });
@@ -356,7 +353,7 @@ describe('messages and exit codes', () => {
       [['compress', '-c', '-o', 'x.vdmz', 'rgb.png'], /^vdmzip: -o\/--output and -c\/--stdout cannot be used together\n$/],
       [['compress', '-', '-'], /^vdmzip: standard input \(-\) can be given only once\n$/],
       [['compress', '--threads', '0', 'rgb.png'], /^vdmzip: option '--threads <n>' argument '0' is invalid\. expected a positive integer\n$/],
-      [['compress', '--engine', 'gpu', 'rgb.png'], /^vdmzip: option '--engine <engine>' argument 'gpu' is invalid\. Allowed choices are onnx, tfjs\.\n$/],
+      [['compress', '--device', 'tpu', 'rgb.png'], /^vdmzip: option '--device <device>' argument 'tpu' is invalid\. Allowed choices are auto, cpu, gpu\.\n$/],
       [['compress', '--grid', '-1', 'rgb.png'], /^vdmzip: option '--grid <kappa>' argument '-1' is invalid\. expected a positive number\n$/],
       [['decompress', '--bogus', 'x.vdmz'], /^vdmzip: unknown option '--bogus'\n$/],
     ];
@@ -433,7 +430,7 @@ describe('the shipped model', () => {
     // The encoder gives an image this small to the predictor, whose files need no model; a
     // file the chain codes records the shipped model and decodes only with it.
     const shipped = loadBundle(DEFAULT_MODEL_DIR);
-    const engine = await createEngine(shipped, 'onnx');
+    const engine = await createEngine(shipped);
     const chain = await compressImage(IMAGES['rgb.png'].image, shipped, engine, { classicRows: 0 }).finally(() => engine.dispose());
     expect(parseContainer(chain).header.modelId).toBe(shipped.id.slice(0, 16));
     const fromChain = await vdmzip(['decompress', '-c', '-'], { input: chain });

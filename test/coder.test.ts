@@ -1,6 +1,5 @@
 // The bits-back coder end to end (src/coder/codec.ts) with the tiny random-weight model on
-// ONNX Runtime (measured here: 56 mixed round trips took 0.35–0.41 s on ONNX Runtime against
-// 0.78–0.89 s on tfjs-wasm, so ONNX it is; test/coder-engines.test.ts checks tfjs agrees).
+// ONNX Runtime (test/coder-engines.test.ts checks that other ONNX Runtime settings agree).
 //
 // A random-weight model compresses badly, but a lossless coder must round-trip whatever the
 // model predicts, so every test compares every pixel. Images run from 1×1 to sizes that are
@@ -98,7 +97,7 @@ let engine: IntegerEngine;
 
 beforeAll(async () => {
   bundle = tinyBundle(1);
-  engine = await createEngine(bundle, 'onnx', { threads: 1 });
+  engine = await createEngine(bundle, { threads: 1 });
 });
 
 afterAll(async () => {
@@ -353,7 +352,7 @@ describe('grid factor κ', () => {
 describe('container overhead', () => {
   it("a 32×32 RGB image's header takes at most 52 bytes (the shipped model's T = 64 and patch 32)", async () => {
     const shaped = tinyBundle(1, { ...TINY_CONFIG, patch: 32, T: 64 });
-    const shapedEngine = await createEngine(shaped, 'onnx', { threads: 1 });
+    const shapedEngine = await createEngine(shaped, { threads: 1 });
     try {
       for (const seed of [19, 20]) {
         const image = makeImage(32, 32, 3, noise(seed));
@@ -581,7 +580,7 @@ describe('models the coder cannot use', () => {
     const bytes = await compressImage(image, bundle, engine, { classicRows: 0 });
     const predictorOnly = await compressImage(image, bundle, engine, { classicRows: 5 });
     const other = tinyBundle(2);
-    const otherEngine = await createEngine(other, 'onnx');
+    const otherEngine = await createEngine(other);
     try {
       await expect(decompressImage(bytes, other, otherEngine)).rejects.toMatchObject({ name: 'VdmzipError', code: 'MODEL_MISMATCH' });
       expectSameImage(await decompressImage(predictorOnly, other, otherEngine), image);
@@ -597,7 +596,7 @@ describe('models the coder cannot use', () => {
   it('a 1-channel model is refused with a VdmzipError', async () => {
     const config = { channels: 1, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
     const grey = bundleFromParams(config, initParams(config, 1));
-    const greyEngine = await createEngine(grey, 'onnx');
+    const greyEngine = await createEngine(grey);
     try {
       await expect(compressImage(makeImage(5, 4, 1, noise(19)), grey, greyEngine)).rejects.toBeInstanceOf(VdmzipError);
     } finally {

@@ -30,7 +30,7 @@ describe('file size against the model −ELBO', () => {
 
   beforeAll(async () => {
     bundle = loadBundle(MODEL);
-    engine = await createEngine(bundle, 'onnx');
+    engine = await createEngine(bundle);
     images = readdirSync(CROPS).filter((n) => n.endsWith('.png')).sort().slice(0, 8).map((n) => readImage(new Uint8Array(readFileSync(join(CROPS, n)))));
   });
 

@@ -121,7 +121,7 @@ let modelDir: string;
 beforeAll(async () => {
   const bundle = tinyBundle(1);
   codec = await VdmzipCodec.open({ model: bundle });
-  const engine = await createEngine(bundle, 'onnx', { threads: 1 });
+  const engine = await createEngine(bundle, { threads: 1 });
   valid = [];
   for (const [width, height, channels] of [[1, 1, 3], [3, 5, 1], [8, 8, 4], [9, 10, 2], [17, 9, 3]] as const) {
     const image = testImage(width, height, channels);

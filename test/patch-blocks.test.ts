@@ -114,7 +114,7 @@ describe('denoiser over canvases', () => {
   const { channels } = TINY_CONFIG;
   let engine: IntegerEngine;
   beforeAll(async () => {
-    engine = await createEngine(bundle, 'onnx', { threads: 1 });
+    engine = await createEngine(bundle, { threads: 1 });
   });
   afterAll(async () => {
     await engine.dispose();

@@ -2,27 +2,20 @@
 // ONNX integer network bit for bit, its loss is a float64 reference's built on that engine for
 // the same weights, batch and noise, and `train` runs it end to end.
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeImage } from '../src/image/index.ts';
 import { ACT_FRACTION_BITS, inputChannels, outputChannels, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, type ModelConfig } from '../src/model/architecture.ts';
 import { bundleFromParams } from '../src/model/bundle.ts';
-import { OnnxEngine } from '../src/model/engine-onnx.ts';
-import { networkDescription } from '../src/model/network-description.ts';
 import { denoiserFeatures } from '../src/model/denoiser.ts';
+import { OnnxEngine } from '../src/model/engine-onnx.ts';
 import { initParams, paramLayout, REVERSE_LOG_VARIANCE, view } from '../src/model/params.ts';
 import { gammaValues } from '../src/model/schedule.ts';
-import { findTorchPython, TRAINER_ROOT } from '../src/model/python.ts';
 import { createCheckpoint, exportCheckpoint, loadCheckpoint, train } from '../src/model/train.ts';
 import { mulberry32, normalSampler } from '../src/random.ts';
-
-const python = findTorchPython();
-// CI installs python3-torch, so there these tests must run; elsewhere they say why they skip.
-if (python === null && process.env.CI) throw new Error('CI must have PyTorch (python3-torch) for the trainer tests');
-const describeTorch = python === null ? describe.skip : describe;
+import { describeTorch, readFloats, runCheck, trainerLoss } from './trainer-harness.ts';
 
 const SHIPPED = loadCheckpoint('models/default/training');
 
@@ -31,26 +24,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'vdmzip-trainer-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-const floats = (path: string) => {
-  const b = readFileSync(path);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-
-/** Runs `python3 -m training.check` on a job folder holding the given files. */
-function check(name: string, config: ModelConfig, params: Float32Array, job: object, files: Record<string, ArrayBufferView>): string {
-  const job_dir = join(dir, name);
-  mkdirSync(job_dir);
-  writeFileSync(join(job_dir, 'network.json'), JSON.stringify(networkDescription(config)));
-  writeFileSync(join(job_dir, 'params.bin'), bytes(params));
-  writeFileSync(join(job_dir, 'job.json'), JSON.stringify(job));
-  for (const [file, data] of Object.entries(files)) writeFileSync(join(job_dir, file), bytes(data));
-  const run = spawnSync(python!, ['-m', 'training.check', job_dir], { cwd: TRAINER_ROOT, encoding: 'utf8' });
-  expect(run.stderr).toBe('');
-  expect(run.status).toBe(0);
-  return job_dir;
-}
 
 describeTorch('PyTorch fake-quantised forward = ONNX integer network', () => {
   const cases: { name: string; params: () => Float32Array; step: number; height: number; width: number; n: number }[] = [
@@ -68,8 +41,8 @@ describeTorch('PyTorch fake-quantised forward = ONNX integer network', () => {
       const engine = await OnnxEngine.create(bundle);
       const onnx = await engine.run(features, c.n, c.step, { height: c.height, width: c.width });
       await engine.dispose();
-      const folder = check(`forward-${c.step}`, config, params, { kind: 'forward', shape: [c.n, c.height, c.width, inputChannels(config)], step: c.step }, { 'features.bin': features });
-      const torch = floats(join(folder, 'accumulators.bin'));
+      const folder = runCheck(config, params, { kind: 'forward', shape: [c.n, c.height, c.width, inputChannels(config)], step: c.step }, { 'features.bin': features });
+      const torch = readFloats(join(folder, 'accumulators.bin'));
       expect(torch.length).toBe(c.n * c.height * c.width * outputChannels(config));
       let differing = 0;
       for (let i = 0; i < onnx.length; i++) if (torch[i] !== onnx[i]) differing++;
@@ -156,7 +129,6 @@ describeTorch('PyTorch loss = a float64 reference on the coder\'s engine', () =>
     const { config } = SHIPPED.meta;
     const params = SHIPPED.params;
     const n = 6;
-    const shape = [n, config.patch, config.patch, config.channels];
     const random = mulberry32(11);
     const normal = normalSampler(random);
     // Photo-like pixels: ramps with noise, clipped so that both end bins occur.
@@ -167,14 +139,13 @@ describeTorch('PyTorch loss = a float64 reference on the coder\'s engine', () =>
     const eps = Float32Array.from(pixels, () => normal());
     const eps0 = Float32Array.from(pixels, () => normal());
     const reference = await referenceTerms(config, params, { pixels, steps, weights, eps, eps0 });
-    const folder = check('loss', config, params, { kind: 'loss', shape }, { 'pixels.bin': pixels, 'steps.bin': steps, 'weights.bin': weights, 'eps.bin': eps, 'eps0.bin': eps0 });
-    const torch = JSON.parse(readFileSync(join(folder, 'terms.json'), 'utf8')) as Record<string, number>;
+    const { terms: torch, folder } = trainerLoss(config, params, { pixels, steps, weights, eps, eps0 });
     // The prior is a sum of small differences (σ_T² − 1 + softplus(−γ_T) ≈ 10⁻⁵ a dimension),
     // so float32 keeps fewer of its digits than the other terms'.
     expect(torch.prior / reference.prior, 'prior').toBeCloseTo(1, 3);
     for (const term of ['diffusion', 'reconstruction'] as const) expect(torch[term] / reference[term], term).toBeCloseTo(1, 4);
     expect(reference.reconstruction).toBeGreaterThan(0.1 * reference.diffusion);
-    const gradient = floats(join(folder, 'gradient.bin'));
+    const gradient = readFloats(join(folder, 'gradient.bin'));
     expect(gradient.every(Number.isFinite)).toBe(true);
     expect(torch.gradNorm).toBeGreaterThan(0);
   }, 120_000);

@@ -34,7 +34,7 @@ def importance_probabilities(step_loss, uniform_share):
     T = len(loss)
     if not total > 0:
         return np.full(T, 1.0 / T)
-    return uniform_share / T + (1 - uniform_share) * loss / total
+    return uniform_share / T + (1 - uniform_share) * (loss / total)
 
 
 def systematic_steps(probabilities, count, offset):

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BENCH_CODEC_IDS, renderChart, renderMarkdown, runBench, type BenchCodecId, type ImageResult } from '../../src/bench/index.ts';
 import { VdmzipError } from '../../src/errors.ts';
-import { ENGINE_KINDS, type DeviceChoice, type EngineKind } from '../../src/model/engines.ts';
+import type { DeviceChoice } from '../../src/model/engines.ts';
 import { deviceOption, modelDir, positiveInt } from '../options.ts';
 
 interface BenchCliOptions {
@@ -12,7 +12,6 @@ interface BenchCliOptions {
   chart?: string;
   codecs?: BenchCodecId[];
   model?: string;
-  engine: EngineKind;
   device: DeviceChoice;
   threads: number;
   vdmzip: boolean;
@@ -56,7 +55,6 @@ export function register(program: Command): void {
     .option('--chart <file>', 'write an SVG bar chart of total bpd per codec and image set')
     .addOption(new Option('--codecs <list>', `comma-separated columns to run (default all: ${BENCH_CODEC_IDS.join(',')})`).argParser(codecList))
     .option('--model <dir>', 'model folder (default: the shipped model)')
-    .addOption(new Option('--engine <engine>', 'network engine').choices([...ENGINE_KINDS]).default('onnx'))
     .addOption(deviceOption())
     .addOption(new Option('--threads <n>', 'threads for ONNX Runtime, cjxl/djxl, avifenc/avifdec and cwebp').argParser(positiveInt).default(1))
     .option('--no-vdmzip', 'classic codecs only (no model needed): leaves out vdmzip and −ELBO')
@@ -86,7 +84,6 @@ bpd = 8 · bytes / (W · H · C). See docs/bench.md.`,
       const result = await runBench(paths, {
         codecs,
         model,
-        engine: o.engine,
         device: o.device,
         threads: o.threads,
         onImage: o.quiet ? undefined : (r, i, n) => process.stderr.write(`${progressLine(r, i, n)}\n`),

@@ -32,7 +32,7 @@ Exit status: 0 success; 1 if any input failed (the others are still compressed);
     )
     .action(async (files: string[], o: CompressOptions) => {
       const jobs = planJobs(files, o, compressedName);
-      const codec = await VdmzipCodec.open({ model: modelDir(o), engine: o.engine, threads: o.threads, gridFactor: o.grid, verify: o.verify, device: o.device });
+      const codec = await VdmzipCodec.open({ model: modelDir(o), threads: o.threads, gridFactor: o.grid, verify: o.verify, device: o.device });
       if (o.verbose && !o.quiet) process.stderr.write(`${describeDevice(codec.deviceInfo)}\n`);
       try {
         await runJobs(jobs, o, async (job, bar) => {

@@ -48,7 +48,7 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
     )
     .action(async (files: string[], o: DecompressOptions) => {
       const jobs = planJobs(files, o, decompressedName);
-      const codec = await VdmzipCodec.open({ model: modelDir(o), engine: o.engine, threads: o.threads, device: o.device });
+      const codec = await VdmzipCodec.open({ model: modelDir(o), threads: o.threads, device: o.device });
       if (o.verbose && !o.quiet) process.stderr.write(`${describeDevice(codec.deviceInfo)}\n`);
       try {
         await runJobs(jobs, o, async (job, bar) => {

@@ -6,7 +6,7 @@ import { VdmzipError } from '../../src/errors.ts';
 import { listImageFiles } from '../../src/image/files.ts';
 import { readImage } from '../../src/image/index.ts';
 import { loadBundle } from '../../src/model/bundle.ts';
-import { ENGINE_KINDS, type DeviceChoice, type EngineKind } from '../../src/model/engines.ts';
+import type { DeviceChoice } from '../../src/model/engines.ts';
 import { describeDevice, deviceOption } from '../options.ts';
 
 function positiveInt(text: string): number {
@@ -21,20 +21,19 @@ export function register(program: Command): void {
     .description("the model's negative ELBO in bits per dimension on images, computed as the coder codes them")
     .argument('<paths...>', 'images (PNG/PPM/PGM) or folders of them')
     .option('--model <dir>', 'model folder', DEFAULT_MODEL_DIR)
-    .addOption(new Option('--engine <name>', 'integer engine').choices(ENGINE_KINDS).default('onnx'))
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt, 1)
     .addOption(deviceOption())
     .option('--seed <n>', 'seed of the noise samples', positiveInt, 1)
     .option('--json', 'print one JSON object instead of a table')
     .option('-v, --verbose', 'say on stderr which device runs the network')
-    .action(async (paths: string[], o: { model: string; engine: EngineKind; threads: number; device: DeviceChoice; seed: number; json?: boolean; verbose?: boolean }) => {
+    .action(async (paths: string[], o: { model: string; threads: number; device: DeviceChoice; seed: number; json?: boolean; verbose?: boolean }) => {
       let bundle;
       try {
         bundle = loadBundle(o.model);
       } catch (error) {
         throw new VdmzipError('IO', `cannot load the model: ${(error as Error).message}`, { file: o.model });
       }
-      const opened = await openEngineOrExplain(bundle, o.engine, o.threads, o.device);
+      const opened = await openEngineOrExplain(bundle, o.threads, o.device);
       const { engine } = opened;
       if (o.verbose) process.stderr.write(`${describeDevice({ ...opened, engine: engine.name })}\n`);
       const files = listImageFiles(paths);

@@ -1,6 +1,6 @@
 // Model throughput on the shipped model size (random weights): coding-path inference with
-// ONNX Runtime (CPU, and WebGPU where an adapter answers) and tfjs-wasm at several batch
-// sizes, and one training gradient step on tfjs-wasm. Prints a Markdown table.
+// ONNX Runtime (CPU, and WebGPU where an adapter answers) at several batch sizes. Prints a
+// Markdown table. (The trainer logs its own examples/s: docs/training.md.)
 //
 //   npm run bench:model [-- --quick]     (--smoke: a tiny model, to check the script runs)
 //
@@ -9,16 +9,12 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import { inputChannels, type ModelConfig } from '../model/architecture.ts';
-import { initBackend } from '../model/backend.ts';
 import { bundleFromParams, type ModelBundle } from '../model/bundle.ts';
 import type { IntegerEngine } from '../model/denoiser.ts';
-import { ElboRunner } from '../model/elbo-tfjs.ts';
 import { GpuUnavailableError, OnnxEngine, type OnnxOptimization } from '../model/engine-onnx.ts';
-import { TfjsEngine } from '../model/engine-tfjs.ts';
 import { interpret } from '../model/interpret.ts';
-import { initParams, weightExponents } from '../model/params.ts';
+import { initParams } from '../model/params.ts';
 
 export const SHIPPED_CONFIG: ModelConfig = { channels: 3, patch: 32, T: 64, widths: [64, 96, 96], blocks: 2 };
 
@@ -62,20 +58,6 @@ function randomFeatures(config: ModelConfig, n: number): Float32Array {
   return f;
 }
 
-/** Smooth random images (gradients plus a little texture), pixels 0..255. */
-function smoothPixels(config: ModelConfig, n: number): Float32Array {
-  const { patch, channels } = config;
-  const out = new Float32Array(n * patch * patch * channels);
-  for (let b = 0; b < n; b++)
-    for (let y = 0; y < patch; y++)
-      for (let x = 0; x < patch; x++)
-        for (let c = 0; c < channels; c++) {
-          const v = 128 + 90 * Math.sin((x * (1 + b % 3) + y * (1 + c)) / patch * 3 + b);
-          out[((b * patch + y) * patch + x) * channels + c] = Math.max(0, Math.min(255, Math.round(v)));
-        }
-  return out;
-}
-
 const formatMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toPrecision(3));
 
 interface Row {
@@ -92,8 +74,7 @@ async function main(): Promise<void> {
   const minSeconds = quick ? 0.5 : 2;
   const minRuns = quick ? 2 : 3;
   const config: ModelConfig = process.argv.includes('--smoke') ? { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 } : SHIPPED_CONFIG;
-  const params = initParams(config, 1);
-  const bundle = bundleFromParams(config, params);
+  const bundle = bundleFromParams(config, initParams(config, 1));
   const macs = macsPerPatch(bundle);
   const batches = [1, 16, 64];
   const rows: Row[] = [];
@@ -102,13 +83,11 @@ async function main(): Promise<void> {
     console.error(`  ${r.what} batch ${r.batch}: ${r.perSecond.toFixed(1)} ${r.unit}`);
   };
 
-  await initBackend('wasm');
   console.error(`model ${JSON.stringify(config)}: ${(2 * macs / 1e9).toFixed(3)} GFLOP per patch-step`);
 
   const onnxLevels: OnnxOptimization[] = ['all', 'basic', 'disabled'];
   const engines: { what: string; create: () => Promise<IntegerEngine>; batches: number[] }[] = [
     ...onnxLevels.map((optimization) => ({ what: `ONNX Runtime CPU, 1 thread, opt=${optimization}`, create: () => OnnxEngine.create(bundle, { threads: 1, optimization }), batches })),
-    { what: `tfjs-${tf.getBackend()}`, create: async () => new TfjsEngine(bundle), batches },
   ];
   // The GPU is measured where a WebGPU adapter answers (and computes exactly); its batches go
   // past where it peaked on an H200 (256), to show the fall after it.
@@ -136,17 +115,6 @@ async function main(): Promise<void> {
     await engine.dispose();
   }
 
-  // Training: one gradient of the −ELBO (forward + backward through the fake-quant graph).
-  const runner = new ElboRunner(config);
-  runner.setParams(params);
-  const exponents = weightExponents(config, params);
-  const trainBatch = 16;
-  const pixels = smoothPixels(config, trainBatch);
-  const steps = Int32Array.from({ length: trainBatch }, (_, i) => 1 + Math.floor(((i + 0.5) * config.T) / trainBatch));
-  let seed = 1;
-  const seconds = await timeIt(() => runner.gradients(exponents, { pixels, steps, seed: seed++ }), minSeconds, minRuns);
-  log({ what: `training gradients, tfjs-${tf.getBackend()}`, batch: trainBatch, secondsPerRun: seconds, perSecond: trainBatch / seconds, unit: 'examples/s', gflops: (3 * 2 * macs * trainBatch) / seconds / 1e9 });
-
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const load = loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`### Model throughput (${config.widths.join('/')} widths, patch ${config.patch}, T ${config.T}; ${(2 * macs / 1e9).toFixed(3)} GFLOP per patch-step)\n`);
@@ -155,7 +123,7 @@ async function main(): Promise<void> {
   console.log('|---|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.what} | ${r.batch} | ${formatMs(r.secondsPerRun * 1000)} | ${r.perSecond.toFixed(1)} ${r.unit} | ${r.gflops?.toFixed(1) ?? ''} |`);
   if (noGpu !== undefined) console.log(`\nWebGPU not measured: no WebGPU adapter here (${noGpu}).`);
-  console.log('\nGFLOP/s counts 2 FLOP per multiply-accumulate of the convolutions (training: ×3 for forward + both backward products).');
+  console.log('\nGFLOP/s counts 2 FLOP per multiply-accumulate of the convolutions.');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

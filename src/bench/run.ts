@@ -18,7 +18,7 @@ import { listImageFiles } from '../image/files.ts';
 import { decodePng, encodePng, readImage, type Image } from '../image/index.ts';
 import type { ModelBundle } from '../model/bundle.ts';
 import type { IntegerEngine } from '../model/denoiser.ts';
-import { createEngine, type ComputeDevice, type DeviceChoice, type EngineKind } from '../model/engines.ts';
+import { createEngine, type ComputeDevice, type DeviceChoice } from '../model/engines.ts';
 import { CLASSIC_CODEC_IDS, CLASSIC_CODECS, missingTools, runTool, toolVersion, type ClassicCodec } from './codecs.ts';
 
 /** Columns of the bench: vdmzip's files, the model's −ELBO, and the classic codecs. */
@@ -30,7 +30,6 @@ export interface BenchOptions {
   codecs?: readonly BenchCodecId[];
   /** Model folder or bundle for 'vdmzip' and 'elbo' (default: the shipped model). */
   model?: string | ModelBundle;
-  engine?: EngineKind;
   /** Where the network runs (default 'cpu'; see CodecOptions.device). */
   device?: DeviceChoice;
   /** Threads for ONNX Runtime and for the classic tools that take a thread count (default 1). */
@@ -107,7 +106,7 @@ export interface BenchResult {
   date: string;
   host: { node: string; platform: string; cpu: string; cpus: number };
   threads: number;
-  model?: { id: string; source: string; engine: EngineKind; steps: number; patch: number; device: ComputeDevice; engineSettings: string };
+  model?: { id: string; source: string; engine: string; steps: number; patch: number; device: ComputeDevice; engineSettings: string };
   /** The columns, in table order (available or not). */
   codecs: CodecInfo[];
   sets: { name: string; files: string[]; totals: Totals }[];
@@ -274,20 +273,19 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
     }
   }));
 
-  const engineKind = options.engine ?? 'onnx';
   const useModel = ids.includes('vdmzip') || ids.includes('elbo');
   let codec: VdmzipCodec | undefined;
   let elboEngine: IntegerEngine | undefined;
   const work = mkdtempSync(join(tmpdir(), 'vdmzip-bench-'));
   try {
     if (useModel) {
-      codec = await VdmzipCodec.open({ model: options.model, engine: engineKind, threads, device: options.device });
-      if (ids.includes('elbo')) elboEngine = await createEngine(codec.bundle, engineKind, { threads, device: codec.deviceInfo.device });
+      codec = await VdmzipCodec.open({ model: options.model, threads, device: options.device });
+      if (ids.includes('elbo')) elboEngine = await createEngine(codec.bundle, { threads, device: codec.deviceInfo.device });
     }
     const infos: CodecInfo[] = [];
     const classic: ClassicCodec[] = [];
     for (const id of ids) {
-      if (id === 'vdmzip') infos.push({ id, label: 'vdmzip', encoder: `VdmzipCodec.compress, engine ${engineKind}`, decoder: 'VdmzipCodec.decompress, every pixel compared', available: true });
+      if (id === 'vdmzip') infos.push({ id, label: 'vdmzip', encoder: 'VdmzipCodec.compress, engine onnx', decoder: 'VdmzipCodec.decompress, every pixel compared', available: true });
       else if (id === 'elbo') infos.push({ id, label: '−ELBO', encoder: `imageElbo, seed ${options.elboSeed ?? 1}, every step evaluated`, decoder: 'no file: the bound a vdmzip file approaches', available: true });
       else {
         const c = CLASSIC_CODECS.find((x) => x.id === id)!;
@@ -348,7 +346,7 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
       date: new Date().toISOString(),
       host: { node: process.version, platform: `${process.platform}-${process.arch}`, cpu: cpuList[0]?.model ?? 'unknown', cpus: cpuList.length },
       threads,
-      model: codec ? { id: codec.bundle.id, source: typeof options.model === 'string' ? options.model : options.model ? 'bundle' : 'shipped', engine: engineKind, steps: codec.bundle.meta.config.T, patch: codec.bundle.meta.config.patch, device: codec.deviceInfo.device, engineSettings: codec.deviceInfo.engine } : undefined,
+      model: codec ? { id: codec.bundle.id, source: typeof options.model === 'string' ? options.model : options.model ? 'bundle' : 'shipped', engine: 'onnx', steps: codec.bundle.meta.config.T, patch: codec.bundle.meta.config.patch, device: codec.deviceInfo.device, engineSettings: codec.deviceInfo.engine } : undefined,
       codecs: infos,
       sets: sets.map((s) => {
         const members = images.filter((r) => r.set === s.name);

@@ -29,6 +29,7 @@ import type { Denoiser, NoisePrediction } from '../model/denoiser.ts';
 import { pixelDistributions, type ChainSchedule } from './schedule.ts';
 import { contextIndex, MODEL_CHANNELS, PADDING_SOURCE } from './tiling.ts';
 import { SAMPLE_MAX } from '../image/index.ts';
+import { HALF_LEVELS } from '../model/architecture.ts';
 
 export interface ChunkLayout {
   /** Patches in the chunk. */
@@ -73,8 +74,6 @@ export interface ChunkContext {
   /** A grey plane's context uses one ε for all three channels, as its tied dimensions do. */
   grey: boolean;
 }
-
-const HALF_LEVELS = 128;
 
 export type StepCallback = (stepsDone: number) => void;
 

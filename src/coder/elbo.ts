@@ -13,6 +13,7 @@ import { predict, stepOnePosteriorMeans } from './chain.ts';
 import { CODER_PARAMS_VERSION } from './container.ts';
 import { chainSchedule, pixelDistributions } from './schedule.ts';
 import { chunkLayout, codedPlanes, gatherPixels, MAX_CHUNK_PATCHES, tiling } from './tiling.ts';
+import { HALF_LEVELS } from '../model/architecture.ts';
 
 export interface ElboBits {
   /** Coded dimensions (sub-pixels). */
@@ -29,8 +30,6 @@ export interface ElboBits {
   /** Per-patch totals in bits and dims, for standard errors. */
   patches: { bits: number; dims: number }[];
 }
-
-const HALF_LEVELS = 128;
 
 /** Which diffusion steps `imageElbo` evaluates when it estimates: the first `exactSteps`, then one in each run of `stride`. */
 export interface StepSampling {

@@ -36,10 +36,9 @@
 // before their neighbours below and to the right see them.
 
 import type { CoderParamsVersion } from './container.ts';
-import { PIXEL_STD_MIN } from '../model/architecture.ts';
+import { HALF_LEVELS, PIXEL_STD_MIN } from '../model/architecture.ts';
 import { reverseVariance, type ModelBundle } from '../model/bundle.ts';
 
-const HALF_LEVELS = 128;
 
 /** (σ/α)² below which a latent's noise is under half a pixel step (1/256 in v). */
 export const LOW_NOISE_VARIANCE_RATIO = 1 / 65536;

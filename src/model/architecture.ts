@@ -1,11 +1,15 @@
-// The one definition of the denoiser network. Both engines (tfjs for training and the
-// reference, ONNX Runtime for coding) interpret the node list built here; neither has a
-// hand-written copy of the architecture.
+// The one definition of the denoiser network. The ONNX exporter (the coder's engine) and the
+// PyTorch trainer (training/, through network.json) interpret the node list built here;
+// neither has a hand-written copy of the architecture.
 //
 // Integer-exact arithmetic (DESIGN §2): every activation is an integer in
 // [-ACT_MAX, ACT_MAX] that stands for the real value int / 2^ACT_FRACTION_BITS; every weight
 // is an integer in [-WEIGHT_MAX, WEIGHT_MAX] standing for int / 2^e (a per-layer exponent);
 // accumulators stay below 2^24 in magnitude so float32 conv/matmul is exact in any order.
+
+/** 8-bit samples x ∈ {0..255} are the model's data v = (x + 0.5)/HALF_LEVELS − 1 ∈ (−1, 1). */
+export const PIXEL_LEVELS = 256;
+export const HALF_LEVELS = PIXEL_LEVELS / 2;
 
 /** Activations are integers in [-ACT_MAX, ACT_MAX]; ReLU layers use [0, ACT_MAX]. */
 export const ACT_MAX = 127;

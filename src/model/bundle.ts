@@ -60,7 +60,7 @@ export interface ModelBundle {
   /** Hex SHA-256 of model.json and model.bin: the model id. */
   id: string;
   nodes: Node[];
-  /** Integer weights per conv layer, [k, k, cin, cout] row-major (tfjs HWIO). */
+  /** Integer weights per conv layer, [k, k, cin, cout] row-major (HWIO). */
   weights: Map<string, Int8Array>;
   /** Integer biases per conv layer, [biasRows, cout]. */
   biases: Map<string, Int32Array>;

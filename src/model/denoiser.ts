@@ -3,12 +3,10 @@
 // on float64 are used, with the bundle's stored constants, so every machine and engine
 // produces the same bits (DESIGN §2).
 
-import { ACT_FRACTION_BITS, ACT_MAX, FEATURES_PER_CHANNEL, inputChannels, outputChannels, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE } from './architecture.ts';
+import { ACT_FRACTION_BITS, ACT_MAX, FEATURES_PER_CHANNEL, HALF_LEVELS, inputChannels, PIXEL_LEVELS, outputChannels, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE } from './architecture.ts';
 import type { ModelBundle } from './bundle.ts';
 
 const ACT_SCALE = 2 ** ACT_FRACTION_BITS;
-const PIXEL_LEVELS = 256;
-const HALF_LEVELS = 128;
 
 /** Runs the integer network: integer features in, integer output accumulators out. */
 export interface IntegerEngine {

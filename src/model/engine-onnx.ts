@@ -1,6 +1,6 @@
 // The coding-path integer engine: the bundle exported to ONNX (onnx-export.ts) and run by
 // ONNX Runtime, on the CPU execution provider or on the GPU through the WebGPU provider.
-// Its outputs are bit-identical to the tfjs reference (test/engines.test.ts): every value is
+// Its outputs are bit-identical to a float64 reference (test/engines.test.ts): every value is
 // an integer in float32 and every accumulator is below 2^24, so each op is exact whatever
 // kernel, summation order or thread split the provider picks.
 
@@ -37,8 +37,8 @@ export interface OnnxEngineOptions {
    * ORT graph optimisation level. Default 'all'. The fusions it applies (bias and
    * power-of-two Mul folded into Conv, NCHWc layout with its direct-convolution kernels) only
    * rescale by powers of two or reorder sums of integers, which is exact within the 2^24
-   * accumulator bound; the engine tests check every level bit for bit against the tfjs
-   * engines and a float64 reference.
+   * accumulator bound; the engine tests check every level bit for bit against a float64
+   * reference.
    */
   optimization?: OnnxOptimization;
   /** Default 'cpu'. 'gpu' fails (GpuUnavailableError) where no WebGPU adapter answers. */

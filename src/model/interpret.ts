@@ -1,6 +1,6 @@
-// Walks the architecture's node list once, handing each node to an engine's implementation
-// of the five operations. The tfjs training graph, the tfjs integer reference and the ONNX
-// exporter are three such implementations of one definition.
+// Walks the architecture's node list once, handing each node to an implementation of the five
+// operations: the ONNX exporter, and counts such as the benchmark's multiply-accumulates. (The
+// PyTorch trainer walks the same list, read from network.json, in training/network.py.)
 
 import type { ConvNode, Node } from './architecture.ts';
 

@@ -11,6 +11,8 @@ import {
   BIAS_MAX,
   buildArchitecture,
   FEATURES_PER_CHANNEL,
+  HALF_LEVELS,
+  PIXEL_LEVELS,
   PIXEL_STD_MIN,
   VARIANCE_LOG2_MAX,
   VARIANCE_LOG2_MIN,
@@ -21,7 +23,6 @@ import {
   type Node,
 } from './architecture.ts';
 import { paramLayout, REVERSE_LOG_VARIANCE } from './params.ts';
-import { HALF_LEVELS, PIXEL_LEVELS } from './vdm.ts';
 
 export const NETWORK_JSON = 'network.json';
 export const NETWORK_FORMAT = 'vdmzip-network';

@@ -1,9 +1,9 @@
 // Exports a model bundle's integer network as an ONNX model (IR 8, opset 17), for ONNX
 // Runtime on the coding path (DESIGN §4). The graph is produced by interpreting the same node
-// list as the tfjs engines (`interpret` with a NodeOps<string> that emits ONNX nodes), so no
+// list as the trainer (`interpret` with a NodeOps<string> that emits ONNX nodes), so no
 // second copy of the architecture exists. Every value is an integer held in float32 and every
 // accumulator stays below 2^24 (checked by `buildArchitecture`), so each op is exact and the
-// outputs match the tfjs reference bit for bit.
+// outputs match the float64 reference and the trainer's forward pass bit for bit.
 //
 // The protobuf encoding is written here (a few dozen lines) rather than pulled in as a
 // dependency: the exporter needs only varints, length-delimited fields and fixed32 floats.
