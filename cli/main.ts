@@ -4,15 +4,17 @@
  * exit codes (0 success, 1 failure, 2 usage error or command not available).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { VdmzipError } from '../src/errors.ts';
+import { PACKAGE_ROOT } from '../src/package-root.ts';
 import { commandModules } from './commands/index.ts';
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
 export async function runCli(argv: string[]): Promise<number> {
-  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
   const program = new Command('vdmzip')
     .description('Lossless image compression with a Variational Diffusion Model and bits-back rANS')
     .version(version)

@@ -2,16 +2,16 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { codedGridFactor, compressImage, decompressImage, type CodingProgress } from './coder/codec.ts';
 import { VdmzipError } from './errors.ts';
+import { PACKAGE_ROOT } from './package-root.ts';
 import type { Image } from './image/index.ts';
 import { BUNDLE_JSON, loadBundle, type ModelBundle } from './model/bundle.ts';
 import type { IntegerEngine } from './model/denoiser.ts';
 import { DEVICE_CHOICES, GpuUnavailableError, openEngine, type ComputeDevice, type DeviceChoice } from './model/engines.ts';
 
 /** The model shipped inside the package. */
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/default', import.meta.url));
+export const DEFAULT_MODEL_DIR = join(PACKAGE_ROOT, 'models', 'default');
 
 export interface CodecOptions {
   /** A model folder (default: the shipped `models/default`) or a loaded bundle. */

@@ -2,10 +2,10 @@
 // against the coder's engines.
 
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
 /** The repository folder that holds the `training` package (python3 -m training runs from here). */
-export const TRAINER_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const TRAINER_ROOT = PACKAGE_ROOT;
 
 /** How to get PyTorch, for the one-line error when none is found. */
 export const TORCH_HINT = 'the trainer needs Python 3 with PyTorch: apt-get install python3-torch (Debian/Ubuntu) or pip install torch; set VDMZIP_PYTHON to choose the interpreter';
