@@ -13,13 +13,13 @@ export const TORCH_HINT = 'the trainer needs Python 3 with PyTorch: apt-get inst
 let cached: string | null | undefined;
 
 /**
- * The first of $VDMZIP_PYTHON, python3 and /usr/bin/python3 that imports torch (Debian's
+ * $VDMZIP_PYTHON if it is set, else the first of python3 and /usr/bin/python3 (Debian's
  * python3-torch lives in the system interpreter, which a pyenv or venv python3 on the PATH
- * hides), or null.
+ * hides), provided it imports torch; or null.
  */
 export function findTorchPython(): string | null {
   if (cached !== undefined) return cached;
-  const candidates = [process.env.VDMZIP_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => Boolean(c));
+  const candidates = process.env.VDMZIP_PYTHON ? [process.env.VDMZIP_PYTHON] : ['python3', '/usr/bin/python3'];
   cached = candidates.find((python) => spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) ?? null;
   return cached;
 }
