@@ -18,7 +18,7 @@ import { compressImage, decompressImage } from '../src/coder/codec.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
 import { ACT_MAX, inputChannels } from '../src/model/architecture.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
-import { OnnxEngine, type ComputeDevice } from '../src/model/engine-onnx.ts';
+import { GpuUnavailableError, OnnxEngine, type ComputeDevice } from '../src/model/engine-onnx.ts';
 
 interface Options {
   repo: string;
@@ -193,7 +193,14 @@ export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   let speeds: Awaited<ReturnType<typeof throughput>> = [];
 
-  const testEngine = await OnnxEngine.create(bundle, { device: options.testDevice, threads: options.testDevice === 'cpu' ? threads : 1 });
+  let testEngine: OnnxEngine;
+  try {
+    testEngine = await OnnxEngine.create(bundle, { device: options.testDevice, threads: options.testDevice === 'cpu' ? threads : 1 });
+  } catch (error) {
+    if (!(error instanceof GpuUnavailableError)) throw error;
+    console.log(`FAIL ${error.message}: nothing else can be checked`);
+    return 1;
+  }
   const cpuEngine = await OnnxEngine.create(bundle, { device: 'cpu', threads });
   console.log(`device under test: ${testEngine.name}; CPU reference: ${cpuEngine.name}; model ${bundle.id.slice(0, 16)}…`);
   try {
