@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseTrainingLog, renderTrainingReport, writeTrainingReport } from '../src/model/report.ts';
+import { parseTrainingLog, renderTrainingReport, writeTrainingReport } from '../src/training/report.ts';
 import { checkWellFormed } from './bench-xml.ts';
 
 const T = 8;

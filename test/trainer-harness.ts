@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import type { ModelConfig } from '../src/model/architecture.ts';
-import { networkDescription } from '../src/model/network-description.ts';
-import { findTorchPython, TRAINER_ROOT } from '../src/model/python.ts';
+import { networkDescription } from '../src/training/network-description.ts';
+import { findTorchPython, TRAINER_ROOT } from '../src/training/python.ts';
 
 export const python = findTorchPython();
 // CI installs python3-torch, so there these tests must run; elsewhere they are skipped.

@@ -13,7 +13,7 @@ import { denoiserFeatures } from '../src/model/denoiser.ts';
 import { OnnxEngine } from '../src/model/engine-onnx.ts';
 import { initParams, paramLayout, REVERSE_LOG_VARIANCE, view } from '../src/model/params.ts';
 import { gammaValues } from '../src/model/schedule.ts';
-import { createCheckpoint, exportCheckpoint, loadCheckpoint, train } from '../src/model/train.ts';
+import { createCheckpoint, exportCheckpoint, loadCheckpoint, train } from '../src/training/train.ts';
 import { mulberry32, normalSampler } from '../src/random.ts';
 import { describeTorch, readFloats, runCheck, trainerLoss } from './trainer-harness.ts';
 

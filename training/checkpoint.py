@@ -1,4 +1,4 @@
-"""Checkpoints in the format the TypeScript side loads and bundles (src/model/train.ts).
+"""Checkpoints in the format the TypeScript side loads and bundles (src/training/train.ts).
 
 checkpoint.json: {format: 1, config, precision, step, examples, trainSeconds, paramCount}
 checkpoint.bin:  float32 little-endian, the parameters and then their EMA (committed with the model)

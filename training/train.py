@@ -1,6 +1,6 @@
 """The training loop: Adam and an EMA of the weights on one flat parameter vector, importance
 sampling of diffusion steps, validation on a fixed set, checkpoints and a JSONL log that the
-TypeScript side's report reads. Mirrors src/model/train.ts step for step."""
+TypeScript side's report reads (src/training/report.ts)."""
 
 import json
 import math

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { VdmzipError } from '../../src/errors.ts';
-import { exportCheckpoint, lastValidation, train } from '../../src/model/train.ts';
+import { exportCheckpoint, lastValidation, train } from '../../src/training/train.ts';
 
 const TRAINING_SUBDIR = 'training';
 

@@ -2,7 +2,7 @@
  * Small dependency-free SVG charts: a line chart (several series, axes, labels, legend)
  * and a grouped bar chart. Each chart is a Panel (a fragment of known size); svgDocument
  * stacks panels into one standalone SVG file. Used by `vdmzip bench` and the training
- * report (src/model/report.ts).
+ * report (src/training/report.ts).
  *
  * The output is deterministic (same input, same bytes) and plain SVG 1.1 that browsers,
  * rsvg-convert and GitHub all render.

@@ -15,10 +15,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VdmzipError } from '../errors.ts';
-import type { ModelConfig, Precision } from './architecture.ts';
-import { bundleFromParams, saveBundle, type ModelBundle } from './bundle.ts';
+import type { ModelConfig, Precision } from '../model/architecture.ts';
+import { bundleFromParams, saveBundle, type ModelBundle } from '../model/bundle.ts';
 import { writeNetworkDescription } from './network-description.ts';
-import { initParams, paramLayout } from './params.ts';
+import { initParams, paramLayout } from '../model/params.ts';
 import { findTorchPython, TORCH_HINT, TRAINER_ROOT } from './python.ts';
 import { writeTrainingReport } from './report.ts';
 

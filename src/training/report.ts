@@ -9,7 +9,7 @@
  *  (c) each noise level's share of the validation diffusion loss (latest `stepShare`), with
  *      the uniform share 1/T as a reference line.
  *
- * Run it by hand with `npx tsx src/model/report.ts DIR` (it prints the SVG's path).
+ * Run it by hand with `npx tsx src/training/report.ts DIR` (it prints the SVG's path).
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -178,7 +178,7 @@ export function writeTrainingReport(trainingDir: string): string {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dir = process.argv[2];
   if (!dir) {
-    console.error('usage: tsx src/model/report.ts TRAINING_DIR');
+    console.error('usage: tsx src/training/report.ts TRAINING_DIR');
     process.exit(2);
   }
   console.log(writeTrainingReport(dir));

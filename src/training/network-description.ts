@@ -21,8 +21,8 @@ import {
   WEIGHT_MAX,
   type ModelConfig,
   type Node,
-} from './architecture.ts';
-import { paramLayout, REVERSE_LOG_VARIANCE } from './params.ts';
+} from '../model/architecture.ts';
+import { paramLayout, REVERSE_LOG_VARIANCE } from '../model/params.ts';
 
 export const NETWORK_JSON = 'network.json';
 export const NETWORK_FORMAT = 'vdmzip-network';
