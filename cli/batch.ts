@@ -4,7 +4,7 @@
  * the others still run, and the command fails at the end if any input did.
  */
 import { VdmzipError, type VdmzipErrorCode } from '../src/errors.ts';
-import { outputExistsError, pathExists, sameFile, STDIN_NAME, STDOUT_NAME, writeOutputFile, writeStdout } from './files.ts';
+import { checkOutputFolder, outputExistsError, pathExists, sameFile, STDIN_NAME, STDOUT_NAME, writeOutputFile, writeStdout } from './files.ts';
 import { progressMode, type FileOptions } from './options.ts';
 import { ProgressBar } from './progress.ts';
 
@@ -67,6 +67,7 @@ export async function runJobs(jobs: Job[], o: FileOptions, work: (job: Job, bar:
       if (job.output !== undefined) {
         // Refuse early, before the coding work; writeOutputFile checks again when it publishes.
         if (!o.force && (await pathExists(job.output))) throw outputExistsError(job.output);
+        await checkOutputFolder(job.output);
         if (job.input !== '-' && (await sameFile(job.input, job.output))) {
           throw new VdmzipError('USAGE', `the output ${job.output} is the input file itself`, { file: label });
         }
@@ -81,6 +82,7 @@ export async function runJobs(jobs: Job[], o: FileOptions, work: (job: Job, bar:
       }
     } catch (error) {
       bar.finish();
+      if (error instanceof BatchFailure) throw error.failure;
       if (!(error instanceof VdmzipError)) throw error;
       const named = error.withFile(label);
       if (jobs.length === 1) throw named;
@@ -93,6 +95,32 @@ export async function runJobs(jobs: Job[], o: FileOptions, work: (job: Job, bar:
     const code: VdmzipErrorCode = failures.find((f) => f.code !== 'USAGE' && f.code !== 'NOT_AVAILABLE')?.code ?? 'IO';
     throw new VdmzipError(code, `${failures.length} of ${jobs.length} inputs failed`);
   }
+}
+
+/** A failure that ends the whole batch, not only the input it happened in (the model cannot be opened). */
+class BatchFailure extends Error {
+  constructor(readonly failure: VdmzipError) {
+    super(failure.message);
+  }
+}
+
+/**
+ * Something the jobs share, opened when the first job asks for it (after its input has been
+ * read and checked, so that a bad input or output fails before a model loads) and only
+ * once. A VdmzipError from `open` ends the batch rather than failing each input in turn.
+ */
+export function openOnFirstUse<T extends { dispose(): Promise<void> }>(open: () => Promise<T>): { get(): Promise<T>; dispose(): Promise<void> } {
+  let opened: Promise<T> | undefined;
+  return {
+    get: () =>
+      (opened ??= open().catch((error: unknown) => {
+        throw error instanceof VdmzipError ? new BatchFailure(error) : error;
+      })),
+    async dispose() {
+      const resource = await opened?.catch(() => undefined);
+      await resource?.dispose();
+    },
+  };
 }
 
 /** "640×480 RGB" and the like. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { link, lstat, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, rmSync } from 'node:fs';
+import { access, link, lstat, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { VdmzipError } from '../src/errors.ts';
 
@@ -17,53 +17,44 @@ function reasonOf(error: NodeJS.ErrnoException): string {
 }
 
 /** An errno failure as a VdmzipError 'IO' naming `path`; anything else unchanged. */
-function ioError(error: unknown, path: string, doing?: string): unknown {
+export function ioError(error: unknown, path: string, doing?: string): unknown {
   if (error instanceof VdmzipError || typeof (error as NodeJS.ErrnoException).code !== 'string') return error;
   const reason = reasonOf(error as NodeJS.ErrnoException);
   return new VdmzipError('IO', doing === undefined ? reason : `${doing}: ${reason}`, { file: path, cause: error });
 }
 
+/** Set once writeStdout has written: its own callback then reports standard output's failures. */
+let binaryOutput = false;
+let streamsGuarded = false;
+
 /**
- * Reads a file for a command. Failures become VdmzipErrors naming the file, with the
- * system's reason ("no such file or directory") instead of Node's errno text.
+ * Makes a failing standard output or error end the command without a stack trace (an
+ * unhandled 'error' event would print one). A reader that has gone away (EPIPE, as in
+ * `vdmzip info x.vdmz | head -1`) has what it wanted: the command stops at once, quietly,
+ * with the exit status it had so far (0 unless something failed before), as `gzip -dc |
+ * head` does. Another failure of standard output (no space left on /dev/full) is one line
+ * on standard error and exit status 1; a failing standard error leaves nowhere to say
+ * anything. Binary output through writeStdout reports its failures itself.
  */
-export async function readInputFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw ioError(error, path);
-  }
+export function guardStandardStreams(): void {
+  if (streamsGuarded) return;
+  streamsGuarded = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (binaryOutput) return; // writeStdout's callback reports it
+    if (error.code === 'EPIPE') process.exit();
+    process.stderr.write(`vdmzip: ${STDOUT_NAME}: cannot write: ${reasonOf(error)}\n`, () => process.exit(1));
+  });
+  process.stderr.on('error', () => process.exit(process.exitCode ?? 1));
 }
-
-/** Reads all of standard input. Refuses a terminal: the data is binary. */
-export async function readStdin(): Promise<Uint8Array> {
-  if (process.stdin.isTTY) throw new VdmzipError('USAGE', 'refusing to read binary data from a terminal; redirect standard input', { file: STDIN_NAME });
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  } catch (error) {
-    throw ioError(error, STDIN_NAME);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** Reads `path`, or standard input for '-'. */
-export function readInput(path: string): Promise<Uint8Array> {
-  return path === '-' ? readStdin() : readInputFile(path);
-}
-
-let stdoutGuarded = false;
 
 /**
  * Writes `bytes` to standard output and waits until Node has handed them on. A closed
  * pipe (EPIPE, as in `vdmzip decompress -c x.vdmz | head -c 10`) is a one-line failure,
- * not a crash: the stream's 'error' event, which would otherwise be unhandled, is caught.
+ * not a crash: binary output cut short is not what the reader asked for.
  */
 export async function writeStdout(bytes: Uint8Array): Promise<void> {
-  if (!stdoutGuarded) {
-    stdoutGuarded = true;
-    process.stdout.on('error', () => {}); // the write callback below reports it
-  }
+  binaryOutput = true;
+  guardStandardStreams();
   try {
     await new Promise<void>((resolve, reject) => {
       process.stdout.write(bytes, (error) => (error ? reject(error) : resolve()));
@@ -94,6 +85,18 @@ export async function pathExists(path: string): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw ioError(error, path);
+  }
+}
+
+/**
+ * Refuses an output whose folder cannot be written (read-only, no permission, missing)
+ * before any work is done for it; writeOutputFile meets the same failure only after.
+ */
+export async function checkOutputFolder(path: string): Promise<void> {
+  try {
+    await access(dirname(path), constants.W_OK);
+  } catch (error) {
+    throw ioError(error, path, 'cannot write');
   }
 }
 

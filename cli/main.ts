@@ -9,11 +9,13 @@ import { Command, CommanderError } from 'commander';
 import { VdmzipError } from '../src/errors.ts';
 import { PACKAGE_ROOT } from '../src/package-root.ts';
 import { commandModules } from './commands/index.ts';
+import { guardStandardStreams } from './files.ts';
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
 export async function runCli(argv: string[]): Promise<number> {
+  guardStandardStreams();
   const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
   const program = new Command('vdmzip')
     .description('Lossless image compression with a Variational Diffusion Model and bits-back rANS')
@@ -39,8 +41,14 @@ function report(error: unknown): number {
     console.error(`vdmzip: ${error.file === undefined ? '' : `${error.file}: `}${error.message}`);
     return error.code === 'USAGE' || error.code === 'NOT_AVAILABLE' ? EXIT_USAGE : EXIT_FAILURE;
   }
-  // Not a failure the library foresaw: a bug, so show everything.
-  console.error('vdmzip: internal error; please report it with this trace:');
-  console.error(error);
+  // Not a failure the library foresaw: a bug. One line still, like every other failure;
+  // VDMZIP_DEBUG=1 shows the trace to put in a report.
+  if (process.env.VDMZIP_DEBUG) {
+    console.error('vdmzip: internal error; please report it with this trace:');
+    console.error(error);
+  } else {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    console.error(`vdmzip: internal error: ${reason} (a bug: please report it, with the trace VDMZIP_DEBUG=1 shows)`);
+  }
   return EXIT_FAILURE;
 }

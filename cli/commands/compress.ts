@@ -2,8 +2,9 @@ import { type Command, Option } from 'commander';
 import { VdmzipCodec } from '../../src/codec-api.ts';
 import { bitsPerDim } from '../../src/coder/container.ts';
 import { readImage } from '../../src/image/index.ts';
-import { describeImage, inputLabel, planJobs, runJobs } from '../batch.ts';
-import { aboutFile, readInput } from '../files.ts';
+import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs } from '../batch.ts';
+import { aboutFile } from '../files.ts';
+import { imageInputBound, readBoundedInput } from '../input.ts';
 import { addFileOptions, describeDevice, modelDir, positiveNumber, type FileOptions } from '../options.ts';
 
 type CompressOptions = FileOptions & { verify?: boolean; grid?: number };
@@ -32,14 +33,19 @@ Exit status: 0 success; 1 if any input failed (the others are still compressed);
     )
     .action(async (files: string[], o: CompressOptions) => {
       const jobs = planJobs(files, o, compressedName);
-      const codec = await VdmzipCodec.open({ model: modelDir(o), threads: o.threads, gridFactor: o.grid, verify: o.verify, device: o.device });
-      if (o.verbose && !o.quiet) process.stderr.write(`${describeDevice(codec.deviceInfo)}\n`);
+      const model = modelDir(o);
+      const codec = openOnFirstUse(async () => {
+        const opened = await VdmzipCodec.open({ model, threads: o.threads, gridFactor: o.grid, verify: o.verify, device: o.device });
+        if (o.verbose && !o.quiet) process.stderr.write(`${describeDevice(opened.deviceInfo)}\n`);
+        return opened;
+      });
       try {
         await runJobs(jobs, o, async (job, bar) => {
           const label = inputLabel(job.input);
-          const input = await readInput(job.input);
+          const input = await readBoundedInput(job.input, imageInputBound);
           const image = await aboutFile(label, () => readImage(input));
-          const bytes = await aboutFile(label, () => codec.compress(image, bar.update));
+          const coder = await codec.get();
+          const bytes = await aboutFile(label, () => coder.compress(image, bar.update));
           const bpd = bitsPerDim(bytes.length, image).toFixed(3);
           return { bytes, summary: `${describeImage(image)}, ${input.length} → ${bytes.length} bytes, ${bpd} bpd${o.verify ? ', verified' : ''}` };
         });

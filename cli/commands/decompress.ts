@@ -3,8 +3,9 @@ import { VdmzipCodec } from '../../src/codec-api.ts';
 import { bitsPerDim, parseContainer } from '../../src/coder/container.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { writeImage, type ImageFormat } from '../../src/image/index.ts';
-import { describeImage, inputLabel, planJobs, runJobs } from '../batch.ts';
-import { aboutFile, readInput, STDOUT_NAME } from '../files.ts';
+import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs } from '../batch.ts';
+import { aboutFile, STDOUT_NAME } from '../files.ts';
+import { readBoundedInput, vdmzInputBound } from '../input.ts';
 import { addFileOptions, describeDevice, modelDir, type FileOptions } from '../options.ts';
 
 type DecompressOptions = FileOptions & { format?: ImageFormat };
@@ -28,6 +29,18 @@ export function outputFormat(output: string | undefined, format: ImageFormat | u
   return format ?? (output !== undefined && PNM_EXTENSION.test(output) ? 'pnm' : 'png');
 }
 
+/**
+ * The decoder's words for a payload that is not a well-formed rANS message ("payload is not
+ * a valid rANS message (rANS message tail has an odd number of bytes)") in a user's: a file
+ * without a payload length cannot tell damage from a cut.
+ */
+function inUserWords(error: unknown): never {
+  if (error instanceof VdmzipError && error.code === 'CORRUPT' && /\brANS\b/.test(error.message)) {
+    throw new VdmzipError('CORRUPT', 'the payload does not decode: the file is damaged or cut short', { file: error.file, cause: error });
+  }
+  throw error;
+}
+
 export function register(program: Command): void {
   const command = program
     .command('decompress')
@@ -48,19 +61,24 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
     )
     .action(async (files: string[], o: DecompressOptions) => {
       const jobs = planJobs(files, o, decompressedName);
-      const codec = await VdmzipCodec.open({ model: modelDir(o), threads: o.threads, device: o.device });
-      if (o.verbose && !o.quiet) process.stderr.write(`${describeDevice(codec.deviceInfo)}\n`);
+      const model = modelDir(o);
+      const codec = openOnFirstUse(async () => {
+        const opened = await VdmzipCodec.open({ model, threads: o.threads, device: o.device });
+        if (o.verbose && !o.quiet) process.stderr.write(`${describeDevice(opened.deviceInfo)}\n`);
+        return opened;
+      });
       try {
         await runJobs(jobs, o, async (job, bar) => {
           const label = inputLabel(job.input);
-          const input = await readInput(job.input);
+          const input = await readBoundedInput(job.input, vdmzInputBound);
           // The header alone says whether the output format can hold the image: check before decoding.
           const { header } = await aboutFile(label, () => parseContainer(input));
           const format = outputFormat(job.output, o.format);
           if (format === 'pnm' && (header.channels === 2 || header.channels === 4)) {
             throw new VdmzipError('UNSUPPORTED_FORMAT', 'the image has an alpha channel, which PGM/PPM cannot hold; write PNG instead', { file: job.output ?? STDOUT_NAME });
           }
-          const image = await aboutFile(label, () => codec.decompress(input, bar.update));
+          const coder = await codec.get();
+          const image = await aboutFile(label, () => coder.decompress(input, bar.update)).catch(inUserWords);
           const bytes = writeImage(image, format);
           const bpd = bitsPerDim(input.length, image).toFixed(3);
           return { bytes, summary: `${describeImage(image)}, ${input.length} → ${bytes.length} bytes, ${bpd} bpd` };

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MODEL_DIR, openEngineOrExplain } from '../../src/codec-api.ts';
 import { imageElbo, summarise, type ElboBits } from '../../src/coder/elbo.ts';
@@ -7,6 +6,7 @@ import { listImageFiles } from '../../src/image/files.ts';
 import { readImage } from '../../src/image/index.ts';
 import { loadBundle } from '../../src/model/bundle.ts';
 import type { DeviceChoice } from '../../src/model/engines.ts';
+import { imageInputBound, readBoundedInput } from '../input.ts';
 import { describeDevice, deviceOption } from '../options.ts';
 
 function positiveInt(text: string): number {
@@ -43,7 +43,7 @@ export function register(program: Command): void {
         for (const file of files) {
           let image;
           try {
-            image = readImage(readFileSync(file));
+            image = readImage(await readBoundedInput(file, imageInputBound));
           } catch (error) {
             throw error instanceof VdmzipError ? error.withFile(file) : error;
           }

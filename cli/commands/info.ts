@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { DEFAULT_MODEL_DIR, openModel } from '../../src/codec-api.ts';
 import { bitsPerDim, codedBy, parseContainer, sameModel } from '../../src/coder/container.ts';
 import { VdmzipError } from '../../src/errors.ts';
-import { aboutFile, readInputFile } from '../files.ts';
+import { aboutFile } from '../files.ts';
+import { readBoundedInput, vdmzInputBound } from '../input.ts';
 import { modelDir } from '../options.ts';
 
 const CHANNEL_NAMES = ['', 'grey', 'grey+alpha', 'RGB', 'RGBA'];
@@ -46,7 +47,7 @@ export function register(program: Command): void {
     .argument('<file>', '.vdmz file')
     .option('--model <dir>', 'model folder to check the file against (default: the shipped model)')
     .action(async (path: string, o: { model?: string }) => {
-      const bytes = await readInputFile(path);
+      const bytes = await readBoundedInput(path, vdmzInputBound);
       const { header, payload } = await aboutFile(path, () => parseContainer(bytes));
       const { width, height, channels, coder } = header;
       const chunks = coder.chunkSizes;
