@@ -3,8 +3,9 @@
 //
 //   npx tsx scripts/fit-refinement-prior.ts [DIR]      (default data/photos/train, docs/data.md)
 //
-// Each photo is walked whole by the coder parameters version 8 predictor, whose regressions
-// start from zero; a regression's prior is the average of the weights it ends with, over the
+// Each photo is walked whole by the predictor without its prior (regressions from zero) and,
+// as when the tables were fitted, without exact contexts and with the spread regression
+// warming up over 256 samples; a regression's prior is the average of the weights it ends with, over the
 // photos where it learned from more than MIN_SAMPLES samples. Training photos only: neither
 // the benchmarks nor the validation photos may shape it.
 //
@@ -15,7 +16,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NEIGHBOURHOOD_FEATURES } from '../src/coder/neighbourhood.ts';
-import { learnedWeights, type LearnedWeights, predictorFor } from '../src/coder/predictive.ts';
+import { learnedWeights, type LearnedWeights, PREDICTOR, type Predictor } from '../src/coder/predictive.ts';
 import { SPREAD_FEATURES } from '../src/coder/refinement.ts';
 import { readImage } from '../src/image/index.ts';
 
@@ -56,8 +57,9 @@ class Average {
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const dir = process.argv[2] ?? join(root, 'data', 'photos', 'train');
-const predictor = predictorFor(8);
-const classes = predictor.refinement!.activityClasses;
+const { refinement } = PREDICTOR;
+const predictor: Predictor = { ...PREDICTOR, refinement: { ...refinement, spreadWarmup: 256, prior: undefined, histograms: { ...refinement.histograms, exact: undefined } } };
+const classes = refinement.activityClasses;
 const means = new Average(CHANNELS * classes, NEIGHBOURHOOD_FEATURES);
 const spreads = new Average(CHANNELS, SPREAD_FEATURES);
 const files = readdirSync(dir).filter((f) => /\.(png|ppm)$/.test(f)).sort();

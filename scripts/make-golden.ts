@@ -1,26 +1,17 @@
-// Writes the golden fixture that test/golden.test.ts checks (format and encoder stability):
+// Writes the golden fixtures that test/golden.test.ts checks (format and encoder stability):
 //   fixtures/golden/model/       a tiny deterministic model bundle (random weights, seed 7),
 //                                written only when missing (delete it to write it again)
 //   fixtures/golden/image.png    a small deterministic RGB image (12×10)
 //   fixtures/golden/image.vdmz   that image compressed with that model (default κ and choices, ONNX Runtime)
 //   fixtures/golden/image-classic-rows.vdmz   the same with GOLDEN_CLASSIC_ROWS classic rows under the chain
 //   fixtures/golden/face-crop.vdmz, chelsea-crop.vdmz   crops of fixture photos (GOLDEN_PHOTO_CROPS), which the predictor codes alone
-// Older files are kept by hand, never rewritten here, because files made by an older vdmzip
-// must still decode:
-//   fixtures/golden/image-kappa-0.5.vdmz   made when the default κ was 0.5 (format version 1)
-//   fixtures/golden/image-v1.vdmz          made with format version 1, default κ 2
-//   fixtures/golden/image-coder-v2.vdmz    format version 2, coder parameters version 2 (step 0 not interleaved)
-//   fixtures/golden/image-coder-v3.vdmz    coder parameters version 3 (pixels coded under p(x | z_0) alone)
-//   fixtures/golden/image-coder-v4.vdmz    coder parameters version 4 (no context from later chunks)
-//   fixtures/golden/image-coder-v5.vdmz    coder parameters version 5 (no classic rows)
-//   fixtures/golden/image-coder-v6.vdmz    coder parameters version 6 (classic rows under one Gaussian, 4 of them)
-//   fixtures/golden/image-coder-v7.vdmz    coder parameters version 7 (classic rows without the least-squares fits, 4 of them)
-//   fixtures/golden/image-classic-v7.vdmz  format version 2, every row classic (coder parameters version 7)
-//   fixtures/golden/image-coder-v8.vdmz    format version 3, coder parameters version 8 (regressions from zero)
+// One file per coder path: image.vdmz the predictor alone (format version 4),
+// image-classic-rows.vdmz the chain (format version 2); the crops pin the predictor's learning.
+// Files from before 1.0 (other formats and coder parameters) are not readable, and none is kept.
 //
 // The files are committed; the test never regenerates them. Rerun this only when a change to
 // the container or the coder is meant to change the bytes of image.vdmz (and say so
-// in the commit): `npx tsx scripts/make-golden.ts`.
+// in the commit): `npx tsx scripts/make-golden.ts`. docs/format.md specifies the format.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

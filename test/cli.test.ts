@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseContainer, writeContainer } from '../src/coder/container.ts';
+import { CODER_PARAMS_VERSION, parseContainer, writeContainer } from '../src/coder/container.ts';
 import type { ModelBundle } from '../src/model/bundle.ts';
-import { writeContainerV1 } from './helpers/container-bytes.ts';
+import { framed } from './helpers/container-bytes.ts';
 import { saveTinyModel } from './helpers/tiny-model.ts';
 
 const BIN = fileURLToPath(new URL('../cli/vdmzip.js', import.meta.url));
@@ -44,7 +44,7 @@ describe('vdmzip CLI', () => {
   });
 
   /** The sample file info reads: 40×30 RGB, 1000 payload bytes, model `modelId` (64 hex digits). */
-  function sampleFile(modelId: string, version: 1 | 2 = 2): Uint8Array {
+  function sampleFile(modelId: string): Uint8Array {
     const header = {
       modelId,
       width: 40,
@@ -53,11 +53,11 @@ describe('vdmzip CLI', () => {
       bitDepth: 8 as const,
       steps: 100,
       patchSize: 32,
-      coder: { version: 1 as const, gridFactor: 0.25, chunkSizes: [1, 1], seedWords: 4 },
+      coder: { version: CODER_PARAMS_VERSION, gridFactor: 0.25, chunkSizes: [1, 1], seedWords: 4, classicRows: 0 },
       pixelSha256Prefix: 'fedcba9876543210',
     };
     const payload = new Uint8Array(1000);
-    return version === 2 ? writeContainer(header, payload) : writeContainerV1({ ...header, pixelCrc32: 0x1234abcd }, payload);
+    return writeContainer(header, payload);
   }
 
   it('info prints the geometry, model, coding parameters and bits per dimension', async () => {
@@ -73,7 +73,7 @@ describe('vdmzip CLI', () => {
     expect(stdout).toMatch(new RegExp(`^model\\s+${modelId.slice(0, 16)}…$`, 'm'));
     expect(stdout).toMatch(/^steps \(T\)\s+100$/m);
     expect(stdout).toMatch(/^patch size\s+32$/m);
-    expect(stdout).toMatch(/^coder\s+parameters version 1, the bits-back chain alone$/m);
+    expect(stdout).toMatch(/^coder\s+parameters version 9, the bits-back chain alone$/m);
     expect(stdout).toMatch(/^pixel sha256\s+fedcba9876543210…$/m);
     expect(stdout).not.toMatch(/^pixel crc32/m);
     expect(stdout).toMatch(/^payload\s+1000 bytes$/m);
@@ -81,14 +81,13 @@ describe('vdmzip CLI', () => {
     expect(stdout).toMatch(new RegExp(`^bits/dim\\s+${((8 * file.length) / (40 * 30 * 3)).toFixed(4)}$`, 'm'));
   });
 
-  it('info reads format version 1 files: the full model id and the pixel CRC-32', async () => {
+  it('info on a file written before 1.0 fails with one line that says so, exit 1', async () => {
     const path = join(dir, 'sample-v1.vdmz');
-    await writeFile(path, sampleFile(bundle.id, 1));
-    const { code, stdout } = await vdmzip('info', '--model', modelDir, path);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(new RegExp(`^model\\s+${bundle.id}$`, 'm'));
-    expect(stdout).toMatch(/^model matches\s+yes: made with --model /m);
-    expect(stdout).toMatch(/^pixel crc32\s+1234abcd$/m);
+    await writeFile(path, framed(1, [...new Uint8Array(30)], new Uint8Array(10)));
+    const { code, stdout, stderr } = await vdmzip('info', path);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`vdmzip: ${path}: file format version 1: written by a vdmzip before 1.0, which this version does not read\n`);
   });
 
   it('info says which coder made a file: the predictive coder, the chain, or both', async () => {
@@ -98,10 +97,10 @@ describe('vdmzip CLI', () => {
       [30, [], 'the predictive coder alone \\(all 30 rows\\)'],
       [6, [1, 1], 'the chain over the top 24 rows, the predictive coder below \\(6 rows\\)'],
     ] as const) {
-      await writeFile(path, writeContainer({ ...base, coder: { version: 7, gridFactor: 0.25, chunkSizes: [...chunkSizes], seedWords: 0, classicRows } }, new Uint8Array(10)));
+      await writeFile(path, writeContainer({ ...base, coder: { version: CODER_PARAMS_VERSION, gridFactor: 0.25, chunkSizes: [...chunkSizes], seedWords: 0, classicRows } }, new Uint8Array(10)));
       const { code, stdout } = await vdmzip('info', path);
       expect(code).toBe(0);
-      expect(stdout).toMatch(new RegExp(`^coder\\s+parameters version 7, ${says}$`, 'm'));
+      expect(stdout).toMatch(new RegExp(`^coder\\s+parameters version 9, ${says}$`, 'm'));
     }
   });
 

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compressImage, decompressImage, defaultGridFactor, openingGrids, type CoderOptions } from '../src/coder/codec.ts';
+import { compressImage, decompressImage, defaultGridFactor, OPENING_GRIDS, type CoderOptions } from '../src/coder/codec.ts';
 import { codedPlanes, MAX_CHUNK_PATCHES } from '../src/coder/tiling.ts';
 import { Message, popUniform } from '../src/ans/index.ts';
 import { parseContainer, writeContainer, type ContainerHeader } from '../src/coder/container.ts';
@@ -23,7 +23,7 @@ import { bundleFromParams, type ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { createEngine } from '../src/model/engines.ts';
 import { initParams } from '../src/model/params.ts';
-import { type ChainHeader, writeContainerV1 } from './helpers/container-bytes.ts';
+import { type ChainHeader, containerV2 } from './helpers/container-bytes.ts';
 import { TINY_CONFIG, tinyBundle } from './helpers/tiny-model.ts';
 import { mulberry32 } from '../src/random.ts';
 
@@ -270,7 +270,7 @@ describe('round trips, every pixel compared', () => {
   });
 });
 
-describe('classic rows (coder parameters version 6)', () => {
+describe('classic rows', () => {
   it("the encoder's choice is no larger than the chain alone or every row classic", async () => {
     for (const [name, pattern] of Object.entries(COLOUR_PATTERNS)) {
       for (const [width, height] of [[8, 8], [13, 11]]) {
@@ -290,13 +290,13 @@ describe('classic rows (coder parameters version 6)', () => {
   });
 });
 
-describe('opening grids (coder parameters version 5 on)', () => {
+describe('opening grids', () => {
   it('the encoder picks an opening schedule per file and pushes its index last (RGB); every choice decodes', async () => {
     const chosen = new Set<number>();
     for (const [name, pattern] of Object.entries(COLOUR_PATTERNS)) {
       for (const [width, height] of [[8, 8], [13, 11]]) {
         const { bytes } = await roundTrip(makeImage(width, height, 3, pattern), { classicRows: 0 });
-        const choices = openingGrids(parseContainer(bytes).header.coder.version).length;
+        const choices = OPENING_GRIDS.length;
         const opening = popUniform(Message.fromBytes(parseContainer(bytes).payload), choices);
         expect(opening, name).toBeLessThan(choices);
         chosen.add(opening);
@@ -525,14 +525,17 @@ describe('damaged and forged files never decode to a wrong image', () => {
     await expect(decompressImage(file, bundle, engine)).rejects.toBeInstanceOf(VdmzipError);
   });
 
-  it('format version 1: the same file still decodes, and a wrong pixel CRC-32 in it is refused', async () => {
-    const parsed = parseContainer(bytes);
-    const [header, payload] = [parsed.header as ChainHeader, parsed.payload];
-    const v1 = (pixelCrc32: number) => writeContainerV1({ ...header, modelId: bundle.id, pixelCrc32 }, payload);
-    expectSameImage(await decompressImage(v1(crc32(image.data)), bundle, engine), image);
-    await expect(decompressImage(v1((crc32(image.data) ^ 1) >>> 0), bundle, engine)).rejects.toMatchObject({ code: 'CORRUPT', message: 'decoded pixels fail their checksum' });
-    const other = tinyBundle(2);
-    await expect(decompressImage(writeContainerV1({ ...header, modelId: other.id, pixelCrc32: crc32(image.data) }, payload), bundle, engine)).rejects.toMatchObject({ code: 'MODEL_MISMATCH' });
+  it('a wrong pixel SHA-256 prefix is refused; the same file marked as written before 1.0 fails in one line that says so', async () => {
+    const { header, payload } = parseContainer(bytes);
+    const prefix = header.pixelSha256Prefix!;
+    const wrong = writeContainer({ ...header, pixelSha256Prefix: `${prefix.slice(0, 15)}${prefix[15] === '0' ? '1' : '0'}` }, payload);
+    await expect(decompressImage(wrong, bundle, engine)).rejects.toMatchObject({ code: 'CORRUPT', message: 'decoded pixels fail their checksum' });
+    const chain = header as ChainHeader;
+    const older = containerV2({ ...chain, coder: { ...chain.coder, version: 8 as never } }, payload);
+    await expect(decompressImage(older, bundle, engine)).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+      message: 'coder parameters version 8: written by a vdmzip before 1.0, which this version does not read',
+    });
   });
 
   /**

@@ -14,26 +14,24 @@ import {
 import { VdmzipError } from '../src/errors.ts';
 import { crc32 } from '../src/image/crc32.ts';
 import { MAX_PIXELS } from '../src/image/index.ts';
-import { type ChainHeader, containerV2, containerV3, containerV4, le, writeContainerV1 } from './helpers/container-bytes.ts';
+import { type ChainHeader, containerV2, containerV4, framed, le } from './helpers/container-bytes.ts';
 
 const PARSE_ERROR_CODES = ['UNSUPPORTED_FORMAT', 'TRUNCATED', 'CORRUPT', 'UNSUPPORTED_VERSION', 'TOO_LARGE'];
 
 const hexArbitrary = (bytes: number) =>
   fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => Buffer.from(b).toString('hex'));
 
-/**
- * Valid headers for format `version`: version 2 takes a full model id or its prefix, no
- * pixel CRC and a float32 κ; version 1 a full id, a pixel CRC and any positive float64 κ.
- */
-function headerArbitrary(version: 1 | 2): fc.Arbitrary<ChainHeader> {
+/** Valid headers for format version 2: a full model id or its prefix, a float32 κ, chunks exactly when the chain codes rows. */
+function headerArbitrary(): fc.Arbitrary<ChainHeader> {
   return fc
     .record({
       width: fc.integer({ min: 1, max: 1 << 14 }),
       height: fc.integer({ min: 1, max: 1 << 14 }),
+      allClassic: fc.boolean(),
     })
-    .chain(({ width, height }) =>
+    .chain(({ width, height, allClassic }) =>
       fc.record({
-        modelId: version === 1 ? hexArbitrary(32) : fc.oneof(hexArbitrary(8), hexArbitrary(32)),
+        modelId: fc.oneof(hexArbitrary(8), hexArbitrary(32)),
         width: fc.constant(width),
         height: fc.constant(height),
         channels: fc.constantFrom(1 as const, 2 as const, 3 as const, 4 as const),
@@ -41,34 +39,21 @@ function headerArbitrary(version: 1 | 2): fc.Arbitrary<ChainHeader> {
         steps: fc.integer({ min: 1, max: 0xffff }),
         patchSize: fc.integer({ min: 1, max: 0xffff }),
         coder: fc.record({
-          version: fc.constantFrom(1 as const, 2 as const),
-          gridFactor:
-            version === 1
-              ? fc.double({ min: Number.MIN_VALUE, max: 1e6, noNaN: true })
-              : fc.float({ min: 2 ** -149, noNaN: true, noDefaultInfinity: true }),
-          chunkSizes: fc.array(fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 0xffffffff })), {
-            minLength: 1,
-            maxLength: 12,
-          }),
+          version: fc.constant(CODER_PARAMS_VERSION),
+          gridFactor: fc.float({ min: 2 ** -149, noNaN: true, noDefaultInfinity: true }),
+          chunkSizes: allClassic
+            ? fc.constant([])
+            : fc.array(fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 0xffffffff })), { minLength: 1, maxLength: 12 }),
           seedWords: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 0xffffffff })),
+          classicRows: allClassic ? fc.constant(height) : fc.integer({ min: 0, max: height - 1 }),
         }),
-        ...(version === 1 ? { pixelCrc32: fc.integer({ min: 0, max: 0xffffffff }) } : {}),
         pixelSha256Prefix: hexArbitrary(8),
       }),
     );
 }
 
-/** Writes `header` as format `version`, and says what parsing the file must give back. */
-const FORMATS = {
-  1: {
-    write: (header: ChainHeader, payload: Uint8Array) => writeContainerV1(header as ChainHeader & { pixelCrc32: number }, payload),
-    parsed: (header: ChainHeader) => header,
-  },
-  2: {
-    write: writeContainer,
-    parsed: (header: ChainHeader) => ({ ...header, modelId: header.modelId.slice(0, 16) }),
-  },
-} as const;
+/** What parsing a format version 2 file written from `header` must give back. */
+const parsed = (header: ChainHeader) => ({ ...header, modelId: header.modelId.slice(0, 16) });
 
 function sampleHeader(overrides: Partial<ChainHeader> = {}): ChainHeader {
   return {
@@ -79,17 +64,20 @@ function sampleHeader(overrides: Partial<ChainHeader> = {}): ChainHeader {
     bitDepth: 8,
     steps: 64,
     patchSize: 32,
-    coder: { version: 1, gridFactor: 0.5, chunkSizes: [1, 2, 300], seedWords: 200 },
+    coder: { version: CODER_PARAMS_VERSION, gridFactor: 0.5, chunkSizes: [1, 2, 300], seedWords: 200, classicRows: 1 },
     pixelSha256Prefix: '0123456789abcdef',
     ...overrides,
   };
 }
 
-/** The sample as a version 1 header: a pixel CRC, and a κ that float32 cannot hold. */
-function sampleHeaderV1(overrides: Partial<ChainHeader> = {}): ChainHeader & { pixelCrc32: number } {
-  const header = sampleHeader(overrides);
-  return { ...header, coder: { ...header.coder, gridFactor: 0.1 }, pixelCrc32: 0xdeadbeef, ...overrides };
-}
+/** A predictor-only header (format version 4). */
+const modelFreeHeader = (width: number, height: number, channels: 1 | 2 | 3 | 4): ContainerHeader => ({
+  width,
+  height,
+  channels,
+  bitDepth: 8,
+  coder: { version: CODER_PARAMS_VERSION, chunkSizes: [], seedWords: 0, classicRows: height },
+});
 
 /** Parses, and returns either the result or the VdmzipError code; any other throw fails the test. */
 function parseOutcome(bytes: Uint8Array): { ok: ReturnType<typeof parseContainer> } | { code: string } {
@@ -126,10 +114,11 @@ describe('container layout', () => {
       8, // bit depth
       64, // T (varint)
       32, // patch size (varint)
-      1, // coder parameters version
+      9, // coder parameters version
       0x00, 0x00, 0x00, 0x3f, // κ = 0.5 as float32
       3, 0x01, 0x02, 0xac, 0x02, // 3 chunks: 1, 2, 300 as LEB128
       0xc8, 0x01, // 200 seed words as LEB128
+      1, // classic rows (varint)
       ...Buffer.from('0123456789abcdef', 'hex'), // pixel SHA-256 prefix
       ...le(crc32(payload), 4),
     ];
@@ -140,73 +129,18 @@ describe('container layout', () => {
     expect(Array.from(containerV2(header, payload))).toEqual(expected);
   });
 
-  it('reads format version 1: every field where its documented layout says', () => {
-    const payload = Uint8Array.of(9, 8, 7);
-    const kappa = new DataView(new ArrayBuffer(8));
-    kappa.setFloat64(0, 0.1, true);
-    const body = [
-      ...Buffer.from('ab'.repeat(32), 'hex'), // model id
-      ...le(3, 4), // width
-      ...le(2, 4), // height
-      3, // channels
-      8, // bit depth
-      ...le(64, 2), // T
-      ...le(32, 2), // patch size
-      1, // coder parameters version
-      ...new Uint8Array(kappa.buffer), // κ as float64
-      3, 0x01, 0x02, 0xac, 0x02, // 3 chunks: 1, 2, 300 as LEB128
-      0xc8, 0x01, // 200 seed words as LEB128
-      ...le(0xdeadbeef, 4), // pixel CRC-32
-      ...Buffer.from('0123456789abcdef', 'hex'), // pixel SHA-256 prefix
-      ...le(3, 4), // payload length
-      ...le(crc32(payload), 4),
-    ];
-    const headerBytes = [...Buffer.from('VDMZ'), 1, ...le(body.length, 4), ...body];
-    const file = Uint8Array.from([...headerBytes, ...le(crc32(Uint8Array.from(headerBytes)), 4), 9, 8, 7]);
-
-    expect(Array.from(writeContainerV1(sampleHeaderV1(), payload))).toEqual(Array.from(file));
-    const parsed = parseContainer(file);
-    expect(parsed.header).toEqual(sampleHeaderV1());
-    expect(Array.from(parsed.payload)).toEqual([9, 8, 7]);
-  });
-
-  it('a 32×32 RGB header coded in one chunk takes 48 bytes (92 in format version 1)', () => {
-    const header = sampleHeader({ width: 32, height: 32, coder: { version: 2, gridFactor: 2, chunkSizes: [1], seedWords: 355 } });
+  it('a 32×32 RGB header coded in one chunk takes 48 bytes', () => {
+    const header = sampleHeader({ width: 32, height: 32, coder: { version: CODER_PARAMS_VERSION, gridFactor: 2, chunkSizes: [1], seedWords: 127, classicRows: 0 } });
     const payload = new Uint8Array(2000);
     expect(writeContainer(header, payload).length - payload.length).toBe(48);
-    expect(writeContainerV1({ ...header, pixelCrc32: 0 }, payload).length - payload.length).toBe(92);
   });
 
-  it('writes format version 3 for a header without a model: every field where the documented layout says, 26 bytes for 32×32', () => {
-    const header: ContainerHeader = { width: 300, height: 32, channels: 4, bitDepth: 8, coder: { version: 8, chunkSizes: [], seedWords: 0, classicRows: 32 }, pixelSha256Prefix: '0123456789abcdef' };
-    const payload = Uint8Array.of(9, 8, 7);
-    const body = [
-      0xac, 0x02, // width 300 (varint)
-      32, // height (varint)
-      4, // channels
-      8, // bit depth
-      8, // coder parameters version
-      ...Buffer.from('0123456789abcdef', 'hex'), // pixel SHA-256 prefix
-    ];
-    const headerBytes = [...Buffer.from('VDMZ'), 3, ...le(body.length, 4), ...body];
-    const expected = [...headerBytes, ...le(crc32(Uint8Array.from(headerBytes)), 4), 9, 8, 7];
-    expect(Array.from(writeContainer(header, payload))).toEqual(expected);
-    expect(Array.from(containerV3(header, payload))).toEqual(expected);
-    const parsed = parseContainer(Uint8Array.from(expected));
-    expect(parsed.header).toEqual(header);
-    expect(Array.from(parsed.payload)).toEqual([9, 8, 7]);
-    const small = { ...header, width: 32, channels: 3 as const };
-    expect(writeContainer(small, payload).length - payload.length).toBe(26);
-  });
-
-  it('computes the pixel SHA-256 prefix, and checks pixels against every checksum a header carries', () => {
+  it("computes the pixel SHA-256 prefix, and checks pixels against a chain file's", () => {
     const abc = Buffer.from('abc');
     expect(pixelSha256Prefix(abc)).toBe('ba7816bf8f01cfea');
     const v2 = sampleHeader({ pixelSha256Prefix: 'ba7816bf8f01cfea' });
     expect(pixelsMatch(v2, abc)).toBe(true);
     expect(pixelsMatch(v2, Buffer.from('abd'))).toBe(false);
-    expect(pixelsMatch({ ...v2, pixelCrc32: 0x352441c2 }, abc)).toBe(true);
-    expect(pixelsMatch({ ...v2, pixelCrc32: 0x352441c3 }, abc)).toBe(false);
   });
 
   it('matches a model id against a full id or its 16-digit prefix', () => {
@@ -224,43 +158,21 @@ describe('container layout', () => {
 });
 
 describe('container round trip', () => {
-  for (const version of [1, 2] as const) {
-    it(`parses back exactly the header and payload that were written (format version ${version})`, () => {
-      fc.assert(
-        fc.property(headerArbitrary(version), fc.uint8Array({ maxLength: 200 }), (header, payload) => {
-          const file = FORMATS[version].write(header, payload);
-          if (version === 2) expect(Array.from(file)).toEqual(Array.from(containerV2(header, payload)));
-          const parsed = parseContainer(file);
-          expect(parsed.header).toEqual(FORMATS[version].parsed(header));
-          expect(parsed.payload).toEqual(payload);
-        }),
-        { numRuns: 1000 },
-      );
-    });
-  }
-
-  it('parses back exactly the header and payload that were written (format version 3)', () => {
-    const modelFree = fc.record({
-      width: fc.integer({ min: 1, max: 1 << 14 }),
-      height: fc.integer({ min: 1, max: 1 << 14 }),
-      channels: fc.constantFrom(1 as const, 2 as const, 3 as const, 4 as const),
-      pixelSha256Prefix: hexArbitrary(8),
-    });
+  it('parses back exactly the header and payload that were written (format version 2)', () => {
     fc.assert(
-      fc.property(modelFree, fc.uint8Array({ maxLength: 200 }), ({ width, height, channels, pixelSha256Prefix }, payload) => {
-        const header: ContainerHeader = { width, height, channels, bitDepth: 8, coder: { version: 8, chunkSizes: [], seedWords: 0, classicRows: height }, pixelSha256Prefix };
+      fc.property(headerArbitrary(), fc.uint8Array({ maxLength: 200 }), (header, payload) => {
         const file = writeContainer(header, payload);
-        expect(Array.from(file)).toEqual(Array.from(containerV3(header, payload)));
-        const parsed = parseContainer(file);
-        expect(parsed.header).toEqual(header);
-        expect(parsed.payload).toEqual(payload);
+        expect(Array.from(file)).toEqual(Array.from(containerV2(header, payload)));
+        const back = parseContainer(file);
+        expect(back.header).toEqual(parsed(header));
+        expect(back.payload).toEqual(payload);
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 
-  it('writes format version 4 for a header without a model from coder parameters version 9: the documented layout, 10 bytes before the message for 32×32', () => {
-    const header: ContainerHeader = { width: 300, height: 32, channels: 4, bitDepth: 8, coder: { version: 9, chunkSizes: [], seedWords: 0, classicRows: 32 } };
+  it('writes format version 4 for a header without a model: the documented layout, 10 bytes before the message for 32×32', () => {
+    const header = modelFreeHeader(300, 32, 4);
     // A serialised Message: borrowed count 0, 7 head bytes, one tail word.
     const message = Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 1, 9, 8);
     const expected = [
@@ -294,7 +206,7 @@ describe('container round trip', () => {
     });
     fc.assert(
       fc.property(modelFree, fc.uint8Array({ minLength: 7, maxLength: 200 }), ({ width, height, channels }, rest) => {
-        const header: ContainerHeader = { width, height, channels, bitDepth: 8, coder: { version: 9, chunkSizes: [], seedWords: 0, classicRows: height } };
+        const header = modelFreeHeader(width, height, channels);
         const message = Uint8Array.of(0, ...rest);
         const file = writeContainer(header, message);
         expect(Array.from(file)).toEqual(Array.from(containerV4(header, message)));
@@ -306,28 +218,27 @@ describe('container round trip', () => {
       }),
       { numRuns: 300 },
     );
-    // Coder parameters before version 9 have no format version 4.
-    const v8 = containerV4({ width: 5, height: 4, channels: 3, bitDepth: 8, coder: { version: 8, chunkSizes: [], seedWords: 0, classicRows: 4 } }, new Uint8Array(9));
+    // No vdmzip wrote format version 4 with coder parameters before version 9: such a file is damaged.
+    const v8 = containerV4(modelFreeHeader(5, 4, 3), new Uint8Array(9));
+    v8[9] = 8;
     expect(parseOutcome(v8)).toEqual({ code: 'CORRUPT' });
   });
 
-  it('refuses a header without a model unless it is all classic rows under coder parameters version 8 or later', () => {
-    const modelFree: ContainerHeader = { width: 5, height: 4, channels: 3, bitDepth: 8, coder: { version: 8, chunkSizes: [], seedWords: 0, classicRows: 4 }, pixelSha256Prefix: '0123456789abcdef' };
+  it('refuses a header without a model unless it is all classic rows, with no pixel checksum', () => {
+    const modelFree = modelFreeHeader(5, 4, 3);
     const invalid: ContainerHeader[] = [
-      { ...modelFree, coder: { ...modelFree.coder, version: 7 } },
+      { ...modelFree, coder: { ...modelFree.coder, version: 8 as never } },
       { ...modelFree, coder: { ...modelFree.coder, classicRows: 3 } },
       { ...modelFree, coder: { ...modelFree.coder, chunkSizes: [1] } },
       { ...modelFree, coder: { ...modelFree.coder, seedWords: 1 } },
       { ...modelFree, coder: { ...modelFree.coder, gridFactor: 1 } },
       { ...modelFree, steps: 64 },
       { ...modelFree, patchSize: 32 },
+      { ...modelFree, pixelSha256Prefix: '0123456789abcdef' },
     ];
     for (const header of invalid) {
-      expect(() => writeContainer(header, new Uint8Array()), JSON.stringify(header)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as unknown as Error);
+      expect(() => writeContainer(header, Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7)), JSON.stringify(header)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as unknown as Error);
     }
-    // The same, forged into a file with a valid CRC: refused as corrupt.
-    const forged = containerV3({ ...modelFree, coder: { ...modelFree.coder, version: 7 } }, new Uint8Array(4));
-    expect(parseOutcome(forged)).toEqual({ code: 'CORRUPT' });
   });
 
   it('takes a full model id or its prefix, and writes the prefix', () => {
@@ -336,7 +247,7 @@ describe('container round trip', () => {
     }
   });
 
-  it('refuses to write headers outside the documented ranges, or that version 2 cannot hold', () => {
+  it('refuses to write headers outside the documented ranges, or that format version 2 cannot hold', () => {
     const invalid: Array<[Partial<ChainHeader>, string]> = [
       [{ modelId: 'AB'.repeat(32) }, 'INVALID_ARGUMENT'],
       [{ modelId: 'ab' }, 'INVALID_ARGUMENT'],
@@ -348,15 +259,17 @@ describe('container round trip', () => {
       [{ steps: 0 }, 'INVALID_ARGUMENT'],
       [{ steps: 65536 }, 'INVALID_ARGUMENT'],
       [{ patchSize: 1.5 }, 'INVALID_ARGUMENT'],
-      [{ coder: { version: 1, gridFactor: Number.NaN, chunkSizes: [1], seedWords: 0 } }, 'INVALID_ARGUMENT'],
-      [{ coder: { version: 1, gridFactor: 0, chunkSizes: [1], seedWords: 0 } }, 'INVALID_ARGUMENT'],
-      [{ coder: { version: 1, gridFactor: 0.1, chunkSizes: [1], seedWords: 0 } }, 'INVALID_ARGUMENT'], // not a float32
-      [{ coder: { version: 1, gridFactor: Number.MAX_VALUE, chunkSizes: [1], seedWords: 0 } }, 'INVALID_ARGUMENT'], // not a float32
-      [{ coder: { version: 1, gridFactor: 1, chunkSizes: [], seedWords: 0 } }, 'INVALID_ARGUMENT'],
-      [{ coder: { version: 1, gridFactor: 1, chunkSizes: [0], seedWords: 0 } }, 'INVALID_ARGUMENT'],
-      [{ coder: { version: 1, gridFactor: 1, chunkSizes: [2 ** 32], seedWords: 0 } }, 'INVALID_ARGUMENT'],
-      [{ pixelCrc32: 0 }, 'INVALID_ARGUMENT'], // version 2 has no pixel CRC
-      [{ pixelCrc32: -1 }, 'INVALID_ARGUMENT'],
+      [{ coder: { ...sampleHeader().coder, version: 8 as never } }, 'INVALID_ARGUMENT'],
+      [{ coder: { ...sampleHeader().coder, gridFactor: Number.NaN } }, 'INVALID_ARGUMENT'],
+      [{ coder: { ...sampleHeader().coder, gridFactor: 0 } }, 'INVALID_ARGUMENT'],
+      [{ coder: { ...sampleHeader().coder, gridFactor: 0.1 } }, 'INVALID_ARGUMENT'], // not a float32
+      [{ coder: { ...sampleHeader().coder, gridFactor: Number.MAX_VALUE } }, 'INVALID_ARGUMENT'], // not a float32
+      [{ coder: { ...sampleHeader().coder, chunkSizes: [] } }, 'INVALID_ARGUMENT'], // rows for the chain, no chunk
+      [{ coder: { ...sampleHeader().coder, classicRows: 2 } }, 'INVALID_ARGUMENT'], // chunks, no rows for the chain
+      [{ coder: { ...sampleHeader().coder, classicRows: 3 } }, 'INVALID_ARGUMENT'],
+      [{ coder: { ...sampleHeader().coder, chunkSizes: [0] } }, 'INVALID_ARGUMENT'],
+      [{ coder: { ...sampleHeader().coder, chunkSizes: [2 ** 32] } }, 'INVALID_ARGUMENT'],
+      [{ pixelCrc32: 0 }, 'INVALID_ARGUMENT'], // no format stores a pixel CRC
       [{ pixelSha256Prefix: 'xyz' }, 'INVALID_ARGUMENT'],
     ];
     for (const [override, code] of invalid) {
@@ -369,7 +282,6 @@ describe('container round trip', () => {
 
 describe('container parse failures', () => {
   const file = writeContainer(sampleHeader(), Uint8Array.of(1, 2, 3, 4));
-  const fileV1 = writeContainerV1(sampleHeaderV1(), Uint8Array.of(1, 2, 3, 4));
 
   it('names each failure with its code and a one-line reason', () => {
     const cases: Array<[string, Uint8Array, string, RegExp]> = [
@@ -377,13 +289,10 @@ describe('container parse failures', () => {
       ['an empty file', new Uint8Array(), 'TRUNCATED', /empty/],
       ['the magic alone', file.subarray(0, 4), 'TRUNCATED', /header/],
       ['a header cut short', file.subarray(0, 40), 'TRUNCATED', /header/],
-      ['a header cut short (v1)', fileV1.subarray(0, 40), 'TRUNCATED', /header/],
-      // Version 2 does not record the payload length: a cut payload fails its CRC.
+      // Format version 2 does not record the payload length: a cut payload fails its CRC.
       ['no payload', file.subarray(0, headerEnd(file) + 4), 'TRUNCATED', /^file ends before its payload$/],
       ['a payload cut short', file.subarray(0, file.length - 1), 'CORRUPT', /^payload fails its CRC check \(damaged or cut short\)$/],
-      ['a payload cut short (v1)', fileV1.subarray(0, fileV1.length - 1), 'TRUNCATED', /payload/],
       ['trailing bytes', Uint8Array.from([...file, 0]), 'CORRUPT', /^payload fails its CRC check \(damaged or cut short\)$/],
-      ['trailing bytes (v1)', Uint8Array.from([...fileV1, 0]), 'CORRUPT', /after its payload/],
     ];
     for (const [what, bytes, code, message] of cases) {
       const outcome = parseOutcome(bytes);
@@ -393,7 +302,7 @@ describe('container parse failures', () => {
   });
 
   it('tells a damaged header from a damaged payload', () => {
-    for (const valid of [file, fileV1]) {
+    for (const valid of [file]) {
       const header = valid.slice();
       header[20] ^= 4;
       expect(() => parseContainer(header)).toThrow(/^header fails its CRC check$/);
@@ -407,19 +316,38 @@ describe('container parse failures', () => {
     const newer = file.slice();
     newer[4] = 5;
     expect(() => parseContainer(resign(newer))).toThrow(
-      expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: 'file format version 5 is not supported (this vdmzip reads versions 1, 2, 3, 4)' }) as unknown as Error,
+      expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: 'file format version 5 is not supported (this vdmzip reads versions 2 and 4)' }) as unknown as Error,
     );
-    // Preamble, then model id, width … patch size: 8 + 6 one-byte fields in v2, 32 + 14 bytes
-    // in v1; width, height, channels and bit depth in v3.
-    const fileV3 = writeContainer({ width: 5, height: 4, channels: 3, bitDepth: 8, coder: { version: 8, chunkSizes: [], seedWords: 0, classicRows: 4 }, pixelSha256Prefix: '0123456789abcdef' }, new Uint8Array(3));
-    for (const [valid, coderVersionAt, version] of [[file, 9 + 8 + 6, 1], [fileV1, 9 + 32 + 4 + 4 + 1 + 1 + 2 + 2, 1], [fileV3, 9 + 4, 8]] as const) {
-      expect(valid[coderVersionAt]).toBe(version);
+    // Preamble, then model id, width … patch size: 8 + 6 one-byte fields in format 2; width,
+    // height, channels and bit depth in format 4.
+    const file4 = writeContainer(modelFreeHeader(5, 4, 3), new Uint8Array(8));
+    for (const [valid, coderVersionAt, sign] of [[file, 9 + 8 + 6, resign], [file4, 5 + 4, (f: Uint8Array) => f]] as const) {
+      expect(valid[coderVersionAt]).toBe(CODER_PARAMS_VERSION);
       const newerCoder = valid.slice();
       newerCoder[coderVersionAt] = CODER_PARAMS_VERSION + 1;
-      expect(() => parseContainer(resign(newerCoder))).toThrow(
-        expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: expect.stringMatching(`coder parameters version ${CODER_PARAMS_VERSION + 1}`) }) as unknown as Error,
+      expect(() => parseContainer(sign(newerCoder))).toThrow(
+        expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: `coder parameters version ${CODER_PARAMS_VERSION + 1} is not supported (this vdmzip reads version ${CODER_PARAMS_VERSION})` }) as unknown as Error,
       );
     }
+  });
+
+  it('refuses files written before 1.0 (format versions 1 and 3, coder parameters versions 1 to 8) in one line that says so', () => {
+    const pre10 = (what: string) => expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: `${what}: written by a vdmzip before 1.0, which this version does not read` }) as unknown as Error;
+    // Formats 1 and 3 share format 2's framing (preamble, body, header CRC); what their bodies
+    // hold does not matter, the version is refused first.
+    for (const version of [1, 3]) {
+      expect(() => parseContainer(framed(version, [...new Uint8Array(30)], Uint8Array.of(1, 2, 3)))).toThrow(pre10(`file format version ${version}`));
+    }
+    // Format 2 under an older coder.
+    for (let version = 1; version < CODER_PARAMS_VERSION; version++) {
+      const older = file.slice();
+      older[9 + 8 + 6] = version;
+      expect(() => parseContainer(resign(older))).toThrow(pre10(`coder parameters version ${version}`));
+    }
+    // The header CRC is checked first: a damaged file is corrupt, whatever its version byte says.
+    const damaged = framed(1, [...new Uint8Array(30)], new Uint8Array());
+    damaged[12] ^= 1;
+    expect(parseOutcome(damaged)).toEqual({ code: 'CORRUPT' });
   });
 
   type Edit = [string, (f: Uint8Array) => void, string];
@@ -439,6 +367,7 @@ describe('container parse failures', () => {
     const kappa = (bytes: number[]) => (f: Uint8Array) => f.set(bytes, kappaAt);
     checkEdits(file, [
       ['zero width', (f) => (f[widthAt] = 0), 'CORRUPT'],
+      ['classic rows above the height', (f) => (f[chunkListAt + 7] = 3), 'CORRUPT'],
       ['zero height', (f) => (f[widthAt + 1] = 0), 'CORRUPT'],
       ['7 channels', (f) => (f[widthAt + 2] = 7), 'CORRUPT'],
       ['16-bit', (f) => (f[widthAt + 3] = 16), 'CORRUPT'],
@@ -458,21 +387,6 @@ describe('container parse failures', () => {
     const wide = writeContainer(sampleHeader({ width: 2 ** 21, height: 2 }), new Uint8Array());
     checkEdits(wide, [['2^28 − 1 wide', (f) => f.set([0xff, 0xff, 0xff, 0x7f], widthAt), 'TOO_LARGE']]);
   });
-
-  it('refuses CRC-valid headers whose fields are out of range (format version 1)', () => {
-    const widthAt = 9 + 32;
-    const channelsAt = widthAt + 8;
-    const chunkListAt = channelsAt + 2 + 4 + 1 + 8;
-    checkEdits(fileV1, [
-      ['zero width', (f) => f.fill(0, widthAt, widthAt + 4), 'CORRUPT'],
-      ['2^32 − 1 wide', (f) => f.fill(0xff, widthAt, widthAt + 4), 'TOO_LARGE'],
-      ['7 channels', (f) => (f[channelsAt] = 7), 'CORRUPT'],
-      ['16-bit', (f) => (f[channelsAt + 1] = 16), 'CORRUPT'],
-      ['an overlong varint', (f) => f.set([2, 0x81, 0x00], chunkListAt), 'CORRUPT'],
-      ['a chunk list running off the header', (f) => (f[chunkListAt] = 100), 'CORRUPT'],
-      ['a length field longer than the fields', (f) => (f[5] += 1), 'CORRUPT'],
-    ]);
-  });
 });
 
 describe('container parse fuzz', () => {
@@ -488,23 +402,23 @@ describe('container parse fuzz', () => {
     );
   });
 
-  for (const version of [1, 2] as const) {
-    const { write, parsed } = FORMATS[version];
-    const containerArbitrary = fc.tuple(headerArbitrary(version), fc.uint8Array({ maxLength: 200 }));
+  {
+    const write = writeContainer;
+    const containerArbitrary = fc.tuple(headerArbitrary(), fc.uint8Array({ maxLength: 200 }));
 
-    it(`every truncation of a valid file fails: TRUNCATED, or CORRUPT inside a version 2 payload (format version ${version})`, () => {
+    it('every truncation of a valid file fails: TRUNCATED, or CORRUPT inside its payload (format version 2)', () => {
       fc.assert(
         fc.property(containerArbitrary, fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), ([header, payload], cut) => {
           const file = write(header, payload);
           const length = Math.floor(cut * file.length);
-          const insidePayload = version === 2 && length > headerEnd(file) + 4;
+          const insidePayload = length > headerEnd(file) + 4;
           expect(parseOutcome(file.subarray(0, length))).toEqual({ code: insidePayload ? 'CORRUPT' : 'TRUNCATED' });
         }),
         options,
       );
     });
 
-    it(`every single bit flip of a valid file is caught (format version ${version})`, () => {
+    it('every single bit flip of a valid file is caught (format version 2)', () => {
       fc.assert(
         fc.property(containerArbitrary, fc.nat(), fc.integer({ min: 0, max: 7 }), ([header, payload], at, bit) => {
           const file = write(header, payload);
@@ -515,7 +429,7 @@ describe('container parse fuzz', () => {
       );
     });
 
-    it(`random multi-byte damage gives the original back or a typed error (format version ${version})`, () => {
+    it('random multi-byte damage gives the original back or a typed error (format version 2)', () => {
       fc.assert(
         fc.property(
           containerArbitrary,

@@ -1,6 +1,6 @@
-// Fuzzing decompress: random bytes, truncations and byte flips of valid .vdmz files (format
-// version 2, the same files as version 1, and predictor-only files of version 4), and flips that are re-signed (header and
-// payload CRCs recomputed) so they get past the container checks into the decoder itself.
+// Fuzzing decompress: random bytes, truncations and byte flips of valid .vdmz files (chain
+// files of format version 2 and predictor-only files of version 4), and flips that are
+// re-signed (header and payload CRCs recomputed) so they get past the container checks into the decoder itself.
 // Every case must end in a VdmzipError with a one-line message, quickly, and decompress must
 // never return an image other than the one the file was made from. A smaller part runs the
 // real CLI over corrupted files and checks that it leaves no output or temporary file behind.
@@ -14,9 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compressImage } from '../src/coder/codec.ts';
 import { createEngine } from '../src/model/engines.ts';
 import { VdmzipCodec, VdmzipError, type Channels, type Image, type VdmzipErrorCode } from '../src/index.ts';
-import { parseContainer } from '../src/coder/container.ts';
 import { crc32 } from '../src/image/crc32.ts';
-import { type ChainHeader, writeContainerV1 } from './helpers/container-bytes.ts';
 import { saveTinyModel, tinyBundle } from './helpers/tiny-model.ts';
 import { mulberry32 } from '../src/random.ts';
 
@@ -42,7 +40,7 @@ type Case = { kind: keyof typeof COUNTS; bytes: Uint8Array; source?: Valid };
 
 // Container layout (src/coder/container.ts): 9-byte preamble (magic, version, body
 // length H), the body, the header CRC over [0, 9 + H), then the payload. The body ends
-// with the payload CRC; in format version 1 the payload length comes before it. Format
+// with the payload CRC. Format
 // version 4 (predictor-only files) has none of these: magic, version, two varints and three
 // bytes, then the payload, so its flips reach the decoder without re-signing.
 const compact = (file: Uint8Array) => file[4] === 4;
@@ -53,16 +51,15 @@ const varintEnd = (file: Uint8Array, at: number) => {
 const headerStart = (file: Uint8Array) => (compact(file) ? 5 : 9);
 const headerEnd = (file: Uint8Array) => (compact(file) ? varintEnd(file, varintEnd(file, 5)) + 3 : 9 + new DataView(file.buffer, file.byteOffset).getUint32(5, true));
 const payloadStart = (file: Uint8Array) => headerEnd(file) + (compact(file) ? 0 : 4);
-/** Bytes at the end of the body that resign rewrites: payload CRC, and in version 1 the payload length. */
-const signedTail = (file: Uint8Array) => (compact(file) ? 0 : file[4] === 1 ? 8 : 4);
+/** Bytes at the end of the body that resign rewrites: the payload CRC. */
+const signedTail = (file: Uint8Array) => (compact(file) ? 0 : 4);
 
-/** Recomputes the payload length (version 1), payload CRC and header CRC, so the container checks pass (format 4 has none). */
+/** Recomputes the payload CRC and header CRC, so the container checks pass (format 4 has none). */
 function resign(file: Uint8Array): Uint8Array {
   if (compact(file)) return file;
   const end = headerEnd(file);
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const payloadStart = end + 4;
-  if (file[4] === 1) view.setUint32(end - 8, file.length - payloadStart, true);
   view.setUint32(end - 4, crc32(file, payloadStart), true);
   view.setUint32(end, crc32(file, 0, end), true);
   return file;
@@ -94,7 +91,7 @@ function makeCases(valid: Valid[]): Case[] {
     cases.push({ kind: 'flipped', bytes: flipBytes(source.file, 0, source.file.length, int(1, 4)), source });
   }
   for (let i = 0; i < COUNTS.resignedHeader; i++) {
-    // Any header field but the length, payload length and CRCs, which resign rewrites.
+    // Any header field but the length and CRCs, which resign rewrites.
     const source = pick();
     cases.push({ kind: 'resignedHeader', bytes: resign(flipBytes(source.file, headerStart(source.file), headerEnd(source.file) - signedTail(source.file), int(1, 2))), source });
   }
@@ -104,7 +101,7 @@ function makeCases(valid: Valid[]): Case[] {
     cases.push({ kind: 'resignedPayload', bytes: resign(flipBytes(source.file, start, source.file.length, int(1, 3))), source });
   }
   for (let i = 0; i < COUNTS.resignedLength; i++) {
-    // The payload cut short or extended, with a consistent length field (version 1) and CRC.
+    // The payload cut short or extended, with a consistent CRC.
     const source = pick();
     const start = payloadStart(source.file);
     const bytes = i % 2 === 0 ? source.file.slice(0, int(start, source.file.length - 1)) : Uint8Array.from([...source.file, ...randomBytes(int(1, 8))]);
@@ -130,9 +127,6 @@ beforeAll(async () => {
     for (const classicRows of new Set([0, Math.floor(height / 2), undefined])) {
       const file = await compressImage(image, bundle, engine, { classicRows });
       valid.push({ image, file });
-      // The same, as a format version 1 file where it has a model: its read path reaches the decoder too.
-      const { header, payload } = parseContainer(file);
-      if (header.modelId !== undefined) valid.push({ image, file: writeContainerV1({ ...(header as ChainHeader), modelId: codec.modelId, pixelCrc32: crc32(image.data) }, payload) });
     }
   }
   await engine.dispose();

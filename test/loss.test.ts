@@ -40,7 +40,7 @@ describeTorch('the trainer\'s −ELBO estimator', () => {
     const reconstruction = trainerLoss(config, params, { pixels, steps, eps, eps0 }).terms.reconstructionEach;
 
     const bundle = bundleFromParams(config, params);
-    const s = chainSchedule(bundle, 1, 4);
+    const s = chainSchedule(bundle, 1);
     const engine = await OnnxEngine.create(bundle);
     const denoiser = new Denoiser(bundle, engine);
     const z1 = Float64Array.from(pixels, (x, i) => s.alpha[1] * ((x + 0.5) / 128 - 1) + s.sigma[1] * eps[i]);

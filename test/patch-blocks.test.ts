@@ -1,7 +1,6 @@
-// From coder parameters version 4 the network sees a chunk's neighbouring patches together:
-// the chunk is cut into rectangles of patches, each the own part of a canvas (tiling.ts);
-// from version 5 each canvas adds a margin of context pixels from later chunks, right and
-// below, noised deterministically (chain.ts). These tests pin the geometry, the placement
+// The network sees a chunk's neighbouring patches together: the chunk is cut into rectangles
+// of patches, each the own part of a canvas (tiling.ts); each canvas adds a margin of context
+// pixels from later chunks, right and below, noised deterministically (chain.ts). These tests pin the geometry, the placement
 // through the denoiser, and the context noise.
 
 import fc from 'fast-check';
@@ -124,9 +123,7 @@ describe('denoiser over canvases', () => {
   const image = randomImage(32, 16, 3);
   const normal = seededNormal(9);
   const latentsFor = (n: number) => Float64Array.from({ length: n * P * P * channels }, () => 0.8 * normal());
-  const v4 = chainSchedule(bundle, 1, 4);
-  const v5 = chainSchedule(bundle, 1, 5);
-  const v3 = chainSchedule(bundle, 1, 3);
+  const s = chainSchedule(bundle, 1);
 
   /** An engine that maps each pixel's features to its outputs on its own: placement must not change its results. */
   const pointwise: IntegerEngine = {
@@ -146,9 +143,9 @@ describe('denoiser over canvases', () => {
     const denoiser = new Denoiser(bundle, pointwise);
     for (const [first, n] of [[0, 1], [1, 2], [1, 5], [0, 8], [3, 4]]) {
       const z = latentsFor(n);
-      const alone = await predict(chunkLayout(t, first, n, rgb), z, 2, v3, denoiser);
-      const placed = await predict(chunkLayout(t, first, n, rgb), z, 2, v4, denoiser);
-      const withContext = await predict(chunkLayout(t, first, n, rgb, v5.contextMargin, image), z, 2, v5, denoiser);
+      const alone = await denoiser.predictNoise(z, n, 2);
+      const placed = await predict(chunkLayout(t, first, n, rgb), z, 2, s, denoiser);
+      const withContext = await predict(chunkLayout(t, first, n, rgb, s.contextMargin, image), z, 2, s, denoiser);
       expect(Array.from(placed.epsHat), `${first}+${n}`).toEqual(Array.from(alone.epsHat));
       expect(Array.from(withContext.epsHat), `${first}+${n}`).toEqual(Array.from(alone.epsHat));
     }
@@ -161,8 +158,8 @@ describe('denoiser over canvases', () => {
     const denoiser = new Denoiser(bundle, recorder);
     const square = tiling(16, 16, P);
     const z = latentsFor(4);
-    await predict(chunkLayout(square, 0, 4, rgb), z, 2, v3, denoiser);
-    await predict(chunkLayout(square, 0, 4, rgb), z, 2, v4, denoiser);
+    await denoiser.predictNoise(z, 4, 2);
+    await predict(chunkLayout(square, 0, 4, rgb), z, 2, s, denoiser);
     const [apart, picture] = inputs;
     const cin = inputChannels(TINY_CONFIG);
     expect(sizes[1]).toEqual([16, 16]);
@@ -177,14 +174,14 @@ describe('denoiser over canvases', () => {
     }
     // Patch 0 of a 4×2-patch image with context: its canvas is (8 + m)², the pixel right of it
     // is image pixel (8, 0) at step 2, quantised like every feature.
-    const margin = v5.contextMargin;
+    const margin = s.contextMargin;
     inputs.length = 0;
     sizes.length = 0;
-    await predict(chunkLayout(t, 0, 1, rgb, margin, image), latentsFor(1), 2, v5, denoiser);
+    await predict(chunkLayout(t, 0, 1, rgb, margin, image), latentsFor(1), 2, s, denoiser);
     expect(sizes[0]).toEqual([Math.min(P + margin, 32), Math.min(P + margin, 16)]);
     const canvasWidth = sizes[0]![0];
     const at = (0 * canvasWidth + P) * cin;
-    const expected = v5.alpha[2] * ((image.data[P * 3] + 0.5) / 128 - 1) + v5.sigma[2] * contextNoise(2, P, 0);
+    const expected = s.alpha[2] * ((image.data[P * 3] + 0.5) / 128 - 1) + s.sigma[2] * contextNoise(2, P, 0);
     expect(inputs[0][at]).toBe(Math.floor(expected * 2 ** ACT_FRACTION_BITS + 0.5));
     expect(expected).not.toBe(0);
   });
@@ -192,14 +189,14 @@ describe('denoiser over canvases', () => {
   it('with the real network: one-patch canvases equal each patch alone; patches in one canvas, and context, change ε̂', async () => {
     const denoiser = new Denoiser(bundle, engine);
     const z = latentsFor(4);
-    const alone = await predict(chunkLayout(t, 0, 4, rgb), z, 2, v3, denoiser);
+    const alone = await denoiser.predictNoise(z, 4, 2);
     for (let j = 0; j < 4; j++) {
-      const single = await predict(chunkLayout(t, j, 1, rgb), z.subarray(j * P * P * 3, (j + 1) * P * P * 3), 2, v4, denoiser);
+      const single = await predict(chunkLayout(t, j, 1, rgb), z.subarray(j * P * P * 3, (j + 1) * P * P * 3), 2, s, denoiser);
       expect(Array.from(single.epsHat)).toEqual(Array.from(alone.epsHat.subarray(j * P * P * 3, (j + 1) * P * P * 3)));
     }
-    const together = await predict(chunkLayout(t, 0, 4, rgb), z, 2, v4, denoiser);
+    const together = await predict(chunkLayout(t, 0, 4, rgb), z, 2, s, denoiser);
     expect(Array.from(together.epsHat).filter((v, k) => v !== alone.epsHat[k]).length).toBeGreaterThan(0);
-    const withContext = await predict(chunkLayout(t, 0, 4, rgb, v5.contextMargin, image), z, 2, v5, denoiser);
+    const withContext = await predict(chunkLayout(t, 0, 4, rgb, s.contextMargin, image), z, 2, s, denoiser);
     expect(Array.from(withContext.epsHat).filter((v, k) => v !== together.epsHat[k]).length).toBeGreaterThan(0);
   });
 });

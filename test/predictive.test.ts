@@ -1,5 +1,4 @@
-// The classic predictive coder (src/coder/predictive.ts) on its own, under each version's
-// predictor: bands of rows round-trip under any rows above them, cost what rowBits says, never
+// The classic predictive coder (src/coder/predictive.ts) on its own: bands of rows round-trip under any rows above them, cost what rowBits says, never
 // less than the predictor's minSampleBits a sample, and a damaged message stops the decoder
 // instead of running on.
 
@@ -10,14 +9,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Message } from '../src/ans/index.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
-import { bandDistributions, bandSamples, popRows, predictorFor, pushRows, rowBits, type RowBand } from '../src/coder/predictive.ts';
-
-const PREDICTORS = [predictorFor(6), predictorFor(7), predictorFor(8), predictorFor(9)];
+import { bandDistributions, bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from '../src/coder/predictive.ts';
 
 /** An image (any channel count) and a band of its rows, coding all channels or all but the last. */
 const arbitraryBand = fc
-  .record({ width: fc.integer({ min: 1, max: 12 }), height: fc.integer({ min: 1, max: 9 }), channels: fc.integer({ min: 1, max: 4 }), dropLast: fc.boolean(), smooth: fc.boolean(), predictor: fc.constantFrom(...PREDICTORS) })
-  .chain(({ width, height, channels, dropLast, smooth, predictor }) =>
+  .record({ width: fc.integer({ min: 1, max: 12 }), height: fc.integer({ min: 1, max: 9 }), channels: fc.integer({ min: 1, max: 4 }), dropLast: fc.boolean(), smooth: fc.boolean() })
+  .chain(({ width, height, channels, dropLast, smooth }) =>
     fc.record({
       samples: smooth
         ? fc.array(fc.integer({ min: -3, max: 3 }), { minLength: width * height * channels, maxLength: width * height * channels }).map((steps) => {
@@ -26,7 +23,7 @@ const arbitraryBand = fc
           })
         : fc.uint8Array({ minLength: width * height * channels, maxLength: width * height * channels }),
       top: fc.integer({ min: 0, max: height - 1 }),
-      band: fc.constant({ width, channels, coded: dropLast && channels > 1 ? channels - 1 : channels, bottom: height, predictor }),
+      band: fc.constant({ width, channels, coded: dropLast && channels > 1 ? channels - 1 : channels, bottom: height, predictor: PREDICTOR }),
       extremes: fc.boolean(),
     }),
   )
@@ -71,10 +68,8 @@ describe('predictive coder', () => {
   it('every mean lies in [0, 255] and every σ is at least the floor, so no sample costs less than minSampleBits', () => {
     // Pixel 1's first channel lies 100 below its prediction; carried over, that residual would
     // put the second channel's mean at 10 − 60 < 0, where a 0 would cost almost nothing.
-    for (const predictor of PREDICTORS) {
-      const { means } = bandDistributions(Uint8Array.of(200, 10, 10, 100, 0, 0), { width: 2, channels: 3, coded: 3, top: 0, bottom: 1, predictor });
-      expect(means[4]).toBe(0);
-    }
+    const { means } = bandDistributions(Uint8Array.of(200, 10, 10, 100, 0, 0), { width: 2, channels: 3, coded: 3, top: 0, bottom: 1, predictor: PREDICTOR });
+    expect(means[4]).toBe(0);
     fc.assert(
       fc.property(arbitraryBand, ({ samples, band }) => {
         const { means, stds } = bandDistributions(samples, band);
@@ -89,13 +84,11 @@ describe('predictive coder', () => {
   });
 
   it('the least a sample costs is minSampleBits: flat black and white images come close', () => {
-    for (const predictor of PREDICTORS) {
-      for (const value of [0, 255]) {
-        const band: RowBand = { width: 16, channels: 3, coded: 3, top: 0, bottom: 16, predictor };
-        const perSample = rowBits(new Uint8Array(16 * 16 * 3).fill(value), band).reduce((a, b) => a + b, 0) / bandSamples(band);
-        expect(perSample).toBeGreaterThanOrEqual(predictor.minSampleBits);
-        expect(perSample).toBeLessThan(predictor.minSampleBits + 0.1);
-      }
+    for (const value of [0, 255]) {
+      const band: RowBand = { width: 16, channels: 3, coded: 3, top: 0, bottom: 16, predictor: PREDICTOR };
+      const perSample = rowBits(new Uint8Array(16 * 16 * 3).fill(value), band).reduce((a, b) => a + b, 0) / bandSamples(band);
+      expect(perSample).toBeGreaterThanOrEqual(PREDICTOR.minSampleBits);
+      expect(perSample).toBeLessThan(PREDICTOR.minSampleBits + 0.1);
     }
   });
 
@@ -114,87 +107,27 @@ describe('predictive coder', () => {
     );
   });
 
-  it('version 7 codes photographs in fewer bits than version 6 (the fixture 32×32 crops)', () => {
-    // Measured on all 100 crops: 5.239 → 4.509 bpd; on the 128 validation crops 3.642 → 3.066.
-    const dir = fileURLToPath(new URL('../fixtures/crops32/', import.meta.url));
-    const bits = [0, 0];
-    for (const name of readdirSync(dir).filter((f) => f.endsWith('.png')).sort().slice(0, 20)) {
-      const image = readImage(new Uint8Array(readFileSync(join(dir, name))));
-      PREDICTORS.forEach((predictor, k) => {
-        bits[k] += rowBits(image.data, { width: image.width, channels: image.channels, coded: image.channels, top: 0, bottom: image.height, predictor }).reduce((a, b) => a + b, 0);
-      });
-    }
-    expect(bits[1]).toBeLessThan(0.95 * bits[0]);
-  });
-
-  it("version 7's learning from the image pays: the same crops cost more without it", () => {
-    // Measured on all 100 crops: 4.835 bpd without learning, 4.708 learning per context, 4.509
-    // learning the carries too; full-size fixture photos 3.684 → 3.436 → 3.164.
-    const dir = fileURLToPath(new URL('../fixtures/crops32/', import.meta.url));
-    const learning = predictorFor(7);
-    const adaptation = learning.adaptation!;
-    const variants = [
-      { ...learning, adaptation: undefined },
-      // A prior so strong that the carries stay the fixed ones.
-      { ...learning, adaptation: { ...adaptation, carryPrior: 1e12 } },
-      learning,
-    ];
-    const bits = variants.map(() => 0);
-    for (const name of readdirSync(dir).filter((f) => f.endsWith('.png')).sort()) {
-      const image = readImage(new Uint8Array(readFileSync(join(dir, name))));
-      variants.forEach((predictor, k) => {
-        bits[k] += rowBits(image.data, { width: image.width, channels: image.channels, coded: image.channels, top: 0, bottom: image.height, predictor }).reduce((a, b) => a + b, 0);
-      });
-    }
-    expect(bits[1]).toBeLessThan(0.985 * bits[0]);
-    expect(bits[2]).toBeLessThan(0.97 * bits[1]);
-  });
-
   /** Bits of a whole image under `predictor`. */
   const imageBits = (image: Image, predictor: RowBand['predictor']) =>
     rowBits(image.data, { width: image.width, channels: image.channels, coded: image.channels, top: 0, bottom: image.height, predictor }).reduce((a, b) => a + b, 0);
   const fixture = (name: string) => readImage(new Uint8Array(readFileSync(fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url)))));
 
-  it("version 8's least-squares fits and histograms pay on photographs, each of them", () => {
-    // Measured on the five fixture photos at full size: version 7 3.164 bpd, version 8 2.809;
-    // 100 fixture 32×32 crops 4.509 → 4.466, 128 validation crops 3.066 → 2.963. Here two
-    // 96×96 crops, to keep the test quick (3.356, and 3.023 / 3.005 / 2.963 without each
-    // refinement, 2.928 with all).
-    const crops = [cropImage(fixture('face.ppm'), 400, 300, 96, 96), cropImage(fixture('chelsea.png'), 200, 100, 96, 96)];
-    const v8 = predictorFor(8);
-    const refinement = v8.refinement!;
-    const variants = [
-      predictorFor(7),
-      // A ridge so strong that the mean's correction stays 0.
-      { ...v8, refinement: { ...refinement, meanRidge: 1e15 } },
-      // The spread regression never warmed up: the fixed formula throughout.
-      { ...v8, refinement: { ...refinement, spreadWarmup: Infinity } },
-      // No histograms: the mixture alone.
-      { ...v8, refinement: { ...refinement, histograms: { ...refinement.histograms, maxStd: 0 } } },
-      v8,
-    ];
-    const bits = variants.map((predictor) => crops.reduce((total, crop) => total + imageBits(crop, predictor), 0));
-    expect(bits[4]).toBeLessThan(0.95 * bits[0]);
-    expect(bits[4]).toBeLessThan(0.98 * bits[1]);
-    expect(bits[4]).toBeLessThan(0.99 * bits[2]);
-    expect(bits[4]).toBeLessThan(0.995 * bits[3]);
-  });
-
-  it("version 9's priors pay on small pictures, each of them", () => {
-    // Measured on all 100 fixture 32×32 crops: version 8 4.466 bpd, with the mean prior alone
-    // 4.388, the spread prior alone 4.374, both 4.291; 128 validation crops 2.963 → 2.898;
-    // the five fixture photos 2.8087 → 2.8086. Here the first 20 crops (4.640 / 4.538 / 4.524 / 4.421).
+  it("the regressions' priors pay on small pictures, each of them", () => {
+    // Measured on all 100 fixture 32×32 crops without exact contexts: no priors 4.466 bpd, with
+    // the mean prior alone 4.388, the spread prior alone 4.374, both 4.291; 128 validation
+    // crops 2.963 → 2.898; the five fixture photos 2.8087 → 2.8086. Here the first 20 crops,
+    // with exact contexts: no priors 4.586, both 4.385.
     const dir = fileURLToPath(new URL('../fixtures/crops32/', import.meta.url));
-    const v9 = predictorFor(9);
-    const refinement = v9.refinement!;
+    const { refinement } = PREDICTOR;
     const prior = refinement.prior!;
     const variants = [
-      predictorFor(8),
-      // The spread regression from zero, after version 8's warm-up.
-      { ...v9, refinement: { ...refinement, spreadWarmup: 256, prior: { ...prior, spreads: new Float64Array(prior.spreads.length), spreadPull: 0 } } },
+      // No priors: the regressions from zero, the spread's after a warm-up of 256 samples.
+      { ...PREDICTOR, refinement: { ...refinement, spreadWarmup: 256, prior: undefined } },
+      // The spread regression from zero, after the warm-up.
+      { ...PREDICTOR, refinement: { ...refinement, spreadWarmup: 256, prior: { ...prior, spreads: new Float64Array(prior.spreads.length), spreadPull: 0 } } },
       // The mean regressions from zero.
-      { ...v9, refinement: { ...refinement, prior: { ...prior, means: new Float64Array(prior.means.length), meanPull: 0 } } },
-      v9,
+      { ...PREDICTOR, refinement: { ...refinement, prior: { ...prior, means: new Float64Array(prior.means.length), meanPull: 0 } } },
+      PREDICTOR,
     ];
     const bits = variants.map(() => 0);
     for (const name of readdirSync(dir).filter((f) => f.endsWith('.png')).sort().slice(0, 20)) {
@@ -206,17 +139,16 @@ describe('predictive coder', () => {
     expect(bits[3]).toBeLessThan(0.985 * bits[2]);
   });
 
-  it("version 9's exact contexts pay on once-JPEG pictures and cost nothing on others", () => {
+  it('the exact contexts pay on once-JPEG pictures and cost nothing on others', () => {
     // Measured on the five fixture photos at full size: 2.809 → 2.653 bpd (face 2.186 → 1.916,
     // chelsea 2.878 → 2.475, the other three 0.3–0.6% lower too); 128 validation crops 2.898
     // → 2.789. Here 96×96 crops: face 2.316 → 2.015, chelsea 3.629 → 3.385, astronaut 3.470
     // → 3.465, coffee 3.143 → 3.134.
-    const v9 = predictorFor(9);
-    const refinement = v9.refinement!;
-    const without = { ...v9, refinement: { ...refinement, histograms: { ...refinement.histograms, exact: undefined } } };
+    const { refinement } = PREDICTOR;
+    const without = { ...PREDICTOR, refinement: { ...refinement, histograms: { ...refinement.histograms, exact: undefined } } };
     const bits = (name: string, x: number, y: number) => {
       const crop = cropImage(fixture(name), x, y, 96, 96);
-      return [without, v9].map((predictor) => imageBits(crop, predictor));
+      return [without, PREDICTOR].map((predictor) => imageBits(crop, predictor));
     };
     const [face, chelsea, astronaut, coffee] = [bits('face.ppm', 400, 300), bits('chelsea.png', 200, 100), bits('astronaut.png', 200, 200), bits('coffee.png', 200, 150)];
     expect(face[1]).toBeLessThan(0.9 * face[0]);
@@ -226,12 +158,10 @@ describe('predictive coder', () => {
   });
 
   it('popRows on a message that runs dry returns false instead of decoding on', async () => {
-    for (const predictor of PREDICTORS) {
-      const band: RowBand = { width: 64, channels: 3, coded: 3, top: 0, bottom: 64, predictor };
-      const m = new Message();
-      await pushRows(m, new Uint8Array(64 * 3).fill(200), { ...band, bottom: 1 });
-      expect(await popRows(m, new Uint8Array(64 * 64 * 3), band)).toBe(false);
-      expect(m.borrowedWords).toBeGreaterThan(0);
-    }
+    const band: RowBand = { width: 64, channels: 3, coded: 3, top: 0, bottom: 64, predictor: PREDICTOR };
+    const m = new Message();
+    await pushRows(m, new Uint8Array(64 * 3).fill(200), { ...band, bottom: 1 });
+    expect(await popRows(m, new Uint8Array(64 * 64 * 3), band)).toBe(false);
+    expect(m.borrowedWords).toBeGreaterThan(0);
   });
 });

@@ -5,20 +5,19 @@
 //         push z_{i−1} ~ P(z_{i−1}|z_i); push z_T ~ N(0, 1).
 // Decode: the exact reverse, each pop undoing the encoder's push and each push its pop.
 //
-// Q(z_0|x) and P(x|z_0) involve no network and factorise over dimensions, so from coder
-// parameters version 3 the first step runs in blocks of FIRST_STEP_BLOCK dimensions (pop a
-// block of z_0, push that block of x): the message then never sinks by the whole of z_0's
-// pop before x's push repays it, which was most of the seed a single patch needed at κ = 3
-// (docs/experiments.md).
+// Q(z_0|x) and P(x|z_0) involve no network and factorise over dimensions, so the first step
+// runs in blocks of FIRST_STEP_BLOCK dimensions (pop a block of z_0, push that block of x):
+// the message then never sinks by the whole of z_0's pop before x's push repays it, which
+// would be most of the seed a single patch needs.
 //
-// From version 4 (in every chunk but a file's first, see codec.ts) the pixels are pushed
-// under P(x | z_0, z_1), which needs the network at z_1 before any pixel is pushed. The
-// first two latents are therefore drawn the other way round, from the same joint Q(z_0, z_1 | x):
+// In every chunk but a file's first (see codec.ts) the pixels are pushed under
+// P(x | z_0, z_1), which needs the network at z_1 before any pixel is pushed. The first two
+// latents are therefore drawn the other way round, from the same joint Q(z_0, z_1 | x):
 // Encode: pop z_1 ~ Q(z_1|x); ε̂(z_1, 1); in blocks: pop z_0 ~ Q(z_0|z_1,x), push x ~ P(x|z_0,z_1);
 //         push z_0 ~ P(z_0|z_1); then steps 2…T and the prior as above.
-// Version 4 also runs the network over each rectangle of the chunk's patches at once (the
-// layout's `blocks`), so patches see their neighbours' latents at the same step: both sides
-// hold all of a chunk's z_i before the network needs them.
+// The network runs over each rectangle of the chunk's patches at once (the layout's
+// `canvases`), so patches see their neighbours' latents at the same step: both sides hold all
+// of a chunk's z_i before the network needs them.
 //
 // Only `active` dimensions (pixels inside the image, in the channels being coded) are pushed
 // or popped. Every other dimension follows a fixed trajectory known to both sides: padding
@@ -40,15 +39,15 @@ export interface ChunkLayout {
   active: Int32Array;
   /** Pairs [target, source]: target copies source after every update. */
   tied: Int32Array;
-  /** The rectangles of the image the network runs over (version 4 on): each of the chunk's patches lies in the own part of exactly one. */
+  /** The rectangles of the image the network runs over: each of the chunk's patches lies in the own part of exactly one. */
   canvases: BlockCanvas[];
-  /** Pixels of later chunks that canvases show as context (version 5). */
+  /** Pixels of later chunks that canvases show as context. */
   context: ChunkContext;
 }
 
 /**
  * A rectangle the network runs over at once: the block's own patches fill its top-left
- * ownWidth × ownHeight pixels; the rest (version 5's margin) shows pixels to their right and
+ * ownWidth × ownHeight pixels; the rest (the context margin) shows pixels to their right and
  * below. `sources` says, per canvas pixel in raster order, where its latent comes from: the
  * chunk's own patch pixel (its patch-order slot, ≥ 0), padding (−1: z = 0), or context pixel
  * k (−2 − k), see tiling.ts.
@@ -119,12 +118,10 @@ function forwardMeans(layout: ChunkLayout, zPrev: Float64Array, gain: number): F
 }
 
 /**
- * ε̂(z_i, i) for the chunk, in patch order. Up to version 3 each patch alone; from version 4
- * the network runs over each of the layout's canvases, where patches see their neighbours
- * in place (and from version 5 the context pixels around them).
+ * ε̂(z_i, i) for the chunk, in patch order: the network runs over each of the layout's
+ * canvases, where patches see their neighbours in place and the context pixels around them.
  */
 export async function predict(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<NoisePrediction> {
-  if (!s.patchesSeeNeighbours) return denoiser.predictNoise(z, layout.patches, step);
   const C = MODEL_CHANNELS;
   const epsHat = new Float64Array(z.length);
   let stdFactor: Float64Array | undefined;
@@ -214,13 +211,12 @@ function reverseFrom(layout: ChunkLayout, z: Float64Array, step: number, s: Chai
  */
 const FIRST_STEP_BLOCK = 64;
 
-/** The first step, encoding: z_0's bins popped under Q(z_0|x) and x pushed under P(x|z_0), block by block from version 3. */
+/** The first step of a file's opening chunk, encoding: z_0's bins popped under Q(z_0|x) and x pushed under P(x|z_0), block by block. */
 function encodeFirstStep(m: Message, pixels: Int32Array, s: ChainSchedule, lowest: (bits: number) => void): Int32Array {
   const means = dataMeans(pixels, s.alpha[0]);
   const bins = new Int32Array(pixels.length);
-  const block = s.interleavedFirstStep ? FIRST_STEP_BLOCK : pixels.length;
-  for (let a0 = 0; a0 < pixels.length; a0 += block) {
-    const a1 = Math.min(a0 + block, pixels.length);
+  for (let a0 = 0; a0 < pixels.length; a0 += FIRST_STEP_BLOCK) {
+    const a1 = Math.min(a0 + FIRST_STEP_BLOCK, pixels.length);
     popGaussians(m, means.subarray(a0, a1), s.sigma[0], s.delta[0], bins.subarray(a0, a1));
     lowest(m.bitLength());
     pushBoundedGaussians(m, 0, SAMPLE_MAX, pixels.subarray(a0, a1), pixelCentres(bins.subarray(a0, a1), s), s.pixelStd, 1);
@@ -231,9 +227,8 @@ function encodeFirstStep(m: Message, pixels: Int32Array, s: ChainSchedule, lowes
 /** The first step, decoding: x popped under P(x|z_0), then z_0's bins pushed back under Q(z_0|x), blocks in reverse. */
 function decodeFirstStep(m: Message, bins: Int32Array, s: ChainSchedule): Int32Array {
   const pixels = new Int32Array(bins.length);
-  const block = s.interleavedFirstStep ? FIRST_STEP_BLOCK : bins.length;
-  for (let a0 = Math.floor((bins.length - 1) / block) * block; a0 >= 0; a0 -= block) {
-    const a1 = Math.min(a0 + block, bins.length);
+  for (let a0 = Math.floor((bins.length - 1) / FIRST_STEP_BLOCK) * FIRST_STEP_BLOCK; a0 >= 0; a0 -= FIRST_STEP_BLOCK) {
+    const a1 = Math.min(a0 + FIRST_STEP_BLOCK, bins.length);
     popBoundedGaussians(m, 0, SAMPLE_MAX, pixelCentres(bins.subarray(a0, a1), s), s.pixelStd, 1, pixels.subarray(a0, a1));
     pushGaussians(m, bins.subarray(a0, a1), dataMeans(pixels.subarray(a0, a1), s.alpha[0]), s.sigma[0], s.delta[0]);
   }
@@ -241,7 +236,7 @@ function decodeFirstStep(m: Message, bins: Int32Array, s: ChainSchedule): Int32A
 }
 
 /**
- * Version 4's first two latents, encoding: z_1 popped under Q(z_1|x); then block by block
+ * The first two latents of every other chunk, encoding: z_1 popped under Q(z_1|x); then block by block
  * z_0 popped under Q(z_0|z_1,x) and x pushed under P(x|z_0,z_1); then z_0 pushed under
  * P(z_0|z_1). Returns z_1's bins and latents, where the loop over steps 2…T starts.
  */
@@ -265,7 +260,7 @@ async function encodeFirstSteps(m: Message, layout: ChunkLayout, pixels: Int32Ar
   return { bins: bins1, z: z1 };
 }
 
-/** Version 4's first two latents, decoding, from z_1: the exact reverse of `encodeFirstSteps`. */
+/** The first two latents, decoding, from z_1: the exact reverse of `encodeFirstSteps`. */
 async function decodeFirstSteps(m: Message, layout: ChunkLayout, bins1: Int32Array, z1: Float64Array, s: ChainSchedule, denoiser: Denoiser): Promise<Int32Array> {
   const prediction = await predict(layout, z1, 1, s, denoiser);
   const p = reverseFrom(layout, z1, 1, s, prediction);

@@ -3,14 +3,14 @@
 // The payload is one rANS message. Bottom to top, as the encoder pushes:
 //   seed words (pseudo-random, fund what the classic rows do not of the first chunk's pops;
 //     checked when decoding)
-//   classic rows (coder parameters version 6 on): the bottom rows of the image under the
-//     predictive coder (predictive.ts), decoded last, given the rows above them
+//   classic rows: the bottom rows of the image under the predictor (predictive.ts), decoded
+//     last, given the rows above them
 //   chunk 1 … chunk K of the rows above (each: the colour plane's bits-back chain, then the
 //     alpha plane's)
-//   opening grids (uniform over openingGrids(version).length; coder parameters version 5 on)
+//   opening grids (uniform over OPENING_GRIDS.length)
 //   alpha mode (uniform over 2) [+ its constant value (uniform over 256)]
 // Later chunks pop what earlier chunks pushed, so the initial bits are paid once per file,
-// and from version 6 mostly with classic rows, which carry pixels, instead of seed words.
+// and mostly with classic rows, which carry pixels, instead of seed words.
 // A file may have no chunks at all (every row classic) where that is smaller.
 
 import { Message, popUniform, pushUniform } from '../ans/index.ts';
@@ -22,7 +22,6 @@ import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { decodeChunk, encodeChunk } from './chain.ts';
 import {
   CODER_PARAMS_VERSION,
-  type CoderParamsVersion,
   type ContainerHeader,
   isCompact,
   messageBytes,
@@ -34,62 +33,41 @@ import {
   writeContainer,
 } from './container.ts';
 import { imageElbo, type StepSampling } from './elbo.ts';
-import { bandSamples, popRows, predictorFor, pushRows, rowBits, type RowBand } from './predictive.ts';
+import { bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from './predictive.ts';
 import { chainSchedule, type ChainSchedule } from './schedule.ts';
 import { chunkLayout, codedPlanes, constantChannel, gatherPixels, MAX_CHUNK_PATCHES, MODEL_CHANNELS, planes, scatterPixels, tiling, type Plane, type Tiling } from './tiling.ts';
 
 /**
- * From coder parameters version 4 a file's first chunk (one patch, funded by seed words, which
- * are pure overhead) has its own settings: κ = OPENING_GRID_FACTOR whatever the header's κ
- * (each pop costs ≈ log2(4.13/κ) bits per dimension before any push repays it), and its
- * pixels coded under p(x | z_0) alone, because p(x | z_0, z_1) needs all of z_1 popped before
- * the first pixel is pushed. Measured on the shipped model: the seed of one 32×32 patch 0.32
- * bpd against 1.0 with z_1 popped first; on 256×256 crops at κ = 1.5 the seed was 0.032 bpd
- * (0.9% of the file) while the opening chunk shared the header's κ, 0.005 with κ = 3.
+ * A file's first chunk (one patch, funded by seed words, which are pure overhead) has its own
+ * settings: its own grids (OPENING_GRIDS, chosen per file), and its pixels coded under
+ * p(x | z_0) alone, because p(x | z_0, z_1) needs all of z_1 popped before the first pixel is
+ * pushed. Measured on the shipped model: the seed of one 32×32 patch 0.32 bpd against 1.0 with
+ * z_1 popped first. OPENING_GRID_FACTOR is the default κ of an image of one patch, which is all
+ * opening chunk.
  */
 export const OPENING_GRID_FACTOR = 3;
 
 /**
- * From version 5 the opening chunk's grids are one of these, chosen per file by the encoder
- * (the cheapest opening chunk, seed included) and pushed as a symbol: κ = `first` for z_0 and
- * z_1, the latents popped before the pushes have repaid much, and κ = `rest` for z_2 … z_T.
- * Finer grids after the first two latents lose less to discretisation but deepen the hole
- * the chunk digs where its pushes are cheap (smooth pictures), so no single choice wins:
- * measured on the shipped model, single 32×32 files (40 each of `fixtures/crops32` and the
- * smooth validation crops `runs/val32`), file bpd: κ = 3 throughout 5.707 / 4.754; 3.5 / 2
- * alone 5.247 / –; 4 / 2 alone 5.328 / 4.970; the encoder's choice among the first three
- * 5.211 / 4.565, among all five 5.204 / 4.519.
+ * The opening chunk's grids are one of these, chosen per file by the encoder (the cheapest
+ * opening chunk, seed included) and pushed as a symbol: κ = `first` for z_0 and z_1, the
+ * latents popped before the pushes have repaid much, and κ = `rest` for z_2 … z_T. Finer grids
+ * after the first two latents lose less to discretisation but deepen the hole the chunk digs
+ * where its pushes are cheap (smooth pictures), so no single choice wins. The hole is mostly
+ * funded by classic rows, which carry pixels, so fine grids pay: on 40 single 32×32 files of
+ * `fixtures/crops32` these three gave 4.974 file bpd, and 3.676 on the validation crops (five
+ * coarser choices: 5.076 and 3.694; finer still, 1.25 / 1.25, 2 / 1.25, 1 / 1: 4.976).
  */
-const OPENING_GRIDS_V5 = [
-  { first: OPENING_GRID_FACTOR, rest: OPENING_GRID_FACTOR },
-  { first: 3.5, rest: 2 },
-  { first: 4, rest: 2 },
-  { first: 3, rest: 2.5 },
-  { first: 4.5, rest: 1.75 },
-] as const;
-/**
- * From version 6 the hole is mostly funded by classic rows, which carry pixels, so finer
- * grids pay: with the five above plus 2 / 1.5 and 1.5 / 1.25, 40 single 32×32 files of
- * `fixtures/crops32` chose 2 / 1.5 or 1.5 / 1.25 in 32 of 33 chain files (file bpd 5.076 with
- * the five alone, 4.975 with seven). These three: 4.974, and 3.676 on the validation crops
- * (3.694 with the five); finer still (1.25 / 1.25, 2 / 1.25, 1 / 1) 4.976.
- */
-const OPENING_GRIDS_V6 = [
+export const OPENING_GRIDS: readonly { first: number; rest: number }[] = [
   { first: 3.5, rest: 2 },
   { first: 2, rest: 1.5 },
   { first: 1.5, rest: 1.25 },
-] as const;
+];
 const OPENING_COARSE_LATENTS = 2;
-
-/** The opening chunk's grid choices under coder parameters `version` (one, κ = 3, in version 4). */
-export function openingGrids(version: CoderParamsVersion): readonly { first: number; rest: number }[] {
-  return version >= 6 ? OPENING_GRIDS_V6 : version === 5 ? OPENING_GRIDS_V5 : [OPENING_GRIDS_V5[0]];
-}
 
 /**
  * Default κ (grid width as a fraction of the smaller std at each step, DESIGN §3) by the
  * number of patches coded. Chunks after the opening one are funded by earlier ones and gain
- * from finer grids. Measured on the shipped model with coder parameters version 4 (file over
+ * from finer grids. Measured on the shipped model (file over
  * −ELBO, κ = 1.25 / 1.5 / 2): 256×256 crops of coffee and astronaut +0.6 / +1.0 / – and +0.2 /
  * +0.5 / –; 128×128 coffee +0.6 / +1.1 / +3.1%; 64×64 crops (4 patches) about +7.6 / +8.0 /
  * +8.9% (there the seed and the opening patch dominate). One patch is all opening chunk.
@@ -137,7 +115,7 @@ function seedWords(count: number): number[] {
 
 /**
  * Bits per coded dimension that a chunk's first pop takes: the entropy of q(z_0 | x) on its
- * grid (q(z_1 | x) where the chain starts there, version 4), plus a margin. A chunk runs about
+ * grid (q(z_1 | x) where the chain starts there), plus a margin. A chunk runs about
  * two layers below its starting point (the next latent is popped before the previous one is
  * pushed back), so chunks are sized to twice this.
  */
@@ -149,7 +127,7 @@ function bitsNeededPerDim(s: ChainSchedule): number {
 interface Coding {
   denoiser: Denoiser;
   schedule: ChainSchedule;
-  /** The opening chunk's possible schedules (see openingGrids); one before version 5. */
+  /** The opening chunk's possible schedules (see OPENING_GRIDS). */
   openings: ChainSchedule[];
   /** The schedule of the chunk that starts at patch `first`, given the file's opening schedule. */
   scheduleAt: (first: number, opening: number) => ChainSchedule;
@@ -168,10 +146,10 @@ function checkCodableModel(bundle: ModelBundle): void {
   if (bundle.meta.config.channels !== MODEL_CHANNELS) throw new VdmzipError('INVALID_ARGUMENT', `the coder needs a ${MODEL_CHANNELS}-channel model; this model has ${bundle.meta.config.channels}`);
 }
 
-function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, height: number, planes: Plane[], gridFactor: number, version: CoderParamsVersion, options: CoderOptions): Coding {
+function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, height: number, planes: Plane[], gridFactor: number, options: CoderOptions): Coding {
   checkCodableModel(bundle);
   const tiles = tiling(width, height, bundle.meta.config.patch);
-  const schedule = chainSchedule(bundle, gridFactor, version);
+  const schedule = chainSchedule(bundle, gridFactor);
   let stepsTotal = tiles.count * schedule.T * planes.length;
   let stepsDone = 0;
   const progress = (steps: number) => {
@@ -181,15 +159,15 @@ function codingSetup(bundle: ModelBundle, engine: IntegerEngine, width: number, 
   const discard = (steps: number) => {
     stepsTotal += steps;
   };
-  const openings = version >= 4 ? openingGrids(version).map((grids) => openingSchedule(bundle, version, grids)) : [schedule];
+  const openings = OPENING_GRIDS.map((grids) => openingSchedule(bundle, grids));
   const dimsPerPixel = planes.reduce((sum, plane) => sum + (plane.kind === 'rgb' ? 3 : 1), 0);
   return { denoiser: new Denoiser(bundle, engine), schedule, openings, scheduleAt: (first, opening) => (first === 0 ? openings[opening] : schedule), tiles, planes, dimsPerPixel, progress, discard };
 }
 
 /** The opening chunk's schedule: pixels under p(x | z_0) alone (see OPENING_GRID_FACTOR), its own grids. */
-function openingSchedule(bundle: ModelBundle, version: CoderParamsVersion, grids: { first: number; rest: number }): ChainSchedule {
-  const rest = chainSchedule(bundle, grids.rest, version);
-  const first = chainSchedule(bundle, grids.first, version);
+function openingSchedule(bundle: ModelBundle, grids: { first: number; rest: number }): ChainSchedule {
+  const rest = chainSchedule(bundle, grids.rest);
+  const first = chainSchedule(bundle, grids.first);
   const delta = Float64Array.from(rest.delta, (d, i) => (i < OPENING_COARSE_LATENTS ? first.delta[i] : d));
   return { ...rest, delta, pixelsSeeStepOne: false };
 }
@@ -220,7 +198,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   const classicOnly = async (report: boolean) => {
     // A predictor-only file keeps its pixel check in the message's initial head (format version 4).
     const m = new Message(pixelCheckHead(image.data));
-    const band = classicBand(image, 0, codedChannels, CODER_PARAMS_VERSION);
+    const band = classicBand(image, 0, codedChannels);
     const stepsTotal = bandSamples(band);
     await pushRows(m, image.data, band, report ? (stepsDone) => options.onProgress?.({ stepsDone, stepsTotal }) : undefined);
     return m;
@@ -236,7 +214,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
     const plan = await planChain(image, bundle, engine, gridFactor, codedChannels, options, forcedRows);
     rows = plan.rows;
     seedCount = Math.max(0, Math.ceil((plan.reach + SEED_MARGIN_BITS - plan.classicBits) / 16));
-    const band = classicBand(image, plan.top.height, codedChannels, CODER_PARAMS_VERSION);
+    const band = classicBand(image, plan.top.height, codedChannels);
     let coded: { m: Message; chunkSizes: number[] } | undefined;
     while (!(coded = await encodeAll(plan.c, image, plan.top, band, seedCount, plan.opening))) seedCount = Math.ceil(seedCount * 1.1) + 2;
     if (plan.c.openings.length > 1) pushUniform(coded.m, plan.opening, plan.c.openings.length);
@@ -300,14 +278,14 @@ async function planChain(image: Image, bundle: ModelBundle, engine: IntegerEngin
   let rowCost: Float64Array | undefined;
   const classicCost = (rows: number) => {
     if (rows === 0) return 0;
-    rowCost ??= rowBits(image.data, classicBand(image, 0, codedChannels, CODER_PARAMS_VERSION));
+    rowCost ??= rowBits(image.data, classicBand(image, 0, codedChannels));
     return rowCost.subarray(image.height - rows).reduce((sum, bits) => sum + bits, 0);
   };
   const funding = (reach: number, rows: number) => Math.max(reach + SEED_MARGIN_BITS, classicCost(rows));
 
   const measure = async (rows: number) => {
     const top = topRows(image, image.height - rows);
-    const c = codingSetup(bundle, engine, top.width, top.height, codedPlanes(image), gridFactor, CODER_PARAMS_VERSION, options);
+    const c = codingSetup(bundle, engine, top.width, top.height, codedPlanes(image), gridFactor, options);
     const openingDims = Math.min(bundle.meta.config.patch, top.width) * Math.min(bundle.meta.config.patch, top.height) * c.dimsPerPixel;
     const runs: { reach: number; net: number }[] = [];
     for (let k = 0; k < c.openings.length; k++) {
@@ -348,8 +326,7 @@ function classicChannels(channels: number, constantAlpha: boolean): number {
  * Where the estimate of `classicToChainEstimate` is below this, the encoder codes every row
  * classically without running the chain. On large images the estimate comes from sampled
  * crops: on the five fixture photos it was 0.925–0.975 where the files' own ratios were
- * 0.927–0.965 (step-7114 model, predictor version 7 before it learned its carries, which
- * lowered its side further), mostly above, as the crops hold back the predictor's learning
+ * 0.927–0.965 (measured with an earlier model and predictor), mostly above, as the crops hold back the predictor's learning
  * more than the network's context. On smaller images it uses the whole image's −ELBO, which
  * the chain's file exceeds by its overhead (initial bits above all), so it errs towards the
  * chain too. A wrong call costs the file at most the difference.
@@ -386,7 +363,7 @@ async function classicToChainEstimate(image: Image, bundle: ModelBundle, engine:
   let classicBits = 0;
   let chainBits = 0;
   for (const crop of crops) {
-    classicBits += rowBits(crop.data, classicBand(crop, 0, codedChannels, CODER_PARAMS_VERSION)).reduce((sum, bits) => sum + bits, 0);
+    classicBits += rowBits(crop.data, classicBand(crop, 0, codedChannels)).reduce((sum, bits) => sum + bits, 0);
     const bound = await imageElbo(crop, bundle, engine, 1, undefined, ESTIMATE_STEPS);
     chainBits += bound.prior + bound.diffusion + bound.reconstruction;
   }
@@ -401,9 +378,9 @@ function topRows(image: Image, height: number): Image {
   return { width: image.width, height, channels: image.channels, data: image.data.subarray(0, image.width * height * image.channels) };
 }
 
-/** The rows from `top` down as a band of the predictive coder (as coder parameters `version` has it) over the first `coded` channels. */
-function classicBand(image: Image, top: number, coded: number, version: CoderParamsVersion): RowBand {
-  return { width: image.width, channels: image.channels, coded, top, bottom: image.height, predictor: predictorFor(version) };
+/** The rows from `top` down as a band of the predictor over the first `coded` channels. */
+function classicBand(image: Image, top: number, coded: number): RowBand {
+  return { width: image.width, channels: image.channels, coded, top, bottom: image.height, predictor: PREDICTOR };
 }
 
 const seeded = (count: number): Message => {
@@ -493,7 +470,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   // Every classic sample costs at least minSampleBits, so a payload too short for the
   // classic rows its header claims (alpha constant or not) is damage: refuse it at once.
   const fewestClassic = bandSamples({ width, channels, coded: classicChannels(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
-  if (fewestClassic * predictorFor(coder.version).minSampleBits > 8 * payload.length) throw corrupt('the payload is too short for its classic rows');
+  if (fewestClassic * PREDICTOR.minSampleBits > 8 * payload.length) throw corrupt('the payload is too short for its classic rows');
   let m: Message;
   try {
     m = Message.fromBytes(messageBytes(header, payload));
@@ -510,7 +487,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
   }
   if (chainHeight > 0) {
     const top = topRows(image, chainHeight);
-    const c = codingSetup(bundle, engine, width, chainHeight, coded, gridFactor, coder.version, options);
+    const c = codingSetup(bundle, engine, width, chainHeight, coded, gridFactor, options);
     const opening = c.openings.length > 1 ? popUniform(m, c.openings.length) : 0;
     let end = total;
     for (let k = coder.chunkSizes.length - 1; k >= 0; k--) {
@@ -527,7 +504,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
       end = first;
     }
   }
-  const band = classicBand(image, chainHeight, classicChannels(channels, alphaValue !== undefined), coder.version);
+  const band = classicBand(image, chainHeight, classicChannels(channels, alphaValue !== undefined));
   // Progress in samples where the predictor decodes the whole image (the chain reports steps).
   const onRows = chainHeight === 0 ? (stepsDone: number) => options.onProgress?.({ stepsDone, stepsTotal: bandSamples(band) }) : undefined;
   if (chainHeight < height && !(await popRows(m, image.data, band, onRows))) {

@@ -10,7 +10,6 @@ import { reverseVariance, type ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { mulberry32, normalSampler } from '../random.ts';
 import { predict, stepOnePosteriorMeans } from './chain.ts';
-import { CODER_PARAMS_VERSION } from './container.ts';
 import { chainSchedule, pixelDistributions } from './schedule.ts';
 import { chunkLayout, codedPlanes, gatherPixels, MAX_CHUNK_PATCHES, tiling } from './tiling.ts';
 import { HALF_LEVELS } from '../model/architecture.ts';
@@ -64,7 +63,7 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
       weights[first + Math.floor(pick() * length)] = length;
     }
   }
-  const s = chainSchedule(bundle, 1, CODER_PARAMS_VERSION);
+  const s = chainSchedule(bundle, 1);
   const { alpha2, sigma2 } = bundle.meta.steps;
   const denoiser = new Denoiser(bundle, engine);
   const normal = normalSampler(mulberry32(seed));

@@ -36,7 +36,7 @@ export function differenceNeighbours(own: Neighbours, before: Neighbours): Neigh
  * The mean of two classic predictors: LOCO-I's median edge detector (N or W across an edge,
  * the plane W + N − NW elsewhere) and the smooth (N + W)/2 + (NE − NW)/4. On 220 crops of the
  * training photos the blend codes at 3.70 bpd, MED alone 3.73, the smooth one alone 3.79
- * (version 6's distribution).
+ * (under one Gaussian, without the learning that follows).
  */
 export function prediction({ n, w, nw, ne }: Neighbours): number {
   const lo = Math.min(n, w);
@@ -54,7 +54,7 @@ export function activity({ n, w, nw, ne }: Neighbours): number {
 export const NEIGHBOURHOOD_FEATURES = 20;
 
 /**
- * The features of version 8's least-squares mean for sample `index` in channel c, whose
+ * The features of the least-squares mean for sample `index` in channel c, whose
  * prediction so far is p, whose earlier channels' residuals are r1, r2 and whose neighbours
  * (and, for c > 0, difference-plane neighbours) the caller has found: the twelve nearest
  * causal neighbours in its channel (N, W, NW, NE, NN, WW, NNE, NEE, NNW, NWW, NNEE, WWW) and

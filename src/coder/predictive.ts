@@ -23,7 +23,6 @@ import {
   type Message,
   type ScaleMixture,
 } from '../ans/index.ts';
-import type { CoderParamsVersion } from './container.ts';
 import { activity, differenceNeighbours, neighbours, prediction } from './neighbourhood.ts';
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
 import type { RidgeRegression } from './least-squares.ts';
@@ -42,8 +41,9 @@ const FIRST_SAMPLE_STD = 64;
  *
  * where r₁ and r₂ are the residuals (sample − base) of the pixel's previous channel and the
  * one before it, g the mean absolute gradient between the neighbours, and e the mean
- * |residual| at W, N and NE in the same channel. Files record which set coded them (through
- * their coder parameters version), so a set never changes once written.
+ * |residual| at W, N and NE in the same channel; `adaptation` and `refinement` then learn
+ * corrections from the image as it goes. The constants are part of the format (coder
+ * parameters version 9, docs/format.md §7): they never change for files already written.
  */
 export interface Predictor {
   carry: number;
@@ -54,10 +54,10 @@ export interface Predictor {
   stdPerNeighbourError: number;
   /** The wide component of the sample distribution; a share of 0 leaves one Gaussian. */
   tails: ScaleMixture;
-  /** What the predictor learns from the image as it goes (version 7 on). */
-  adaptation?: Adaptation;
-  /** Least-squares fits of the mean and the spread (version 8 on). */
-  refinement?: Refinement;
+  /** What the predictor learns from the image as it goes. */
+  adaptation: Adaptation;
+  /** Least-squares fits of the mean and the spread. */
+  refinement: Refinement;
   /**
    * The least a sample can cost (bits), a bound the decoder's length check relies on. Without
    * histograms: the mean lies in [0, 255] and σ ≥ stdFloor, so no symbol is likelier than an
@@ -92,7 +92,7 @@ export interface Adaptation {
 }
 
 /**
- * Version 8's refinements. Later channels predict from their differences to the channel before
+ * The refinements. Later channels predict from their differences to the channel before
  * (wherever the colours move together, as after a colour transform, the difference plane is
  * smoother than either channel); neighbours' errors are measured against the means they were
  * coded under; and two ridge regressions (least-squares.ts) fit the picture as it goes:
@@ -116,7 +116,7 @@ export interface Refinement {
   /** Updates between two solves of each regression. */
   solveEvery: number;
   histograms: HistogramBlend;
-  /** Where the regressions start from (version 9 on; zero weights before). */
+  /** Where the regressions start from (zero weights without one, as scripts/fit-refinement-prior.ts walks). */
   prior?: RefinementPrior;
 }
 
@@ -136,7 +136,7 @@ export interface RefinementPrior {
 }
 
 /**
- * Version 8's adaptive histograms: where σ < maxStd, the sample's distribution is blended
+ * The adaptive histograms: where σ < maxStd, the sample's distribution is blended
  * with counts of the values seen before in its context (`CountWindow` in gaussian.ts, at
  * weight `prior`), for shapes the mixture cannot take — residuals that are exactly 0 far more
  * often than any Gaussian allows, say. A context is the channel, σ in half-octaves from the
@@ -150,12 +150,12 @@ export interface HistogramBlend {
   reach: number;
   prior: number;
   halveAt: number;
-  /** Counts per exact neighbourhood for the later channels (version 9 on). */
+  /** Counts per exact neighbourhood for the later channels (none: the blend above alone). */
   exact?: ExactContexts;
 }
 
 /**
- * Version 9's exact contexts. A picture that was once a JPEG has colour differences that are
+ * The exact contexts. A picture that was once a JPEG has colour differences that are
  * functions of its (smooth, quantised) chroma, so that a later channel's difference to the
  * channel before repeats what it was where the same values stood around it (face.ppm: given
  * the difference plane's W and N and the earlier channels' step, B − G has about 0.8 bits
@@ -163,11 +163,11 @@ export interface HistogramBlend {
  * of two neighbourhoods (`exactKeys` in refinement.ts: difference-plane neighbours, and the
  * step between the channels before) into two tables of count windows (±reach
  * around the value W's difference would give), halved at `halveAt`. Where windows have
- * counts, the sample's distribution is Σ w_t·(table t's counts) + (1 − Σ w_t)·(the version 8
- * blend), each w_t learned per channel and class of its window's total (⌊log2⌋,
+ * counts, the sample's distribution is Σ w_t·(table t's counts) + (1 − Σ w_t)·(the histogram
+ * blend above), each w_t learned per channel and class of its window's total (⌊log2⌋,
  * `countClasses` of them) by online gradient ascent on the log-likelihood at `rate`, kept in
  * [floor, (1 − floor)/2], from `initialWeight`/2. On photographs that never were JPEGs the
- * weights fall, and the blend is version 8's again.
+ * weights fall, and the blend is the histograms' again.
  */
 export interface ExactContexts {
   /** Each table has as many slots as the walk has samples, a power of two from 2^minTableBits to 2^maxTableBits: fewer collisions on large pictures, less memory on small ones. */
@@ -181,49 +181,25 @@ export interface ExactContexts {
 }
 
 /**
- * Coder parameters version 6: one Gaussian. On 220 crops of 32×32 from the training photos
- * (scratch tuning, not a benchmark) 3.684 bpd; −log2 Φ(0.5/0.9) = 0.49.
+ * The predictor of coder parameters version 9. Its constants were tuned on 32×32 crops and
+ * 256×256 crops of the training photos; the regressions start from weights fitted on the
+ * training photos (refinement-prior.ts) and are pulled towards them by ridges that fade as
+ * 0.999ⁿ after n samples, so that a small picture starts from what photos usually do and a
+ * large one soon fits itself alone (with a prior, the spread regression sets σ from the first
+ * sample). Measured results are in docs/experiments.md.
+ * Least cost: an exact context can make a value as likely as the 24-bit frequencies allow, so
+ * the bound is theirs: the 255 other values keep a frequency of at least 1 each, and
+ * −log2(1 − 255/2^24) = 2.19·10⁻⁵ bits.
  */
-const PREDICTOR_V6: Predictor = {
-  carry: 0.6,
-  carryTwoBack: 0,
-  stdFloor: 0.9,
-  stdPerGradient: 0.55,
-  stdPerResidual: 0.3,
-  stdPerNeighbourError: 0,
-  tails: { wideShare: 0, wideScale: 1 },
-  minSampleBits: 0.49,
-};
-
-/**
- * Version 7: heavy tails (1/8 of the mass three times as wide), σ that follows the
- * neighbours' errors (CALIC's error energy), per-context learning and learned carries. Same
- * tuning crops: 3.121 bpd (one Gaussian with the error-energy σ: 3.574; the tails: 3.389;
- * context learning: 3.237; learned carries: 3.121).
- * Least cost: −log2(7/8·Φ(0.5/0.33) + 1/8·Φ(0.5/0.99)) = 0.144.
- */
-const PREDICTOR_V7: Predictor = {
+export const PREDICTOR: Predictor = {
   carry: 0.63,
   carryTwoBack: 0.1,
-  stdFloor: 0.33,
+  stdFloor: 0.1,
   stdPerGradient: 0.17,
   stdPerResidual: 0.11,
   stdPerNeighbourError: 0.39,
   tails: { wideShare: 1 / 8, wideScale: 3 },
   adaptation: { thresholds: [4, 16], biasPrior: 16, spreadPrior: 8, halveAt: 64, carryPrior: 100 },
-  minSampleBits: 0.14,
-};
-
-/**
- * Version 8: version 7 with the refinements, and a spread floor of 0.1 (the least-squares mean
- * makes very sure predictions possible). 256×256 crops of 13 training photos: 2.618 → 2.348 bpd.
- * Least cost: a histogram's counts (fewer than halveAt) leave the prior's share to the mixture,
- * whose likeliest value at the σ floor has 7/8·Φ(5) + 1/8·Φ(5/3) = 0.99402, so no value has
- * more than (64·0.99402 + 4095)/4159: −log2 = 1.3·10⁻⁴ bits.
- */
-const PREDICTOR_V8: Predictor = {
-  ...PREDICTOR_V7,
-  stdFloor: 0.1,
   refinement: {
     meanRidge: 200,
     meanForgetting: 0.999,
@@ -231,32 +207,15 @@ const PREDICTOR_V8: Predictor = {
     spreadScale: 1.1,
     spreadRidge: 100,
     spreadForgetting: 0.9999,
-    spreadWarmup: 256,
-    solveEvery: 4,
-    histograms: { maxStd: 3, spreadClasses: 12, fractions: 4, reach: 12, prior: 64, halveAt: 4096 },
-  },
-  minSampleBits: 1.2e-4,
-};
-
-/**
- * Version 9: version 8 whose regressions start from weights fitted on the training photos
- * (refinement-prior.ts) and are pulled towards them by ridges that fade as 0.999ⁿ after n
- * samples, so that a small picture starts from what photos usually do and a large one soon
- * fits itself alone (with a prior, the spread regression sets σ from the first sample); and
- * exact contexts for the later channels (`ExactContexts`). Predictor bits, version 8 → priors
- * → exact contexts: validation 32×32 crops 2.963 → 2.898 → 2.789, fixture 32×32 crops 4.466
- * → 4.291 → 4.271, fixture photos 2.809 → 2.809 → 2.653 (`docs/experiments.md`).
- * Least cost: an exact context can make a value as likely as the 24-bit frequencies allow, so
- * the bound is theirs: the 255 other values keep a frequency of at least 1 each, and
- * −log2(1 − 255/2^24) = 2.19·10⁻⁵ bits.
- */
-const PREDICTOR_V9: Predictor = {
-  ...PREDICTOR_V8,
-  refinement: {
-    ...PREDICTOR_V8.refinement!,
     spreadWarmup: 0,
+    solveEvery: 4,
     histograms: {
-      ...PREDICTOR_V8.refinement!.histograms,
+      maxStd: 3,
+      spreadClasses: 12,
+      fractions: 4,
+      reach: 12,
+      prior: 64,
+      halveAt: 4096,
       exact: { minTableBits: 17, maxTableBits: 19, halveAt: 1024, countClasses: 8, rate: 0.003, floor: 0.01, initialWeight: 0.5 },
     },
     prior: {
@@ -270,11 +229,6 @@ const PREDICTOR_V9: Predictor = {
   },
   minSampleBits: 2.1e-5,
 };
-
-/** The predictor that coder parameters `version` (6 on) codes classic rows with. */
-export function predictorFor(version: CoderParamsVersion): Predictor {
-  return version >= 9 ? PREDICTOR_V9 : version >= 8 ? PREDICTOR_V8 : version >= 7 ? PREDICTOR_V7 : PREDICTOR_V6;
-}
 
 /**
  * Rows [top, bottom) of a width × (≥ bottom) image of `channels` interleaved 8-bit samples,
@@ -305,10 +259,10 @@ class BandWalker {
   private meansAbove: Float64Array;
   private meansCurrent: Float64Array;
   private k = 0;
-  private readonly learning?: Learner;
-  readonly refining?: Refiner;
-  private readonly histograms?: ResidualHistograms;
-  /** The counts to blend with the distribution of the sample `next` gave last (version 8 on; none where σ is wide). */
+  private readonly learning: Learner;
+  readonly refining: Refiner;
+  private readonly histograms: ResidualHistograms;
+  /** The counts to blend with the distribution of the sample `next` gave last (none where σ is wide). */
   window: CountWindow | undefined;
   /** The spread regression's measures of the current sample (reused: the walk allocates nothing per sample). */
   private readonly spreadMeasures = new Float64Array(9);
@@ -320,11 +274,9 @@ class BandWalker {
     const { predictor } = band;
     const rowLength = band.width * band.channels;
     [this.above, this.current, this.meansAbove, this.meansCurrent] = [0, 1, 2, 3].map(() => new Float64Array(rowLength));
-    if (predictor.adaptation) this.learning = new Learner(predictor, predictor.adaptation, band.channels);
-    if (predictor.refinement) {
-      this.refining = new Refiner(predictor.refinement, band.channels);
-      this.histograms = new ResidualHistograms(predictor.refinement.histograms, band.channels, predictor.stdFloor, predictor.tails, band.bottom * band.width * band.coded);
-    }
+    this.learning = new Learner(predictor, predictor.adaptation, band.channels);
+    this.refining = new Refiner(predictor.refinement, band.channels);
+    this.histograms = new ResidualHistograms(predictor.refinement.histograms, band.channels, predictor.stdFloor, predictor.tails, band.bottom * band.width * band.coded);
     const out = new Float64Array(2);
     for (let k = band.top * band.width * band.coded; k > 0; k--) this.next(out);
   }
@@ -333,9 +285,9 @@ class BandWalker {
   next(out: Float64Array): number {
     const { samples, band, refining } = this;
     const { width, channels, predictor: p } = band;
-    this.learning?.learn(samples);
-    refining?.learn(samples);
-    this.histograms?.learn(samples);
+    this.learning.learn(samples);
+    refining.learn(samples);
+    this.histograms.learn(samples);
     this.window = undefined;
     const k = this.k++;
     const c = k % band.coded;
@@ -357,17 +309,17 @@ class BandWalker {
     const hasN = pixel >= width;
     const near = neighbours(samples, width, channels, index, x, hasN);
     const { n, w, nw, ne } = near;
-    // From version 8 a later channel's base is the channel before plus the difference predicted
-    // from the neighbours in the plane of differences.
-    const differences = refining && c > 0 ? differenceNeighbours(near, neighbours(samples, width, channels, index - 1, x, hasN)) : undefined;
+    // A later channel's base is the channel before plus the difference predicted from the
+    // neighbours in the plane of differences.
+    const differences = c > 0 ? differenceNeighbours(near, neighbours(samples, width, channels, index - 1, x, hasN)) : undefined;
     const base = differences ? samples[index - 1] + prediction(differences) : prediction(near);
     this.current[slot] = base;
     const gradient = activity(near);
     const r1 = c > 0 ? samples[index - 1] - this.current[slot - 1] : 0;
     const r2 = c > 1 ? samples[index - 2] - this.current[slot - 2] : 0;
-    // The neighbours' errors (against the base, or from version 8 the mean they were coded
-    // under), with the same stand-ins as `neighbours` where one is missing.
-    const [aboveRef, currentRef] = refining ? [this.meansAbove, this.meansCurrent] : [this.above, this.current];
+    // The neighbours' errors against the means they were coded under, with the same stand-ins
+    // as `neighbours` where one is missing.
+    const [aboveRef, currentRef] = [this.meansAbove, this.meansCurrent];
     const row = width * channels;
     const errorW = x > 0 ? Math.abs(samples[index - channels] - currentRef[slot - channels]) : Math.abs(samples[index - row] - aboveRef[slot]);
     const errorN = hasN ? Math.abs(samples[index - row] - aboveRef[slot]) : errorW;
@@ -378,27 +330,20 @@ class BandWalker {
     std += p.stdPerNeighbourError * ((errorW + errorN + errorNE) / 3);
     // Means are clamped to the samples' range (and σ kept ≥ stdFloor), so that no sample costs
     // less than minSampleBits.
-    if (this.learning) {
-      let mean = this.learning.prediction(c, base, r1, r2);
-      if (refining) {
-        mean = refining.mean(samples, width, channels, index, x, hasN, c, mean, r1, r2, gradient, near, differences);
-        const errorNW = hasN && x > 0 ? Math.abs(samples[index - row - channels] - aboveRef[slot - channels]) : errorN;
-        const earlierError1 = c >= 1 ? Math.abs(samples[index - 1] - currentRef[slot - 1]) : 0;
-        const earlierError2 = c >= 2 ? Math.abs(samples[index - 2] - currentRef[slot - 2]) : 0;
-        const differenceGradient = differences ? activity(differences) : gradient;
-        const measures = this.spreadMeasures;
-        [measures[0], measures[1], measures[2], measures[3], measures[4]] = [gradient, Math.abs(r1), errorW, errorN, errorNE];
-        [measures[5], measures[6], measures[7], measures[8]] = [earlierError1, errorNW, earlierError2, differenceGradient];
-        std = refining.spread(c, std, measures, p.stdFloor);
-      }
-      this.learning.distribution(index, c, ne - n, n - nw, nw - w, base, mean, r1, r2, std, out);
-    } else {
-      out[0] = Math.min(SAMPLE_MAX, Math.max(0, base + p.carry * r1 + p.carryTwoBack * r2));
-      out[1] = std;
-    }
+    let mean = this.learning.prediction(c, base, r1, r2);
+    mean = refining.mean(samples, width, channels, index, x, hasN, c, mean, r1, r2, gradient, near, differences);
+    const errorNW = hasN && x > 0 ? Math.abs(samples[index - row - channels] - aboveRef[slot - channels]) : errorN;
+    const earlierError1 = c >= 1 ? Math.abs(samples[index - 1] - currentRef[slot - 1]) : 0;
+    const earlierError2 = c >= 2 ? Math.abs(samples[index - 2] - currentRef[slot - 2]) : 0;
+    const differenceGradient = differences ? activity(differences) : gradient;
+    const measures = this.spreadMeasures;
+    [measures[0], measures[1], measures[2], measures[3], measures[4]] = [gradient, Math.abs(r1), errorW, errorN, errorNE];
+    [measures[5], measures[6], measures[7], measures[8]] = [earlierError1, errorNW, earlierError2, differenceGradient];
+    std = refining.spread(c, std, measures, p.stdFloor);
+    this.learning.distribution(index, c, ne - n, n - nw, nw - w, base, mean, r1, r2, std, out);
     this.meansCurrent[slot] = out[0];
-    refining?.coded(out[0]);
-    this.window = this.histograms?.select(index, x, c, out[0], out[1], samples, differences);
+    refining.coded(out[0]);
+    this.window = this.histograms.select(index, x, c, out[0], out[1], samples, differences);
     return index;
   }
 }
@@ -529,7 +474,6 @@ export function learnedWeights(samples: Uint8Array, band: RowBand): Record<'mean
   const walker = new BandWalker(samples, band);
   const out = new Float64Array(2);
   for (let k = bandSamples(band); k > 0; k--) walker.next(out);
-  if (!walker.refining) throw new RangeError('this predictor has no regressions');
   const learned = (regression: RidgeRegression) => ({ weights: Float64Array.from(regression.weights), count: regression.count });
   return { means: walker.refining.means.map(learned), spreads: walker.refining.spreads.map(learned) };
 }

@@ -1,10 +1,10 @@
 /**
- * Version 8's refinements of the predictive coder (`Refinement` in predictive.ts): per channel
+ * The refinements of the predictor (`Refinement` in predictive.ts): per channel
  * and activity class a ridge regression corrects the mean from the neighbourhood, per channel
  * another predicts the size of the error, which sets σ, and per context a histogram of the
  * values seen reshapes narrow distributions. All learn from each sample once its value is
- * known, as the context statistics do; from version 9 the regressions start from a prior
- * fitted on the training photos.
+ * known, as the context statistics do; the regressions start from a prior fitted on the
+ * training photos.
  */
 import { type RegressionPrior, RidgeRegression } from './least-squares.ts';
 import { NEIGHBOURHOOD_FEATURES, neighbourhoodFeatures, type Neighbours } from './neighbourhood.ts';

@@ -11,31 +11,21 @@
 // scale on which the bits-back chain has to resolve z_i (measured: with p's std the small
 // trained model's files ran 6% over its −ELBO, with q's 1.4% under).
 //
-// The grid rule is part of the file format (the container's coder parameters version):
-// version 1: κ_i = κ for every latent;
-// version 2: κ_i = 2κ for latents whose noise is below half a pixel step (σ_i/α_i < 1/256,
-// where the nearest pixel value is nearly certain), κ elsewhere;
-// version 3: the grids of version 2, and the chain's first step (pop z_0 | x, push x | z_0)
-// interleaved in blocks of dimensions (see chain.ts). Coarser grids there cost
-// almost nothing (the network's ε_nn feature resolves those noise levels) and halve the bits
-// the first chunk pops before it pushes any back. Measured on the shipped model, where this
-// selects z_0…z_3 (docs/experiments.md): 128×128 crops +1.2% over −ELBO against +3.7% with
-// version 1; one 32×32 patch 6.4 bpd against 7.9;
-// version 4: the grids of version 2, and the pixels coded under p(x | z_0, z_1), which also
-// uses the network's step-1 prediction (`pixelDistributions`; the model's reconstruction
-// term, src/model/vdm.ts). The chain draws z_1 ~ q(z_1 | x) and z_0 ~ q(z_0 | z_1, x) for it
-// (chain.ts). A file's first chunk keeps p(x | z_0) (codec.ts: OPENING_GRID_FACTOR).
-// Measured on the shipped model: the reconstruction term 1.235 → 1.094 bpd on 128 validation
-// crops, no retraining. Also from version 4 the network sees a chunk's neighbouring patches
-// together (tiling.ts: up to three rectangles of patches per chunk): 256×256 crops' −ELBO a
-// further 1.7–2.3% lower with the same weights;
-// version 5: as version 4, and each rectangle of a chunk's patches is widened by
-// CONTEXT_MARGIN pixels to the right and below, showing the network pixels of later chunks
-// (already decoded when the decoder, which runs the chunks in reverse, reaches this one) at
-// the step's noise level with deterministic noise (chain.ts: `contextNoise`). Chunks coded
-// before their neighbours below and to the right see them.
+// The grid rule is part of the file format (docs/format.md §8): κ_i = 2κ for latents whose
+// noise is below half a pixel step (σ_i/α_i < 1/256, where the nearest pixel value is nearly
+// certain), κ elsewhere. Coarser grids there cost almost nothing (the network's ε_nn feature
+// resolves those noise levels) and halve the bits the first chunk pops before it pushes any
+// back. The chain's first step (pop z_0 | x, push x | z_0) runs interleaved in blocks of
+// dimensions (chain.ts). In every chunk but a file's first the pixels are coded under
+// p(x | z_0, z_1), which also uses the network's step-1 prediction (`pixelDistributions`; the
+// model's reconstruction term, src/model/vdm.ts): the chain draws z_1 ~ q(z_1 | x) and
+// z_0 ~ q(z_0 | z_1, x) for it (chain.ts); the first chunk keeps p(x | z_0) (codec.ts:
+// OPENING_GRIDS). The network sees a chunk's neighbouring patches together (tiling.ts: up to
+// three rectangles of patches per chunk), and each rectangle is widened by CONTEXT_MARGIN
+// pixels to the right and below, showing the network pixels of later chunks (already decoded
+// when the decoder, which runs the chunks in reverse, reaches this one) at the step's noise
+// level with deterministic noise (chain.ts: `contextNoise`).
 
-import type { CoderParamsVersion } from './container.ts';
 import { HALF_LEVELS, PIXEL_STD_MIN } from '../model/architecture.ts';
 import { reverseVariance, type ModelBundle } from '../model/bundle.ts';
 
@@ -43,7 +33,7 @@ import { reverseVariance, type ModelBundle } from '../model/bundle.ts';
 /** (σ/α)² below which a latent's noise is under half a pixel step (1/256 in v). */
 export const LOW_NOISE_VARIANCE_RATIO = 1 / 65536;
 export const LOW_NOISE_GRID_SCALE = 2;
-/** Version 5's context margin in pixels (a multiple of 2^(levels − 1) for the network's canvas). */
+/** The context margin in pixels (a multiple of 2^(levels − 1) for the network's canvas). */
 export const CONTEXT_MARGIN = 16;
 
 export interface ChainSchedule {
@@ -62,13 +52,9 @@ export interface ChainSchedule {
   /** p(x | z_0) in pixel units: centre (z_0·pixelGain + 1)·128 − 0.5, std pixelStd. */
   pixelGain: number;
   pixelStd: number;
-  /** From version 3: z_0 and x are popped and pushed in blocks of dimensions. */
-  interleavedFirstStep: boolean;
-  /** From version 4: x is coded under p(x | z_0, z_1) (see `pixelDistributions`). */
+  /** x is coded under p(x | z_0, z_1) (see `pixelDistributions`); false in a file's opening chunk, whose pixels are coded under p(x | z_0). */
   pixelsSeeStepOne: boolean;
-  /** From version 4: the network runs over each chunk's patches together, in place (chain.ts). */
-  patchesSeeNeighbours: boolean;
-  /** From version 5: pixels of context, right of and below each rectangle of a chunk's patches (tiling.ts). */
+  /** Pixels of context, right of and below each rectangle of a chunk's patches (tiling.ts). */
   contextMargin: number;
   /** q(z_0 | z_1, x) = N(latentGain·z_1 + dataGain·v, posteriorStd²). */
   stepOnePosterior: { latentGain: number; dataGain: number; std: number };
@@ -76,7 +62,7 @@ export interface ChainSchedule {
   stepOneVariance: number;
 }
 
-export function chainSchedule(bundle: ModelBundle, gridFactor: number, version: CoderParamsVersion): ChainSchedule {
+export function chainSchedule(bundle: ModelBundle, gridFactor: number): ChainSchedule {
   const { alpha2, sigma2 } = bundle.meta.steps;
   const T = bundle.meta.config.T;
   const k = reverseVariance(bundle.meta);
@@ -98,7 +84,7 @@ export function chainSchedule(bundle: ModelBundle, gridFactor: number, version: 
     posteriorStd[t] = sigma[s] * Math.sqrt(c);
     reverseStd[t] = posteriorStd[t] * Math.sqrt(k[t]);
   }
-  const contextMargin = version >= 5 ? CONTEXT_MARGIN : 0;
+  const contextMargin = CONTEXT_MARGIN;
   const stride = 2 ** (bundle.meta.config.widths.length - 1);
   if (contextMargin % stride !== 0) throw new Error(`the context margin ${contextMargin} is not a multiple of the network's stride ${stride}`);
   const delta = new Float64Array(T + 1);
@@ -107,7 +93,7 @@ export function chainSchedule(bundle: ModelBundle, gridFactor: number, version: 
     const popStd = i === 0 ? sigma[0] : forwardStd[i];
     const pushStd = i === T ? 1 : posteriorStd[i + 1];
     const lowNoise = sigma2[i] / alpha2[i] < LOW_NOISE_VARIANCE_RATIO;
-    const kappa = version >= 2 && lowNoise ? LOW_NOISE_GRID_SCALE * gridFactor : gridFactor;
+    const kappa = lowNoise ? LOW_NOISE_GRID_SCALE * gridFactor : gridFactor;
     delta[i] = kappa * Math.min(popStd, pushStd);
   }
   // c_1 = 1 − SNR_1/SNR_0: q(z_0 | z_1, x) has mean (α_0/α_1)·(1 − c_1)·z_1 + α_0·c_1·v.
@@ -124,9 +110,7 @@ export function chainSchedule(bundle: ModelBundle, gridFactor: number, version: 
     reverseStd,
     pixelGain: 1 / alpha[0],
     pixelStd: (HALF_LEVELS * sigma[0]) / alpha[0],
-    interleavedFirstStep: version >= 3,
-    pixelsSeeStepOne: version >= 4,
-    patchesSeeNeighbours: version >= 4,
+    pixelsSeeStepOne: true,
     contextMargin,
     stepOnePosterior: { latentGain: (alpha[0] / alpha[1]) * (1 - c1), dataGain: alpha[0] * c1, std: posteriorStd[1] },
     stepOneVariance: k[1],

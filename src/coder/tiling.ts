@@ -74,8 +74,8 @@ function forEachPixel(t: Tiling, first: number, n: number, visit: (slot: number,
 }
 
 /**
- * The layout of patches [first, first + n) for one plane. With `margin` > 0 (coder parameters
- * version 5) each rectangle of the chunk's patches is widened by `margin` pixels to the right
+ * The layout of patches [first, first + n) for one plane. With `margin` > 0 (the coder's
+ * CONTEXT_MARGIN, schedule.ts) each rectangle of the chunk's patches is widened by `margin` pixels to the right
  * and below wherever the patch grid continues there: those pixels belong to the chunk itself
  * or to later chunks, which the decoder has already decoded (it runs the chunks in reverse),
  * so `image` (whose later chunks must be filled in) supplies them as context.

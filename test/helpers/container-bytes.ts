@@ -1,9 +1,8 @@
 /**
- * .vdmz files spelt out field by field from the tables at the top of src/coder/container.ts,
- * independently of writeContainer: the container tests compare its output with
- * containerV2, containerV3 and containerV4, and writeContainerV1 makes the format version 1 files that
- * vdmzip still reads but no longer writes (test/golden.test.ts checks that it reproduces
- * fixtures/golden/image-v1.vdmz byte for byte).
+ * .vdmz files spelt out field by field from docs/format.md §2 (and the tables at the top of
+ * src/coder/container.ts), independently of writeContainer: the container tests compare its
+ * output with containerV2 and containerV4, and build files of the formats before 1.0 with
+ * `framed`, which the decoder must refuse.
  */
 import type { ContainerHeader } from '../../src/coder/container.ts';
 import { crc32 } from '../../src/image/crc32.ts';
@@ -18,28 +17,27 @@ export function leb128(value: number): number[] {
   return [...out, value];
 }
 
-const float = (value: number, bytes: 4 | 8): number[] => {
-  const view = new DataView(new ArrayBuffer(bytes));
-  if (bytes === 4) view.setFloat32(0, value, true);
-  else view.setFloat64(0, value, true);
+const float32 = (value: number): number[] => {
+  const view = new DataView(new ArrayBuffer(4));
+  view.setFloat32(0, value, true);
   return [...new Uint8Array(view.buffer)];
 };
 
 const hex = (digits: string): number[] => [...Buffer.from(digits, 'hex')];
 
-/** A header with a model: what formats 1 and 2 hold. */
+/** A header with a model: what format 2 holds. */
 export type ChainHeader = ContainerHeader & { modelId: string; steps: number; patchSize: number; coder: { gridFactor: number } };
 
-/** Chunk schedule, seed words and (coder parameters version 6 on) classic rows. */
+/** Chunk schedule, seed words and classic rows. */
 const schedule = ({ chunkSizes, seedWords, classicRows }: ContainerHeader['coder']): number[] => [
   ...leb128(chunkSizes.length),
   ...chunkSizes.flatMap(leb128),
   ...leb128(seedWords),
-  ...(classicRows === undefined ? [] : leb128(classicRows)),
+  ...leb128(classicRows),
 ];
 
-/** Preamble, body, header CRC, payload. */
-function container(version: number, body: number[], payload: Uint8Array): Uint8Array {
+/** Preamble, body, header CRC, payload: the framing of format version 2, which the formats before 1.0 other than 4 shared. */
+export function framed(version: number, body: number[], payload: Uint8Array): Uint8Array {
   const header = [...Buffer.from('VDMZ'), version, ...le(body.length, 4), ...body];
   return Uint8Array.from([...header, ...le(crc32(Uint8Array.from(header)), 4), ...payload]);
 }
@@ -56,43 +54,15 @@ export function containerV2(header: ChainHeader, payload: Uint8Array): Uint8Arra
     ...leb128(header.steps),
     ...leb128(header.patchSize),
     coder.version,
-    ...float(coder.gridFactor, 4),
+    ...float32(coder.gridFactor),
     ...schedule(coder),
     ...hex(header.pixelSha256Prefix!),
     ...le(crc32(payload), 4),
   ];
-  return container(2, body, payload);
+  return framed(2, body, payload);
 }
 
-/** Format version 1: needs the full model id and the pixel CRC-32. */
-export function writeContainerV1(header: ChainHeader & { pixelCrc32: number }, payload: Uint8Array): Uint8Array {
-  const { coder } = header;
-  const body = [
-    ...hex(header.modelId),
-    ...le(header.width, 4),
-    ...le(header.height, 4),
-    header.channels,
-    header.bitDepth,
-    ...le(header.steps, 2),
-    ...le(header.patchSize, 2),
-    coder.version,
-    ...float(coder.gridFactor, 8),
-    ...schedule(coder),
-    ...le(header.pixelCrc32, 4),
-    ...hex(header.pixelSha256Prefix!),
-    ...le(payload.length, 4),
-    ...le(crc32(payload), 4),
-  ];
-  return container(1, body, payload);
-}
-
-/** Format version 3, as writeContainer should write a header without a model. */
-export function containerV3(header: ContainerHeader, payload: Uint8Array): Uint8Array {
-  const body = [...leb128(header.width), ...leb128(header.height), header.channels, header.bitDepth, header.coder.version, ...hex(header.pixelSha256Prefix!)];
-  return container(3, body, payload);
-}
-
-/** Format version 4, as writeContainer should write a header without a model from coder parameters version 9: `message` is a serialised Message, whose first byte (its borrowed-word count, 0) the file leaves out. */
+/** Format version 4, as writeContainer should write a header without a model: `message` is a serialised Message, whose first byte (its borrowed-word count, 0) the file leaves out. */
 export function containerV4(header: ContainerHeader, message: Uint8Array): Uint8Array {
   return Uint8Array.from([...Buffer.from('VDMZ'), 4, ...leb128(header.width), ...leb128(header.height), header.channels, header.bitDepth, header.coder.version, ...message.subarray(1)]);
 }
