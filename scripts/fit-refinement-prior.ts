@@ -1,4 +1,4 @@
-// Fits the predictive coder's regression priors (`RefinementPrior` in src/coder/predictive.ts)
+// Fits the predictive coder's regression priors (`RefinementPrior` in src/coder/refinement.ts)
 // and writes src/coder/refinement-prior.ts:
 //
 //   npx tsx scripts/fit-refinement-prior.ts [DIR]      (default data/photos/train, docs/data.md)
@@ -73,7 +73,7 @@ for (const file of files) {
 }
 
 const source = `// Written by scripts/fit-refinement-prior.ts from ${files.length} training photos; part of coder
-// parameters version 9 (RefinementPrior in predictive.ts): never edit, never rewrite for an
+// parameters version 9 (RefinementPrior in refinement.ts): never edit, never rewrite for an
 // existing version.
 export const REFINEMENT_PRIOR_CHANNELS = ${CHANNELS};
 /** Per channel and activity class, the mean regression's ${NEIGHBOURHOOD_FEATURES} weights (neighbourhoodFeatures). */

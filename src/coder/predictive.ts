@@ -26,7 +26,7 @@ import {
 import { activity, differenceNeighbours, neighbours, prediction } from './neighbourhood.ts';
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
 import type { RidgeRegression } from './least-squares.ts';
-import { Refiner, ResidualHistograms } from './refinement.ts';
+import { Refiner, ResidualHistograms, type Refinement } from './refinement.ts';
 import { SAMPLE_MAX } from '../image/index.ts';
 
 /** Spread of a sample with no neighbour at all (the first pixel's first channel); its later channels take half. */
@@ -89,95 +89,6 @@ export interface Adaptation {
    * together differs from picture to picture.
    */
   carryPrior: number;
-}
-
-/**
- * The refinements. Later channels predict from their differences to the channel before
- * (wherever the colours move together, as after a colour transform, the difference plane is
- * smoother than either channel); neighbours' errors are measured against the means they were
- * coded under; and two ridge regressions (least-squares.ts) fit the picture as it goes:
- *
- * - the mean: a correction to the carried prediction p, linear in 20 features — the twelve
- *   nearest causal neighbours in the same channel and four in the difference plane, each minus
- *   p, and the earlier channels' residuals and steps — one fit per channel and activity class
- *   (⌊log2(1 + g)⌋, capped);
- * - the spread: σ = spreadScale · (expected |error|), linear in the gradients, the neighbours'
- *   and the earlier channels' errors; one fit per channel, after `spreadWarmup` samples (the
- *   fixed formula before).
- */
-export interface Refinement {
-  meanRidge: number;
-  meanForgetting: number;
-  activityClasses: number;
-  spreadScale: number;
-  spreadRidge: number;
-  spreadForgetting: number;
-  spreadWarmup: number;
-  /** Updates between two solves of each regression. */
-  solveEvery: number;
-  histograms: HistogramBlend;
-  /** Where the regressions start from (zero weights without one, as scripts/fit-refinement-prior.ts walks). */
-  prior?: RefinementPrior;
-}
-
-/**
- * Weights the regressions start from and are pulled towards (`RegressionPrior` in
- * least-squares.ts), fitted on the training photos by scripts/fit-refinement-prior.ts: per
- * channel (of `channels`) and activity class NEIGHBOURHOOD_FEATURES for the mean, per channel
- * SPREAD_FEATURES for the spread. The pulls fade by `fade` with each sample a regression sees.
- */
-export interface RefinementPrior {
-  channels: number;
-  means: Float64Array;
-  spreads: Float64Array;
-  meanPull: number;
-  spreadPull: number;
-  fade: number;
-}
-
-/**
- * The adaptive histograms: where σ < maxStd, the sample's distribution is blended
- * with counts of the values seen before in its context (`CountWindow` in gaussian.ts, at
- * weight `prior`), for shapes the mixture cannot take — residuals that are exactly 0 far more
- * often than any Gaussian allows, say. A context is the channel, σ in half-octaves from the
- * σ floor (`spreadClasses` of them) and the mean's fraction in quarters; it counts values
- * within ±reach of ⌊mean⌋ and halves its counts when they reach `halveAt`.
- */
-export interface HistogramBlend {
-  maxStd: number;
-  spreadClasses: number;
-  fractions: number;
-  reach: number;
-  prior: number;
-  halveAt: number;
-  /** Counts per exact neighbourhood for the later channels (none: the blend above alone). */
-  exact?: ExactContexts;
-}
-
-/**
- * The exact contexts. A picture that was once a JPEG has colour differences that are
- * functions of its (smooth, quantised) chroma, so that a later channel's difference to the
- * channel before repeats what it was where the same values stood around it (face.ppm: given
- * the difference plane's W and N and the earlier channels' step, B − G has about 0.8 bits
- * left, against 1.45 under the Gaussian). Each later-channel sample hashes the exact values
- * of two neighbourhoods (`exactKeys` in refinement.ts: difference-plane neighbours, and the
- * step between the channels before) into two tables of count windows (±reach
- * around the value W's difference would give), halved at `halveAt`. Where windows have
- * counts, the sample's distribution is Σ w_t·(table t's counts) + (1 − Σ w_t)·(the histogram
- * blend above), each w_t learned per channel and class of its window's total (⌊log2⌋,
- * `countClasses` of them) by online gradient ascent on the log-likelihood at `rate`, kept in
- * [floor, (1 − floor)/2], from `initialWeight`/2. On photographs that never were JPEGs the
- * weights fall, and the blend is the histograms' again.
- */
-export interface ExactContexts {
-  /** Each table has as many slots as the walk has samples, a power of two from 2^minTableBits to 2^maxTableBits: fewer collisions on large pictures, less memory on small ones. */
-  minTableBits: number;
-  maxTableBits: number;
-  halveAt: number;
-  countClasses: number;
-  rate: number;
-  floor: number;
-  initialWeight: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 // Written by scripts/fit-refinement-prior.ts from 52 training photos; part of coder
-// parameters version 9 (RefinementPrior in predictive.ts): never edit, never rewrite for an
+// parameters version 9 (RefinementPrior in refinement.ts): never edit, never rewrite for an
 // existing version.
 export const REFINEMENT_PRIOR_CHANNELS = 3;
 /** Per channel and activity class, the mean regression's 20 weights (neighbourhoodFeatures). */

@@ -6,7 +6,50 @@
 // model sees a grey picture and only one value per pixel is coded.
 
 import type { Image } from '../image/index.ts';
-import type { BlockCanvas, ChunkContext, ChunkLayout } from './chain.ts';
+
+export interface ChunkLayout {
+  /** Patches in the chunk. */
+  patches: number;
+  /** Values per patch: P·P·C of the model. */
+  patchSize: number;
+  /** Indices (into patches·patchSize) of the coded dimensions, ascending. */
+  active: Int32Array;
+  /** Pairs [target, source]: target copies source after every update. */
+  tied: Int32Array;
+  /** The rectangles of the image the network runs over: each of the chunk's patches lies in the own part of exactly one. */
+  canvases: BlockCanvas[];
+  /** Pixels of later chunks that canvases show as context. */
+  context: ChunkContext;
+}
+
+/**
+ * A rectangle the network runs over at once: the block's own patches fill its top-left
+ * ownWidth × ownHeight pixels; the rest (the context margin) shows pixels to their right and
+ * below. `sources` says, per canvas pixel in raster order, where its latent comes from: the
+ * chunk's own patch pixel (its patch-order slot, ≥ 0), padding (−1: z = 0), or context pixel
+ * k (−2 − k), see tiling.ts.
+ */
+export interface BlockCanvas {
+  width: number;
+  height: number;
+  ownWidth: number;
+  ownHeight: number;
+  sources: Int32Array;
+}
+
+/**
+ * Context pixels: known to both sides before the chunk is coded (they belong to chunks the
+ * decoder has already decoded). At step i the network sees them as z = α_i·v + σ_i·ε with ε
+ * from `contextNoise`, a sample of what q(z_i | x) gives them.
+ */
+export interface ChunkContext {
+  /** Image pixel index (y·width + x) of each context pixel: with the step, it seeds ε. */
+  positions: Int32Array;
+  /** The pixel value of each context pixel, three model channels each. */
+  pixels: Int32Array;
+  /** A grey plane's context uses one ε for all three channels, as its tied dimensions do. */
+  grey: boolean;
+}
 
 export const MODEL_CHANNELS = 3;
 
