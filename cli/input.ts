@@ -5,7 +5,7 @@
  * fails at once, in little memory, instead of being read whole first.
  */
 import { open } from 'node:fs/promises';
-import { CONTAINER_MAGIC, parseContainer } from '../src/coder/container.ts';
+import { CONTAINER_MAGIC, parseContainer } from '../src/format/container.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { MAX_PIXELS } from '../src/image/image.ts';
 import { HEADER_SEARCH_BYTES, imageInputBound, INPUT_SLACK_BYTES, type InputBound, type InputBoundOf } from '../src/image/limits.ts';

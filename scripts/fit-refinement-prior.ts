@@ -1,5 +1,5 @@
-// Fits the predictive coder's regression priors (`RefinementPrior` in src/coder/refinement.ts)
-// and writes src/coder/refinement-prior.ts:
+// Fits the predictive coder's regression priors (`RefinementPrior` in src/predictor/refinement.ts)
+// and writes src/predictor/refinement-prior.ts:
 //
 //   npx tsx scripts/fit-refinement-prior.ts [DIR]      (default data/photos/train, docs/data.md)
 //
@@ -15,9 +15,9 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NEIGHBOURHOOD_FEATURES } from '../src/coder/neighbourhood.ts';
-import { learnedWeights, type LearnedWeights, PREDICTOR, type Predictor } from '../src/coder/predictive.ts';
-import { SPREAD_FEATURES } from '../src/coder/refinement.ts';
+import { NEIGHBOURHOOD_FEATURES } from '../src/predictor/neighbourhood.ts';
+import { learnedWeights, type LearnedWeights, PREDICTOR, type Predictor } from '../src/predictor/predictive.ts';
+import { SPREAD_FEATURES } from '../src/predictor/refinement.ts';
 import { readImage } from '../src/image/index.ts';
 
 const MIN_SAMPLES = 500;
@@ -86,4 +86,4 @@ ${spreads.rows((k) => `channel ${k}`)}
 ]);
 `;
 writeFileSync(join(root, 'src', 'coder', 'refinement-prior.ts'), source);
-process.stderr.write(`\nwrote src/coder/refinement-prior.ts (${files.length} photos)\n`);
+process.stderr.write(`\nwrote src/predictor/refinement-prior.ts (${files.length} photos)\n`);

@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { VdmzipCodec } from '../src/codec-api.ts';
-import { compressImage, decompressImage } from '../src/coder/codec.ts';
+import { compressImage, decompressImage } from '../src/codec.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
 import { ACT_MAX, inputChannels } from '../src/model/architecture.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';

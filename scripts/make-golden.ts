@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compressImage, decompressImage } from '../src/coder/codec.ts';
+import { compressImage, decompressImage } from '../src/codec.ts';
 import { cropImage, readImage, writeImage, type Image } from '../src/image/index.ts';
 import type { ModelConfig } from '../src/model/architecture.ts';
 import { BUNDLE_JSON, bundleFromParams, loadBundle, saveBundle } from '../src/model/bundle.ts';

@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { codedGridFactor, compressImage, decompressImage, type CodingProgress } from './coder/codec.ts';
+import { codedGridFactor, compressImage, decompressImage, type CodingProgress } from './codec.ts';
 import { VdmzipError } from './errors.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
 import type { Image } from './image/index.ts';

@@ -2,6 +2,6 @@
 export { compress, decompress, VdmzipCodec, DEFAULT_MODEL_DIR, type CodecOptions, type CodingProgress, type DeviceInfo } from './codec-api.ts';
 export { VdmzipError, type VdmzipErrorCode } from './errors.ts';
 export { readImage, writeImage, detectImageFormat, MAX_PIXELS, type Image, type ImageFormat, type Channels } from './image/index.ts';
-export { parseContainer, bitsPerDim, type ContainerHeader } from './coder/container.ts';
+export { parseContainer, bitsPerDim, type ContainerHeader } from './format/container.ts';
 export { loadBundle, type ModelBundle } from './model/bundle.ts';
 export { DEVICE_CHOICES, type DeviceChoice, type ComputeDevice } from './model/engines.ts';

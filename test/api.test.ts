@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compress, decompress, parseContainer, readImage, VdmzipCodec, VdmzipError, writeImage, type Channels, type CodingProgress, type Image } from '../src/index.ts';
-import { compressImage } from '../src/coder/codec.ts';
+import { compressImage } from '../src/codec.ts';
 import type { ModelBundle } from '../src/model/bundle.ts';
 import { createEngine } from '../src/model/engines.ts';
 import { saveTinyModel, tinyBundle } from './helpers/tiny-model.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CODER_PARAMS_VERSION, parseContainer, writeContainer } from '../src/coder/container.ts';
+import { CODER_PARAMS_VERSION, parseContainer, writeContainer } from '../src/format/container.ts';
 import type { ModelBundle } from '../src/model/bundle.ts';
 import { framed } from './helpers/container-bytes.ts';
 import { saveTinyModel } from './helpers/tiny-model.ts';

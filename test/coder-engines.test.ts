@@ -4,8 +4,8 @@
 // pixels. test/engines.test.ts checks the engine itself against a float64 reference.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compressImage, decompressImage, type CoderOptions } from '../src/coder/codec.ts';
-import { parseContainer } from '../src/coder/container.ts';
+import { compressImage, decompressImage, type CoderOptions } from '../src/codec.ts';
+import { parseContainer } from '../src/format/container.ts';
 import type { Channels, Image } from '../src/image/index.ts';
 import { BIAS_MAX } from '../src/model/architecture.ts';
 import type { ModelBundle } from '../src/model/bundle.ts';

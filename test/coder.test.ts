@@ -1,4 +1,4 @@
-// The bits-back coder end to end (src/coder/codec.ts) with the tiny random-weight model on
+// The bits-back coder end to end (src/codec.ts) with the tiny random-weight model on
 // ONNX Runtime (test/coder-engines.test.ts checks that other ONNX Runtime settings agree).
 //
 // A random-weight model compresses badly, but a lossless coder must round-trip whatever the
@@ -10,12 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compressImage, decompressImage, defaultGridFactor, OPENING_GRIDS, type CoderOptions } from '../src/coder/codec.ts';
-import { codedPlanes, MAX_CHUNK_PATCHES } from '../src/coder/tiling.ts';
+import { compressImage, decompressImage, defaultGridFactor, OPENING_GRIDS, type CoderOptions } from '../src/codec.ts';
+import { codedPlanes, MAX_CHUNK_PATCHES } from '../src/chain/tiling.ts';
 import { Message, popUniform } from '../src/ans/index.ts';
-import { parseContainer, writeContainer, type ContainerHeader } from '../src/coder/container.ts';
-import { varintLength } from '../src/leb128.ts';
-import { tiling } from '../src/coder/tiling.ts';
+import { parseContainer, writeContainer, type ContainerHeader } from '../src/format/container.ts';
+import { varintLength } from '../src/format/leb128.ts';
+import { tiling } from '../src/chain/tiling.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { crc32 } from '../src/image/crc32.ts';
 import type { Channels, Image } from '../src/image/index.ts';
@@ -230,7 +230,7 @@ describe('round trips, every pixel compared', () => {
     expect(reports.length).toBe(parseContainer(bytes).header.coder.chunkSizes.length * bundle.meta.config.T * 2);
   });
 
-  // BUG (src/coder/codec.ts compressImage): the first chunk's dry run (and any chunk coded
+  // BUG (src/codec.ts compressImage): the first chunk's dry run (and any chunk coded
   // again after borrowing) reports its steps through stepReporter, so stepsDone passes
   // stepsTotal (51 > 48 here) and ends above it. Flip to `it` when fixed.
   it('compression progress only moves forward, never passes its total, and ends there', async () => {
@@ -349,7 +349,7 @@ describe('grid factor κ', () => {
     }
   });
 
-  // BUG (src/coder/codec.ts, compressImage's κ check): κ near Number.MAX_VALUE passes the
+  // BUG (src/codec.ts, compressImage's κ check): κ near Number.MAX_VALUE passes the
   // "positive and finite" check, δ_i = κ·std is finite, but bin·δ_i overflows to ±∞ in
   // latents() and ∞ − ∞ = NaN reaches popGaussians, which throws a RangeError ("mean 0 is
   // NaN") instead of a VdmzipError. Flip to `it` once κ is bounded (e.g. to [2^-20, 2^10]).
@@ -555,8 +555,8 @@ describe('damaged and forged files never decode to a wrong image', () => {
   function decodeForgedSeedCount(seedWords: number): string {
     const root = fileURLToPath(new URL('..', import.meta.url));
     const script = `
-      import { compressImage, decompressImage } from './src/coder/codec.ts';
-      import { parseContainer, writeContainer } from './src/coder/container.ts';
+      import { compressImage, decompressImage } from './src/codec.ts';
+      import { parseContainer, writeContainer } from './src/format/container.ts';
       import { bundleFromParams } from './src/model/bundle.ts';
       import { initParams } from './src/model/params.ts';
       const config = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
@@ -578,7 +578,7 @@ describe('damaged and forged files never decode to a wrong image', () => {
     expect(decodeForgedSeedCount(1000)).toBe('RESULT VdmzipError CORRUPT');
   });
 
-  // BUG (src/coder/codec.ts decompressImage: `seedWords(coder.seedWords)`): the seed word
+  // BUG (src/codec.ts decompressImage: `seedWords(coder.seedWords)`): the seed word
   // count comes from the header (up to 2^32 − 1) and is materialised as a JS array before
   // any check, so a 136-byte file kills the process with a fatal out-of-memory error (not
   // catchable). Flip to `it` when fixed.
@@ -602,7 +602,7 @@ describe('models the coder cannot use', () => {
     }
   });
 
-  // BUG (src/coder/tiling.ts MODEL_CHANNELS = 3, src/coder/codec.ts codingSetup): `vdmzip
+  // BUG (src/chain/tiling.ts MODEL_CHANNELS = 3, src/codec.ts codingSetup): `vdmzip
   // train --channels 1` makes a 1-channel model, but the coder always lays patches out for 3
   // model channels, so the engine throws a RangeError ("features: expected 192 values for 1
   // patches, got 576"). Flip to `it` once such models are refused with a VdmzipError (or coded).

@@ -10,7 +10,7 @@ import {
   sameModel,
   writeContainer,
   type ContainerHeader,
-} from '../src/coder/container.ts';
+} from '../src/format/container.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { crc32 } from '../src/image/crc32.ts';
 import { MAX_PIXELS } from '../src/image/index.ts';
@@ -105,7 +105,7 @@ describe('container layout', () => {
     const header = sampleHeader();
     const payload = Uint8Array.of(9, 8, 7);
 
-    // Built field by field from the table in src/coder/container.ts.
+    // Built field by field from the table in src/format/container.ts.
     const body = [
       ...Buffer.from('ab'.repeat(8), 'hex'), // model id prefix
       3, // width (varint)

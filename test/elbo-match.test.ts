@@ -4,8 +4,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compressImage, decompressImage } from '../src/coder/codec.ts';
-import { imageElbo } from '../src/coder/elbo.ts';
+import { compressImage, decompressImage } from '../src/codec.ts';
+import { imageElbo } from '../src/chain/elbo.ts';
 import { readImage, type Image } from '../src/image/index.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compressImage } from '../src/coder/codec.ts';
+import { compressImage } from '../src/codec.ts';
 import { createEngine } from '../src/model/engines.ts';
 import { VdmzipCodec, VdmzipError, type Channels, type Image, type VdmzipErrorCode } from '../src/index.ts';
 import { crc32 } from '../src/image/crc32.ts';
@@ -38,7 +38,7 @@ function testImage(width: number, height: number, channels: Channels): Image {
 type Valid = { image: Image; file: Uint8Array };
 type Case = { kind: keyof typeof COUNTS; bytes: Uint8Array; source?: Valid };
 
-// Container layout (src/coder/container.ts): 9-byte preamble (magic, version, body
+// Container layout (src/format/container.ts): 9-byte preamble (magic, version, body
 // length H), the body, the header CRC over [0, 9 + H), then the payload. The body ends
 // with the payload CRC. Format
 // version 4 (predictor-only files) has none of these: magic, version, two varints and three

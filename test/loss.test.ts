@@ -4,7 +4,7 @@
 
 import { expect, it } from 'vitest';
 import { boundedGaussianBits } from '../src/ans/index.ts';
-import { chainSchedule, pixelDistributions } from '../src/coder/schedule.ts';
+import { chainSchedule, pixelDistributions } from '../src/chain/schedule.ts';
 import type { ModelConfig } from '../src/model/architecture.ts';
 import { bundleFromParams } from '../src/model/bundle.ts';
 import { Denoiser } from '../src/model/denoiser.ts';

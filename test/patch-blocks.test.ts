@@ -5,9 +5,9 @@
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contextNoise, predict } from '../src/coder/chain.ts';
-import { chainSchedule } from '../src/coder/schedule.ts';
-import { chunkLayout, contextIndex, PADDING_SOURCE, tiling } from '../src/coder/tiling.ts';
+import { contextNoise, predict } from '../src/chain/chain.ts';
+import { chainSchedule } from '../src/chain/schedule.ts';
+import { chunkLayout, contextIndex, PADDING_SOURCE, tiling } from '../src/chain/tiling.ts';
 import type { Image } from '../src/image/index.ts';
 import { ACT_FRACTION_BITS, inputChannels } from '../src/model/architecture.ts';
 import { Denoiser, type IntegerEngine } from '../src/model/denoiser.ts';

@@ -1,4 +1,4 @@
-// The classic predictive coder (src/coder/predictive.ts) on its own: bands of rows round-trip under any rows above them, cost what rowBits says, never
+// The classic predictive coder (src/predictor/predictive.ts) on its own: bands of rows round-trip under any rows above them, cost what rowBits says, never
 // less than the predictor's minSampleBits a sample, and a damaged message stops the decoder
 // instead of running on.
 
@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Message } from '../src/ans/index.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
-import { bandDistributions, bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from '../src/coder/predictive.ts';
+import { bandDistributions, bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from '../src/predictor/predictive.ts';
 
 /** An image (any channel count) and a band of its rows, coding all channels or all but the last. */
 const arbitraryBand = fc

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { VdmzipCodec } from '../../src/codec-api.ts';
-import { bitsPerDim } from '../../src/coder/container.ts';
+import { bitsPerDim } from '../../src/format/container.ts';
 import { readImage } from '../../src/image/index.ts';
 import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs } from '../batch.ts';
 import { aboutFile } from '../files.ts';

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { VdmzipCodec } from '../../src/codec-api.ts';
-import { bitsPerDim, parseContainer } from '../../src/coder/container.ts';
+import { bitsPerDim, parseContainer } from '../../src/format/container.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { writeImage, type ImageFormat } from '../../src/image/index.ts';
 import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs } from '../batch.ts';

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MODEL_DIR, openEngineOrExplain } from '../../src/codec-api.ts';
-import { imageElbo, summarise, type ElboBits } from '../../src/coder/elbo.ts';
+import { imageElbo, summarise, type ElboBits } from '../../src/chain/elbo.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { listImageFiles } from '../../src/image/files.ts';
 import { readImage } from '../../src/image/index.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_DIR, openModel } from '../../src/codec-api.ts';
-import { bitsPerDim, codedBy, parseContainer, sameModel } from '../../src/coder/container.ts';
+import { bitsPerDim, codedBy, parseContainer, sameModel } from '../../src/format/container.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { aboutFile } from '../files.ts';
 import { readBoundedInput, vdmzInputBound } from '../input.ts';

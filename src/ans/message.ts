@@ -21,7 +21,7 @@
  * pop are exact inverses. `fromBytes` rejects states that break it.
  */
 import { powerOfTwo } from './powers-of-two.ts';
-import { varintLength } from '../leb128.ts';
+import { varintLength } from '../format/leb128.ts';
 
 /** Bits per tail word. */
 export const WORD_BITS = 16;

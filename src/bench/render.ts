@@ -3,7 +3,7 @@
  * and an SVG grouped bar chart of total bpd per codec per image set.
  */
 import { basename } from 'node:path';
-import { codedBy } from '../coder/container.ts';
+import { codedBy } from '../format/container.ts';
 import type { BenchCodecId, BenchResult, CodecInfo, ImageResult, Measurement, Totals } from './run.ts';
 import { barChart, PALETTE, svgDocument, type BarSeries } from './svg.ts';
 
@@ -94,7 +94,7 @@ export function renderMarkdown(result: BenchResult, options: MarkdownOptions = {
   out.push('and the total is then left out). −ELBO is the model\'s bound, which a vdmzip file approaches; it is not a file;');
   out.push('overhead is vdmzip − (−ELBO), what the coder adds to the bound (initial bits, container, discretisation).');
   out.push('"coded by" says which coder made each vdmzip file: the bits-back chain over the network, the classic');
-  out.push('predictor (src/coder/predictive.ts; the encoder keeps it where its file is smaller, and then the file');
+  out.push('predictor (src/predictor/predictive.ts; the encoder keeps it where its file is smaller, and then the file');
   out.push('can be below the bound), or both (the predictor codes the bottom rows, which fund the chain).');
   out.push('Totals are 8 · Σ bytes / Σ dims (large images weigh more).');
   out.push('');

@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { VdmzipCodec } from '../codec-api.ts';
-import { parseContainer } from '../coder/container.ts';
-import { imageElbo, summarise, type ElboBits } from '../coder/elbo.ts';
+import { parseContainer } from '../format/container.ts';
+import { imageElbo, summarise, type ElboBits } from '../chain/elbo.ts';
 import { VdmzipError } from '../errors.ts';
 import { listImageFiles } from '../image/files.ts';
 import { decodePng, encodePng, readImage, type Image } from '../image/index.ts';

@@ -1,10 +1,10 @@
 /**
  * .vdmz files spelt out field by field from docs/format.md §2 (and the tables at the top of
- * src/coder/container.ts), independently of writeContainer: the container tests compare its
+ * src/format/container.ts), independently of writeContainer: the container tests compare its
  * output with containerV2 and containerV4, and build files of the formats before 1.0 with
  * `framed`, which the decoder must refuse.
  */
-import type { ContainerHeader } from '../../src/coder/container.ts';
+import type { ContainerHeader } from '../../src/format/container.ts';
 import { crc32 } from '../../src/image/crc32.ts';
 
 /** `value` as `bytes` little-endian bytes. */

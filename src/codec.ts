@@ -13,13 +13,13 @@
 // and mostly with classic rows, which carry pixels, instead of seed words.
 // A file may have no chunks at all (every row classic) where that is smaller.
 
-import { Message, popUniform, pushUniform } from '../ans/index.ts';
-import { VdmzipError } from '../errors.ts';
-import type { Image } from '../image/index.ts';
-import { checkImage, cropImage } from '../image/image.ts';
-import type { ModelBundle } from '../model/bundle.ts';
-import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
-import { decodeChunk, encodeChunk } from './chain.ts';
+import { Message, popUniform, pushUniform } from './ans/index.ts';
+import { VdmzipError } from './errors.ts';
+import type { Image } from './image/index.ts';
+import { checkImage, cropImage } from './image/image.ts';
+import type { ModelBundle } from './model/bundle.ts';
+import { Denoiser, type IntegerEngine } from './model/denoiser.ts';
+import { decodeChunk, encodeChunk } from './chain/chain.ts';
 import {
   CODER_PARAMS_VERSION,
   type ContainerHeader,
@@ -31,11 +31,11 @@ import {
   pixelSha256Prefix,
   sameModel,
   writeContainer,
-} from './container.ts';
-import { imageElbo, type StepSampling } from './elbo.ts';
-import { bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from './predictive.ts';
-import { chainSchedule, type ChainSchedule } from './schedule.ts';
-import { chunkLayout, codedPlanes, constantChannel, gatherPixels, MAX_CHUNK_PATCHES, MODEL_CHANNELS, planes, scatterPixels, tiling, type Plane, type Tiling } from './tiling.ts';
+} from './format/container.ts';
+import { imageElbo, type StepSampling } from './chain/elbo.ts';
+import { bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from './predictor/predictive.ts';
+import { chainSchedule, type ChainSchedule } from './chain/schedule.ts';
+import { chunkLayout, codedPlanes, constantChannel, gatherPixels, MAX_CHUNK_PATCHES, MODEL_CHANNELS, planes, scatterPixels, tiling, type Plane, type Tiling } from './chain/tiling.ts';
 
 /**
  * A file's first chunk (one patch, funded by seed words, which are pure overhead) has its own

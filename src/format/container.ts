@@ -71,7 +71,7 @@ import { createHash } from 'node:crypto';
 import { VdmzipError, type VdmzipErrorCode } from '../errors.ts';
 import { crc32 } from '../image/crc32.ts';
 import { checkDimensions, type Channels } from '../image/image.ts';
-import { varintLength } from '../leb128.ts';
+import { varintLength } from './leb128.ts';
 
 export const CONTAINER_MAGIC = 'VDMZ';
 /** The format versions this build writes and reads: files with a chain, and predictor-only files. */
