@@ -48,9 +48,10 @@ export function guardStandardStreams(): void {
 }
 
 /**
- * Writes `bytes` to standard output and waits until Node has handed them on. A closed
- * pipe (EPIPE, as in `vdmzip decompress -c x.vdmz | head -c 10`) is a one-line failure,
- * not a crash: binary output cut short is not what the reader asked for.
+ * Writes `bytes` to standard output and waits until Node has handed them on. A reader that
+ * has gone away (EPIPE, as in `vdmzip decompress -c x.vdmz | head -c 10`) took what it
+ * wanted: the command stops at once, quietly, with the status it had so far, as `gzip -dc |
+ * head` does. Other failures (a full disk) are one line and exit status 1.
  */
 export async function writeStdout(bytes: Uint8Array): Promise<void> {
   binaryOutput = true;
@@ -60,6 +61,7 @@ export async function writeStdout(bytes: Uint8Array): Promise<void> {
       process.stdout.write(bytes, (error) => (error ? reject(error) : resolve()));
     });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw ioError(error, STDOUT_NAME, 'cannot write');
   }
 }

@@ -266,7 +266,7 @@ describe('outputs are never clobbered or left half-written', () => {
 });
 
 describe('messages and exit codes', () => {
-  it('a closed standard output is a one-line failure, not a crash', async () => {
+  it('a standard output closed by its reader ends the command quietly, with status 0', async () => {
     // Noise, ~8 bits a sample: a file of ~400 KB, several times what a pipe holds, so the write
     // meets the closed end. (Hashed: the bare Weyl sequence i·φ is a pattern the predictor learns.)
     const noise = Uint8Array.from({ length: 512 * 256 * 3 }, (_, i) => {
@@ -276,8 +276,8 @@ describe('messages and exit codes', () => {
     });
     await writeFile(at('wide.ppm'), writeImage({ width: 512, height: 256, channels: 3, data: noise }, 'pnm'));
     const run = await vdmzip(['compress', '--model', model, '-c', 'wide.ppm'], { closeStdoutEarly: true });
-    expect(run.stderr).toBe('vdmzip: <stdout>: cannot write: broken pipe\n');
-    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
   });
 
   it('-q prints nothing, even with --progress; --progress alone shows percentages', async () => {
