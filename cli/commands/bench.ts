@@ -1,9 +1,9 @@
-import { renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BENCH_CODEC_IDS, renderChart, renderMarkdown, runBench, type BenchCodecId, type ImageResult } from '../../src/bench/index.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import type { DeviceChoice } from '../../src/model/engines.ts';
+import { writeAtomically } from '../../src/write-atomically.ts';
 import { deviceOption, modelDir, positiveInt } from '../options.ts';
 
 interface BenchCliOptions {
@@ -29,10 +29,8 @@ function codecList(text: string): BenchCodecId[] {
 
 /** Writes through a temporary file, so an interrupted run leaves no half-written output. */
 function writeOutput(path: string, text: string): void {
-  const temporary = `${path}.tmp`;
   try {
-    writeFileSync(temporary, text);
-    renameSync(temporary, path);
+    writeAtomically(path, text);
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException;
     throw new VdmzipError('IO', `cannot write: ${code ?? (error as Error).message}`, { file: path, cause: error });

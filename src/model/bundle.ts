@@ -4,8 +4,9 @@
 // every .vdmz file records, so a file is never decoded with another model.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeAtomically } from '../write-atomically.ts';
 import { ACT_FRACTION_BITS, BIAS_MAX, buildArchitecture, convNodes, type ConvNode, type ModelConfig, type Node } from './architecture.ts';
 import { paramLayout, REVERSE_LOG_VARIANCE, view, weightExponent } from './params.ts';
 import { gammaValues } from './schedule.ts';
@@ -175,8 +176,7 @@ export function saveBundle(dir: string, bundle: ModelBundle): void {
   mkdirSync(dir, { recursive: true });
   const bin = packWeights(bundle.nodes, bundle.weights, bundle.biases);
   for (const [name, data] of [[BUNDLE_BIN, bin], [BUNDLE_JSON, metaJson(bundle.meta)]] as const) {
-    writeFileSync(join(dir, name + '.tmp'), data);
-    renameSync(join(dir, name + '.tmp'), join(dir, name));
+    writeAtomically(join(dir, name), data);
   }
 }
 

@@ -3,7 +3,6 @@
 // arithmetic. The trainer interprets this file and retypes none of it, so the architecture
 // and its constants keep one definition (architecture.ts, params.ts) on both sides.
 
-import { writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ACT_FRACTION_BITS,
@@ -23,6 +22,7 @@ import {
   type Node,
 } from '../model/architecture.ts';
 import { paramLayout, REVERSE_LOG_VARIANCE } from '../model/params.ts';
+import { writeAtomically } from '../write-atomically.ts';
 
 export const NETWORK_JSON = 'network.json';
 export const NETWORK_FORMAT = 'vdmzip-network';
@@ -71,7 +71,6 @@ export function networkDescription(config: ModelConfig): NetworkDescription {
 /** Writes `network.json` into a training folder (atomically: the trainer may be reading it). */
 export function writeNetworkDescription(dir: string, config: ModelConfig): string {
   const path = join(dir, NETWORK_JSON);
-  writeFileSync(path + '.tmp', JSON.stringify(networkDescription(config)) + '\n');
-  renameSync(path + '.tmp', path);
+  writeAtomically(path, JSON.stringify(networkDescription(config)) + '\n');
   return path;
 }

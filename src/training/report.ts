@@ -11,9 +11,10 @@
  *
  * Run it by hand with `npx tsx src/training/report.ts DIR` (it prints the SVG's path).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { writeAtomically } from '../write-atomically.ts';
 import { barChart, formatValue, lineChart, messagePanel, niceTicks, PALETTE, svgDocument, type Panel, type Series } from '../bench/svg.ts';
 
 export const TRAIN_LOG = 'train-log.jsonl';
@@ -169,9 +170,7 @@ export function renderTrainingReport(log: TrainingLog): string {
 export function writeTrainingReport(trainingDir: string): string {
   const log = parseTrainingLog(readFileSync(join(trainingDir, TRAIN_LOG), 'utf8'));
   const path = join(trainingDir, REPORT_SVG);
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, renderTrainingReport(log));
-  renameSync(temporary, path);
+  writeAtomically(path, renderTrainingReport(log));
   return path;
 }
 

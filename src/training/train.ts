@@ -12,15 +12,16 @@
 //   train-log.jsonl   one JSON record a line: 'train' windows, 'val' results with γ, events
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VdmzipError } from '../errors.ts';
+import { writeAtomically } from '../write-atomically.ts';
 import type { ModelConfig, Precision } from '../model/architecture.ts';
 import { bundleFromParams, saveBundle, type ModelBundle } from '../model/bundle.ts';
 import { writeNetworkDescription } from './network-description.ts';
 import { initParams, paramLayout } from '../model/params.ts';
 import { findTorchPython, TORCH_HINT, TRAINER_ROOT } from './python.ts';
-import { writeTrainingReport } from './report.ts';
+import { TRAIN_LOG, writeTrainingReport } from './report.ts';
 
 export interface CheckpointMeta {
   format: 1;
@@ -40,12 +41,6 @@ export interface Checkpoint {
 
 const CHECKPOINT_JSON = 'checkpoint.json';
 const CHECKPOINT_BIN = 'checkpoint.bin';
-export const TRAIN_LOG = 'train-log.jsonl';
-
-function writeAtomically(path: string, data: Uint8Array | string): void {
-  writeFileSync(path + '.tmp', data);
-  renameSync(path + '.tmp', path);
-}
 
 /** Loads a checkpoint's weights and their EMA. */
 export function loadCheckpoint(dir: string): Checkpoint {
