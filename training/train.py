@@ -90,7 +90,7 @@ class Trainer:
             p = self.desc.params[name]
             self.frozen[p["offset"]:p["offset"] + p["size"]] = True
         with torch.no_grad():
-            self.params[self.frozen] = self.ema[self.frozen]
+            self.params.copy_(torch.where(self.frozen, self.ema, self.params))
         self.crop = args.crop or self.desc.config["patch"]
         levels = len(self.desc.config["widths"])
         if self.crop % 2 ** (levels - 1):
@@ -173,8 +173,7 @@ class Trainer:
         loss = (prior.sum() + diffusion.sum() + reconstruction.sum()) * scale
         loss.backward()
         with torch.no_grad():
-            grads = self.params.grad
-            grads[self.frozen] = 0
+            grads = self.params.grad.masked_fill_(self.frozen, 0)
             norm = grads.norm().item()
             if not math.isfinite(norm):
                 raise FloatingPointError(f"non-finite gradient at step {step}; resume from the last checkpoint with a lower --lr")
@@ -185,11 +184,12 @@ class Trainer:
             correction1 = 1 - BETA1 ** self.updates
             correction2 = 1 - BETA2 ** self.updates
             decay = min(args.ema, (1 + t) / (10 + t))
-            live = ~self.frozen
-            self.m[live] = BETA1 * self.m[live] + (1 - BETA1) * g[live]
-            self.v[live] = BETA2 * self.v[live] + (1 - BETA2) * g[live] * g[live]
+            # Frozen tensors keep their moments and values; torch.where (not boolean indexing,
+            # which waits for the GPU to count the mask) leaves them as they are.
+            self.m.copy_(torch.where(self.frozen, self.m, BETA1 * self.m + (1 - BETA1) * g))
+            self.v.copy_(torch.where(self.frozen, self.v, BETA2 * self.v + (1 - BETA2) * g * g))
             update = lr * (self.m / correction1) / (torch.sqrt(self.v / correction2) + ADAM_EPSILON)
-            self.params[live] -= update[live]
+            self.params.sub_(update.masked_fill_(self.frozen, 0))
             self.ema.mul_(decay).add_(self.params.detach(), alpha=1 - decay)
         sums = np.array([prior.sum().item(), diffusion.sum().item(), reconstruction.sum().item()])
         return sums, norm, lr
