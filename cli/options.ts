@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MODEL_DIR, type DeviceInfo } from '../src/codec-api.ts';
+import { DEFAULT_EFFORT, EFFORTS, type Effort } from '../src/codec.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { BUNDLE_JSON } from '../src/model/bundle.ts';
 import { DEVICE_CHOICES, type DeviceChoice } from '../src/model/engines.ts';
@@ -49,6 +50,20 @@ export function addFileOptions(command: Command, what: string): Command {
     .addOption(new Option('--threads <n>', 'ONNX Runtime threads').argParser(positiveInt).default(1))
     .addOption(deviceOption())
     .option('--model <dir>', 'model folder (default: the shipped model)');
+}
+
+/** -e/--effort: how hard the encoder tries (Effort in src/codec.ts). */
+export function effortOption(): Option {
+  return new Option('-e, --effort <level>', 'how hard the encoder tries: 1 the predictor alone (fastest, no network), 2 the chain where sample crops say it pays, 3 the chain always tried (slow without a GPU)')
+    .choices(EFFORTS.map(String))
+    .argParser(effortLevel)
+    .default(DEFAULT_EFFORT);
+}
+
+function effortLevel(text: string): Effort {
+  const level = EFFORTS.find((e) => String(e) === text.trim());
+  if (level === undefined) throw new InvalidArgumentError(`expected one of ${EFFORTS.join(', ')}`);
+  return level;
 }
 
 /** --device: where the network runs. */

@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { codedGridFactor, compressImage, decompressImage, type CodingProgress } from './codec.ts';
+import { checkEffort, codedGridFactor, compressImage, decompressImage, type CodingProgress, type Effort } from './codec.ts';
 import { VdmzipError } from './errors.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
 import type { Image } from './image/index.ts';
@@ -24,6 +24,8 @@ export interface CodecOptions {
    * answers and the CPU otherwise. Files are identical either way.
    */
   device?: DeviceChoice;
+  /** How hard the encoder tries: 1, 2 (default) or 3 (`Effort` in codec.ts; compression only). */
+  effort?: Effort;
   /** κ: latent grid width as a fraction of each step's std (compression only; rounded to float32, as files store it). */
   gridFactor?: number;
   /** Decode after encoding and compare every pixel (compression only). */
@@ -111,6 +113,7 @@ export class VdmzipCodec {
     const device = options.device ?? 'cpu';
     if (!DEVICE_CHOICES.includes(device)) throw new VdmzipError('INVALID_ARGUMENT', `unknown device ${String(device)} (expected ${DEVICE_CHOICES.join(', ')})`);
     if (options.gridFactor !== undefined) codedGridFactor(options.gridFactor);
+    if (options.effort !== undefined) checkEffort(options.effort);
     const bundle = typeof options.model === 'object' ? options.model : openModel(options.model);
     const opened = await openEngineOrExplain(bundle, threads, device);
     return new VdmzipCodec(bundle, opened.engine, options, { device: opened.device, engine: opened.engine.name, gpuUnavailable: opened.gpuUnavailable });
@@ -129,7 +132,7 @@ export class VdmzipCodec {
     const verify = this.options.verify === true;
     const passes = verify ? 2 : 1;
     const progress = passProgress(onProgress, passes);
-    const bytes = await compressImage(image, this.bundle, this.engine, { gridFactor: this.options.gridFactor, onProgress: progress.pass(0) });
+    const bytes = await compressImage(image, this.bundle, this.engine, { gridFactor: this.options.gridFactor, effort: this.options.effort, onProgress: progress.pass(0) });
     if (verify) {
       const decoded = await decompressImage(bytes, this.bundle, this.engine, { onProgress: progress.pass(1) });
       if (!Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length).equals(image.data)) {

@@ -89,7 +89,28 @@ export interface CodingProgress {
   stepsTotal: number;
 }
 
+/**
+ * How hard the encoder tries (`-e`), like cjxl's effort. Every level writes a valid file that
+ * every decoder reads; higher levels cost more time for smaller files on pictures the
+ * network models better than the predictor does.
+ *   1: the predictor codes every row; the network is not run.
+ *   2: the network's −ELBO on a few sample crops decides whether the chain is worth running;
+ *      where it is, the chain and the predictor both code the image and the smaller file is kept.
+ *   3: the chain and the predictor both code the image, whatever the estimate says.
+ * What each costs and gains is measured in the README.
+ */
+export const EFFORTS = [1, 2, 3] as const;
+export type Effort = (typeof EFFORTS)[number];
+export const DEFAULT_EFFORT: Effort = 2;
+
+export function checkEffort(effort: number): Effort {
+  if (!(EFFORTS as readonly number[]).includes(effort)) throw new VdmzipError('INVALID_ARGUMENT', `effort ${String(effort)} is not one of ${EFFORTS.join(', ')}`);
+  return effort as Effort;
+}
+
 export interface CoderOptions {
+  /** How hard the encoder tries (default DEFAULT_EFFORT); `classicRows`, where given, overrides it. */
+  effort?: Effort;
   /** κ (default: `defaultGridFactor` of the image's patch count), rounded to float32 as the header stores it. */
   gridFactor?: number;
   /**
@@ -190,6 +211,7 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   if (forcedRows !== undefined && !(Number.isInteger(forcedRows) && forcedRows >= 0 && forcedRows <= image.height)) {
     throw new VdmzipError('INVALID_ARGUMENT', `classic rows ${String(forcedRows)} is not an integer in 0…${image.height}`);
   }
+  const effort = checkEffort(options.effort ?? DEFAULT_EFFORT);
   const patches = tiling(image.width, image.height, bundle.meta.config.patch).count * codedPlanes(image).length;
   const gridFactor = codedGridFactor(options.gridFactor ?? defaultGridFactor(patches));
   const alphaChannel = planes(image.channels).alpha;
@@ -208,8 +230,11 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   let seedCount = 0;
   let m: Message;
   let chunkSizes: number[] = [];
-  if (forcedRows === image.height) m = await classicOnly(true);
-  else if (forcedRows === undefined && (await classicToChainEstimate(image, bundle, engine, codedChannels)) < CLEAR_CLASSIC_RATIO) m = await classicOnly(true);
+  const predictorOnly =
+    forcedRows === undefined
+      ? effort === 1 || (effort === 2 && (await classicToChainEstimate(image, bundle, engine, codedChannels)) < CLEAR_CLASSIC_RATIO)
+      : forcedRows === image.height;
+  if (predictorOnly) m = await classicOnly(true);
   else {
     const plan = await planChain(image, bundle, engine, gridFactor, codedChannels, options, forcedRows);
     rows = plan.rows;

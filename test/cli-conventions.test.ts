@@ -198,6 +198,19 @@ describe('compress and decompress round trips', () => {
     expect(samePixels(await read('custom.ppm'), IMAGES['rgb.png'].image)).toBe(true);
   });
 
+  it('-e 1, 2 and 3 each write a file that decodes to the input; 2 is the default', async () => {
+    const plain = await withModel('compress', '-c', 'rgb.png');
+    for (const effort of ['1', '2', '3']) {
+      const run = await withModel('compress', '-c', '-e', effort, 'rgb.png');
+      expect(run.code, effort).toBe(0);
+      if (effort === '2') expect(run.stdout.equals(plain.stdout)).toBe(true);
+      await writeFile(join(dir, `effort-${effort}.vdmz`), run.stdout);
+      const back = await withModel('decompress', '-c', '--format', 'pnm', `effort-${effort}.vdmz`);
+      expect(back.stderr, effort).toBe('');
+      expect(samePixels(back.stdout, IMAGES['rgb.png'].image), effort).toBe(true);
+    }
+  });
+
   it('gives the same file with several ONNX threads', async () => {
     const threads = await withModel('compress', '-c', '--threads', '2', 'ga.png');
     expect(threads.stdout.equals(await read('ga.png.vdmz'))).toBe(true);
@@ -354,6 +367,7 @@ describe('messages and exit codes', () => {
       [['compress', '-', '-'], /^vdmzip: standard input \(-\) can be given only once\n$/],
       [['compress', '--threads', '0', 'rgb.png'], /^vdmzip: option '--threads <n>' argument '0' is invalid\. expected a positive integer\n$/],
       [['compress', '--device', 'tpu', 'rgb.png'], /^vdmzip: option '--device <device>' argument 'tpu' is invalid\. Allowed choices are auto, cpu, gpu\.\n$/],
+      [['compress', '-e', '4', 'rgb.png'], /^vdmzip: option '-e, --effort <level>' argument '4' is invalid\. expected one of 1, 2, 3\n$/],
       [['compress', '--grid', '-1', 'rgb.png'], /^vdmzip: option '--grid <kappa>' argument '-1' is invalid\. expected a positive number\n$/],
       [['decompress', '--bogus', 'x.vdmz'], /^vdmzip: unknown option '--bogus'\n$/],
     ];

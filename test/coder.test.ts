@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compressImage, decompressImage, defaultGridFactor, OPENING_GRIDS, type CoderOptions } from '../src/codec.ts';
+import { compressImage, decompressImage, defaultGridFactor, OPENING_GRIDS, type CoderOptions, type Effort } from '../src/codec.ts';
 import { codedPlanes, MAX_CHUNK_PATCHES } from '../src/chain/tiling.ts';
 import { Message, popUniform } from '../src/ans/index.ts';
 import { parseContainer, writeContainer, type ContainerHeader } from '../src/format/container.ts';
@@ -263,6 +263,38 @@ describe('round trips, every pixel compared', () => {
     // Asked for, the chain still runs.
     await compressImage(image, bundle, engine, { classicRows: 0, onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
     expect(reports.length).toBeGreaterThan(0);
+  });
+
+  it('effort 1 never runs the network; effort 3 runs the chain where the estimate of effort 2 says it does not pay; each keeps the smaller coder', async () => {
+    const image = makeImage(96, 96, 3, (x, y, c) => (x * 2 + y + c * 40) & 255);
+    let calls = 0;
+    const counting: IntegerEngine = {
+      name: engine.name,
+      batch: engine.batch,
+      run: (...args) => (calls++, engine.run(...args)),
+      dispose: () => Promise.resolve(),
+    };
+    const coded = async (effort: Effort) => {
+      calls = 0;
+      const bytes = await compressImage(image, bundle, counting, { effort });
+      expectSameImage(await decompressImage(bytes, bundle, engine), image);
+      return { bytes, calls };
+    };
+    const [one, two, three] = [await coded(1), await coded(2), await coded(3)];
+    expect(one.calls).toBe(0);
+    expect(parseContainer(one.bytes).header.coder.classicRows).toBe(96);
+    expect(two.calls).toBeGreaterThan(0);
+    expect(three.calls).toBeGreaterThan(two.calls);
+    // The predictor wins this image at every level, so all three write the same file.
+    expect(Buffer.from(two.bytes).equals(Buffer.from(one.bytes))).toBe(true);
+    expect(Buffer.from(three.bytes).equals(Buffer.from(one.bytes))).toBe(true);
+  });
+
+  it('refuses an effort that is not 1, 2 or 3', async () => {
+    const image = makeImage(5, 4, 3, noise(20));
+    for (const effort of [0, 4, 1.5, Number.NaN]) {
+      await expect(compressImage(image, bundle, engine, { effort: effort as Effort })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
   });
 
   it('a constant alpha channel costs at most one rANS word over the same image without alpha', async () => {

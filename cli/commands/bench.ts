@@ -4,7 +4,8 @@ import { BENCH_CODEC_IDS, renderChart, renderMarkdown, runBench, type BenchCodec
 import { VdmzipError } from '../../src/errors.ts';
 import type { DeviceChoice } from '../../src/model/engines.ts';
 import { writeAtomically } from '../../src/write-atomically.ts';
-import { deviceOption, modelDir, positiveInt } from '../options.ts';
+import { deviceOption, effortOption, modelDir, positiveInt } from '../options.ts';
+import type { Effort } from '../../src/codec.ts';
 
 interface BenchCliOptions {
   json?: string;
@@ -14,6 +15,7 @@ interface BenchCliOptions {
   model?: string;
   device: DeviceChoice;
   threads: number;
+  effort: Effort;
   vdmzip: boolean;
   quiet?: boolean;
 }
@@ -54,6 +56,7 @@ export function register(program: Command): void {
     .addOption(new Option('--codecs <list>', `comma-separated columns to run (default all: ${BENCH_CODEC_IDS.join(',')})`).argParser(codecList))
     .option('--model <dir>', 'model folder (default: the shipped model)')
     .addOption(deviceOption())
+    .addOption(effortOption())
     .addOption(new Option('--threads <n>', 'threads for ONNX Runtime, cjxl/djxl, avifenc/avifdec and cwebp').argParser(positiveInt).default(1))
     .option('--no-vdmzip', 'classic codecs only (no model needed): leaves out vdmzip and −ELBO')
     .option('-q, --quiet', 'no progress lines on stderr')
@@ -84,6 +87,7 @@ bpd = 8 · bytes / (W · H · C). See docs/bench.md.`,
         model,
         device: o.device,
         threads: o.threads,
+        effort: o.effort,
         onImage: o.quiet ? undefined : (r, i, n) => process.stderr.write(`${progressLine(r, i, n)}\n`),
       });
       const markdown = renderMarkdown(result);

@@ -1,13 +1,14 @@
 import { type Command, Option } from 'commander';
 import { VdmzipCodec } from '../../src/codec-api.ts';
+import type { Effort } from '../../src/codec.ts';
 import { bitsPerDim } from '../../src/format/container.ts';
 import { readImage } from '../../src/image/index.ts';
 import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs } from '../batch.ts';
 import { aboutFile } from '../files.ts';
 import { imageInputBound, readBoundedInput } from '../input.ts';
-import { addFileOptions, describeDevice, modelDir, positiveNumber, type FileOptions } from '../options.ts';
+import { addFileOptions, describeDevice, effortOption, modelDir, positiveNumber, type FileOptions } from '../options.ts';
 
-type CompressOptions = FileOptions & { verify?: boolean; grid?: number };
+type CompressOptions = FileOptions & { verify?: boolean; grid?: number; effort: Effort };
 
 /** The default output name: the input with .vdmz appended. */
 export function compressedName(input: string): string {
@@ -20,6 +21,7 @@ export function register(program: Command): void {
     .description('compress PNG, PGM or PPM images to .vdmz')
     .argument('[files...]', 'images to compress; - reads standard input');
   addFileOptions(command, 'compressed')
+    .addOption(effortOption())
     .option('--verify', 'decode each file after encoding and compare every pixel (about twice the time)')
     .addOption(new Option('--grid <kappa>', "advanced: latent grid width κ, as a fraction of each step's std for every chunk but the opening one, whose grids the encoder picks per file (default 1.25)").argParser(positiveNumber))
     .addHelpText(
@@ -35,7 +37,7 @@ Exit status: 0 success; 1 if any input failed (the others are still compressed);
       const jobs = planJobs(files, o, compressedName);
       const model = modelDir(o);
       const codec = openOnFirstUse(async () => {
-        const opened = await VdmzipCodec.open({ model, threads: o.threads, gridFactor: o.grid, verify: o.verify, device: o.device });
+        const opened = await VdmzipCodec.open({ model, threads: o.threads, effort: o.effort, gridFactor: o.grid, verify: o.verify, device: o.device });
         if (o.verbose && !o.quiet) process.stderr.write(`${describeDevice(opened.deviceInfo)}\n`);
         return opened;
       });

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { VdmzipCodec } from '../codec-api.ts';
+import { DEFAULT_EFFORT, type Effort } from '../codec.ts';
 import { parseContainer } from '../format/container.ts';
 import { imageElbo, summarise, type ElboBits } from '../chain/elbo.ts';
 import { VdmzipError } from '../errors.ts';
@@ -32,6 +33,8 @@ export interface BenchOptions {
   model?: string | ModelBundle;
   /** Where the network runs (default 'cpu'; see CodecOptions.device). */
   device?: DeviceChoice;
+  /** How hard vdmzip's encoder tries (default DEFAULT_EFFORT; see Effort). */
+  effort?: Effort;
   /** Threads for ONNX Runtime and for the classic tools that take a thread count (default 1). */
   threads?: number;
   /** Seed of the −ELBO's noise samples (default 1, as `vdmzip eval`). */
@@ -279,13 +282,13 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
   const work = mkdtempSync(join(tmpdir(), 'vdmzip-bench-'));
   try {
     if (useModel) {
-      codec = await VdmzipCodec.open({ model: options.model, threads, device: options.device });
+      codec = await VdmzipCodec.open({ model: options.model, threads, device: options.device, effort: options.effort });
       if (ids.includes('elbo')) elboEngine = await createEngine(codec.bundle, { threads, device: codec.deviceInfo.device });
     }
     const infos: CodecInfo[] = [];
     const classic: ClassicCodec[] = [];
     for (const id of ids) {
-      if (id === 'vdmzip') infos.push({ id, label: 'vdmzip', encoder: 'VdmzipCodec.compress, engine onnx', decoder: 'VdmzipCodec.decompress, every pixel compared', available: true });
+      if (id === 'vdmzip') infos.push({ id, label: 'vdmzip', encoder: `VdmzipCodec.compress, effort ${options.effort ?? DEFAULT_EFFORT}, engine onnx`, decoder: 'VdmzipCodec.decompress, every pixel compared', available: true });
       else if (id === 'elbo') infos.push({ id, label: '−ELBO', encoder: `imageElbo, seed ${options.elboSeed ?? 1}, every step evaluated`, decoder: 'no file: the bound a vdmzip file approaches', available: true });
       else {
         const c = CLASSIC_CODECS.find((x) => x.id === id)!;
