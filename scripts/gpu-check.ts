@@ -1,7 +1,7 @@
 // What must hold wherever vdmzip runs its network on a GPU (docs/gpu.md): the WebGPU provider's
 // outputs equal the CPU provider's bit for bit, and files made on one device decode on the
 // other, on the fixture photos and on images the bits-back chain codes. Also measures
-// patch-steps/s at batch 1 to 1024 and times the chain, GPU against CPU. Prints one line per check and a JSON report; exits 1 if any check fails.
+// patch-steps/s at batch 1 to 1024, and times the chain and each effort level, GPU against CPU. Prints one line per check and a JSON report; exits 1 if any check fails.
 //
 //   npx tsx scripts/gpu-check.ts [--repo DIR] [--out FILE] [--test-device gpu|cpu] [--chain-photo FILE] [--quick]
 //
@@ -14,7 +14,8 @@ import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { VdmzipCodec } from '../src/codec-api.ts';
-import { compressImage, decompressImage } from '../src/codec.ts';
+import { compressImage, decompressImage, EFFORTS } from '../src/codec.ts';
+import { codedBy, parseContainer } from '../src/format/container.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
 import { ACT_MAX, inputChannels } from '../src/model/architecture.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
@@ -180,6 +181,22 @@ async function chain(name: string, image: Image, bundle: ModelBundle, test: Onnx
   });
 }
 
+/** Each effort level on both devices: the same file, and the seconds per megapixel it costs (the README's table). */
+async function efforts(name: string, image: Image, bundle: ModelBundle, test: OnnxEngine, cpu: OnnxEngine, checks: Check[]): Promise<void> {
+  const megapixels = (image.width * image.height) / 1e6;
+  for (const effort of EFFORTS) {
+    let t0 = performance.now();
+    const onTest = await compressImage(image, bundle, test, { effort });
+    const testEncode = seconds(t0);
+    t0 = performance.now();
+    const onCpu = await compressImage(image, bundle, cpu, { effort });
+    const cpuEncode = seconds(t0);
+    const perMp = (s: number) => +(s / megapixels).toFixed(2);
+    const coder = codedBy(image.height, parseContainer(onCpu).header.coder.classicRows);
+    checks.push({ what: `effort ${effort}, ${name}: the same file on each device`, ok: sameBytes(onTest, onCpu), bytes: onCpu.length, coder, secondsPerMegapixel: { testEncode: perMp(testEncode), cpuEncode: perMp(cpuEncode) } });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const options = parseArgs(argv);
   const repo = resolve(options.repo);
@@ -229,6 +246,11 @@ export async function main(argv: string[]): Promise<number> {
     for (const [name, image] of chainImages) {
       const before = checks.length;
       await chain(name, image, bundle, testEngine, cpuEngine, checks);
+      checks.slice(before).forEach(report);
+    }
+    if (!options.quick) {
+      const before = checks.length;
+      await efforts(basename(options.chainPhoto), readFixture(resolve(repo, options.chainPhoto)), bundle, testEngine, cpuEngine, checks);
       checks.slice(before).forEach(report);
     }
   } finally {

@@ -2,7 +2,7 @@
 # The checks a GPU host must pass before vdmzip's GPU path is called verified (docs/gpu.md):
 # WebGPU outputs equal the CPU's at batch 1, 16 and 256 and on a chain canvas; files made on
 # either device decode on the other (fixture photos, and images the chain codes); seconds per
-# megapixel of the chain on each. Writes gpu-check.json and bench-model.md to $OUT (or the
+# megapixel of the chain on each. Writes gpu-check.json to $OUT (or the
 # current folder); extra arguments go to gpu-check.mjs (--quick, --chain-photo FILE, --test-device cpu).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
