@@ -92,7 +92,7 @@ export async function runJobs(jobs: Job[], o: FileOptions, work: (job: Job, bar:
   }
   if (failures.length > 0) {
     // The exit status is 1 (a file failed) even if the failures were usage-like.
-    const code: VdmzipErrorCode = failures.find((f) => f.code !== 'USAGE' && f.code !== 'NOT_AVAILABLE')?.code ?? 'IO';
+    const code: VdmzipErrorCode = failures.find((f) => f.code !== 'USAGE')?.code ?? 'IO';
     throw new VdmzipError(code, `${failures.length} of ${jobs.length} inputs failed`);
   }
 }

@@ -39,7 +39,7 @@ function report(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
   if (error instanceof VdmzipError) {
     console.error(`vdmzip: ${error.file === undefined ? '' : `${error.file}: `}${error.message}`);
-    return error.code === 'USAGE' || error.code === 'NOT_AVAILABLE' ? EXIT_USAGE : EXIT_FAILURE;
+    return error.code === 'USAGE' ? EXIT_USAGE : EXIT_FAILURE;
   }
   // Not a failure the library foresaw: a bug. One line still, like every other failure;
   // VDMZIP_DEBUG=1 shows the trace to put in a report.

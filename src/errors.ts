@@ -31,8 +31,6 @@ export type VdmzipErrorCode =
   | 'USAGE'
   /** A library function called with arguments outside its contract. */
   | 'INVALID_ARGUMENT'
-  /** A feature that is declared but not built yet. */
-  | 'NOT_AVAILABLE'
   /** The trainer (an external process) failed; it printed why. */
   | 'TRAINING_FAILED';
 
