@@ -187,7 +187,7 @@ export const PHOTOS: PhotoSource[] = [
   mate('TwoWings.jpg', '2008, Charles Barbin'),
   mate('Wood.jpg', '2008, Jean-François Fortin Tam'),
   mate('YellowFlower.jpg', '2008, Charles Barbin'),
-  // Batch 2 (session 5). plasma-workspace-wallpapers: its 11 photographs (the other 19
+  // Batch 2. plasma-workspace-wallpapers: its 11 photographs (the other 19
   // wallpapers are renders or illustrations); Grey is a greyscale JPEG.
   plasma('BytheWater', 'Maciej Wiklo'),
   plasma('ColdRipple', 'Risto Saukonpää'),
