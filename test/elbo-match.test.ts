@@ -5,8 +5,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compressImage, decompressImage } from '../src/codec.ts';
-import { imageElbo } from '../src/chain/elbo.ts';
-import { readImage, type Image } from '../src/image/index.ts';
+import { imageElbo, imagesElbo } from '../src/chain/elbo.ts';
+import { cropImage, readImage, type Image } from '../src/image/index.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { createEngine } from '../src/model/engines.ts';
@@ -80,6 +80,21 @@ describe('file size against the model −ELBO', () => {
     }
     expect(elboBits).toBeLessThan(0.85 * plainElboBits); // measured: 0.76
     expect(Math.abs(fileBits / elboBits - 1)).toBeLessThan(FITTED_TOLERANCE);
+  });
+
+  it('several images at once: each result equals the image alone, in a quarter of the network calls', async () => {
+    let calls = 0;
+    // An engine whose batch (in patches) holds four of these 32×32 canvases of 8×8 patches, as a GPU's does.
+    const counting: IntegerEngine = { name: engine.name, batch: 64, run: (...args) => (calls++, engine.run(...args)), dispose: () => Promise.resolve() };
+    const four = images.slice(0, 4);
+    const alone = [];
+    for (const image of four) alone.push(await imageElbo(image, bundle, counting, 3, undefined, { exactSteps: 4, stride: 4 }));
+    const aloneCalls = calls;
+    calls = 0;
+    const together = await imagesElbo(four, bundle, counting, 3, undefined, { exactSteps: 4, stride: 4 });
+    expect(together).toEqual(alone);
+    expect(calls * 4).toBe(aloneCalls);
+    await expect(imagesElbo([four[0], cropImage(four[1], 0, 0, 16, 16)], bundle, engine)).rejects.toThrow(RangeError);
   });
 
   it('estimated from a sample of the steps, it stays within 1% of the sum over all of them', async () => {

@@ -44,7 +44,7 @@ describeTorch('the trainer\'s −ELBO estimator', () => {
     const engine = await OnnxEngine.create(bundle);
     const denoiser = new Denoiser(bundle, engine);
     const z1 = Float64Array.from(pixels, (x, i) => s.alpha[1] * ((x + 0.5) / 128 - 1) + s.sigma[1] * eps[i]);
-    const { epsHat, stdFactor } = await denoiser.predictNoise(z1, n, 1);
+    const { epsHat, stdFactor } = await denoiser.predictCanvases(z1, n, { height: patch, width: patch }, 1);
     await engine.dispose();
     const { latentGain, dataGain, std } = s.stepOnePosterior;
     const z0 = Float64Array.from(pixels, (x, i) => latentGain * z1[i] + dataGain * ((x + 0.5) / 128 - 1) + std * eps0[i]);

@@ -143,7 +143,7 @@ describe('denoiser over canvases', () => {
     const denoiser = new Denoiser(bundle, pointwise);
     for (const [first, n] of [[0, 1], [1, 2], [1, 5], [0, 8], [3, 4]]) {
       const z = latentsFor(n);
-      const alone = await denoiser.predictNoise(z, n, 2);
+      const alone = await denoiser.predictCanvases(z, n, { height: P, width: P }, 2);
       const placed = await predict(chunkLayout(t, first, n, rgb), z, 2, s, denoiser);
       const withContext = await predict(chunkLayout(t, first, n, rgb, s.contextMargin, image), z, 2, s, denoiser);
       expect(Array.from(placed.epsHat), `${first}+${n}`).toEqual(Array.from(alone.epsHat));
@@ -158,7 +158,7 @@ describe('denoiser over canvases', () => {
     const denoiser = new Denoiser(bundle, recorder);
     const square = tiling(16, 16, P);
     const z = latentsFor(4);
-    await denoiser.predictNoise(z, 4, 2);
+    await denoiser.predictCanvases(z, 4, { height: P, width: P }, 2);
     await predict(chunkLayout(square, 0, 4, rgb), z, 2, s, denoiser);
     const [apart, picture] = inputs;
     const cin = inputChannels(TINY_CONFIG);
@@ -189,7 +189,7 @@ describe('denoiser over canvases', () => {
   it('with the real network: one-patch canvases equal each patch alone; patches in one canvas, and context, change ε̂', async () => {
     const denoiser = new Denoiser(bundle, engine);
     const z = latentsFor(4);
-    const alone = await denoiser.predictNoise(z, 4, 2);
+    const alone = await denoiser.predictCanvases(z, 4, { height: P, width: P }, 2);
     for (let j = 0; j < 4; j++) {
       const single = await predict(chunkLayout(t, j, 1, rgb), z.subarray(j * P * P * 3, (j + 1) * P * P * 3), 2, s, denoiser);
       expect(Array.from(single.epsHat)).toEqual(Array.from(alone.epsHat.subarray(j * P * P * 3, (j + 1) * P * P * 3)));

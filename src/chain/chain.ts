@@ -26,7 +26,7 @@
 import { Message, popBoundedGaussians, popGaussians, pushBoundedGaussians, pushGaussians } from '../ans/index.ts';
 import type { Denoiser, NoisePrediction } from '../model/denoiser.ts';
 import { pixelDistributions, type ChainSchedule } from './schedule.ts';
-import { contextIndex, MODEL_CHANNELS, PADDING_SOURCE, type ChunkLayout } from './tiling.ts';
+import { contextIndex, MODEL_CHANNELS, PADDING_SOURCE, type BlockCanvas, type ChunkLayout } from './tiling.ts';
 import { SAMPLE_MAX } from '../image/index.ts';
 import { HALF_LEVELS } from '../model/architecture.ts';
 
@@ -78,35 +78,61 @@ function forwardMeans(layout: ChunkLayout, zPrev: Float64Array, gain: number): F
  * canvases, where patches see their neighbours in place and the context pixels around them.
  */
 export async function predict(layout: ChunkLayout, z: Float64Array, step: number, s: ChainSchedule, denoiser: Denoiser): Promise<NoisePrediction> {
+  return (await predictChunks([layout], [z], step, s, denoiser))[0];
+}
+
+/**
+ * `predict` for several chunks at the same step (the estimate's crops), in as few network
+ * calls as their canvas sizes allow: canvases of one size go in one call. The integer network
+ * computes each canvas alone, so the results do not depend on what shares a call.
+ */
+export async function predictChunks(layouts: ChunkLayout[], zs: Float64Array[], step: number, s: ChainSchedule, denoiser: Denoiser): Promise<NoisePrediction[]> {
   const C = MODEL_CHANNELS;
-  const epsHat = new Float64Array(z.length);
-  let stdFactor: Float64Array | undefined;
-  const { context } = layout;
-  for (const canvas of layout.canvases) {
-    const { width, sources } = canvas;
-    const zc = new Float64Array(sources.length * C);
-    for (let p = 0; p < sources.length; p++) {
-      const source = sources[p];
-      if (source >= 0) for (let c = 0; c < C; c++) zc[p * C + c] = z[source * C + c];
-      else if (source !== PADDING_SOURCE) {
-        const k = contextIndex(source);
-        for (let c = 0; c < C; c++) zc[p * C + c] = s.alpha[step] * dataValue(context.pixels[k * C + c]) + s.sigma[step] * contextNoise(step, context.positions[k], context.grey ? 0 : c);
-      }
+  const results: NoisePrediction[] = zs.map((z) => ({ epsHat: new Float64Array(z.length) }));
+  const bySize = new Map<string, { layout: number; canvas: BlockCanvas }[]>();
+  layouts.forEach((layout, l) => {
+    for (const canvas of layout.canvases) {
+      const key = `${canvas.width}x${canvas.height}`;
+      const group = bySize.get(key) ?? [];
+      group.push({ layout: l, canvas });
+      bySize.set(key, group);
     }
-    const out = await denoiser.predictCanvas(zc, { width, height: canvas.height }, step);
-    if (out.stdFactor && !stdFactor) stdFactor = new Float64Array(z.length);
-    for (let y = 0; y < canvas.ownHeight; y++) {
-      for (let x = 0; x < canvas.ownWidth; x++) {
-        const p = y * width + x;
-        const slot = sources[p];
-        for (let c = 0; c < C; c++) {
-          epsHat[slot * C + c] = out.epsHat[p * C + c];
-          if (stdFactor) stdFactor[slot * C + c] = out.stdFactor![p * C + c];
+  });
+  for (const group of bySize.values()) {
+    const { width, height } = group[0].canvas;
+    const perCanvas = width * height * C;
+    const zc = new Float64Array(group.length * perCanvas);
+    group.forEach(({ layout: l, canvas }, g) => {
+      const { context } = layouts[l];
+      const z = zs[l];
+      const base = g * perCanvas;
+      for (let p = 0; p < canvas.sources.length; p++) {
+        const source = canvas.sources[p];
+        if (source >= 0) for (let c = 0; c < C; c++) zc[base + p * C + c] = z[source * C + c];
+        else if (source !== PADDING_SOURCE) {
+          const k = contextIndex(source);
+          for (let c = 0; c < C; c++) zc[base + p * C + c] = s.alpha[step] * dataValue(context.pixels[k * C + c]) + s.sigma[step] * contextNoise(step, context.positions[k], context.grey ? 0 : c);
         }
       }
-    }
+    });
+    const out = await denoiser.predictCanvases(zc, group.length, { width, height }, step);
+    group.forEach(({ layout: l, canvas }, g) => {
+      const result = results[l];
+      if (out.stdFactor && !result.stdFactor) result.stdFactor = new Float64Array(zs[l].length);
+      const base = g * perCanvas;
+      for (let y = 0; y < canvas.ownHeight; y++) {
+        for (let x = 0; x < canvas.ownWidth; x++) {
+          const p = y * width + x;
+          const slot = canvas.sources[p];
+          for (let c = 0; c < C; c++) {
+            result.epsHat[slot * C + c] = out.epsHat[base + p * C + c];
+            if (result.stdFactor) result.stdFactor[slot * C + c] = out.stdFactor![base + p * C + c];
+          }
+        }
+      }
+    });
   }
-  return { epsHat, stdFactor };
+  return results;
 }
 
 /**

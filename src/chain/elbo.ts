@@ -9,7 +9,7 @@ import type { Image } from '../image/index.ts';
 import { reverseVariance, type ModelBundle } from '../model/bundle.ts';
 import { Denoiser, type IntegerEngine } from '../model/denoiser.ts';
 import { mulberry32, normalSampler } from '../random.ts';
-import { predict, stepOnePosteriorMeans } from './chain.ts';
+import { predictChunks, stepOnePosteriorMeans } from './chain.ts';
 import { chainSchedule, pixelDistributions } from './schedule.ts';
 import { chunkLayout, codedPlanes, gatherPixels, MAX_CHUNK_PATCHES, tiling } from './tiling.ts';
 import { HALF_LEVELS } from '../model/architecture.ts';
@@ -50,6 +50,19 @@ export interface StepSampling {
  * steps only). The prior and reconstruction terms are exact either way.
  */
 export async function imageElbo(image: Image, bundle: ModelBundle, engine: IntegerEngine, seed = 1, chunkSizes?: number[], sampling?: StepSampling): Promise<ElboBits> {
+  return (await imagesElbo([image], bundle, engine, seed, chunkSizes, sampling))[0];
+}
+
+/**
+ * `imageElbo` of each of several images of one size and channel count, each with its own
+ * noise stream from `seed` (so each result equals its `imageElbo`), the network calls of the
+ * images at each step shared (`predictChunks`): what a GPU needs to be busy.
+ */
+export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: IntegerEngine, seed = 1, chunkSizes?: number[], sampling?: StepSampling): Promise<ElboBits[]> {
+  const [first] = images;
+  if (images.some((im) => im.width !== first.width || im.height !== first.height || im.channels !== first.channels)) {
+    throw new RangeError('imagesElbo: the images differ in size or channels');
+  }
   const { T, patch } = bundle.meta.config;
   // weights[i]: how many steps step i stands for (0: not evaluated).
   const weights = new Float64Array(T + 1).fill(1);
@@ -66,69 +79,85 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
   const s = chainSchedule(bundle, 1);
   const { alpha2, sigma2 } = bundle.meta.steps;
   const denoiser = new Denoiser(bundle, engine);
-  const normal = normalSampler(mulberry32(seed));
-  const tiles = tiling(image.width, image.height, patch);
+  const normals = images.map(() => normalSampler(mulberry32(seed)));
+  const tiles = tiling(first.width, first.height, patch);
   const k = reverseVariance(bundle.meta);
-  const result: ElboBits = { dims: 0, prior: 0, diffusion: 0, reconstruction: 0, stepDistortion: new Float64Array(T + 1), patches: [] };
+  const results: ElboBits[] = images.map(() => ({ dims: 0, prior: 0, diffusion: 0, reconstruction: 0, stepDistortion: new Float64Array(T + 1), patches: [] }));
   const nats = 1 / Math.LN2;
   const priorPerDim = (v: number) => 0.5 * (sigma2[T] + alpha2[T] * v * v - 1 - Math.log(sigma2[T])) * nats;
-  for (const plane of codedPlanes(image)) {
-    for (let first = 0, chunk = 0, n = 0; first < tiles.count; first += n, chunk++) {
-      n = Math.min(chunkSizes?.[chunk] ?? MAX_CHUNK_PATCHES, tiles.count - first);
-      const layout = chunkLayout(tiles, first, n, plane, s.contextMargin, image);
-      const pixels = gatherPixels(image, tiles, first, n, plane);
-      const { active, tied } = layout;
-      const perPatch = Float64Array.from({ length: n }, () => 0);
-      const dimsPerPatch = new Float64Array(n);
-      const patchOf = (k: number) => Math.floor(k / layout.patchSize);
-      const v = Float64Array.from(pixels, (x) => (x + 0.5) / HALF_LEVELS - 1);
-      for (let a = 0; a < active.length; a++) {
-        const bits = priorPerDim(v[a]);
-        result.prior += bits;
-        perPatch[patchOf(active[a])] += bits;
-        dimsPerPatch[patchOf(active[a])]++;
-      }
+  for (const plane of codedPlanes(first)) {
+    for (let start = 0, chunk = 0, n = 0; start < tiles.count; start += n, chunk++) {
+      n = Math.min(chunkSizes?.[chunk] ?? MAX_CHUNK_PATCHES, tiles.count - start);
+      const chunks = images.map((image, m) => {
+        const layout = chunkLayout(tiles, start, n, plane, s.contextMargin, image);
+        const pixels = gatherPixels(image, tiles, start, n, plane);
+        const { active } = layout;
+        const perPatch = new Float64Array(n);
+        const dimsPerPatch = new Float64Array(n);
+        const patchOf = (a: number) => Math.floor(active[a] / layout.patchSize);
+        const v = Float64Array.from(pixels, (x) => (x + 0.5) / HALF_LEVELS - 1);
+        for (let a = 0; a < active.length; a++) {
+          const bits = priorPerDim(v[a]);
+          results[m].prior += bits;
+          perPatch[patchOf(a)] += bits;
+          dimsPerPatch[patchOf(a)]++;
+        }
+        return { layout, pixels, v, perPatch, dimsPerPatch, patchOf, z: new Float64Array(n * layout.patchSize), eps: new Float64Array(active.length) };
+      });
       // Diffusion: Σ_i Σ_d ½·[(1 + r_d)/k_d − 1 + ln k_d] with r = (SNR_{i−1}/SNR_i − 1)·(ε − ε̂)²,
       // every step; k_d is k_i, times the dimension's own factor in per-pixel-variance models.
-      const z = new Float64Array(n * layout.patchSize);
-      const eps = new Float64Array(active.length);
       for (let i = 1; i <= T; i++) {
         if (weights[i] === 0) continue;
-        for (let a = 0; a < active.length; a++) {
-          eps[a] = normal();
-          z[active[a]] = s.alpha[i] * v[a] + s.sigma[i] * eps[a];
-        }
-        for (let t = 0; t < tied.length; t += 2) z[tied[t]] = z[tied[t + 1]];
-        const { epsHat, stdFactor } = await predict(layout, z, i, s, denoiser);
-        if (i === 1) {
-          // Reconstruction: −log2 P(x | z_0, z_1) with the coder's integer frequencies, z_0 ~ q(z_0 | z_1, x).
-          const z0 = stepOnePosteriorMeans(layout, 0, z, pixels, s);
-          for (let a = 0; a < active.length; a++) z0[a] += s.stepOnePosterior.std * normal();
-          const centre = new Float64Array(active.length);
-          const pixelStd = new Float64Array(active.length);
-          pixelDistributions(s, active, 0, active.length, z0, z, epsHat, stdFactor, centre, pixelStd);
+        chunks.forEach(({ layout: { active, tied }, v, z, eps }, m) => {
           for (let a = 0; a < active.length; a++) {
-            const bits = boundedGaussianBits(pixels[a], 0, 255, centre[a], pixelStd[a], 1);
-            result.reconstruction += bits;
-            perPatch[patchOf(active[a])] += bits;
+            eps[a] = normals[m]();
+            z[active[a]] = s.alpha[i] * v[a] + s.sigma[i] * eps[a];
           }
-        }
-        const snrRatio = (alpha2[i - 1] * sigma2[i]) / (sigma2[i - 1] * alpha2[i]) - 1;
-        for (let a = 0; a < active.length; a++) {
-          const d = eps[a] - epsHat[active[a]];
-          const r = snrRatio * d * d;
-          const kd = stdFactor ? k[i] * stdFactor[active[a]] ** 2 : k[i];
-          const bits = weights[i] * 0.5 * (r / kd + 1 / kd - 1 + Math.log(kd)) * nats;
-          result.stepDistortion[i] += r;
-          result.diffusion += bits;
-          perPatch[patchOf(active[a])] += bits;
-        }
+          for (let t = 0; t < tied.length; t += 2) z[tied[t]] = z[tied[t + 1]];
+        });
+        const predictions = await predictChunks(
+          chunks.map((c) => c.layout),
+          chunks.map((c) => c.z),
+          i,
+          s,
+          denoiser,
+        );
+        chunks.forEach(({ layout, pixels, z, eps, perPatch, patchOf }, m) => {
+          const { active } = layout;
+          const { epsHat, stdFactor } = predictions[m];
+          const result = results[m];
+          if (i === 1) {
+            // Reconstruction: −log2 P(x | z_0, z_1) with the coder's integer frequencies, z_0 ~ q(z_0 | z_1, x).
+            const z0 = stepOnePosteriorMeans(layout, 0, z, pixels, s);
+            for (let a = 0; a < active.length; a++) z0[a] += s.stepOnePosterior.std * normals[m]();
+            const centre = new Float64Array(active.length);
+            const pixelStd = new Float64Array(active.length);
+            pixelDistributions(s, active, 0, active.length, z0, z, epsHat, stdFactor, centre, pixelStd);
+            for (let a = 0; a < active.length; a++) {
+              const bits = boundedGaussianBits(pixels[a], 0, 255, centre[a], pixelStd[a], 1);
+              result.reconstruction += bits;
+              perPatch[patchOf(a)] += bits;
+            }
+          }
+          const snrRatio = (alpha2[i - 1] * sigma2[i]) / (sigma2[i - 1] * alpha2[i]) - 1;
+          for (let a = 0; a < active.length; a++) {
+            const d = eps[a] - epsHat[active[a]];
+            const r = snrRatio * d * d;
+            const kd = stdFactor ? k[i] * stdFactor[active[a]] ** 2 : k[i];
+            const bits = weights[i] * 0.5 * (r / kd + 1 / kd - 1 + Math.log(kd)) * nats;
+            result.stepDistortion[i] += r;
+            result.diffusion += bits;
+            perPatch[patchOf(a)] += bits;
+          }
+        });
       }
-      result.dims += active.length;
-      for (let j = 0; j < n; j++) result.patches.push({ bits: perPatch[j], dims: dimsPerPatch[j] });
+      chunks.forEach(({ layout, perPatch, dimsPerPatch }, m) => {
+        results[m].dims += layout.active.length;
+        for (let j = 0; j < n; j++) results[m].patches.push({ bits: perPatch[j], dims: dimsPerPatch[j] });
+      });
     }
   }
-  return result;
+  return results;
 }
 
 export interface ElboSummary {

@@ -117,30 +117,23 @@ export class Denoiser {
     this.stdFactors = stdFactorTable();
   }
 
-  private async runInBatches(features: Float32Array, n: number, step: number): Promise<Float32Array> {
-    const { batch } = this.engine;
-    if (n <= batch) return this.engine.run(features, n, step);
-    const inPerPatch = features.length / n;
-    const outPerPatch = this.bundle.meta.config.patch ** 2 * outputChannels(this.bundle.meta.config);
-    const acc = new Float32Array(n * outPerPatch);
-    for (let first = 0; first < n; first += batch) {
-      const count = Math.min(batch, n - first);
-      const part = await this.engine.run(features.subarray(first * inPerPatch, (first + count) * inPerPatch), count, step);
-      acc.set(part, first * outPerPatch);
+  /**
+   * ε̂(z, i) over n canvases of one size (multiples of 2^(levels−1)), each seen alone; z is
+   * [n, height, width, C] float64. Calls hold at most the engine's batch in patches' worth of pixels.
+   */
+  async predictCanvases(z: Float64Array, n: number, size: CanvasSize, step: number): Promise<NoisePrediction> {
+    const { features, epsNearest } = this.features(z, step);
+    const { patch } = this.bundle.meta.config;
+    const perCall = Math.max(1, Math.floor((this.engine.batch * patch * patch) / (size.width * size.height)));
+    if (n <= perCall) return this.outputs(await this.engine.run(features, n, step, size), epsNearest, step);
+    const inPerCanvas = features.length / n;
+    const outPerCanvas = size.width * size.height * outputChannels(this.bundle.meta.config);
+    const acc = new Float32Array(n * outPerCanvas);
+    for (let first = 0; first < n; first += perCall) {
+      const count = Math.min(perCall, n - first);
+      acc.set(await this.engine.run(features.subarray(first * inPerCanvas, (first + count) * inPerCanvas), count, step, size), first * outPerCanvas);
     }
-    return acc;
-  }
-
-  /** ε̂(z, i) for n patches, each seen alone, and the per-dimension std factors if the model has them; z is [n, P, P, C] float64. */
-  async predictNoise(z: Float64Array, n: number, step: number): Promise<NoisePrediction> {
-    const { features, epsNearest } = this.features(z, step);
-    return this.outputs(await this.runInBatches(features, n, step), epsNearest, step);
-  }
-
-  /** ε̂(z, i) over one canvas of any size (multiples of 2^(levels−1)); z is [height, width, C] float64. */
-  async predictCanvas(z: Float64Array, size: CanvasSize, step: number): Promise<NoisePrediction> {
-    const { features, epsNearest } = this.features(z, step);
-    return this.outputs(await this.engine.run(features, 1, step, size), epsNearest, step);
+    return this.outputs(acc, epsNearest, step);
   }
 
   private features(z: Float64Array, step: number): { features: Float32Array; epsNearest: Float64Array } {
