@@ -1,5 +1,5 @@
 /**
- * Pinned data sources for `npm run data` (see docs/data.md and DESIGN.md §6).
+ * Pinned data sources for `npm run data` (see docs/data.md).
  *
  * Every .deb is pinned by exact version and SHA-256 of the .deb file as served by
  * Debian bookworm (observed 2025 when this list was written). If Debian ever

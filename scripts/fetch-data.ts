@@ -1,5 +1,5 @@
 /**
- * `npm run data`              — training/validation photos into data/photos/ (DESIGN.md §6)
+ * `npm run data`              — training/validation photos into data/photos/ (docs/data.md)
  * `npm run data -- --fixtures` — benchmark fixtures into fixtures/
  *
  * Sources are Debian packages fetched with `apt-get download` (pinned version + SHA-256,

@@ -1,11 +1,11 @@
 /**
- * Makes fixtures/crops32/: 100 photo crops scaled to 32×32 (the third row of DESIGN.md §7),
+ * Makes fixtures/crops32/: 100 photo crops scaled to 32×32 (the third image set of docs/bench.md),
  * for `vdmzip bench` on CIFAR-sized images.
  *
  *   npx tsx scripts/make-crops.ts            # (re)write fixtures/crops32/
  *   npx tsx scripts/make-crops.ts --check    # regenerate in memory, compare with the files
  *   npx tsx scripts/make-crops.ts --centre256 DIR   # 256×256 centre crops of the four
- *                                                    # scikit-image photos (DESIGN.md §7, row 2), not committed
+ *                                                    # scikit-image photos (the second image set of docs/bench.md), not committed
  *
  * Procedure (also in fixtures/README.md): 20 crops from each of the five fixture photos, in
  * the order of SOURCES. For each crop, a mulberry32 stream seeded with SEED draws, in this

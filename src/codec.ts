@@ -12,6 +12,8 @@
 // Later chunks pop what earlier chunks pushed, so the initial bits are paid once per file,
 // and mostly with classic rows, which carry pixels, instead of seed words.
 // A file may have no chunks at all (every row classic) where that is smaller.
+//
+// Specified in docs/format.md §6 (payload order), §8.7, §8.9, §10, §11.
 
 import { Message, popUniform, pushUniform } from './ans/index.ts';
 import { VdmzipError } from './errors.ts';
@@ -65,7 +67,7 @@ export const OPENING_GRIDS: readonly { first: number; rest: number }[] = [
 const OPENING_COARSE_LATENTS = 2;
 
 /**
- * Default κ (grid width as a fraction of the smaller std at each step, DESIGN §3) by the
+ * Default κ (grid width as a fraction of the smaller std at each step, docs/format.md §8.1) by the
  * number of patches coded. Chunks after the opening one are funded by earlier ones and gain
  * from finer grids. Measured on the shipped model (file over
  * −ELBO, κ = 1.25 / 1.5 / 2): 256×256 crops of coffee and astronaut +0.6 / +1.0 / – and +0.2 /

@@ -1,3 +1,4 @@
+// Specified in docs/format.md §5.1.
 /**
  * Codec algebra in the style of craystack: a codec is a push/pop pair on a
  * Message. Codecs mutate the message they are given (no copies, so coding

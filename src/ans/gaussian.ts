@@ -1,3 +1,4 @@
+// Specified in docs/format.md §5.2–§5.10.
 /**
  * Discretised Gaussian codecs on a grid of width δ: integer bin k stands for
  * the value k·δ and covers [(k − ½)δ, (k + ½)δ).

@@ -1,3 +1,4 @@
+// Specified in docs/format.md §4.
 /**
  * rANS message with stack semantics: `push` encodes a symbol interval, `pop`
  * decodes one. The state is a head (an integer kept in [HEAD_MIN, HEAD_LIMIT))

@@ -1,3 +1,4 @@
+// Specified in docs/format.md §5.4–§5.5, §5.10.
 /**
  * The standard normal CDF Φ as a fixed-point table, identical on every machine.
  *

@@ -1,3 +1,4 @@
+// Specified in docs/format.md §1.
 /**
  * Exact powers of two built by doubling. The coding path uses these instead
  * of `2 ** k` / Math.pow, whose results ECMAScript leaves implementation-

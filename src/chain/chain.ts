@@ -1,4 +1,4 @@
-// The bits-back chain over the diffusion steps, in Bit-Swap order (DESIGN §3), for a chunk
+// The bits-back chain over the diffusion steps, in Bit-Swap order (docs/format.md §8), for a chunk
 // of patches coded together (the network runs batched over the chunk).
 //
 // Encode: pop z_0 ~ Q(z_0|x); push x ~ P(x|z_0); for i = 1…T: pop z_i ~ Q(z_i|z_{i−1}),
@@ -22,6 +22,8 @@
 // Only `active` dimensions (pixels inside the image, in the channels being coded) are pushed
 // or popped. Every other dimension follows a fixed trajectory known to both sides: padding
 // stays at z = 0, and a `tied` dimension copies its source (grey images fill G and B with R).
+//
+// Specified in docs/format.md §8.3, §8.4, §8.6.
 
 import { Message, popBoundedGaussians, popGaussians, pushBoundedGaussians, pushGaussians } from '../ans/index.ts';
 import type { Denoiser, NoisePrediction } from '../model/denoiser.ts';

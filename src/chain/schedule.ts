@@ -1,5 +1,5 @@
 // Per-step constants of the bits-back chain, derived from the bundle's stored α_i², σ_i²
-// with IEEE basic operations only (DESIGN §3), so encoder and decoder agree bit for bit.
+// with IEEE basic operations only (docs/format.md §8), so encoder and decoder agree bit for bit.
 //
 // For adjacent steps s = i−1 < t = i, with c = 1 − SNR_t/SNR_s (= −expm1(γ_s − γ_t)):
 //   forward  q(z_t | z_s) = N((α_t/α_s)·z_s, σ_t²·c)

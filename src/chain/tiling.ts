@@ -4,6 +4,8 @@
 // Planes: the model codes 3 channels. An RGB plane codes all three; a grey plane (the grey
 // channel of a grey image, or the alpha channel) codes R and ties G and B to it, so the
 // model sees a grey picture and only one value per pixel is coded.
+//
+// Specified in docs/format.md §3, §8.2–§8.3.
 
 import type { Image } from '../image/index.ts';
 

@@ -1,3 +1,4 @@
+// Specified in docs/format.md §2.
 import { crc32 as zlibCrc32 } from 'node:zlib';
 
 /**

@@ -2,10 +2,12 @@
 // PyTorch trainer (training/, through network.json) interpret the node list built here;
 // neither has a hand-written copy of the architecture.
 //
-// Integer-exact arithmetic (DESIGN §2): every activation is an integer in
+// Integer-exact arithmetic (docs/format.md §1): every activation is an integer in
 // [-ACT_MAX, ACT_MAX] that stands for the real value int / 2^ACT_FRACTION_BITS; every weight
 // is an integer in [-WEIGHT_MAX, WEIGHT_MAX] standing for int / 2^e (a per-layer exponent);
 // accumulators stay below 2^24 in magnitude so float32 conv/matmul is exact in any order.
+//
+// Specified in docs/format.md §8.5, §9.3.
 
 /** 8-bit samples x ∈ {0..255} are the model's data v = (x + 0.5)/HALF_LEVELS − 1 ∈ (−1, 1). */
 export const PIXEL_LEVELS = 256;

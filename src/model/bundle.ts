@@ -2,6 +2,8 @@
 // `model.json` (architecture config, per-layer exponents, per-step schedule constants) and
 // `model.bin` (int8 weights, then int32 per-step biases). Its SHA-256 is the model id that
 // every .vdmz file records, so a file is never decoded with another model.
+//
+// Specified in docs/format.md §8.1, §9.1–§9.2.
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';

@@ -1,7 +1,9 @@
 // The coding-path denoiser: ε̂(z_i, i) for a batch of patches at one step, computed from a
 // bundle with an integer engine. Outside the network only IEEE basic operations and floor
 // on float64 are used, with the bundle's stored constants, so every machine and engine
-// produces the same bits (DESIGN §2).
+// produces the same bits (docs/format.md §1).
+//
+// Specified in docs/format.md §8.5.
 
 import { ACT_FRACTION_BITS, ACT_MAX, FEATURES_PER_CHANNEL, HALF_LEVELS, inputChannels, PIXEL_LEVELS, outputChannels, VARIANCE_LOG2_MAX, VARIANCE_LOG2_MIN, VARIANCE_LOG2_SCALE } from './architecture.ts';
 import type { ModelBundle } from './bundle.ts';

@@ -1,6 +1,8 @@
 // Walks the architecture's node list once, handing each node to an implementation of the five
 // operations: the ONNX exporter, and counts such as the benchmark's multiply-accumulates. (The
 // PyTorch trainer walks the same list, read from network.json, in training/network.py.)
+//
+// Specified in docs/format.md §9.3.
 
 import type { ConvNode, Node } from './architecture.ts';
 

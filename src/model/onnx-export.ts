@@ -1,5 +1,5 @@
 // Exports a model bundle's integer network as an ONNX model (IR 8, opset 17), for ONNX
-// Runtime on the coding path (DESIGN §4). The graph is produced by interpreting the same node
+// Runtime on the coding path (docs/gpu.md). The graph is produced by interpreting the same node
 // list as the trainer (`interpret` with a NodeOps<string> that emits ONNX nodes), so no
 // second copy of the architecture exists. Every value is an integer held in float32 and every
 // accumulator stays below 2^24 (checked by `buildArchitecture`), so each op is exact and the

@@ -1,3 +1,4 @@
+// Specified in docs/format.md §7.6.
 /**
  * Ridge regression learned online with exponential forgetting: the predictive coder's way of
  * fitting, to the picture it is coding, how a sample follows from its neighbours and how large
@@ -16,7 +17,7 @@
  *
  * so that a small picture starts from what pictures usually do, and a large one soon fits
  * itself alone. Only + − × ÷ and √ on float64 in a fixed order: an encoder and
- * a decoder on any machine compute the same weights (DESIGN §2).
+ * a decoder on any machine compute the same weights (docs/format.md §1).
  */
 export class RidgeRegression {
   readonly weights: Float64Array;

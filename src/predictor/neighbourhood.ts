@@ -1,3 +1,4 @@
+// Specified in docs/format.md §7.3, §7.7.
 /**
  * The causal neighbourhood of a sample, for the predictive coder: its neighbours in the same
  * channel, in the plane of differences to the channel before, and the classic predictions

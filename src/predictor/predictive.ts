@@ -1,3 +1,4 @@
+// Specified in docs/format.md §7.1, §7.2, §7.4, §7.5, §7.11, §7.12.
 /**
  * A classic predictive coder for the rows of an image: each sample, in raster order with the
  * channels of a pixel in turn, under a discretised distribution whose mean is predicted from the
@@ -11,7 +12,7 @@
  * way), and whole images too small for the chain to pay its way.
  *
  * Every parameter is computed with IEEE-754 basic operations from integer samples, so encoder
- * and decoder agree on any machine (DESIGN §2).
+ * and decoder agree on any machine (docs/format.md §1).
  */
 import {
   blendedGaussianMixture,

@@ -1,3 +1,4 @@
+// Specified in docs/format.md §7.6–§7.10.
 /**
  * The refinements of the predictor (`Refinement` below): per channel
  * and activity class a ridge regression corrects the mean from the neighbourhood, per channel
