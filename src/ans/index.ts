@@ -1,18 +1,7 @@
-/** rANS entropy coding with stack semantics and a craystack-style codec algebra. */
+/** rANS entropy coding with stack semantics and craystack-style push/pop codecs. */
 export { Message, WORD_BITS, MAX_PRECISION_BITS, HEAD_MIN_BITS, HEAD_LIMIT_BITS } from './message.ts';
 export type { Codec } from './codecs.ts';
-export {
-  uniform,
-  rawBits,
-  categorical,
-  sequence,
-  repeat,
-  pushUniform,
-  popUniform,
-  uniformBits,
-  MAX_UNIFORM_SIZE,
-  MAX_RAW_BITS,
-} from './codecs.ts';
+export { pushUniform, popUniform, uniformBits, MAX_UNIFORM_SIZE } from './codecs.ts';
 export {
   discretisedGaussian,
   discretisedGaussianBits,
