@@ -11,7 +11,7 @@ import { ACT_FRACTION_BITS, inputChannels, outputChannels, VARIANCE_LOG2_MAX, VA
 import { bundleFromParams } from '../src/model/bundle.ts';
 import { denoiserFeatures } from '../src/model/denoiser.ts';
 import { OnnxEngine } from '../src/model/engine-onnx.ts';
-import { initParams, paramLayout, REVERSE_LOG_VARIANCE, view } from '../src/model/params.ts';
+import { initParams, paramLayout, REVERSE_LOG_VARIANCE, view, weightExponents } from '../src/model/params.ts';
 import { gammaValues } from '../src/model/schedule.ts';
 import { createCheckpoint, exportCheckpoint, loadCheckpoint, train } from '../src/training/train.ts';
 import { mulberry32, normalSampler } from '../src/random.ts';
@@ -188,6 +188,9 @@ describeTorch('train (python3 -m training)', () => {
     let moved = 0;
     for (let i = 0; i < after.params.length; i++) if (after.params[i] !== before.params[i]) moved++;
     expect(moved).toBeGreaterThan(after.params.length / 2);
+    // No layer's weight grid coarsened: weights saturate at their exponent's range instead.
+    const exponentsBefore = weightExponents(CONFIG, before.params);
+    for (const [layer, exponent] of weightExponents(CONFIG, after.params)) expect(exponent, layer).toBeGreaterThanOrEqual(exponentsBefore.get(layer)!);
 
     const log = readFileSync(join(out, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const vals = log.filter((r) => r.kind === 'val') as { step: number; bpd: number; gamma: number[]; stepShare: number[] }[];

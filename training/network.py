@@ -87,6 +87,24 @@ def weight_exponents(desc, flat):
     return {n["name"]: weight_exponent(m, c["WEIGHT_MAX"], c["WEIGHT_EXPONENT_MAX"]) for n, m in zip(desc.convs, maxima)}
 
 
+def weight_limits(desc, exponents, device):
+    """Per parameter, the largest |w| that keeps each conv layer's exponent (inf elsewhere).
+
+    A layer's exponent follows its largest weight: one weight grown past WEIGHT_MAX·2^−e halves
+    the grid of every weight in the layer, a loss the straight-through gradient cannot see.
+    Unclamped, 4,350 GPU steps took the output layer from exponent 11 to 9 (a grid 4× coarser);
+    clamping its weights back to exponent 11 lowered that checkpoint's validation −ELBO by
+    0.024 bpd (docs/experiments.md). Clamped to these limits after each update, weights saturate
+    instead, and an exponent can only rise (a finer grid) as a layer's weights shrink.
+    """
+    limits = torch.full((desc.param_count,), math.inf, device=device)
+    margin = desc.constants["WEIGHT_MAX"] + 0.25
+    for node in desc.convs:
+        p = desc.params[node["name"] + ".w"]
+        limits[p["offset"]:p["offset"] + p["size"]] = margin * 2.0 ** -exponents[node["name"]]
+    return limits
+
+
 def activation_range(act, act_max):
     return (0, act_max) if act == "relu" else (-act_max, act_max)
 

@@ -14,7 +14,7 @@ import torch
 
 from . import checkpoint
 from .data import CropSampler, load_images
-from .network import Description, weight_exponents
+from .network import Description, weight_exponents, weight_limits
 from .vdm import elbo_terms, gamma_schedule
 
 # Share of each batch spread evenly over all T steps under importance sampling.
@@ -91,6 +91,7 @@ class Trainer:
             self.frozen[p["offset"]:p["offset"] + p["size"]] = True
         with torch.no_grad():
             self.params.copy_(torch.where(self.frozen, self.ema, self.params))
+        self.limit_exponents = None
         self.crop = args.crop or self.desc.config["patch"]
         levels = len(self.desc.config["widths"])
         if self.crop % 2 ** (levels - 1):
@@ -167,6 +168,9 @@ class Trainer:
         weights = torch.from_numpy(weights).to(self.device)
         eps, eps0 = self._noise(pixels.shape, int(rng.integers(0, 2**62)))
         exponents = weight_exponents(self.desc, self.params)
+        if exponents != self.limit_exponents:
+            self.limits = weight_limits(self.desc, exponents, self.device)
+            self.limit_exponents = exponents
         self.params.grad = None
         prior, diffusion, reconstruction = elbo_terms(self.desc, self.params, exponents, pixels, steps, eps, eps0, weights, self.precision)
         scale = 1 / (args.batch * self.dims * math.log(2))
@@ -190,6 +194,7 @@ class Trainer:
             self.v.copy_(torch.where(self.frozen, self.v, BETA2 * self.v + (1 - BETA2) * g * g))
             update = lr * (self.m / correction1) / (torch.sqrt(self.v / correction2) + ADAM_EPSILON)
             self.params.sub_(update.masked_fill_(self.frozen, 0))
+            self.params.clamp_(min=-self.limits, max=self.limits)
             self.ema.mul_(decay).add_(self.params.detach(), alpha=1 - decay)
         sums = np.array([prior.sum().item(), diffusion.sum().item(), reconstruction.sum().item()])
         return sums, norm, lr
