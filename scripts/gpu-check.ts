@@ -20,6 +20,7 @@ import { cropImage, readImage, type Image } from '../src/image/index.ts';
 import { ACT_MAX, inputChannels } from '../src/model/architecture.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
 import { GpuUnavailableError, OnnxEngine, type ComputeDevice } from '../src/model/engine-onnx.ts';
+import { randomIntegers } from '../src/random.ts';
 
 interface Options {
   repo: string;
@@ -74,15 +75,7 @@ const samePixels = (a: Image, b: Image) => a.width === b.width && a.height === b
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 /** Integer features in the coder's range, from a fixed seed. */
-function randomFeatures(count: number, seed: number): Float32Array {
-  const features = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    features[i] = ((state >>> 16) % (2 * ACT_MAX + 1)) - ACT_MAX;
-  }
-  return features;
-}
+const randomFeatures = (count: number, seed: number) => randomIntegers(count, ACT_MAX, seed);
 
 /** The device under test against the CPU provider, output for output, at batch 1, 16 and 256 and on one canvas as the chain uses. */
 async function exactness(bundle: ModelBundle, test: OnnxEngine, cpu: OnnxEngine, checks: Check[]): Promise<void> {

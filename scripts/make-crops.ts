@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mulberry32 } from '../src/random.ts';
 import { readImage, writeImage, type Image } from '../src/image/index.ts';
 
 export const SEED = 20240932;
@@ -32,16 +33,10 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const OUT = join(FIXTURES, 'crops32');
 const MANIFEST = 'crops.tsv';
 
-/** mulberry32: a small, well-known 32-bit PRNG; uniform integer in {0, …, n − 1}. */
-function mulberry32(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
+/** A uniform integer in {0, …, n − 1} from src/random.ts's mulberry32 stream. */
+function uniformIntegers(seed: number): (n: number) => number {
+  const uniform = mulberry32(seed);
+  return (n) => Math.floor(uniform() * n);
 }
 
 /** Box-downscales the s×s square at (x0, y0) of `image` by the integer factor k. */
@@ -76,7 +71,7 @@ export interface Crop {
 }
 
 export function makeCrops(fixtures = FIXTURES): Crop[] {
-  const random = mulberry32(SEED);
+  const random = uniformIntegers(SEED);
   const crops: Crop[] = [];
   for (const source of SOURCES) {
     const photo = readImage(readFileSync(join(fixtures, source)));

@@ -1,5 +1,6 @@
-// Seeded pseudo-random numbers for reproducible training batches, evaluations, tests and
-// benchmarks. Never used on the coding path, where everything is deterministic by design.
+// Seeded pseudo-random numbers for reproducible evaluations, the encoder's estimate, engine
+// probes, tests and benchmarks. No file's bytes depend on them being drawn in any other way:
+// the format's own pseudo-random sequences (seed words, context noise) are in docs/format.md.
 
 /** mulberry32: a small, fast generator of uniform numbers in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -27,4 +28,10 @@ export function normalSampler(uniform: () => number): () => number {
     spare = r * Math.sin(angle);
     return r * Math.cos(angle);
   };
+}
+
+/** `count` uniform integers in [−max, max] as float32, from `seed`: random network inputs on the feature grid. */
+export function randomIntegers(count: number, max: number, seed: number): Float32Array {
+  const uniform = mulberry32(seed);
+  return Float32Array.from({ length: count }, () => Math.floor(uniform() * (2 * max + 1)) - max);
 }

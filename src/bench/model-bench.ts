@@ -9,12 +9,13 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { inputChannels, type ModelConfig } from '../model/architecture.ts';
+import { ACT_MAX, inputChannels, type ModelConfig } from '../model/architecture.ts';
 import { bundleFromParams, type ModelBundle } from '../model/bundle.ts';
 import type { IntegerEngine } from '../model/denoiser.ts';
 import { GpuUnavailableError, OnnxEngine, type OnnxOptimization } from '../model/engine-onnx.ts';
 import { interpret } from '../model/interpret.ts';
 import { initParams } from '../model/params.ts';
+import { randomIntegers } from '../random.ts';
 
 export const SHIPPED_CONFIG: ModelConfig = { channels: 3, patch: 32, T: 64, widths: [64, 96, 96], blocks: 2 };
 
@@ -49,13 +50,7 @@ async function timeIt(fn: () => Promise<unknown> | unknown, minSeconds: number, 
 }
 
 function randomFeatures(config: ModelConfig, n: number): Float32Array {
-  const f = new Float32Array(n * config.patch * config.patch * inputChannels(config));
-  let s = 12345;
-  for (let i = 0; i < f.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    f[i] = (s % 255) - 127;
-  }
-  return f;
+  return randomIntegers(n * config.patch * config.patch * inputChannels(config), ACT_MAX, 12345);
 }
 
 const formatMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toPrecision(3));

@@ -10,6 +10,7 @@ import type { ModelBundle } from './bundle.ts';
 import type { CanvasSize, IntegerEngine } from './denoiser.ts';
 import { exportOnnx, ONNX_INPUT_FEATURES, ONNX_INPUT_STEP, ONNX_OUTPUT } from './onnx-export.ts';
 import { loadOnnxRuntime, type OnnxRuntimeModule } from './onnx-runtime.ts';
+import { randomIntegers } from '../random.ts';
 
 export type OnnxOptimization = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -147,12 +148,7 @@ export class OnnxEngine implements IntegerEngine {
   private async checkAgainstCpu(): Promise<void> {
     const { patch, T } = this.bundle.meta.config;
     const n = 2;
-    const features = new Float32Array(n * patch * patch * this.featureChannels);
-    let state = 0x9e3779b9;
-    for (let i = 0; i < features.length; i++) {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      features[i] = (state >>> 24) % (2 * ACT_MAX + 1) - ACT_MAX; // feature range of the coder
-    }
+    const features = randomIntegers(n * patch * patch * this.featureChannels, ACT_MAX, 0x9e3779b9); // the coder's feature range
     const step = Math.ceil(T / 2);
     const cpu = await OnnxEngine.create(this.bundle, { device: 'cpu' });
     let expected: Float32Array;
