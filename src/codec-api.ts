@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkEffort, codedGridFactor, compressImage, decompressImage, type CodingProgress, type Effort } from './codec.ts';
+import { parseContainer } from './format/container.ts';
 import { VdmzipError } from './errors.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
 import type { Image } from './image/index.ts';
@@ -30,6 +31,8 @@ export interface CodecOptions {
   gridFactor?: number;
   /** Decode after encoding and compare every pixel (compression only). */
   verify?: boolean;
+  /** Called once, when the network's engine opens (the first file that needs it): where it runs. */
+  onDevice?: (info: DeviceInfo) => void;
   onProgress?: (p: CodingProgress) => void;
 }
 
@@ -104,9 +107,27 @@ export async function openEngineOrExplain(bundle: ModelBundle, threads: number, 
 }
 
 /** A model and engine, opened once and used for many images. */
-export class VdmzipCodec {
-  private constructor(readonly bundle: ModelBundle, private readonly engine: IntegerEngine, private readonly options: CodecOptions, readonly deviceInfo: DeviceInfo) {}
+/**
+ * What a file that needs no network is coded with: the predictor never calls it, so a call
+ * means a bug, not a missing device.
+ */
+const NO_NETWORK: IntegerEngine = {
+  name: 'none',
+  batch: 1,
+  run: () => Promise.reject(new Error('the predictor runs no network')),
+  dispose: () => Promise.resolve(),
+};
 
+export class VdmzipCodec {
+  private opened: Promise<{ engine: IntegerEngine; info: DeviceInfo }> | undefined;
+
+  private constructor(readonly bundle: ModelBundle, private readonly options: CodecOptions) {}
+
+  /**
+   * Checks the options and loads the model. The network's engine opens when a file first needs
+   * it (the chain, or the encoder's estimate at effort 2 and 3), so predictor-only files never
+   * load ONNX Runtime; `device: 'gpu'` opens it here, so that a missing GPU fails at once.
+   */
   static async open(options: CodecOptions = {}): Promise<VdmzipCodec> {
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new VdmzipError('INVALID_ARGUMENT', `threads must be a positive integer, got ${String(threads)}`);
@@ -115,8 +136,24 @@ export class VdmzipCodec {
     if (options.gridFactor !== undefined) codedGridFactor(options.gridFactor);
     if (options.effort !== undefined) checkEffort(options.effort);
     const bundle = typeof options.model === 'object' ? options.model : openModel(options.model);
-    const opened = await openEngineOrExplain(bundle, threads, device);
-    return new VdmzipCodec(bundle, opened.engine, options, { device: opened.device, engine: opened.engine.name, gpuUnavailable: opened.gpuUnavailable });
+    const codec = new VdmzipCodec(bundle, options);
+    if (device === 'gpu') await codec.engine();
+    return codec;
+  }
+
+  /** Where the network runs (the engine opens if no file has needed it yet). */
+  async deviceInfo(): Promise<DeviceInfo> {
+    await this.engine();
+    return (await this.opened!).info;
+  }
+
+  private async engine(): Promise<IntegerEngine> {
+    this.opened ??= openEngineOrExplain(this.bundle, this.options.threads ?? 1, this.options.device ?? 'cpu').then((opened) => {
+      const info: DeviceInfo = { device: opened.device, engine: opened.engine.name, gpuUnavailable: opened.gpuUnavailable };
+      this.options.onDevice?.(info);
+      return { engine: opened.engine, info };
+    });
+    return (await this.opened).engine;
   }
 
   get modelId(): string {
@@ -132,9 +169,10 @@ export class VdmzipCodec {
     const verify = this.options.verify === true;
     const passes = verify ? 2 : 1;
     const progress = passProgress(onProgress, passes);
-    const bytes = await compressImage(image, this.bundle, this.engine, { gridFactor: this.options.gridFactor, effort: this.options.effort, onProgress: progress.pass(0) });
+    const engine = this.options.effort === 1 ? NO_NETWORK : await this.engine();
+    const bytes = await compressImage(image, this.bundle, engine, { gridFactor: this.options.gridFactor, effort: this.options.effort, onProgress: progress.pass(0) });
     if (verify) {
-      const decoded = await decompressImage(bytes, this.bundle, this.engine, { onProgress: progress.pass(1) });
+      const decoded = await decompressImage(bytes, this.bundle, await this.engineFor(bytes), { onProgress: progress.pass(1) });
       if (!Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length).equals(image.data)) {
         throw new VdmzipError('CORRUPT', 'verification failed: the file does not decode to the input (please report this)');
       }
@@ -147,14 +185,27 @@ export class VdmzipCodec {
   decompress(bytes: Uint8Array, onProgress = this.options.onProgress): Promise<Image> {
     if (!(bytes instanceof Uint8Array)) return Promise.reject(new VdmzipError('INVALID_ARGUMENT', 'decompress takes the file as a Uint8Array'));
     const progress = passProgress(onProgress, 1);
-    return decompressImage(bytes, this.bundle, this.engine, { onProgress: progress.pass(0) }).then((image) => {
-      progress.finish();
-      return image;
-    });
+    return this.engineFor(bytes)
+      .then((engine) => decompressImage(bytes, this.bundle, engine, { onProgress: progress.pass(0) }))
+      .then((image) => {
+        progress.finish();
+        return image;
+      });
   }
 
-  dispose(): Promise<void> {
-    return this.engine.dispose();
+  /** The engine a file's decoding needs: none for a file the predictor coded alone (format 4). */
+  private async engineFor(bytes: Uint8Array): Promise<IntegerEngine> {
+    let predictorOnly: boolean;
+    try {
+      predictorOnly = parseContainer(bytes).header.modelId === undefined;
+    } catch {
+      return NO_NETWORK; // decompressImage reports what is wrong with the file, before any network work
+    }
+    return predictorOnly ? NO_NETWORK : this.engine();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.opened) await (await this.opened).engine.dispose();
   }
 }
 

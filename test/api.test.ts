@@ -82,6 +82,25 @@ describe('library API', () => {
     expect(await decompress(bytes, { model: modelDir })).toEqual(image);
   });
 
+  it('opens the network only for files that need it: predictor-only files and effort 1 never do', async () => {
+    const image = testImage(13, 11, 3);
+    const opened: string[] = [];
+    const fast = await VdmzipCodec.open({ model: model1, effort: 1, verify: true, onDevice: (info) => opened.push(info.engine) });
+    const predictorFile = await fast.compress(image);
+    expect(parseContainer(predictorFile).header.modelId).toBeUndefined();
+    expect(Buffer.from((await fast.decompress(predictorFile)).data).equals(Buffer.from(image.data))).toBe(true);
+    expect(opened).toEqual([]);
+    const chained = await chainFile(image, model1);
+    expect(Buffer.from((await fast.decompress(chained)).data).equals(Buffer.from(image.data))).toBe(true);
+    await fast.decompress(chained);
+    expect(opened).toEqual([expect.stringMatching(/^onnx-cpu/)]);
+    await fast.dispose();
+    const usual = await VdmzipCodec.open({ model: model1, onDevice: (info) => opened.push(info.engine) });
+    await usual.compress(image); // effort 2: the estimate runs the network
+    expect(opened.length).toBe(2);
+    await usual.dispose();
+  });
+
   it('VdmzipCodec opens the model once for many images and reports progress', async () => {
     const codec = await VdmzipCodec.open({ model: model1, verify: true });
     try {

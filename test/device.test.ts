@@ -113,7 +113,7 @@ describe.skipIf(missingGpuLibrary() === undefined)('--device on a machine withou
     await expect(VdmzipCodec.open({ model, device: 'tpu' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     const codec = await VdmzipCodec.open({ model, device: 'auto' });
     try {
-      expect(codec.deviceInfo).toMatchObject({ device: 'cpu', engine: 'onnx-cpu(threads=1)', gpuUnavailable: expect.stringMatching(/^no Vulkan loader/) });
+      expect(await codec.deviceInfo()).toMatchObject({ device: 'cpu', engine: 'onnx-cpu(threads=1)', gpuUnavailable: expect.stringMatching(/^no Vulkan loader/) });
     } finally {
       await codec.dispose();
     }

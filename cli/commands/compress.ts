@@ -37,9 +37,7 @@ Exit status: 0 success; 1 if any input failed (the others are still compressed);
       const jobs = planJobs(files, o, compressedName);
       const model = modelDir(o);
       const codec = openOnFirstUse(async () => {
-        const opened = await VdmzipCodec.open({ model, threads: o.threads, effort: o.effort, gridFactor: o.grid, verify: o.verify, device: o.device });
-        if (o.verbose && !o.quiet) process.stderr.write(`${describeDevice(opened.deviceInfo)}\n`);
-        return opened;
+        return VdmzipCodec.open({ model, threads: o.threads, effort: o.effort, gridFactor: o.grid, verify: o.verify, device: o.device, onDevice: o.verbose && !o.quiet ? (info) => process.stderr.write(`${describeDevice(info)}\n`) : undefined });
       });
       try {
         await runJobs(jobs, o, async (job, bar) => {

@@ -63,9 +63,7 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
       const jobs = planJobs(files, o, decompressedName);
       const model = modelDir(o);
       const codec = openOnFirstUse(async () => {
-        const opened = await VdmzipCodec.open({ model, threads: o.threads, device: o.device });
-        if (o.verbose && !o.quiet) process.stderr.write(`${describeDevice(opened.deviceInfo)}\n`);
-        return opened;
+        return VdmzipCodec.open({ model, threads: o.threads, device: o.device, onDevice: o.verbose && !o.quiet ? (info) => process.stderr.write(`${describeDevice(info)}\n`) : undefined });
       });
       try {
         await runJobs(jobs, o, async (job, bar) => {

@@ -10,7 +10,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { VdmzipCodec } from '../codec-api.ts';
+import { VdmzipCodec, type DeviceInfo } from '../codec-api.ts';
 import { DEFAULT_EFFORT, type Effort } from '../codec.ts';
 import { parseContainer } from '../format/container.ts';
 import { imageElbo, summarise, type ElboBits } from '../chain/elbo.ts';
@@ -278,12 +278,14 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
 
   const useModel = ids.includes('vdmzip') || ids.includes('elbo');
   let codec: VdmzipCodec | undefined;
+  let deviceInfo: DeviceInfo | undefined;
   let elboEngine: IntegerEngine | undefined;
   const work = mkdtempSync(join(tmpdir(), 'vdmzip-bench-'));
   try {
     if (useModel) {
       codec = await VdmzipCodec.open({ model: options.model, threads, device: options.device, effort: options.effort });
-      if (ids.includes('elbo')) elboEngine = await createEngine(codec.bundle, { threads, device: codec.deviceInfo.device });
+      deviceInfo = await codec.deviceInfo();
+      if (ids.includes('elbo')) elboEngine = await createEngine(codec.bundle, { threads, device: deviceInfo.device });
     }
     const infos: CodecInfo[] = [];
     const classic: ClassicCodec[] = [];
@@ -349,7 +351,7 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
       date: new Date().toISOString(),
       host: { node: process.version, platform: `${process.platform}-${process.arch}`, cpu: cpuList[0]?.model ?? 'unknown', cpus: cpuList.length },
       threads,
-      model: codec ? { id: codec.bundle.id, source: typeof options.model === 'string' ? options.model : options.model ? 'bundle' : 'shipped', engine: 'onnx', steps: codec.bundle.meta.config.T, patch: codec.bundle.meta.config.patch, device: codec.deviceInfo.device, engineSettings: codec.deviceInfo.engine } : undefined,
+      model: codec ? { id: codec.bundle.id, source: typeof options.model === 'string' ? options.model : options.model ? 'bundle' : 'shipped', engine: 'onnx', steps: codec.bundle.meta.config.T, patch: codec.bundle.meta.config.patch, device: deviceInfo!.device, engineSettings: deviceInfo!.engine } : undefined,
       codecs: infos,
       sets: sets.map((s) => {
         const members = images.filter((r) => r.set === s.name);
