@@ -5,6 +5,10 @@
 # to $OUT, from where they come back to be committed.
 #
 #   HOURS=0.135 BATCH=256 LR=2e-4 bash scripts/gpu-train.sh   (8.1 minutes of training in a 10-minute call)
+#
+# The noise schedule is held fixed (FREEZE, default gamma.logits,gamma.ends): its gradient
+# passes through the nearest-pixel feature's floor and misleads (docs/experiments.md, the first
+# GPU run); FREEZE= (empty) trains it too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
@@ -19,6 +23,7 @@ done
 status=0
 "$python" -m training --out "$checkpoint" "${train_args[@]}" --val gpu-data/val \
   --batch "${BATCH:-256}" --lr "${LR:-2e-4}" --warmup "${WARMUP:-200}" --hours "${HOURS:-0.135}" \
-  --val-every "${VAL_EVERY:-500}" --val-patches "${VAL_PATCHES:-2048}" --checkpoint-minutes 2 "$@" || status=$?
+  --val-every "${VAL_EVERY:-500}" --val-patches "${VAL_PATCHES:-2048}" --checkpoint-minutes 2 \
+  --freeze "${FREEZE-gamma.logits,gamma.ends}" "$@" || status=$?
 cp "$checkpoint/checkpoint.json" "$checkpoint/checkpoint.bin" "$checkpoint/train-log.jsonl" "$out/"
 exit $status
