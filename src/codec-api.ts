@@ -46,7 +46,7 @@ export type { CodingProgress };
 export function openModel(dir?: string): ModelBundle {
   const path = dir ?? DEFAULT_MODEL_DIR;
   if (dir === undefined && !existsSync(join(path, BUNDLE_JSON))) {
-    throw new VdmzipError('IO', `no model at ${path}: the shipped model is missing; pass a model folder as the model option`);
+    throw new VdmzipError('IO', `no model at ${path}: the shipped model is missing; pass another model folder (--model DIR, or the model option)`);
   }
   try {
     return loadBundle(path);
@@ -120,13 +120,22 @@ const NO_NETWORK: IntegerEngine = {
 
 export class VdmzipCodec {
   private opened: Promise<{ engine: IntegerEngine; info: DeviceInfo }> | undefined;
+  private loaded: ModelBundle | undefined;
 
-  private constructor(readonly bundle: ModelBundle, private readonly options: CodecOptions) {}
+  private constructor(private readonly options: CodecOptions) {
+    if (typeof options.model === 'object') this.loaded = options.model;
+  }
+
+  /** The model (loaded from its folder when first needed: predictor-only coding needs none). */
+  get bundle(): ModelBundle {
+    this.loaded ??= openModel(typeof this.options.model === 'string' ? this.options.model : undefined);
+    return this.loaded;
+  }
 
   /**
-   * Checks the options and loads the model. The network's engine opens when a file first needs
-   * it (the chain, or the encoder's estimate at effort 2 and 3), so predictor-only files never
-   * load ONNX Runtime; `device: 'gpu'` opens it here, so that a missing GPU fails at once.
+   * Checks the options. The model and the network's engine load when a file first needs them
+   * (the chain, or the encoder's estimate at effort 2 and 3), so predictor-only files never
+   * load either; `device: 'gpu'` opens both here, so that a missing GPU fails at once.
    */
   static async open(options: CodecOptions = {}): Promise<VdmzipCodec> {
     const threads = options.threads ?? 1;
@@ -135,8 +144,7 @@ export class VdmzipCodec {
     if (!DEVICE_CHOICES.includes(device)) throw new VdmzipError('INVALID_ARGUMENT', `unknown device ${String(device)} (expected ${DEVICE_CHOICES.join(', ')})`);
     if (options.gridFactor !== undefined) codedGridFactor(options.gridFactor);
     if (options.effort !== undefined) checkEffort(options.effort);
-    const bundle = typeof options.model === 'object' ? options.model : openModel(options.model);
-    const codec = new VdmzipCodec(bundle, options);
+    const codec = new VdmzipCodec(options);
     if (device === 'gpu') await codec.engine();
     return codec;
   }
@@ -169,10 +177,10 @@ export class VdmzipCodec {
     const verify = this.options.verify === true;
     const passes = verify ? 2 : 1;
     const progress = passProgress(onProgress, passes);
-    const engine = this.options.effort === 1 ? NO_NETWORK : await this.engine();
-    const bytes = await compressImage(image, this.bundle, engine, { gridFactor: this.options.gridFactor, effort: this.options.effort, onProgress: progress.pass(0) });
+    const predictorOnly = this.options.effort === 1;
+    const bytes = await compressImage(image, predictorOnly ? undefined : this.bundle, predictorOnly ? NO_NETWORK : await this.engine(), { gridFactor: this.options.gridFactor, effort: this.options.effort, onProgress: progress.pass(0) });
     if (verify) {
-      const decoded = await decompressImage(bytes, this.bundle, await this.engineFor(bytes), { onProgress: progress.pass(1) });
+      const decoded = await this.decode(bytes, progress.pass(1));
       if (!Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length).equals(image.data)) {
         throw new VdmzipError('CORRUPT', 'verification failed: the file does not decode to the input (please report this)');
       }
@@ -185,23 +193,22 @@ export class VdmzipCodec {
   decompress(bytes: Uint8Array, onProgress = this.options.onProgress): Promise<Image> {
     if (!(bytes instanceof Uint8Array)) return Promise.reject(new VdmzipError('INVALID_ARGUMENT', 'decompress takes the file as a Uint8Array'));
     const progress = passProgress(onProgress, 1);
-    return this.engineFor(bytes)
-      .then((engine) => decompressImage(bytes, this.bundle, engine, { onProgress: progress.pass(0) }))
-      .then((image) => {
-        progress.finish();
-        return image;
-      });
+    return this.decode(bytes, progress.pass(0)).then((image) => {
+      progress.finish();
+      return image;
+    });
   }
 
-  /** The engine a file's decoding needs: none for a file the predictor coded alone (format 4). */
-  private async engineFor(bytes: Uint8Array): Promise<IntegerEngine> {
+  /** Decodes with the model and engine only where the file needs them: a file the predictor coded alone (format 4) needs neither. */
+  private async decode(bytes: Uint8Array, onProgress: ((p: CodingProgress) => void) | undefined): Promise<Image> {
     let predictorOnly: boolean;
     try {
       predictorOnly = parseContainer(bytes).header.modelId === undefined;
     } catch {
-      return NO_NETWORK; // decompressImage reports what is wrong with the file, before any network work
+      predictorOnly = true; // decompressImage reports what is wrong with the file, before any network work
     }
-    return predictorOnly ? NO_NETWORK : this.engine();
+    if (predictorOnly) return decompressImage(bytes, undefined, NO_NETWORK, { onProgress });
+    return decompressImage(bytes, this.bundle, await this.engine(), { onProgress });
   }
 
   async dispose(): Promise<void> {

@@ -206,16 +206,19 @@ export function codedGridFactor(gridFactor: number): number {
   return coded;
 }
 
-export async function compressImage(image: Image, bundle: ModelBundle, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
+/**
+ * Codes `image` into .vdmz bytes. `bundle` may be undefined where no model is needed: at
+ * effort 1, or with every row classic (`classicRows` = height).
+ */
+export async function compressImage(image: Image, bundle: ModelBundle | undefined, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
   checkImage(image);
-  checkCodableModel(bundle);
+  if (bundle) checkCodableModel(bundle);
   const forcedRows = options.classicRows;
   if (forcedRows !== undefined && !(Number.isInteger(forcedRows) && forcedRows >= 0 && forcedRows <= image.height)) {
     throw new VdmzipError('INVALID_ARGUMENT', `classic rows ${String(forcedRows)} is not an integer in 0…${image.height}`);
   }
   const effort = checkEffort(options.effort ?? DEFAULT_EFFORT);
-  const patches = tiling(image.width, image.height, bundle.meta.config.patch).count * codedPlanes(image).length;
-  const gridFactor = codedGridFactor(options.gridFactor ?? defaultGridFactor(patches));
+  if (options.gridFactor !== undefined) codedGridFactor(options.gridFactor);
   const alphaChannel = planes(image.channels).alpha;
   const alphaValue = alphaChannel ? constantChannel(image, alphaChannel.channel) : undefined;
   const codedChannels = classicChannels(image.channels, alphaValue !== undefined);
@@ -232,13 +235,20 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
   let seedCount = 0;
   let m: Message;
   let chunkSizes: number[] = [];
+  const model = () => {
+    if (!bundle) throw new VdmzipError('INVALID_ARGUMENT', `effort ${effort} needs a model (effort 1 codes without one)`);
+    return bundle;
+  };
   const predictorOnly =
     forcedRows === undefined
-      ? effort === 1 || (effort === 2 && (await classicToChainEstimate(image, bundle, engine, codedChannels)) < CLEAR_CLASSIC_RATIO)
+      ? effort === 1 || (effort === 2 && (await classicToChainEstimate(image, model(), engine, codedChannels)) < CLEAR_CLASSIC_RATIO)
       : forcedRows === image.height;
+  let gridFactor = 0;
   if (predictorOnly) m = await classicOnly(true);
   else {
-    const plan = await planChain(image, bundle, engine, gridFactor, codedChannels, options, forcedRows);
+    const patches = tiling(image.width, image.height, model().meta.config.patch).count * codedPlanes(image).length;
+    gridFactor = codedGridFactor(options.gridFactor ?? defaultGridFactor(patches));
+    const plan = await planChain(image, model(), engine, gridFactor, codedChannels, options, forcedRows);
     rows = plan.rows;
     seedCount = Math.max(0, Math.ceil((plan.reach + SEED_MARGIN_BITS - plan.classicBits) / 16));
     const band = classicBand(image, plan.top.height, codedChannels);
@@ -264,9 +274,9 @@ export async function compressImage(image: Image, bundle: ModelBundle, engine: I
       : {
           ...geometry,
           pixelSha256Prefix: pixelSha256Prefix(image.data),
-          modelId: bundle.id,
-          steps: bundle.meta.config.T,
-          patchSize: bundle.meta.config.patch,
+          modelId: model().id,
+          steps: model().meta.config.T,
+          patchSize: model().meta.config.patch,
           coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords: seedCount, classicRows: rows },
         };
   return writeContainer(header, m.toBytes());
@@ -469,9 +479,10 @@ async function encodeAll(c: Coding, image: Image, top: Image, band: RowBand, see
 }
 
 /** Checks that a parsed file belongs to this model before any decoding work (a file that records no model needs none). */
-export function checkModel(header: ContainerHeader, bundle: ModelBundle): void {
+export function checkModel(header: ContainerHeader, bundle: ModelBundle | undefined): void {
   const { modelId } = header;
   if (modelId === undefined) return;
+  if (!bundle) throw new VdmzipError('INVALID_ARGUMENT', `the file was made with model ${modelId.slice(0, 16)}…, and no model was given`);
   if (!sameModel(modelId, bundle.id)) {
     throw new VdmzipError('MODEL_MISMATCH', `made with model ${modelId.slice(0, 16)}…, but the model given is ${bundle.id.slice(0, 16)}…`);
   }
@@ -479,7 +490,8 @@ export function checkModel(header: ContainerHeader, bundle: ModelBundle): void {
   if (header.steps !== T || header.patchSize !== patch) throw new VdmzipError('CORRUPT', `T=${header.steps}, patch ${header.patchSize} do not match the model's T=${T}, patch ${patch}`);
 }
 
-export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, engine: IntegerEngine, options: CoderOptions = {}): Promise<Image> {
+/** Decodes .vdmz bytes; `bundle` may be undefined for a file the predictor coded alone (format 4). */
+export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | undefined, engine: IntegerEngine, options: CoderOptions = {}): Promise<Image> {
   const { header, payload } = parseContainer(bytes);
   checkModel(header, bundle);
   const { width, height, channels, coder } = header;
@@ -511,6 +523,8 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle, en
     for (let k = alphaChannel.channel; k < image.data.length; k += channels) image.data[k] = alphaValue;
   }
   if (chainHeight > 0) {
+    // Only a chain file (format 2) has chain rows, and checkModel saw its model.
+    if (!bundle) throw corrupt('chain rows in a file that names no model');
     const top = topRows(image, chainHeight);
     const c = codingSetup(bundle, engine, width, chainHeight, coded, gridFactor, options);
     const opening = c.openings.length > 1 ? popUniform(m, c.openings.length) : 0;

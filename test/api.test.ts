@@ -99,6 +99,13 @@ describe('library API', () => {
     await usual.compress(image); // effort 2: the estimate runs the network
     expect(opened.length).toBe(2);
     await usual.dispose();
+    // Nor is the model loaded for them: a model folder that does not exist matters only to files that need it.
+    const nowhere = await VdmzipCodec.open({ model: join(dir, 'no-such-model'), effort: 1 });
+    expect(Buffer.from((await nowhere.decompress(await nowhere.compress(image))).data).equals(Buffer.from(image.data))).toBe(true);
+    expect((await rejection(nowhere.decompress(chained))).code).toBe('IO');
+    await nowhere.dispose();
+    const needsModel = await VdmzipCodec.open({ model: join(dir, 'no-such-model') });
+    expect((await rejection(needsModel.compress(image))).code).toBe('IO');
   });
 
   it('VdmzipCodec opens the model once for many images and reports progress', async () => {

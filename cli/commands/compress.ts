@@ -6,7 +6,7 @@ import { readImage } from '../../src/image/index.ts';
 import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs } from '../batch.ts';
 import { aboutFile } from '../files.ts';
 import { imageInputBound, readBoundedInput } from '../input.ts';
-import { addFileOptions, describeDevice, effortOption, modelDir, positiveNumber, type FileOptions } from '../options.ts';
+import { addFileOptions, describeDevice, effortOption, positiveNumber, type FileOptions } from '../options.ts';
 
 type CompressOptions = FileOptions & { verify?: boolean; grid?: number; effort: Effort };
 
@@ -35,9 +35,8 @@ Exit status: 0 success; 1 if any input failed (the others are still compressed);
     )
     .action(async (files: string[], o: CompressOptions) => {
       const jobs = planJobs(files, o, compressedName);
-      const model = modelDir(o);
       const codec = openOnFirstUse(async () => {
-        return VdmzipCodec.open({ model, threads: o.threads, effort: o.effort, gridFactor: o.grid, verify: o.verify, device: o.device, onDevice: o.verbose && !o.quiet ? (info) => process.stderr.write(`${describeDevice(info)}\n`) : undefined });
+        return VdmzipCodec.open({ model: o.model, threads: o.threads, effort: o.effort, gridFactor: o.grid, verify: o.verify, device: o.device, onDevice: o.verbose && !o.quiet ? (info) => process.stderr.write(`${describeDevice(info)}\n`) : undefined });
       });
       try {
         await runJobs(jobs, o, async (job, bar) => {

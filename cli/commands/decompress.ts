@@ -6,7 +6,7 @@ import { writeImage, type ImageFormat } from '../../src/image/index.ts';
 import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs } from '../batch.ts';
 import { aboutFile, STDOUT_NAME } from '../files.ts';
 import { readBoundedInput, vdmzInputBound } from '../input.ts';
-import { addFileOptions, describeDevice, modelDir, type FileOptions } from '../options.ts';
+import { addFileOptions, describeDevice, type FileOptions } from '../options.ts';
 
 type DecompressOptions = FileOptions & { format?: ImageFormat };
 
@@ -61,9 +61,8 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
     )
     .action(async (files: string[], o: DecompressOptions) => {
       const jobs = planJobs(files, o, decompressedName);
-      const model = modelDir(o);
       const codec = openOnFirstUse(async () => {
-        return VdmzipCodec.open({ model, threads: o.threads, device: o.device, onDevice: o.verbose && !o.quiet ? (info) => process.stderr.write(`${describeDevice(info)}\n`) : undefined });
+        return VdmzipCodec.open({ model: o.model, threads: o.threads, device: o.device, onDevice: o.verbose && !o.quiet ? (info) => process.stderr.write(`${describeDevice(info)}\n`) : undefined });
       });
       try {
         await runJobs(jobs, o, async (job, bar) => {
