@@ -239,18 +239,73 @@ class SpreadCounts extends ContextCounts {
 }
 
 /**
- * The exact contexts: a hashed table, in float32 to halve its memory (2^17 windows of 25
- * counts: 13 MB; 2^19: 52 MB). Storing a count rounds it to float32 as ECMAScript specifies, the same on
- * every machine; counts below 1,024 lose nothing until halved a dozen times.
+ * The exact contexts: a hashed table of 2^17–2^19 slots, of which a picture counts at most one
+ * per sample. Each slot gets its window of 25 counts when it is first counted, not all up front:
+ * the same counts, without touching (and faulting in) megabytes of zeros a small picture never
+ * reads. Counts are float32, to halve the memory: storing one rounds it as ECMAScript specifies,
+ * the same on every machine, and counts below 1,024 lose nothing until halved a dozen times.
  */
-class ExactCounts extends ContextCounts {
-  constructor(contexts: number, span: number, halveAt: number) {
-    super(contexts, span, halveAt, new Float32Array(contexts * span));
+class ExactCounts {
+  /** Per slot: 1 + its row, 0 while it has never been counted. */
+  private readonly rowOf: Int32Array;
+  private counts: Float32Array;
+  private rowTotals: Float64Array;
+  private rows = 0;
+
+  constructor(
+    readonly slots: number,
+    readonly span: number,
+    private readonly halveAt: number,
+  ) {
+    this.rowOf = new Int32Array(slots);
+    this.counts = new Float32Array(256 * span);
+    this.rowTotals = new Float64Array(256);
   }
 
-  /** Adds `scale` times context k's counts into `out` from offset `at`. */
+  /** The sum of slot k's counts (0 if never counted). */
+  total(k: number): number {
+    const row = this.rowOf[k];
+    return row === 0 ? 0 : this.rowTotals[row - 1];
+  }
+
+  /** The share of slot k's counts on `value`, its window starting at `firstBin` (0 outside it or without counts). */
+  share(k: number, firstBin: number, value: number): number {
+    const offset = value - firstBin;
+    const row = this.rowOf[k];
+    if (offset < 0 || offset >= this.span || row === 0) return 0;
+    return this.counts[(row - 1) * this.span + offset] / this.rowTotals[row - 1];
+  }
+
+  /** Counts `value` in slot k, its window starting at `firstBin`; halves the slot's counts at halveAt. */
+  count(k: number, firstBin: number, value: number): void {
+    const offset = value - firstBin;
+    if (offset < 0 || offset >= this.span) return;
+    let row = this.rowOf[k];
+    if (row === 0) row = this.rowOf[k] = this.newRow();
+    const start = (row - 1) * this.span;
+    this.counts[start + offset] += 1;
+    if (++this.rowTotals[row - 1] >= this.halveAt) {
+      for (let j = start; j < start + this.span; j++) this.counts[j] /= 2;
+      this.rowTotals[row - 1] /= 2;
+    }
+  }
+
+  /** Adds `scale` times slot k's counts into `out` from offset `at` (slot k has counts). */
   addScaled(k: number, scale: number, out: Float64Array, at: number): void {
-    for (let j = 0, from = k * this.span; j < this.span; j++) out[at + j] += scale * this.counts[from + j];
+    for (let j = 0, from = (this.rowOf[k] - 1) * this.span; j < this.span; j++) out[at + j] += scale * this.counts[from + j];
+  }
+
+  /** 1 + the index of a fresh row of zeros. */
+  private newRow(): number {
+    if (this.rows === this.rowTotals.length) {
+      const counts = new Float32Array(2 * this.counts.length);
+      counts.set(this.counts);
+      this.counts = counts;
+      const totals = new Float64Array(2 * this.rowTotals.length);
+      totals.set(this.rowTotals);
+      this.rowTotals = totals;
+    }
+    return ++this.rows;
   }
 }
 
@@ -336,8 +391,8 @@ export class ResidualHistograms {
     let weightSum = 0;
     for (let t = 0; t < EXACT_TABLES; t++) {
       const table = this.exactContexts[t];
-      const slot = (this.pendingSlots[t] = this.keys[t] & (table.totals.length - 1));
-      const total = table.totals[slot];
+      const slot = (this.pendingSlots[t] = this.keys[t] & (table.slots - 1));
+      const total = table.total(slot);
       if (total === 0) continue;
       let countClass = 0;
       while (countClass + 1 < classes && total >= 2 ** (countClass + 1)) countClass++;
@@ -356,7 +411,7 @@ export class ResidualHistograms {
       if (this.pendingWeights[t] < 0) continue;
       const table = this.exactContexts[t];
       const slot = this.pendingSlots[t];
-      const scale = (this.exactWeights[t][this.pendingWeights[t]] * (h.prior + spreadTotal)) / ((1 - weightSum) * table.totals[slot]);
+      const scale = (this.exactWeights[t][this.pendingWeights[t]] * (h.prior + spreadTotal)) / ((1 - weightSum) * table.total(slot));
       table.addScaled(slot, scale, combined.counts, exactFirst - combined.firstBin);
     }
     if (spreadWindow) {
