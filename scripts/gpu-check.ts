@@ -148,14 +148,14 @@ async function crossDevice(name: string, image: Image, test: VdmzipCodec, cpu: V
   checks.push({ what: `file ${name}: compressed on each device, decompressed on the other`, ok, bytes: onCpu.length, sameBytes: sameBytes(onTest, onCpu), testCompress, cpuCompress, testDecompress, cpuDecompress });
 }
 
-/** The chain forced over every row (no classic rows): same file on both devices, decoded across; seconds per megapixel. */
+/** The chain forced over every row (no predictor rows): same file on both devices, decoded across; seconds per megapixel. */
 async function chain(name: string, image: Image, bundle: ModelBundle, test: OnnxEngine, cpu: OnnxEngine, checks: Check[]): Promise<void> {
   const megapixels = (image.width * image.height) / 1e6;
   let t0 = performance.now();
-  const onTest = await compressImage(image, bundle, test, { classicRows: 0 });
+  const onTest = await compressImage(image, bundle, test, { predictorRows: 0 });
   const testEncode = seconds(t0);
   t0 = performance.now();
-  const onCpu = await compressImage(image, bundle, cpu, { classicRows: 0 });
+  const onCpu = await compressImage(image, bundle, cpu, { predictorRows: 0 });
   const cpuEncode = seconds(t0);
   t0 = performance.now();
   const testToCpu = await decompressImage(onTest, bundle, cpu);
@@ -185,7 +185,7 @@ async function efforts(name: string, image: Image, bundle: ModelBundle, test: On
     const onCpu = await compressImage(image, bundle, cpu, { effort });
     const cpuEncode = seconds(t0);
     const perMp = (s: number) => +(s / megapixels).toFixed(2);
-    const coder = codedBy(image.height, parseContainer(onCpu).header.coder.classicRows);
+    const coder = codedBy(image.height, parseContainer(onCpu).header.coder.predictorRows);
     checks.push({ what: `effort ${effort}, ${name}: the same file on each device`, ok: sameBytes(onTest, onCpu), bytes: onCpu.length, coder, secondsPerMegapixel: { testEncode: perMp(testEncode), cpuEncode: perMp(cpuEncode) } });
   }
 }

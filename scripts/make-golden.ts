@@ -3,10 +3,10 @@
 //                                written only when missing (delete it to write it again)
 //   fixtures/golden/image.png    a small deterministic RGB image (12×10)
 //   fixtures/golden/image.vdmz   that image compressed with that model (default κ and choices, ONNX Runtime)
-//   fixtures/golden/image-classic-rows.vdmz   the same with GOLDEN_CLASSIC_ROWS classic rows under the chain
+//   fixtures/golden/image-predictor-rows.vdmz   the same with GOLDEN_PREDICTOR_ROWS predictor rows under the chain
 //   fixtures/golden/face-crop.vdmz, chelsea-crop.vdmz   crops of fixture photos (GOLDEN_PHOTO_CROPS), which the predictor codes alone
 // One file per coder path: image.vdmz the predictor alone (format version 4),
-// image-classic-rows.vdmz the chain (format version 2); the crops pin the predictor's learning.
+// image-predictor-rows.vdmz the chain (format version 2); the crops pin the predictor's learning.
 // Files from before 1.0 (other formats and coder parameters) are not readable, and none is kept.
 //
 // The files are committed; the test never regenerates them. Rerun this only when a change to
@@ -26,8 +26,8 @@ import { initParams } from '../src/model/params.ts';
 export const GOLDEN_DIR = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
 export const GOLDEN_CONFIG: ModelConfig = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
 export const GOLDEN_SEED = 7;
-/** Classic rows of image-classic-rows.vdmz: the chain codes the top rows, the predictor the rest. */
-export const GOLDEN_CLASSIC_ROWS = 4;
+/** Predictor rows of image-predictor-rows.vdmz: the chain codes the top rows, the predictor the rest. */
+export const GOLDEN_PREDICTOR_ROWS = 4;
 
 /**
  * Crops of the fixture photos (both once JPEGs) that the predictor codes alone, named by the
@@ -80,11 +80,11 @@ async function main(): Promise<void> {
     console.log(`model ${bundle.id}`);
     const cases = [
       ['image.vdmz', image, undefined],
-      ['image-classic-rows.vdmz', image, GOLDEN_CLASSIC_ROWS],
+      ['image-predictor-rows.vdmz', image, GOLDEN_PREDICTOR_ROWS],
       ...Object.keys(GOLDEN_PHOTO_CROPS).map((name) => [name, goldenPhotoCrop(name as GoldenCropName), undefined] as const),
     ] as const;
-    for (const [name, source, classicRows] of cases) {
-      const bytes = await compressImage(source, bundle, engine, { classicRows });
+    for (const [name, source, predictorRows] of cases) {
+      const bytes = await compressImage(source, bundle, engine, { predictorRows });
       const decoded = await decompressImage(bytes, bundle, engine);
       if (!decoded.data.every((v, i) => v === source.data[i])) throw new Error(`${name} does not round-trip`);
       writeFileSync(join(GOLDEN_DIR, name), bytes);

@@ -1,17 +1,17 @@
 // Image ⇄ .vdmz bytes with a model bundle and an integer engine.
 //
 // The payload is one rANS message. Bottom to top, as the encoder pushes:
-//   seed words (pseudo-random, fund what the classic rows do not of the first chunk's pops;
+//   seed words (pseudo-random, fund what the predictor rows do not of the first chunk's pops;
 //     checked when decoding)
-//   classic rows: the bottom rows of the image under the predictor (predictive.ts), decoded
+//   predictor rows: the bottom rows of the image under the predictor (predictive.ts), decoded
 //     last, given the rows above them
 //   chunk 1 … chunk K of the rows above (each: the colour plane's bits-back chain, then the
 //     alpha plane's)
 //   opening grids (uniform over OPENING_GRIDS.length)
 //   alpha mode (uniform over 2) [+ its constant value (uniform over 256)]
 // Later chunks pop what earlier chunks pushed, so the initial bits are paid once per file,
-// and mostly with classic rows, which carry pixels, instead of seed words.
-// A file may have no chunks at all (every row classic) where that is smaller.
+// and mostly with predictor rows, which carry pixels, instead of seed words.
+// A file may have no chunks at all (every row by the predictor) where that is smaller.
 //
 // Specified in docs/format.md §6 (payload order), §8.7, §8.9, §10, §11.
 
@@ -55,7 +55,7 @@ export const OPENING_GRID_FACTOR = 3;
  * latents popped before the pushes have repaid much, and κ = `rest` for z_2 … z_T. Finer grids
  * after the first two latents lose less to discretisation but deepen the hole the chunk digs
  * where its pushes are cheap (smooth pictures), so no single choice wins. The hole is mostly
- * funded by classic rows, which carry pixels, so fine grids pay: on 40 single 32×32 files of
+ * funded by predictor rows, which carry pixels, so fine grids pay: on 40 single 32×32 files of
  * `fixtures/crops32` these three gave 4.974 file bpd, and 3.676 on the validation crops (five
  * coarser choices: 5.076 and 3.694; finer still, 1.25 / 1.25, 2 / 1.25, 1 / 1: 4.976).
  */
@@ -111,7 +111,7 @@ export function checkEffort(effort: number): Effort {
 }
 
 export interface CoderOptions {
-  /** How hard the encoder tries (default DEFAULT_EFFORT); `classicRows`, where given, overrides it. */
+  /** How hard the encoder tries (default DEFAULT_EFFORT); `predictorRows`, where given, overrides it. */
   effort?: Effort;
   /** κ (default: `defaultGridFactor` of the image's patch count), rounded to float32 as the header stores it. */
   gridFactor?: number;
@@ -119,7 +119,7 @@ export interface CoderOptions {
    * Bottom rows coded by the predictive coder (0 … height: 0 is the chain alone, height the
    * predictor alone). Default: the encoder's choice, the smallest file it measures.
    */
-  classicRows?: number;
+  predictorRows?: number;
   onProgress?: (p: CodingProgress) => void;
 }
 
@@ -208,24 +208,24 @@ export function codedGridFactor(gridFactor: number): number {
 
 /**
  * Codes `image` into .vdmz bytes. `bundle` may be undefined where no model is needed: at
- * effort 1, or with every row classic (`classicRows` = height).
+ * effort 1, or with every row by the predictor (`predictorRows` = height).
  */
 export async function compressImage(image: Image, bundle: ModelBundle | undefined, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
   checkImage(image);
   if (bundle) checkCodableModel(bundle);
-  const forcedRows = options.classicRows;
+  const forcedRows = options.predictorRows;
   if (forcedRows !== undefined && !(Number.isInteger(forcedRows) && forcedRows >= 0 && forcedRows <= image.height)) {
-    throw new VdmzipError('INVALID_ARGUMENT', `classic rows ${String(forcedRows)} is not an integer in 0…${image.height}`);
+    throw new VdmzipError('INVALID_ARGUMENT', `predictor rows ${String(forcedRows)} is not an integer in 0…${image.height}`);
   }
   const effort = checkEffort(options.effort ?? DEFAULT_EFFORT);
   if (options.gridFactor !== undefined) codedGridFactor(options.gridFactor);
   const alphaChannel = planes(image.channels).alpha;
   const alphaValue = alphaChannel ? constantChannel(image, alphaChannel.channel) : undefined;
-  const codedChannels = classicChannels(image.channels, alphaValue !== undefined);
-  const classicOnly = async (report: boolean) => {
+  const codedChannels = predictorChannels(image.channels, alphaValue !== undefined);
+  const codeWithPredictor = async (report: boolean) => {
     // A predictor-only file keeps its pixel check in the message's initial head (format version 4).
     const m = new Message(pixelCheckHead(image.data));
-    const band = classicBand(image, 0, codedChannels);
+    const band = predictorBand(image, 0, codedChannels);
     const stepsTotal = bandSamples(band);
     await pushRows(m, image.data, band, report ? (stepsDone) => options.onProgress?.({ stepsDone, stepsTotal }) : undefined);
     return m;
@@ -241,25 +241,25 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
   };
   const predictorOnly =
     forcedRows === undefined
-      ? effort === 1 || (effort === 2 && (await classicToChainEstimate(image, model(), engine, codedChannels)) < CLEAR_CLASSIC_RATIO)
+      ? effort === 1 || (effort === 2 && (await predictorToChainEstimate(image, model(), engine, codedChannels)) < CLEAR_PREDICTOR_RATIO)
       : forcedRows === image.height;
   let gridFactor = 0;
-  if (predictorOnly) m = await classicOnly(true);
+  if (predictorOnly) m = await codeWithPredictor(true);
   else {
     const patches = tiling(image.width, image.height, model().meta.config.patch).count * codedPlanes(image).length;
     gridFactor = codedGridFactor(options.gridFactor ?? defaultGridFactor(patches));
     const plan = await planChain(image, model(), engine, gridFactor, codedChannels, options, forcedRows);
     rows = plan.rows;
-    seedCount = Math.max(0, Math.ceil((plan.reach + SEED_MARGIN_BITS - plan.classicBits) / 16));
-    const band = classicBand(image, plan.top.height, codedChannels);
+    seedCount = Math.max(0, Math.ceil((plan.reach + SEED_MARGIN_BITS - plan.predictorBits) / 16));
+    const band = predictorBand(image, plan.top.height, codedChannels);
     let coded: { m: Message; chunkSizes: number[] } | undefined;
     while (!(coded = await encodeAll(plan.c, image, plan.top, band, seedCount, plan.opening))) seedCount = Math.ceil(seedCount * 1.1) + 2;
     if (plan.c.openings.length > 1) pushUniform(coded.m, plan.opening, plan.c.openings.length);
     ({ m, chunkSizes } = coded);
-    // Every row classic instead, where that is smaller still: tiny images, and pictures the
+    // Every row by the predictor instead, where that is smaller still: tiny images, and pictures the
     // network models worse than the predictor does.
-    const classic = forcedRows === undefined ? await classicOnly(false) : undefined;
-    if (classic && classic.bitLength() < m.bitLength()) [rows, seedCount, m, chunkSizes] = [image.height, 0, classic, []];
+    const predictorFile = forcedRows === undefined ? await codeWithPredictor(false) : undefined;
+    if (predictorFile && predictorFile.bitLength() < m.bitLength()) [rows, seedCount, m, chunkSizes] = [image.height, 0, predictorFile, []];
   }
   if (alphaChannel) {
     if (alphaValue !== undefined) pushUniform(m, alphaValue, 256);
@@ -267,58 +267,58 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
   }
 
   const geometry = { width: image.width, height: image.height, channels: image.channels, bitDepth: 8 } as const;
-  // A file whose every row is classic needs no model: it records none (format version 4).
+  // A file whose the predictor codes every row needs no model: it records none (format version 4).
   const header: ContainerHeader =
     rows === image.height
-      ? { ...geometry, coder: { version: CODER_PARAMS_VERSION, chunkSizes, seedWords: seedCount, classicRows: rows } }
+      ? { ...geometry, coder: { version: CODER_PARAMS_VERSION, chunkSizes, seedWords: seedCount, predictorRows: rows } }
       : {
           ...geometry,
           pixelSha256Prefix: pixelSha256Prefix(image.data),
           modelId: model().id,
           steps: model().meta.config.T,
           patchSize: model().meta.config.patch,
-          coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords: seedCount, classicRows: rows },
+          coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords: seedCount, predictorRows: rows },
         };
   return writeContainer(header, m.toBytes());
 }
 
 interface ChainPlan {
-  /** Classic rows below the chain. */
+  /** Predictor rows below the chain. */
   rows: number;
   c: Coding;
   /** The rows the chain codes. */
   top: Image;
   opening: number;
-  /** How far below its start the opening chunk pops (bits): what the classic rows and seed words must cover. */
+  /** How far below its start the opening chunk pops (bits): what the predictor rows and seed words must cover. */
   reach: number;
-  /** What the classic rows cost (bits). */
-  classicBits: number;
+  /** What the predictor rows cost (bits). */
+  predictorBits: number;
 }
 
 /**
- * The chain's setup and the number of classic rows under it (`forcedRows`, or chosen here).
+ * The chain's setup and the number of predictor rows under it (`forcedRows`, or chosen here).
  * A dry run of the opening chunk on a generous seed, per opening schedule, measures how deep
- * it reaches and its net bits; the opening with the least funding (classic rows, topped up by
+ * it reaches and its net bits; the opening with the least funding (predictor rows, topped up by
  * seed words to its reach) plus net bits is used.
  *
- * Classic rows in place of seed words pay where the opening chunk is the whole chain (one
+ * Predictor rows in place of seed words pay where the opening chunk is the whole chain (one
  * patch): there the seed is most of the overhead, and the dry runs give the cost of every
- * choice exactly. The row count is estimated from the dry runs without classic rows (reach
+ * choice exactly. The row count is estimated from the dry runs without predictor rows (reach
  * and net scaled by the share of the chain that stays), then the openings are measured again
- * with those rows. In a longer chain the seed is a few hundred bits, less than one classic
+ * with those rows. In a longer chain the seed is a few hundred bits, less than one predictor
  * row costs beyond what the network would spend on it (measured on 256×256 crops: chelsea
- * 4.033 bpd without classic rows, 4.052 with the three an estimate chose), so it has none.
+ * 4.033 bpd without predictor rows, 4.052 with the three an estimate chose), so it has none.
  */
 async function planChain(image: Image, bundle: ModelBundle, engine: IntegerEngine, gridFactor: number, codedChannels: number, options: CoderOptions, forcedRows?: number): Promise<ChainPlan> {
-  // Each row's cost as a classic row: it does not depend on where the band starts. Computed
-  // only when some rows are classic (multi-patch chains have none).
+  // Each row's cost as a predictor row: it does not depend on where the band starts. Computed
+  // only when the predictor codes some rows (multi-patch chains have none).
   let rowCost: Float64Array | undefined;
-  const classicCost = (rows: number) => {
+  const predictorCost = (rows: number) => {
     if (rows === 0) return 0;
-    rowCost ??= rowBits(image.data, classicBand(image, 0, codedChannels));
+    rowCost ??= rowBits(image.data, predictorBand(image, 0, codedChannels));
     return rowCost.subarray(image.height - rows).reduce((sum, bits) => sum + bits, 0);
   };
-  const funding = (reach: number, rows: number) => Math.max(reach + SEED_MARGIN_BITS, classicCost(rows));
+  const funding = (reach: number, rows: number) => Math.max(reach + SEED_MARGIN_BITS, predictorCost(rows));
 
   const measure = async (rows: number) => {
     const top = topRows(image, image.height - rows);
@@ -333,7 +333,7 @@ async function planChain(image: Image, bundle: ModelBundle, engine: IntegerEngin
     }
     const costs = runs.map(({ reach, net }) => funding(reach, rows) + net);
     const opening = costs.indexOf(Math.min(...costs));
-    const plan: ChainPlan & { cost: number } = { rows, c, top, opening, reach: runs[opening].reach, classicBits: classicCost(rows), cost: costs[opening] };
+    const plan: ChainPlan & { cost: number } = { rows, c, top, opening, reach: runs[opening].reach, predictorBits: predictorCost(rows), cost: costs[opening] };
     return { plan, runs };
   };
   if (forcedRows !== undefined) return (await measure(forcedRows)).plan;
@@ -354,21 +354,21 @@ async function planChain(image: Image, bundle: ModelBundle, engine: IntegerEngin
   return banded.cost < none.plan.cost ? banded : none.plan;
 }
 
-/** Channels the classic rows code: all but a constant alpha channel (the last), which costs 9 bits in all. */
-function classicChannels(channels: number, constantAlpha: boolean): number {
+/** Channels the predictor rows code: all but a constant alpha channel (the last), which costs 9 bits in all. */
+function predictorChannels(channels: number, constantAlpha: boolean): number {
   return constantAlpha ? channels - 1 : channels;
 }
 
 /**
- * Where the estimate of `classicToChainEstimate` is below this, the encoder codes every row
- * classically without running the chain. On large images the estimate comes from sampled
+ * Where the estimate of `predictorToChainEstimate` is below this, the encoder codes every row
+ * by the predictor without running the chain. On large images the estimate comes from sampled
  * crops: on the five fixture photos it was 0.925–0.975 where the files' own ratios were
  * 0.927–0.965 (measured with an earlier model and predictor), mostly above, as the crops hold back the predictor's learning
  * more than the network's context. On smaller images it uses the whole image's −ELBO, which
  * the chain's file exceeds by its overhead (initial bits above all), so it errs towards the
  * chain too. A wrong call costs the file at most the difference.
  */
-const CLEAR_CLASSIC_RATIO = 0.98;
+const CLEAR_PREDICTOR_RATIO = 0.98;
 const SAMPLE_CROPS = 4;
 /** Each sample crop is this many patches across and down. */
 const SAMPLE_ACROSS = 4;
@@ -387,7 +387,7 @@ const ESTIMATE_STEPS: StepSampling = { exactSteps: 16, stride: 16 };
  * diagonal, each coded on its own, where the image holds at least twice their patches; on the
  * whole image otherwise.
  */
-async function classicToChainEstimate(image: Image, bundle: ModelBundle, engine: IntegerEngine, codedChannels: number): Promise<number> {
+async function predictorToChainEstimate(image: Image, bundle: ModelBundle, engine: IntegerEngine, codedChannels: number): Promise<number> {
   const { patch } = bundle.meta.config;
   const [w, h] = [SAMPLE_ACROSS * patch, SAMPLE_DOWN * patch];
   const sampled = image.width >= w && image.height >= h && tiling(image.width, image.height, patch).count >= 2 * SAMPLE_CROPS * SAMPLE_ACROSS * SAMPLE_DOWN;
@@ -397,12 +397,12 @@ async function classicToChainEstimate(image: Image, bundle: ModelBundle, engine:
         return cropImage(image, Math.floor(at * (image.width - w)), Math.floor(at * (image.height - h)), w, h);
       })
     : [image];
-  let classicBits = 0;
-  for (const crop of crops) classicBits += rowBits(crop.data, classicBand(crop, 0, codedChannels)).reduce((sum, bits) => sum + bits, 0);
+  let predictorBits = 0;
+  for (const crop of crops) predictorBits += rowBits(crop.data, predictorBand(crop, 0, codedChannels)).reduce((sum, bits) => sum + bits, 0);
   // The crops share their network calls (a GPU's batch), each with its own noise as if alone.
   const bounds = await imagesElbo(crops, bundle, engine, 1, undefined, ESTIMATE_STEPS);
   const chainBits = bounds.reduce((sum, b) => sum + b.prior + b.diffusion + b.reconstruction, 0);
-  return classicBits / chainBits;
+  return predictorBits / chainBits;
 }
 
 /** Seed bits beyond a chain's measured reach, so that the real run does not borrow. */
@@ -414,7 +414,7 @@ function topRows(image: Image, height: number): Image {
 }
 
 /** The rows from `top` down as a band of the predictor over the first `coded` channels. */
-function classicBand(image: Image, top: number, coded: number): RowBand {
+function predictorBand(image: Image, top: number, coded: number): RowBand {
   return { width: image.width, channels: image.channels, coded, top, bottom: image.height, predictor: PREDICTOR };
 }
 
@@ -439,7 +439,7 @@ async function codeChunk(c: Coding, image: Image, message: Message, first: numbe
 }
 
 /**
- * Seed words, the classic rows of `image`, then the chain over its `top` rows. The first chunk is one patch;
+ * Seed words, the predictor rows of `image`, then the chain over its `top` rows. The first chunk is one patch;
  * each later chunk takes as many patches as the bits already on the message can fund. No
  * chunk may pop past the bottom of the message (it would read zeros: valid, but poor
  * samples), so the decoder can treat a borrowing chunk as damage. A chunk that borrows is
@@ -496,7 +496,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
   checkModel(header, bundle);
   const { width, height, channels, coder } = header;
   const corrupt = (why: string) => new VdmzipError('CORRUPT', why);
-  const chainHeight = height - (coder.classicRows ?? 0);
+  const chainHeight = height - (coder.predictorRows ?? 0);
   // The container guarantees κ and the patch size wherever a chain codes rows.
   const gridFactor = coder.gridFactor ?? 0;
   if (chainHeight > 0 && !(gridFactor >= MIN_GRID_FACTOR && gridFactor <= MAX_GRID_FACTOR)) throw corrupt(`grid factor ${gridFactor} is out of range`);
@@ -504,10 +504,10 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
   if (chainHeight > 0 && total !== tiling(width, chainHeight, header.patchSize ?? 0).count) throw corrupt('the chunk schedule does not cover the image');
   if (coder.chunkSizes.some((n) => n > MAX_CHUNK_PATCHES)) throw corrupt(`a chunk exceeds ${MAX_CHUNK_PATCHES} patches`);
 
-  // Every classic sample costs at least minSampleBits, so a payload too short for the
-  // classic rows its header claims (alpha constant or not) is damage: refuse it at once.
-  const fewestClassic = bandSamples({ width, channels, coded: classicChannels(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
-  if (fewestClassic * PREDICTOR.minSampleBits > 8 * payload.length) throw corrupt('the payload is too short for its classic rows');
+  // Every predictor sample costs at least minSampleBits, so a payload too short for the
+  // predictor rows its header claims (alpha constant or not) is damage: refuse it at once.
+  const fewestPredictorSamples = bandSamples({ width, channels, coded: predictorChannels(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
+  if (fewestPredictorSamples * PREDICTOR.minSampleBits > 8 * payload.length) throw corrupt('the payload is too short for its predictor rows');
   let m: Message;
   try {
     m = Message.fromBytes(messageBytes(header, payload));
@@ -543,11 +543,11 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
       end = first;
     }
   }
-  const band = classicBand(image, chainHeight, classicChannels(channels, alphaValue !== undefined));
+  const band = predictorBand(image, chainHeight, predictorChannels(channels, alphaValue !== undefined));
   // Progress in samples where the predictor decodes the whole image (the chain reports steps).
   const onRows = chainHeight === 0 ? (stepsDone: number) => options.onProgress?.({ stepsDone, stepsTotal: bandSamples(band) }) : undefined;
   if (chainHeight < height && !(await popRows(m, image.data, band, onRows))) {
-    throw corrupt('the payload ran out in the classic rows: damaged file');
+    throw corrupt('the payload ran out in the predictor rows: damaged file');
   }
   // n seed words pushed on an empty message leave exactly n tail words (each 16-bit uniform
   // push emits one word), so check the size before materialising the expected words.

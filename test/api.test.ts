@@ -38,7 +38,7 @@ const model2 = tinyBundle(2);
 async function chainFile(image: Image, bundle: ModelBundle): Promise<Uint8Array> {
   const engine = await createEngine(bundle);
   try {
-    return await compressImage(image, bundle, engine, { classicRows: 0 });
+    return await compressImage(image, bundle, engine, { predictorRows: 0 });
   } finally {
     await engine.dispose();
   }
@@ -67,7 +67,7 @@ describe('library API', () => {
     const bytes = await compress(image, { model: model1 });
     const { header } = parseContainer(bytes);
     expect(header.modelId).toBeUndefined();
-    expect(header.coder.classicRows).toBe(7);
+    expect(header.coder.predictorRows).toBe(7);
     expect(await decompress(bytes, { model: model2 })).toEqual(image);
     // A chain file records its model.
     expect(parseContainer(await chainFile(image, model1)).header.modelId).toBe(model1.id.slice(0, 16));

@@ -119,7 +119,7 @@ describe('runBench', () => {
     expect(md).toMatch(/\| \*\*total\*\* \(2\)/);
     expect(md).toContain('| overhead |');
     // Which coder made each file, from its header: per image and counted in the total.
-    for (const r of result.images) expect(r.classicRows === 0 || r.classicRows === r.height || (r.classicRows! > 0 && r.classicRows! < r.height)).toBe(true);
+    for (const r of result.images) expect(r.predictorRows === 0 || r.predictorRows === r.height || (r.predictorRows! > 0 && r.predictorRows! < r.height)).toBe(true);
     expect(md).toContain('| coded by |');
     expect(md).toMatch(/\| \*\*total\*\* \(2\) \|.*\| 2 (chain|classic|split) \||\| 1 \w+, 1 \w+ \|/);
     expect(svg.startsWith('<?xml')).toBe(true);

@@ -446,7 +446,7 @@ describe('the shipped model', () => {
     // file the chain codes records the shipped model and decodes only with it.
     const shipped = loadBundle(DEFAULT_MODEL_DIR);
     const engine = await createEngine(shipped);
-    const chain = await compressImage(IMAGES['rgb.png'].image, shipped, engine, { classicRows: 0 }).finally(() => engine.dispose());
+    const chain = await compressImage(IMAGES['rgb.png'].image, shipped, engine, { predictorRows: 0 }).finally(() => engine.dispose());
     expect(parseContainer(chain).header.modelId).toBe(shipped.id.slice(0, 16));
     const fromChain = await vdmzip(['decompress', '-c', '-'], { input: chain });
     expect(fromChain.code).toBe(0);

@@ -53,7 +53,7 @@ describe('vdmzip CLI', () => {
       bitDepth: 8 as const,
       steps: 100,
       patchSize: 32,
-      coder: { version: CODER_PARAMS_VERSION, gridFactor: 0.25, chunkSizes: [1, 1], seedWords: 4, classicRows: 0 },
+      coder: { version: CODER_PARAMS_VERSION, gridFactor: 0.25, chunkSizes: [1, 1], seedWords: 4, predictorRows: 0 },
       pixelSha256Prefix: 'fedcba9876543210',
     };
     const payload = new Uint8Array(1000);
@@ -93,11 +93,11 @@ describe('vdmzip CLI', () => {
   it('info says which coder made a file: the predictive coder, the chain, or both', async () => {
     const path = join(dir, 'sample-classic.vdmz');
     const base = parseContainer(sampleFile(bundle.id)).header;
-    for (const [classicRows, chunkSizes, says] of [
+    for (const [predictorRows, chunkSizes, says] of [
       [30, [], 'the predictive coder alone \\(all 30 rows\\)'],
       [6, [1, 1], 'the chain over the top 24 rows, the predictive coder below \\(6 rows\\)'],
     ] as const) {
-      await writeFile(path, writeContainer({ ...base, coder: { version: CODER_PARAMS_VERSION, gridFactor: 0.25, chunkSizes: [...chunkSizes], seedWords: 0, classicRows } }, new Uint8Array(10)));
+      await writeFile(path, writeContainer({ ...base, coder: { version: CODER_PARAMS_VERSION, gridFactor: 0.25, chunkSizes: [...chunkSizes], seedWords: 0, predictorRows } }, new Uint8Array(10)));
       const { code, stdout } = await vdmzip('info', path);
       expect(code).toBe(0);
       expect(stdout).toMatch(new RegExp(`^coder\\s+parameters version 9, ${says}$`, 'm'));

@@ -81,9 +81,9 @@ for (const [label, makeBundle] of [
       await other?.dispose();
     });
 
-    // The chain alone (no classic rows): left to itself, the encoder gives images this small
+    // The chain alone (no predictor rows): left to itself, the encoder gives images this small
     // to the predictor, which never runs the network.
-    const chain = { classicRows: 0 };
+    const chain = { predictorRows: 0 };
     const cases: [string, Image, CoderOptions][] = [
       ...IMAGES.map(([name, im]): [string, Image, CoderOptions] => [name, im, chain]),
       ['RGB noise 33×20, κ = 0.25', IMAGES[0][1], { ...chain, gridFactor: 0.25 }],

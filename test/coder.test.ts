@@ -111,13 +111,13 @@ async function roundTrip(image: Image, options: CoderOptions = {}): Promise<{ by
   return { bytes, header };
 }
 
-/** Checks the header against the image; `classicRows` is what the encoder was told (undefined: its own choice). */
-function checkHeader(header: ContainerHeader, image: Image, gridFactor?: number, classicRows?: number): void {
+/** Checks the header against the image; `predictorRows` is what the encoder was told (undefined: its own choice). */
+function checkHeader(header: ContainerHeader, image: Image, gridFactor?: number, predictorRows?: number): void {
   const patches = tiling(image.width, image.height, bundle.meta.config.patch).count;
   gridFactor ??= Math.fround(defaultGridFactor(patches * codedPlanes(image).length));
   expect([header.width, header.height, header.channels, header.bitDepth]).toEqual([image.width, image.height, image.channels, 8]);
-  const { chunkSizes, classicRows: rows } = header.coder;
-  if (classicRows !== undefined) expect(rows).toBe(classicRows);
+  const { chunkSizes, predictorRows: rows } = header.coder;
+  if (predictorRows !== undefined) expect(rows).toBe(predictorRows);
   expect(rows).toBeGreaterThanOrEqual(0);
   expect(rows).toBeLessThanOrEqual(image.height);
   if (rows === image.height) {
@@ -135,7 +135,7 @@ function checkHeader(header: ContainerHeader, image: Image, gridFactor?: number,
   expect(Math.max(...chunkSizes)).toBeLessThanOrEqual(MAX_CHUNK_PATCHES);
 }
 
-/** The chain alone, the chain over the top half with classic rows under it, and the encoder's choice. */
+/** The chain alone, the chain over the top half with predictor rows under it, and the encoder's choice. */
 const ROW_SPLITS = [(_height: number) => 0, (height: number) => Math.floor(height / 2), (_height: number) => undefined];
 
 const SIZES: [number, number][] = [
@@ -170,11 +170,11 @@ describe('round trips, every pixel compared', () => {
             const chosen = EXHAUSTIVE ? alphas : [alphas[(colourIndex + splitIndex + cell) % alphas.length]];
             for (const [alphaName, alpha] of chosen) {
               const image = makeImage(width, height, channels, colour, alpha);
-              const classicRows = split(height);
-              const bytes = await compressImage(image, bundle, engine, { classicRows });
+              const predictorRows = split(height);
+              const bytes = await compressImage(image, bundle, engine, { predictorRows });
               const { header } = parseContainer(bytes);
-              checkHeader(header, image, undefined, classicRows);
-              expectSameImage(await decompressImage(bytes, bundle, engine), image, `${colourName} ${alphaName}, classic rows ${classicRows ?? 'chosen'}`);
+              checkHeader(header, image, undefined, predictorRows);
+              expectSameImage(await decompressImage(bytes, bundle, engine), image, `${colourName} ${alphaName}, predictor rows ${predictorRows ?? 'chosen'}`);
             }
           }
         }
@@ -182,7 +182,7 @@ describe('round trips, every pixel compared', () => {
     }
   });
 
-  it('random sizes, channels, samples and classic rows (fast-check)', async () => {
+  it('random sizes, channels, samples and predictor rows (fast-check)', async () => {
     const extremes = [0, 1, 2, 126, 127, 128, 129, 253, 254, 255];
     const arbitraryImage = fc
       .record({ width: fc.integer({ min: 1, max: 40 }), height: fc.integer({ min: 1, max: 40 }), channels: fc.constantFrom<Channels>(1, 2, 3, 4), extremesOnly: fc.boolean() })
@@ -195,9 +195,9 @@ describe('round trips, every pixel compared', () => {
         );
       });
     await fc.assert(
-      fc.asyncProperty(arbitraryImage, async ([image, classicRows]) => {
-        const { header } = await roundTrip(image, { classicRows });
-        checkHeader(header, image, undefined, classicRows);
+      fc.asyncProperty(arbitraryImage, async ([image, predictorRows]) => {
+        const { header } = await roundTrip(image, { predictorRows });
+        checkHeader(header, image, undefined, predictorRows);
       }),
       { numRuns: 40, seed: 20240611 },
     );
@@ -205,7 +205,7 @@ describe('round trips, every pixel compared', () => {
 
   it('many patches: the chunk schedule starts at one patch, stays within the cap, covers the image in few chunks', async () => {
     const image = makeImage(100, 90, 4, noise(3), noise(4)); // 13×12 = 156 patches, more than the cap
-    const { header } = await roundTrip(image, { classicRows: 0 });
+    const { header } = await roundTrip(image, { predictorRows: 0 });
     checkHeader(header, image, undefined, 0); // sum = 156, first = 1, each ≤ MAX_CHUNK_PATCHES
     const sizes = header.coder.chunkSizes;
     expect(sizes.length).toBeGreaterThanOrEqual(1 + Math.ceil(155 / MAX_CHUNK_PATCHES));
@@ -222,7 +222,7 @@ describe('round trips, every pixel compared', () => {
 
   it('decompression reports progress once per step and patch, up to its total', async () => {
     const image = makeImage(17, 9, 4, noise(5), noise(6));
-    const bytes = await compressImage(image, bundle, engine, { classicRows: 0 });
+    const bytes = await compressImage(image, bundle, engine, { predictorRows: 0 });
     const steps = 3 * 2 * bundle.meta.config.T * 2; // patches × T × planes (colour + alpha)
     const reports: number[][] = [];
     await decompressImage(bytes, bundle, engine, { onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
@@ -236,7 +236,7 @@ describe('round trips, every pixel compared', () => {
   it('compression progress only moves forward, never passes its total, and ends there', async () => {
     const image = makeImage(17, 9, 4, noise(5), noise(6));
     const reports: number[][] = [];
-    await compressImage(image, bundle, engine, { classicRows: 0, onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
+    await compressImage(image, bundle, engine, { predictorRows: 0, onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
     const steps = 3 * 2 * bundle.meta.config.T * 2;
     // An encoder that codes a chunk again may count those steps in its total.
     for (const [done, total] of reports) {
@@ -247,7 +247,7 @@ describe('round trips, every pixel compared', () => {
     expect(reports.at(-1)![0]).toBe(reports.at(-1)![1]);
   });
 
-  it('an image that the predictor clearly codes better is coded classically without running the chain', async () => {
+  it('an image that the predictor clearly codes better is coded by the predictor without running the chain', async () => {
     // 96×96 is 144 patches of 8: enough for the sampled estimate (4 crops of 4×2 patches); 20×12
     // is 6 patches, estimated on the whole image.
     for (const [width, height] of [[96, 96], [20, 12]]) {
@@ -255,13 +255,13 @@ describe('round trips, every pixel compared', () => {
       const reports: number[][] = [];
       const bytes = await compressImage(image, bundle, engine, { onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
       expect(reports).toEqual([]);
-      expect(parseContainer(bytes).header.coder).toMatchObject({ classicRows: height, chunkSizes: [] });
+      expect(parseContainer(bytes).header.coder).toMatchObject({ predictorRows: height, chunkSizes: [] });
       expectSameImage(await decompressImage(bytes, bundle, engine), image);
     }
     const image = makeImage(96, 96, 3, (x, y, c) => (x * 2 + y + c * 40) & 255);
     const reports: number[][] = [];
     // Asked for, the chain still runs.
-    await compressImage(image, bundle, engine, { classicRows: 0, onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
+    await compressImage(image, bundle, engine, { predictorRows: 0, onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
     expect(reports.length).toBeGreaterThan(0);
   });
 
@@ -282,7 +282,7 @@ describe('round trips, every pixel compared', () => {
     };
     const [one, two, three] = [await coded(1), await coded(2), await coded(3)];
     expect(one.calls).toBe(0);
-    expect(parseContainer(one.bytes).header.coder.classicRows).toBe(96);
+    expect(parseContainer(one.bytes).header.coder.predictorRows).toBe(96);
     expect(two.calls).toBeGreaterThan(0);
     expect(three.calls).toBeGreaterThan(two.calls);
     // The predictor wins this image at every level, so all three write the same file.
@@ -312,22 +312,22 @@ describe('round trips, every pixel compared', () => {
   });
 });
 
-describe('classic rows', () => {
-  it("the encoder's choice is no larger than the chain alone or every row classic", async () => {
+describe('predictor rows', () => {
+  it("the encoder's choice is no larger than the chain alone or every row by the predictor", async () => {
     for (const [name, pattern] of Object.entries(COLOUR_PATTERNS)) {
       for (const [width, height] of [[8, 8], [13, 11]]) {
         const image = makeImage(width, height, 3, pattern);
-        const size = async (classicRows?: number) => (await roundTrip(image, { classicRows })).bytes.length;
+        const size = async (predictorRows?: number) => (await roundTrip(image, { predictorRows })).bytes.length;
         const [chosen, chain, classic] = [await size(), await size(0), await size(height)];
         expect(chosen, name).toBeLessThanOrEqual(Math.min(chain, classic));
       }
     }
   });
 
-  it('refuses a classic row count outside 0…height', async () => {
+  it('refuses a predictor row count outside 0…height', async () => {
     const image = makeImage(5, 4, 3, noise(20));
-    for (const classicRows of [-1, 5, 1.5, Number.NaN]) {
-      await expect(compressImage(image, bundle, engine, { classicRows })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    for (const predictorRows of [-1, 5, 1.5, Number.NaN]) {
+      await expect(compressImage(image, bundle, engine, { predictorRows })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     }
   });
 });
@@ -337,7 +337,7 @@ describe('opening grids', () => {
     const chosen = new Set<number>();
     for (const [name, pattern] of Object.entries(COLOUR_PATTERNS)) {
       for (const [width, height] of [[8, 8], [13, 11]]) {
-        const { bytes } = await roundTrip(makeImage(width, height, 3, pattern), { classicRows: 0 });
+        const { bytes } = await roundTrip(makeImage(width, height, 3, pattern), { predictorRows: 0 });
         const choices = OPENING_GRIDS.length;
         const opening = popUniform(Message.fromBytes(parseContainer(bytes).payload), choices);
         expect(opening, name).toBeLessThan(choices);
@@ -399,7 +399,7 @@ describe('container overhead', () => {
       for (const seed of [19, 20]) {
         const image = makeImage(32, 32, 3, noise(seed));
         // The chain alone (the predictor codes noise in fewer bits than this random model).
-        const bytes = await compressImage(image, shaped, shapedEngine, { classicRows: 0 });
+        const bytes = await compressImage(image, shaped, shapedEngine, { predictorRows: 0 });
         const { header, payload } = parseContainer(bytes);
         expect(header.coder.chunkSizes).toEqual([1]);
         expect(bytes.length - payload.length).toBeLessThanOrEqual(52);
@@ -416,13 +416,13 @@ describe('damaged and forged files never decode to a wrong image', () => {
   let bytes: Uint8Array;
 
   beforeAll(async () => {
-    // Faint noise over flat rows: the bottom one, coded classically under a flat row, is too
+    // Faint noise over flat rows: the bottom one, coded by the predictor under a flat row, is too
     // cheap to fund the chain alone. (Loud noise would teach the predictor biases and spreads
     // that the flat rows take rows to unlearn.)
     image = makeImage(17, 9, 3, (x, y, c, w, h) => (y >= 3 ? 100 : 96 + (noise(15)(x, y, c, w, h) & 7)));
-    // κ = 0.5 explicitly: the bit-flip test below knows where its bits are. One classic row
+    // κ = 0.5 explicitly: the bit-flip test below knows where its bits are. One predictor row
     // under the chain, so that damage can land in either, and seed words under both.
-    bytes = await compressImage(image, bundle, engine, { gridFactor: 0.5, classicRows: 1 });
+    bytes = await compressImage(image, bundle, engine, { gridFactor: 0.5, predictorRows: 1 });
     expect(parseContainer(bytes).header.coder.seedWords).toBeGreaterThan(0);
   });
 
@@ -502,9 +502,9 @@ describe('damaged and forged files never decode to a wrong image', () => {
       ['seed words + 1', (h) => (h.coder.seedWords += 1)],
       ['seed words − 1', (h) => (h.coder.seedWords -= 1)],
       ['seed words 0', (h) => (h.coder.seedWords = 0)],
-      ['classic rows + 1', (h) => (h.coder.classicRows! += 1)],
-      ['classic rows − 1', (h) => (h.coder.classicRows! -= 1)],
-      ['classic rows 0', (h) => (h.coder.classicRows = 0)],
+      ['predictor rows + 1', (h) => (h.coder.predictorRows! += 1)],
+      ['predictor rows − 1', (h) => (h.coder.predictorRows! -= 1)],
+      ['predictor rows 0', (h) => (h.coder.predictorRows = 0)],
       ['pixel SHA-256 prefix changed', (h) => (h.pixelSha256Prefix = (h.pixelSha256Prefix![0] === '0' ? '1' : '0') + h.pixelSha256Prefix!.slice(1)), 'CORRUPT'],
     ];
     for (const [what, edit, code] of edits) {
@@ -548,12 +548,12 @@ describe('damaged and forged files never decode to a wrong image', () => {
     expect(counts.error + counts.same).toBe(flips);
   });
 
-  it('a header claiming more classic rows than its payload could hold is refused before decoding', async () => {
-    // 16384 × 16384 RGB, every row classic: at least 2.1·10⁻⁵ bits a sample (version 9's exact
+  it('a header claiming more predictor rows than its payload could hold is refused before decoding', async () => {
+    // 16384 × 16384 RGB, every row by the predictor: at least 2.1·10⁻⁵ bits a sample (version 9's exact
     // contexts can make a value as likely as 24-bit frequencies allow), 2.1 KB, beyond this
     // payload cut to 1 KB.
-    const file = forge((h, p) => ({ header: { ...h, width: 16384, height: 16384, coder: { ...h.coder, chunkSizes: [], seedWords: 0, classicRows: 16384 } }, payload: p.subarray(0, 1024) }));
-    await expect(decompressImage(file, bundle, engine)).rejects.toMatchObject({ code: 'CORRUPT', message: 'the payload is too short for its classic rows' });
+    const file = forge((h, p) => ({ header: { ...h, width: 16384, height: 16384, coder: { ...h.coder, chunkSizes: [], seedWords: 0, predictorRows: 16384 } }, payload: p.subarray(0, 1024) }));
+    await expect(decompressImage(file, bundle, engine)).rejects.toMatchObject({ code: 'CORRUPT', message: 'the payload is too short for its predictor rows' });
   });
 
   it('a forged header with the largest float32 κ fails with a VdmzipError', async () => {
@@ -596,7 +596,7 @@ describe('damaged and forged files never decode to a wrong image', () => {
       // A stand-in engine (all-zero network output): enough to code and decode consistently.
       const engine = { name: 'zero', run: async (f) => new Float32Array(f.length / 3), dispose: async () => {} };
       const image = { width: 1, height: 1, channels: 3, data: Uint8Array.of(1, 2, 3) };
-      const { header, payload } = parseContainer(await compressImage(image, bundle, engine, { classicRows: 0 }));
+      const { header, payload } = parseContainer(await compressImage(image, bundle, engine, { predictorRows: 0 }));
       const file = writeContainer({ ...header, coder: { ...header.coder, seedWords: ${seedWords} } }, payload);
       try { await decompressImage(file, bundle, engine); console.log('RESULT returned'); }
       catch (e) { console.log('RESULT', e.name, e.code); }
@@ -622,8 +622,8 @@ describe('damaged and forged files never decode to a wrong image', () => {
 describe('models the coder cannot use', () => {
   it('a file the chain made with another model is refused with MODEL_MISMATCH; a predictor-only file decodes with any', async () => {
     const image = makeImage(5, 5, 3, noise(18));
-    const bytes = await compressImage(image, bundle, engine, { classicRows: 0 });
-    const predictorOnly = await compressImage(image, bundle, engine, { classicRows: 5 });
+    const bytes = await compressImage(image, bundle, engine, { predictorRows: 0 });
+    const predictorOnly = await compressImage(image, bundle, engine, { predictorRows: 5 });
     const other = tinyBundle(2);
     const otherEngine = await createEngine(other);
     try {

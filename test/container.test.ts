@@ -27,9 +27,9 @@ function headerArbitrary(): fc.Arbitrary<ChainHeader> {
     .record({
       width: fc.integer({ min: 1, max: 1 << 14 }),
       height: fc.integer({ min: 1, max: 1 << 14 }),
-      allClassic: fc.boolean(),
+      allPredictor: fc.boolean(),
     })
-    .chain(({ width, height, allClassic }) =>
+    .chain(({ width, height, allPredictor }) =>
       fc.record({
         modelId: fc.oneof(hexArbitrary(8), hexArbitrary(32)),
         width: fc.constant(width),
@@ -41,11 +41,11 @@ function headerArbitrary(): fc.Arbitrary<ChainHeader> {
         coder: fc.record({
           version: fc.constant(CODER_PARAMS_VERSION),
           gridFactor: fc.float({ min: 2 ** -149, noNaN: true, noDefaultInfinity: true }),
-          chunkSizes: allClassic
+          chunkSizes: allPredictor
             ? fc.constant([])
             : fc.array(fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 0xffffffff })), { minLength: 1, maxLength: 12 }),
           seedWords: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 0xffffffff })),
-          classicRows: allClassic ? fc.constant(height) : fc.integer({ min: 0, max: height - 1 }),
+          predictorRows: allPredictor ? fc.constant(height) : fc.integer({ min: 0, max: height - 1 }),
         }),
         pixelSha256Prefix: hexArbitrary(8),
       }),
@@ -64,7 +64,7 @@ function sampleHeader(overrides: Partial<ChainHeader> = {}): ChainHeader {
     bitDepth: 8,
     steps: 64,
     patchSize: 32,
-    coder: { version: CODER_PARAMS_VERSION, gridFactor: 0.5, chunkSizes: [1, 2, 300], seedWords: 200, classicRows: 1 },
+    coder: { version: CODER_PARAMS_VERSION, gridFactor: 0.5, chunkSizes: [1, 2, 300], seedWords: 200, predictorRows: 1 },
     pixelSha256Prefix: '0123456789abcdef',
     ...overrides,
   };
@@ -76,7 +76,7 @@ const modelFreeHeader = (width: number, height: number, channels: 1 | 2 | 3 | 4)
   height,
   channels,
   bitDepth: 8,
-  coder: { version: CODER_PARAMS_VERSION, chunkSizes: [], seedWords: 0, classicRows: height },
+  coder: { version: CODER_PARAMS_VERSION, chunkSizes: [], seedWords: 0, predictorRows: height },
 });
 
 /** Parses, and returns either the result or the VdmzipError code; any other throw fails the test. */
@@ -118,7 +118,7 @@ describe('container layout', () => {
       0x00, 0x00, 0x00, 0x3f, // κ = 0.5 as float32
       3, 0x01, 0x02, 0xac, 0x02, // 3 chunks: 1, 2, 300 as LEB128
       0xc8, 0x01, // 200 seed words as LEB128
-      1, // classic rows (varint)
+      1, // predictor rows (varint)
       ...Buffer.from('0123456789abcdef', 'hex'), // pixel SHA-256 prefix
       ...le(crc32(payload), 4),
     ];
@@ -130,7 +130,7 @@ describe('container layout', () => {
   });
 
   it('a 32×32 RGB header coded in one chunk takes 48 bytes', () => {
-    const header = sampleHeader({ width: 32, height: 32, coder: { version: CODER_PARAMS_VERSION, gridFactor: 2, chunkSizes: [1], seedWords: 127, classicRows: 0 } });
+    const header = sampleHeader({ width: 32, height: 32, coder: { version: CODER_PARAMS_VERSION, gridFactor: 2, chunkSizes: [1], seedWords: 127, predictorRows: 0 } });
     const payload = new Uint8Array(2000);
     expect(writeContainer(header, payload).length - payload.length).toBe(48);
   });
@@ -224,11 +224,11 @@ describe('container round trip', () => {
     expect(parseOutcome(v8)).toEqual({ code: 'CORRUPT' });
   });
 
-  it('refuses a header without a model unless it is all classic rows, with no pixel checksum', () => {
+  it('refuses a header without a model unless it is all predictor rows, with no pixel checksum', () => {
     const modelFree = modelFreeHeader(5, 4, 3);
     const invalid: ContainerHeader[] = [
       { ...modelFree, coder: { ...modelFree.coder, version: 8 as never } },
-      { ...modelFree, coder: { ...modelFree.coder, classicRows: 3 } },
+      { ...modelFree, coder: { ...modelFree.coder, predictorRows: 3 } },
       { ...modelFree, coder: { ...modelFree.coder, chunkSizes: [1] } },
       { ...modelFree, coder: { ...modelFree.coder, seedWords: 1 } },
       { ...modelFree, coder: { ...modelFree.coder, gridFactor: 1 } },
@@ -265,8 +265,8 @@ describe('container round trip', () => {
       [{ coder: { ...sampleHeader().coder, gridFactor: 0.1 } }, 'INVALID_ARGUMENT'], // not a float32
       [{ coder: { ...sampleHeader().coder, gridFactor: Number.MAX_VALUE } }, 'INVALID_ARGUMENT'], // not a float32
       [{ coder: { ...sampleHeader().coder, chunkSizes: [] } }, 'INVALID_ARGUMENT'], // rows for the chain, no chunk
-      [{ coder: { ...sampleHeader().coder, classicRows: 2 } }, 'INVALID_ARGUMENT'], // chunks, no rows for the chain
-      [{ coder: { ...sampleHeader().coder, classicRows: 3 } }, 'INVALID_ARGUMENT'],
+      [{ coder: { ...sampleHeader().coder, predictorRows: 2 } }, 'INVALID_ARGUMENT'], // chunks, no rows for the chain
+      [{ coder: { ...sampleHeader().coder, predictorRows: 3 } }, 'INVALID_ARGUMENT'],
       [{ coder: { ...sampleHeader().coder, chunkSizes: [0] } }, 'INVALID_ARGUMENT'],
       [{ coder: { ...sampleHeader().coder, chunkSizes: [2 ** 32] } }, 'INVALID_ARGUMENT'],
       [{ pixelCrc32: 0 }, 'INVALID_ARGUMENT'], // no format stores a pixel CRC
@@ -367,7 +367,7 @@ describe('container parse failures', () => {
     const kappa = (bytes: number[]) => (f: Uint8Array) => f.set(bytes, kappaAt);
     checkEdits(file, [
       ['zero width', (f) => (f[widthAt] = 0), 'CORRUPT'],
-      ['classic rows above the height', (f) => (f[chunkListAt + 7] = 3), 'CORRUPT'],
+      ['predictor rows above the height', (f) => (f[chunkListAt + 7] = 3), 'CORRUPT'],
       ['zero height', (f) => (f[widthAt + 1] = 0), 'CORRUPT'],
       ['7 channels', (f) => (f[widthAt + 2] = 7), 'CORRUPT'],
       ['16-bit', (f) => (f[widthAt + 3] = 16), 'CORRUPT'],

@@ -42,9 +42,9 @@ describe('file size against the model −ELBO', () => {
     let fileBits = 0;
     let elboBits = 0;
     for (const image of images) {
-      // The chain alone: this model's bound is far above what the classic rows code these
-      // crops in, so left to itself the encoder would code them classically.
-      const bytes = await compressImage(image, bundle, engine, { classicRows: 0 });
+      // The chain alone: this model's bound is far above what the predictor rows code these
+      // crops in, so left to itself the encoder would code them by the predictor.
+      const bytes = await compressImage(image, bundle, engine, { predictorRows: 0 });
       expect((await decompressImage(bytes, bundle, engine)).data).toEqual(image.data);
       fileBits += 8 * bytes.length;
       const e = await imageElbo(image, bundle, engine);
@@ -70,7 +70,7 @@ describe('file size against the model −ELBO', () => {
     let elboBits = 0;
     let plainElboBits = 0;
     for (const image of images.slice(0, 4)) {
-      const bytes = await compressImage(image, fitted, engine, { classicRows: 0 });
+      const bytes = await compressImage(image, fitted, engine, { predictorRows: 0 });
       expect((await decompressImage(bytes, fitted, engine)).data).toEqual(image.data);
       fileBits += 8 * bytes.length;
       const e = await imageElbo(image, fitted, engine);

@@ -122,10 +122,10 @@ beforeAll(async () => {
   valid = [];
   for (const [width, height, channels] of [[1, 1, 3], [3, 5, 1], [8, 8, 4], [9, 10, 2], [17, 9, 3]] as const) {
     const image = testImage(width, height, channels);
-    // The chain alone, classic rows under it, and the encoder's choice (on noise and this
+    // The chain alone, predictor rows under it, and the encoder's choice (on noise and this
     // model: every row classic).
-    for (const classicRows of new Set([0, Math.floor(height / 2), undefined])) {
-      const file = await compressImage(image, bundle, engine, { classicRows });
+    for (const predictorRows of new Set([0, Math.floor(height / 2), undefined])) {
+      const file = await compressImage(image, bundle, engine, { predictorRows });
       valid.push({ image, file });
     }
   }

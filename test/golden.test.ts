@@ -4,8 +4,8 @@
 // was meant to change the format or the encoder's output, rerun the script and say so in the
 // commit; otherwise the change broke every file already written. One file per coder path:
 // image.vdmz, the predictor alone (format version 4: the encoder's own choice for image.png,
-// with this random-weight model, is to code every row classically), and
-// image-classic-rows.vdmz, the chain over classic rows (format version 2). face-crop.vdmz and
+// with this random-weight model, is to code every row by the predictor), and
+// image-predictor-rows.vdmz, the chain over predictor rows (format version 2). face-crop.vdmz and
 // chelsea-crop.vdmz, crops of fixture photos, pin the predictor's learning (regressions,
 // histograms, exact contexts and the size of their tables), which a 12×10 image barely
 // exercises. Files that vdmzip wrote before 1.0 are not read (test/container.test.ts).
@@ -20,7 +20,7 @@ import { readImage, type Image } from '../src/image/index.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { createEngine } from '../src/model/engines.ts';
-import { GOLDEN_CLASSIC_ROWS, GOLDEN_PHOTO_CROPS, type GoldenCropName, goldenPhotoCrop } from '../scripts/make-golden.ts';
+import { GOLDEN_PREDICTOR_ROWS, GOLDEN_PHOTO_CROPS, type GoldenCropName, goldenPhotoCrop } from '../scripts/make-golden.ts';
 
 const CROPS = Object.keys(GOLDEN_PHOTO_CROPS) as GoldenCropName[];
 
@@ -61,7 +61,7 @@ describe('golden fixture (fixtures/golden)', () => {
     const { header } = parseContainer(vdmz);
     expect(vdmz[4]).toBe(4);
     expect([header.modelId, header.width, header.height, header.channels, header.steps, header.patchSize]).toEqual([undefined, 12, 10, 3, undefined, undefined]);
-    const chain = golden('image-classic-rows.vdmz');
+    const chain = golden('image-predictor-rows.vdmz');
     expect(chain[4]).toBe(2);
     expect(parseContainer(chain).header).toMatchObject({ modelId: bundle.id.slice(0, 16), steps: 4, patchSize: 8 });
   });
@@ -71,9 +71,9 @@ describe('golden fixture (fixtures/golden)', () => {
       expectSamePixels(await decompressImage(vdmz, bundle, engines.get(kind)!), image, kind);
     });
 
-    it(`decompresses image-classic-rows.vdmz to image.png, pixel for pixel (${kind})`, async () => {
-      const file = golden('image-classic-rows.vdmz');
-      expect(parseContainer(file).header.coder.classicRows).toBe(GOLDEN_CLASSIC_ROWS);
+    it(`decompresses image-predictor-rows.vdmz to image.png, pixel for pixel (${kind})`, async () => {
+      const file = golden('image-predictor-rows.vdmz');
+      expect(parseContainer(file).header.coder.predictorRows).toBe(GOLDEN_PREDICTOR_ROWS);
       expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!), image, kind);
     });
 
@@ -85,11 +85,11 @@ describe('golden fixture (fixtures/golden)', () => {
       });
     }
 
-    for (const [name, classicRows] of [['image.vdmz', undefined], ['image-classic-rows.vdmz', GOLDEN_CLASSIC_ROWS], ...CROPS.map((crop) => [crop, undefined] as const)] as const) {
+    for (const [name, predictorRows] of [['image.vdmz', undefined], ['image-predictor-rows.vdmz', GOLDEN_PREDICTOR_ROWS], ...CROPS.map((crop) => [crop, undefined] as const)] as const) {
       it(`compressing its image again gives ${name} byte for byte (${kind})`, async () => {
         const file = golden(name);
         const source = name in GOLDEN_PHOTO_CROPS ? goldenPhotoCrop(name as GoldenCropName) : image;
-        const bytes = await compressImage(source, bundle, engines.get(kind)!, { classicRows });
+        const bytes = await compressImage(source, bundle, engines.get(kind)!, { predictorRows });
         if (!Buffer.from(bytes).equals(Buffer.from(file))) {
           const first = bytes.findIndex((b, i) => b !== file[i]);
           expect.fail(

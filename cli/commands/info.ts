@@ -31,13 +31,13 @@ function modelCheck(fileModelId: string, model: string | undefined): string {
 }
 
 /** Which coder made the file, in words. */
-function coderText(height: number, classicRows = 0): string {
+function coderText(height: number, predictorRows = 0): string {
   const texts = {
     chain: 'the bits-back chain alone',
     predictor: `the predictive coder alone (all ${height} rows)`,
-    both: `the chain over the top ${height - classicRows} rows, the predictive coder below (${classicRows} rows)`,
+    both: `the chain over the top ${height - predictorRows} rows, the predictive coder below (${predictorRows} rows)`,
   };
-  return texts[codedBy(height, classicRows)];
+  return texts[codedBy(height, predictorRows)];
 }
 
 export function register(program: Command): void {
@@ -75,7 +75,7 @@ export function register(program: Command): void {
         ['file', path],
         ['image', `${width}×${height}, ${channels} channel${channels > 1 ? 's' : ''} (${CHANNEL_NAMES[channels]}), ${header.bitDepth}-bit`],
         ...chain,
-        ['coder', `parameters version ${coder.version}, ${coderText(height, coder.classicRows)}`],
+        ['coder', `parameters version ${coder.version}, ${coderText(height, coder.predictorRows)}`],
         ...chainCoding,
         ...(header.pixelCrc32 === undefined ? [] : [['pixel crc32', header.pixelCrc32.toString(16).padStart(8, '0')] as [string, string]]),
         header.pixelSha256Prefix === undefined ? ['pixel check', "SHA-256's first 48 bits, as the payload's initial rANS head"] : ['pixel sha256', `${header.pixelSha256Prefix}…`],

@@ -45,17 +45,17 @@ const CODED_BY_WORDS = { chain: 'chain', predictor: 'classic', both: 'split' } a
 
 /** Which coder made an image's vdmzip file: the chain, the classic predictor, or both (rows under the chain). */
 function codedByCell(r: ImageResult): string {
-  if (r.classicRows === undefined) return '–';
-  const kind = codedBy(r.height, r.classicRows);
-  return kind === 'both' ? `chain + ${r.classicRows} rows` : CODED_BY_WORDS[kind];
+  if (r.predictorRows === undefined) return '–';
+  const kind = codedBy(r.height, r.predictorRows);
+  return kind === 'both' ? `chain + ${r.predictorRows} rows` : CODED_BY_WORDS[kind];
 }
 
 /** The same for a set of images: how many files each way. */
 function codedByCounts(images: ImageResult[]): string {
   const counts = new Map<string, number>();
   for (const r of images) {
-    if (r.classicRows === undefined) continue;
-    const word = CODED_BY_WORDS[codedBy(r.height, r.classicRows)];
+    if (r.predictorRows === undefined) continue;
+    const word = CODED_BY_WORDS[codedBy(r.height, r.predictorRows)];
     counts.set(word, (counts.get(word) ?? 0) + 1);
   }
   return [...counts].map(([word, n]) => `${n} ${word}`).join(', ') || '–';

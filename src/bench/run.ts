@@ -79,7 +79,7 @@ export interface ImageResult {
   dims: number;
   codecs: Partial<Record<BenchCodecId, Measurement>>;
   /** vdmzip's file: how many bottom rows the classic predictor coded (0: the chain alone; height: no chain). */
-  classicRows?: number;
+  predictorRows?: number;
   elbo?: ElboMeasurement;
 }
 
@@ -324,7 +324,7 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
             result.codecs.vdmzip = samePixels(image, decoded)
               ? { ok: true, bytes: bytes.length, bpd: bitsPerDim(bytes.length, dims), encodeSeconds, decodeSeconds }
               : { ok: false, error: 'the file does not decode to the input' };
-            result.classicRows = parseContainer(bytes).header.coder.classicRows ?? 0;
+            result.predictorRows = parseContainer(bytes).header.coder.predictorRows ?? 0;
           } catch (error) {
             result.codecs.vdmzip = { ok: false, error: errorText(error) };
           }

@@ -26,7 +26,7 @@
  * image. A 32×32 RGB image: 10 bytes before the message.
  *
  * Format version 2, chain files (format.md §2.4): the bits-back chain codes the top rows (all
- * of them, or all but the bottom `classicRows`, which the predictor codes).
+ * of them, or all but the bottom `predictorRows`, which the predictor codes).
  *
  *   offset  size  field
  *   0       4     magic "VDMZ"
@@ -43,10 +43,10 @@
  *                   1  coder parameters version (9)
  *                   4  grid factor κ (float32, finite, > 0); the encoder codes with κ rounded
  *                        to float32, so that the decoder builds the same grids
- *                   v  chunk count n (varint; 0 when every row is classic), then n varints:
+ *                   v  chunk count n (varint; 0 when the predictor codes every row), then n varints:
  *                        patches per chunk (each ≥ 1)
  *                   v  seed words (varint): 16-bit words that funded the first chunk's pops
- *                   v  classic rows r (varint, 0…height): the bottom r rows are coded by the
+ *                   v  predictor rows r (varint, 0…height): the bottom r rows are coded by the
  *                        predictor (predictive.ts), the chain codes the rows above them
  *                   8  pixel SHA-256, first 8 bytes
  *                   4  payload CRC-32
@@ -96,7 +96,7 @@ export type CoderParams = {
   /** Pseudo-random 16-bit words pushed before the first chunk to fund its pops. */
   seedWords: number;
   /** Bottom rows coded by the predictor, below the chain. */
-  classicRows: number;
+  predictorRows: number;
 };
 
 export type ContainerHeader = {
@@ -161,12 +161,12 @@ export function pixelsMatch(header: ContainerHeader, pixels: Uint8Array): boolea
 }
 
 /**
- * Which coder made the rows of an image `height` rows tall whose header records `classicRows`:
- * the bits-back chain alone, the predictor alone, or the chain over classic rows.
+ * Which coder made the rows of an image `height` rows tall whose header records `predictorRows`:
+ * the bits-back chain alone, the predictor alone, or the chain over predictor rows.
  */
-export function codedBy(height: number, classicRows = 0): 'chain' | 'predictor' | 'both' {
-  if (classicRows === 0) return 'chain';
-  return classicRows === height ? 'predictor' : 'both';
+export function codedBy(height: number, predictorRows = 0): 'chain' | 'predictor' | 'both' {
+  if (predictorRows === 0) return 'chain';
+  return predictorRows === height ? 'predictor' : 'both';
 }
 
 /** Whether a file's model id (a prefix) is that of the model whose id is `modelId`. */
@@ -180,7 +180,7 @@ export function bitsPerDim(byteCount: number, image: { width: number; height: nu
 }
 
 /**
- * Writes format version 2 for a header with a model; without one (every row classic), format
+ * Writes format version 2 for a header with a model; without one (every row by the predictor), format
  * version 4, whose `payload` (a serialised Message) must start at pixelCheckHead and borrow
  * nothing. With a model, κ must be a float32 value.
  */
@@ -210,7 +210,7 @@ function writeChainFile(header: ContainerHeader, modelId: string, payload: Uint8
   const { coder } = header;
   const gridFactor = coder.gridFactor!;
   if (Math.fround(gridFactor) !== gridFactor) throw new VdmzipError('INVALID_ARGUMENT', `grid factor ${gridFactor} is not a float32 value (round it with Math.fround)`);
-  const varints = [header.width, header.height, header.steps!, header.patchSize!, coder.chunkSizes.length, ...coder.chunkSizes, coder.seedWords, coder.classicRows];
+  const varints = [header.width, header.height, header.steps!, header.patchSize!, coder.chunkSizes.length, ...coder.chunkSizes, coder.seedWords, coder.predictorRows];
   const bodyLength = MODEL_ID_PREFIX_BYTES + 1 + 1 + 1 + 4 + PIXEL_SHA256_PREFIX_BYTES + CRC_BYTES + varints.reduce((n, v) => n + varintLength(v), 0);
   const headerEnd = PREAMBLE_BYTES + bodyLength;
   const out = new Uint8Array(headerEnd + CRC_BYTES + payload.length);
@@ -230,7 +230,7 @@ function writeChainFile(header: ContainerHeader, modelId: string, payload: Uint8
   writer.varint(coder.chunkSizes.length);
   for (const size of coder.chunkSizes) writer.varint(size);
   writer.varint(coder.seedWords);
-  writer.varint(coder.classicRows);
+  writer.varint(coder.predictorRows);
   writer.bytes(Buffer.from(header.pixelSha256Prefix!, 'hex'));
   writer.u32(crc32(payload));
   writer.u32(crc32(out, 0, headerEnd));
@@ -306,7 +306,7 @@ function parsePredictorFile(bytes: Uint8Array): Container {
   const channels = body.u8() as Channels;
   const bitDepth = body.u8() as 8;
   const version = readCoderVersion(body, false);
-  const coder: CoderParams = { version, chunkSizes: [], seedWords: 0, classicRows: height };
+  const coder: CoderParams = { version, chunkSizes: [], seedWords: 0, predictorRows: height };
   const header: ContainerHeader = { width, height, channels, bitDepth, coder };
   checkHeader(header, 'CORRUPT');
   // The payload starts with the message's whole head: fewer bytes than that is a file cut short.
@@ -329,8 +329,8 @@ function readChainBody(body: ByteReader): { header: ContainerHeader; payloadCrc3
   const chunkSizes: number[] = [];
   for (let i = 0; i < chunkCount; i++) chunkSizes.push(body.varint());
   const seedWords = body.varint();
-  const classicRows = body.varint();
-  const coder: CoderParams = { version, gridFactor, chunkSizes, seedWords, classicRows };
+  const predictorRows = body.varint();
+  const coder: CoderParams = { version, gridFactor, chunkSizes, seedWords, predictorRows };
   const pixelSha256Prefix = body.hex(PIXEL_SHA256_PREFIX_BYTES);
   const payloadCrc32 = body.u32();
   return { header: { modelId, width, height, channels, bitDepth, steps, patchSize, coder, pixelSha256Prefix }, payloadCrc32 };
@@ -364,9 +364,9 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
   if (coder.version !== CODER_PARAMS_VERSION) fail(`coder parameters version ${String(coder.version)} is not ${CODER_PARAMS_VERSION}`);
   if (header.pixelCrc32 !== undefined) fail('format versions 2 and 4 store no pixel CRC-32');
   if (modelId === undefined) {
-    // A predictor-only file: nothing of the chain, every row classic, the pixel check in the payload.
+    // A predictor-only file: nothing of the chain, every row by the predictor, the pixel check in the payload.
     if (steps !== undefined || patchSize !== undefined || coder.gridFactor !== undefined) fail('a file without a model has no T, patch size or grid factor');
-    if (coder.classicRows !== height || coder.chunkSizes.length > 0 || coder.seedWords !== 0) fail('a file without a model codes every row classically, with no chunks or seed words');
+    if (coder.predictorRows !== height || coder.chunkSizes.length > 0 || coder.seedWords !== 0) fail('a file without a model codes every row by the predictor, with no chunks or seed words');
     if (header.pixelSha256Prefix !== undefined) fail('a file without a model keeps its pixel check in the payload, not a SHA-256 prefix');
     return;
   }
@@ -374,8 +374,8 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
   if (!isIntegerIn(steps ?? Number.NaN, 1, MAX_U16)) fail(`step count T = ${steps} is not in 1…${MAX_U16}`);
   if (!isIntegerIn(patchSize ?? Number.NaN, 1, MAX_U16)) fail(`patch size ${patchSize} is not in 1…${MAX_U16}`);
   if (coder.gridFactor === undefined || !Number.isFinite(coder.gridFactor) || coder.gridFactor <= 0) fail(`grid factor ${coder.gridFactor} is not positive`);
-  if (!isIntegerIn(coder.classicRows, 0, height)) fail(`classic rows must be an integer in 0…${height}`);
-  if ((coder.chunkSizes.length === 0) !== (coder.classicRows === height)) fail('the chunk schedule must be empty exactly when every row is classic');
+  if (!isIntegerIn(coder.predictorRows, 0, height)) fail(`predictor rows must be an integer in 0…${height}`);
+  if ((coder.chunkSizes.length === 0) !== (coder.predictorRows === height)) fail('the chunk schedule must be empty exactly when the predictor codes every row');
   if (!coder.chunkSizes.every((size) => isIntegerIn(size, 1, MAX_U32))) fail('chunk sizes must be integers in 1…2^32 − 1');
   if (!isIntegerIn(coder.seedWords, 0, MAX_U32)) fail('seed word count must be an integer in 0…2^32 − 1');
   if (!/^[0-9a-f]{16}$/.test(header.pixelSha256Prefix ?? '')) fail('pixel SHA-256 prefix must be 16 lower-case hex digits');

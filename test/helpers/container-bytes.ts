@@ -28,12 +28,12 @@ const hex = (digits: string): number[] => [...Buffer.from(digits, 'hex')];
 /** A header with a model: what format 2 holds. */
 export type ChainHeader = ContainerHeader & { modelId: string; steps: number; patchSize: number; coder: { gridFactor: number } };
 
-/** Chunk schedule, seed words and classic rows. */
-const schedule = ({ chunkSizes, seedWords, classicRows }: ContainerHeader['coder']): number[] => [
+/** Chunk schedule, seed words and predictor rows. */
+const schedule = ({ chunkSizes, seedWords, predictorRows }: ContainerHeader['coder']): number[] => [
   ...leb128(chunkSizes.length),
   ...chunkSizes.flatMap(leb128),
   ...leb128(seedWords),
-  ...leb128(classicRows),
+  ...leb128(predictorRows),
 ];
 
 /** Preamble, body, header CRC, payload: the framing of format version 2, which the formats before 1.0 other than 4 shared. */
