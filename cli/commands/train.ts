@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .option('--val-every <n>', 'validate every n steps', positiveInt, 250)
     .option('--val-patches <n>', 'validation patches', positiveInt, 512)
     .option('--checkpoint-minutes <x>', 'minutes between checkpoints', positiveNumber, 10)
-    .option('--freeze <names>', "parameter tensors to hold fixed, comma-separated (e.g. 'gamma.ends': keep the learned noise schedule's endpoints)")
+    .option('--freeze <names>', "parameter tensors to hold fixed, comma-separated (resuming, 'gamma.logits,gamma.ends' holds the noise schedule, whose learning misleads)")
     .option('--crop <n>', 'side of the training and validation crops (default: the patch side); larger crops teach the network context across patch borders, which the coder gives it', positiveInt)
     .option('--step-sampling <kind>', "how examples pick their diffusion step: 'importance' (more examples on the steps that carry the bits, weighted to stay unbiased) or 'uniform'", stepSampling, 'importance')
     .action(async (o) => {
