@@ -288,6 +288,14 @@ describe('round trips, every pixel compared', () => {
     // The predictor wins this image at every level, so all three write the same file.
     expect(Buffer.from(two.bytes).equals(Buffer.from(one.bytes))).toBe(true);
     expect(Buffer.from(three.bytes).equals(Buffer.from(one.bytes))).toBe(true);
+    // A strip that fills few of its patches (1×40: 5 patches of 8×8, 12% filled) costs effort 2
+    // no network at all; effort 3 still tries the chain.
+    const strip = makeImage(40, 1, 3, noise(9));
+    calls = 0;
+    await compressImage(strip, bundle, counting, { effort: 2 });
+    expect(calls).toBe(0);
+    await compressImage(strip, bundle, counting, { effort: 3 });
+    expect(calls).toBeGreaterThan(0);
   });
 
   it('refuses an effort that is not 1, 2 or 3', async () => {
