@@ -121,7 +121,7 @@ describe('runBench', () => {
     // Which coder made each file, from its header: per image and counted in the total.
     for (const r of result.images) expect(r.predictorRows === 0 || r.predictorRows === r.height || (r.predictorRows! > 0 && r.predictorRows! < r.height)).toBe(true);
     expect(md).toContain('| coded by |');
-    expect(md).toMatch(/\| \*\*total\*\* \(2\) \|.*\| 2 (chain|classic|split) \||\| 1 \w+, 1 \w+ \|/);
+    expect(md).toMatch(/\| \*\*total\*\* \(2\) \|.*\| 2 (chain|predictor|split) \||\| 1 \w+, 1 \w+ \|/);
     expect(svg.startsWith('<?xml')).toBe(true);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);

@@ -41,9 +41,9 @@ function imageCell(r: ImageResult, id: BenchCodecId): string {
 }
 
 /** The report's word for each kind of vdmzip file. */
-const CODED_BY_WORDS = { chain: 'chain', predictor: 'classic', both: 'split' } as const;
+const CODED_BY_WORDS = { chain: 'chain', predictor: 'predictor', both: 'split' } as const;
 
-/** Which coder made an image's vdmzip file: the chain, the classic predictor, or both (rows under the chain). */
+/** Which coder made an image's vdmzip file: the chain, the predictor, or both (rows under the chain). */
 function codedByCell(r: ImageResult): string {
   if (r.predictorRows === undefined) return '–';
   const kind = codedBy(r.height, r.predictorRows);
@@ -93,7 +93,7 @@ export function renderMarkdown(result: BenchResult, options: MarkdownOptions = {
   out.push('compared with the original pixel for pixel before its size counted (FAIL: it did not round-trip,');
   out.push('and the total is then left out). −ELBO is the model\'s bound, which a vdmzip file approaches; it is not a file;');
   out.push('overhead is vdmzip − (−ELBO), what the coder adds to the bound (initial bits, container, discretisation).');
-  out.push('"coded by" says which coder made each vdmzip file: the bits-back chain over the network, the classic');
+  out.push('"coded by" says which coder made each vdmzip file: the bits-back chain over the network, the');
   out.push('predictor (src/predictor/predictive.ts; the encoder keeps it where its file is smaller, and then the file');
   out.push('can be below the bound), or both (the predictor codes the bottom rows, which fund the chain).');
   out.push('Totals are 8 · Σ bytes / Σ dims (large images weigh more).');
