@@ -199,6 +199,7 @@ describeTorch('train (python3 -m training)', () => {
     expect(vals[2].bpd).toBeLessThan(0.95 * vals[0].bpd);
     expect(vals[2].gamma.length).toBe(CONFIG.T + 1);
     expect(log.some((r) => r.kind === 'run' && r.crop === 16)).toBe(true);
+    expect(log.filter((r) => r.kind === 'freeze')).toEqual([{ kind: 'freeze', step: 2, names: ['gamma.ends', 'skip'] }]);
     expect(log.filter((r) => r.kind === 'train').map((r) => r.step)).toEqual([20, 40]);
     // Importance sampling (the default) takes its step probabilities from each validation.
     const sampling = log.filter((r) => r.kind === 'sampling') as { probabilities: number[] }[];

@@ -207,6 +207,8 @@ class Trainer:
         self.log({"kind": "run", "step": self.meta["step"], "engine": f"pytorch {torch.__version__}", "device": str(self.device),
                   "threads": torch.get_num_threads(), "trainMegapixels": round(self.train_data.megapixels, 3), "trainImages": len(self.train_data.images),
                   "batch": args.batch, "lr": args.lr, "crop": self.crop})
+        if args.freeze:
+            self.log({"kind": "freeze", "step": self.meta["step"], "names": list(args.freeze)})
         # Every run starts with a validation: its step probabilities, and the figure this run's
         # data and settings start from.
         self.log_validation(self.validate())
