@@ -1,0 +1,113 @@
+// `npm run bench:speed [-- [-e N] IMAGE...]`: vdmzip's command line against `cjxl -d 0 -e 9`
+// and `djxl` on the same images, each tool a fresh process, one at a time, one thread: wall
+// seconds and peak memory of each, and the ratios the speed targets are set in (vdmzip compress
+// time over cjxl's, vdmzip decompress time over djxl's). Also the start-up figures: `vdmzip
+// --help` and decompressing a 32×32 file, median of 5. Every vdmzip file is decoded and
+// compared with its image pixel for pixel. Peak memory needs GNU time (/usr/bin/time).
+//
+// Default images: the five fixture photos.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readImage } from '../image/index.ts';
+import { CLASSIC_CODECS, missingTools } from './codecs.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'cli', 'vdmzip.js');
+const GNU_TIME = '/usr/bin/time';
+const DEFAULT_IMAGES = ['astronaut.png', 'chelsea.png', 'coffee.png', 'motorcycle_left.png', 'face.ppm'].map((f) => join(ROOT, 'fixtures', f));
+
+interface Run {
+  seconds: number;
+  /** Peak resident memory in MiB, where GNU time is there to measure it. */
+  peakMiB?: number;
+}
+
+/** Runs argv to completion (failing loudly), timing it and, with GNU time, its peak memory. */
+function run(argv: string[], work: string): Run {
+  const withTime = existsSync(GNU_TIME);
+  const rssFile = join(work, 'rss');
+  const full = withTime ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const started = performance.now();
+  const result = spawnSync(full[0], full.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 0) throw new Error(`${argv.join(' ')} failed (${result.status ?? result.signal}): ${(result.stderr ?? '').trim().split('\n').at(-1) ?? ''}`);
+  const peakMiB = withTime ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) / 1024 : undefined;
+  return { seconds, peakMiB };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const fixed = (x: number | undefined, digits: number) => (x === undefined ? '–' : x.toFixed(digits));
+
+function samePixels(a: Uint8Array, b: Uint8Array): boolean {
+  const x = readImage(a);
+  const y = readImage(b);
+  return x.width === y.width && x.height === y.height && x.channels === y.channels && Buffer.from(x.data).equals(Buffer.from(y.data));
+}
+
+export function main(argv: string[]): number {
+  let effort = '2';
+  const images: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '-e') effort = argv[++i] ?? effort;
+    else images.push(argv[i]);
+  }
+  if (images.length === 0) images.push(...DEFAULT_IMAGES);
+  const jxl = CLASSIC_CODECS.find((c) => c.id === 'jxl-e9')!;
+  const jxlMissing = missingTools(jxl);
+  const work = mkdtempSync(join(tmpdir(), 'vdmzip-speed-'));
+  const node = process.execPath;
+  const rows: string[] = [];
+  const totals = { megapixels: 0, vdmzipEncode: 0, vdmzipDecode: 0, cjxl: 0, djxl: 0 };
+  try {
+    for (const image of images) {
+      const pixels = readImage(readFileSync(image));
+      const megapixels = (pixels.width * pixels.height) / 1e6;
+      const file = join(work, 'image.vdmz');
+      const back = join(work, 'back.png');
+      const encode = run([node, CLI, 'compress', '-q', '-f', '-e', effort, '-o', file, image], work);
+      const decode = run([node, CLI, 'decompress', '-q', '-f', '-o', back, file], work);
+      if (!samePixels(readFileSync(image), readFileSync(back))) throw new Error(`${image}: the vdmzip file did not decode to the image`);
+      let cjxl: Run | undefined;
+      let djxl: Run | undefined;
+      if (jxlMissing.length === 0) {
+        cjxl = run(jxl.encode(image, join(work, 'image.jxl'), 1), work);
+        djxl = run(jxl.decode!(join(work, 'image.jxl'), join(work, 'jxl.png'), 1), work);
+      }
+      totals.megapixels += megapixels;
+      totals.vdmzipEncode += encode.seconds;
+      totals.vdmzipDecode += decode.seconds;
+      totals.cjxl += cjxl?.seconds ?? Number.NaN;
+      totals.djxl += djxl?.seconds ?? Number.NaN;
+      rows.push(
+        `| ${basename(image)} | ${megapixels.toFixed(2)} | ${statSync(file).size} | ${fixed(encode.seconds, 2)} | ${fixed(cjxl?.seconds, 2)} | ${fixed(cjxl && encode.seconds / cjxl.seconds, 2)} | ${fixed(decode.seconds, 2)} | ${fixed(djxl?.seconds, 2)} | ${fixed(djxl && decode.seconds / djxl.seconds, 1)} | ${fixed(encode.peakMiB, 0)} / ${fixed(decode.peakMiB, 0)} | ${fixed(cjxl?.peakMiB, 0)} / ${fixed(djxl?.peakMiB, 0)} |`,
+      );
+      process.stderr.write(`${basename(image)} done\n`);
+    }
+    const small = join(work, 'small.vdmz');
+    run([node, CLI, 'compress', '-q', '-f', '-o', small, join(ROOT, 'fixtures', 'crops32', 'astronaut-00.png')], work);
+    const help = median(Array.from({ length: 5 }, () => run([node, CLI, '--help'], work).seconds));
+    const smallDecode = median(Array.from({ length: 5 }, () => run([node, CLI, 'decompress', '-q', '-f', '-o', join(work, 'small.png'), small], work).seconds));
+
+    console.log(`# vdmzip speed: ${images.length} image${images.length === 1 ? '' : 's'}, effort ${effort}, one process at a time, one thread\n`);
+    console.log('| image | MP | vdmzip bytes | vdmzip compress s | cjxl -e 9 s | ratio | vdmzip decompress s | djxl s | ratio | vdmzip peak MiB (enc / dec) | JPEG-XL peak MiB (enc / dec) |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const row of rows) console.log(row);
+    const ratio = (a: number, b: number, digits: number) => (Number.isFinite(b) ? (a / b).toFixed(digits) : '–');
+    console.log(
+      `| **total** | ${totals.megapixels.toFixed(2)} | | ${totals.vdmzipEncode.toFixed(2)} | ${fixed(Number.isFinite(totals.cjxl) ? totals.cjxl : undefined, 2)} | **${ratio(totals.vdmzipEncode, totals.cjxl, 2)}** | ${totals.vdmzipDecode.toFixed(2)} | ${fixed(Number.isFinite(totals.djxl) ? totals.djxl : undefined, 2)} | **${ratio(totals.vdmzipDecode, totals.djxl, 1)}** | | |`,
+    );
+    console.log(`\nPer megapixel: vdmzip compress ${(totals.vdmzipEncode / totals.megapixels).toFixed(1)} s, decompress ${(totals.vdmzipDecode / totals.megapixels).toFixed(1)} s.`);
+    console.log(`Start-up (median of 5): \`vdmzip --help\` ${help.toFixed(2)} s; decompressing a 32×32 file ${smallDecode.toFixed(2)} s.`);
+    if (jxlMissing.length > 0) console.log(`\nJPEG-XL not measured: ${jxlMissing.join(', ')} not on PATH (Debian package ${jxl.debianPackage}).`);
+    if (!existsSync(GNU_TIME)) console.log('\nPeak memory not measured: GNU time (/usr/bin/time, Debian package time) is not installed.');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
