@@ -237,7 +237,7 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
   let m: Message;
   let chunkSizes: number[] = [];
   const model = () => {
-    if (!bundle) throw new VdmzipError('INVALID_ARGUMENT', `effort ${effort} needs a model (effort 1 codes without one)`);
+    if (!bundle) throw new VdmzipError('INVALID_ARGUMENT', 'the network needs a model (effort 1, or every row by the predictor, codes without one)');
     return bundle;
   };
   const predictorOnly =
