@@ -84,6 +84,15 @@ describe('runBench', () => {
     expect(result.sets[0].totals.codecs).toEqual(result.totals.codecs);
   });
 
+  it('reads its images with bounds: an endless input fails at once, not after filling memory', async () => {
+    await expect(runBench(['/dev/zero'], { codecs: ['png'] })).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT', file: '/dev/zero' });
+    // A PNG header for a 1×1 image, then far more data than such an image can hold.
+    const tiny = encodePng({ width: 1, height: 1, channels: 3, data: Uint8Array.of(1, 2, 3) });
+    const padded = join(dir, 'padded.png');
+    writeFileSync(padded, Buffer.concat([tiny, Buffer.alloc(65 * 2 ** 20)]));
+    await expect(runBench([padded], { codecs: ['png'] })).rejects.toMatchObject({ code: 'TOO_LARGE', file: padded });
+  });
+
   it('lists codecs whose tools are missing as not run', () => {
     for (const c of CLASSIC_CODECS) {
       const info = result.codecs.find((i) => i.id === c.id)!;

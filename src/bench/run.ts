@@ -15,7 +15,7 @@ import { DEFAULT_EFFORT, type Effort } from '../codec.ts';
 import { parseContainer } from '../format/container.ts';
 import { imageElbo, summarise, type ElboBits } from '../chain/elbo.ts';
 import { VdmzipError } from '../errors.ts';
-import { listImageFiles } from '../image/files.ts';
+import { listImageFiles, readImageFile } from '../image/files.ts';
 import { decodePng, encodePng, readImage, type Image } from '../image/index.ts';
 import type { ModelBundle } from '../model/bundle.ts';
 import type { IntegerEngine } from '../model/denoiser.ts';
@@ -267,7 +267,7 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
   // Read every image first, so a bad input fails before minutes of work.
   const inputs = sets.flatMap((set) => set.files.map((file) => {
     try {
-      return { file, set: set.name, image: readImage(readFileSync(file)) };
+      return { file, set: set.name, image: readImage(readImageFile(file)) };
     } catch (error) {
       if (error instanceof VdmzipError) throw error.withFile(file);
       const { code } = error as NodeJS.ErrnoException;

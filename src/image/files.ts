@@ -1,8 +1,12 @@
-// Expanding command-line paths into image files.
+// Expanding command-line paths into image files, and reading one with bounds.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VdmzipError } from '../errors.ts';
+import { imageInputBound, type InputBound } from './limits.ts';
+
+/** Bytes read at a time. */
+const READ_BYTES = 1024 * 1024;
 
 export const IMAGE_FILE = /\.(png|ppm|pgm|pnm)$/i;
 
@@ -15,4 +19,35 @@ export function listImageFiles(paths: string[]): string[] {
     if (names.length === 0) throw new VdmzipError('INVALID_ARGUMENT', 'no PNG/PPM/PGM images in this folder', { file: path });
     return names.map((n) => join(path, n));
   });
+}
+
+/**
+ * The bytes of the image file at `path`, read as the command line reads its inputs (limits.ts):
+ * the signature and header are checked before the rest is read, and reading stops once the
+ * file holds more than its header's image can need, so `/dev/zero` or a huge non-image fails
+ * at once ('UNSUPPORTED_FORMAT', 'TOO_LARGE'). Synchronous, for the benchmark's many files.
+ */
+export function readImageFile(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let bound: InputBound | undefined;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(READ_BYTES);
+      const read = readSync(fd, chunk, 0, READ_BYTES, null);
+      if (read === 0) break;
+      chunks.push(chunk.subarray(0, read));
+      length += read;
+      bound ??= imageInputBound(Buffer.concat(chunks), false);
+      if (bound !== undefined && length > bound.maxBytes) {
+        throw new VdmzipError('TOO_LARGE', `input goes on past ${bound.maxBytes} bytes, more than its header's ${bound.image} can take`);
+      }
+    }
+    const bytes = Buffer.concat(chunks);
+    if (bound === undefined) imageInputBound(bytes, true);
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
 }
