@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import { CONTAINER_MAGIC, parseContainer } from '../src/format/container.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { MAX_PIXELS } from '../src/image/image.ts';
-import { HEADER_SEARCH_BYTES, imageInputBound, INPUT_SLACK_BYTES, type InputBound, type InputBoundOf } from '../src/image/limits.ts';
+import { BoundedInput, HEADER_SEARCH_BYTES, imageInputBound, INPUT_SLACK_BYTES, type InputBound, type InputBoundOf } from '../src/image/limits.ts';
 import { ioError, STDIN_NAME } from './files.ts';
 
 export { imageInputBound, type InputBoundOf };
@@ -83,21 +83,10 @@ async function* stdinChunks(): AsyncGenerator<Uint8Array> {
  */
 export async function readBoundedInput(path: string, boundOf: InputBoundOf): Promise<Uint8Array> {
   const label = path === '-' ? STDIN_NAME : path;
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  let bound: InputBound | undefined;
   try {
-    for await (const chunk of path === '-' ? stdinChunks() : fileChunks(path)) {
-      chunks.push(chunk);
-      length += chunk.length;
-      bound ??= boundOf(Buffer.concat(chunks), false);
-      if (bound !== undefined && length > bound.maxBytes) {
-        throw new VdmzipError('TOO_LARGE', `input goes on past ${bound.maxBytes} bytes, more than its header's ${bound.image} can take`);
-      }
-    }
-    const bytes = Buffer.concat(chunks);
-    if (bound === undefined) boundOf(bytes, true);
-    return bytes;
+    const input = new BoundedInput(boundOf);
+    for await (const chunk of path === '-' ? stdinChunks() : fileChunks(path)) input.add(chunk);
+    return input.bytes();
   } catch (error) {
     if (error instanceof VdmzipError) throw error.withFile(label);
     throw ioError(error, label);

@@ -3,7 +3,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VdmzipError } from '../errors.ts';
-import { imageInputBound, type InputBound } from './limits.ts';
+import { BoundedInput, imageInputBound } from './limits.ts';
 
 /** Bytes read at a time. */
 const READ_BYTES = 1024 * 1024;
@@ -30,23 +30,13 @@ export function listImageFiles(paths: string[]): string[] {
 export function readImageFile(path: string): Uint8Array {
   const fd = openSync(path, 'r');
   try {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    let bound: InputBound | undefined;
+    const input = new BoundedInput(imageInputBound);
     for (;;) {
       const chunk = Buffer.allocUnsafe(READ_BYTES);
       const read = readSync(fd, chunk, 0, READ_BYTES, null);
-      if (read === 0) break;
-      chunks.push(chunk.subarray(0, read));
-      length += read;
-      bound ??= imageInputBound(Buffer.concat(chunks), false);
-      if (bound !== undefined && length > bound.maxBytes) {
-        throw new VdmzipError('TOO_LARGE', `input goes on past ${bound.maxBytes} bytes, more than its header's ${bound.image} can take`);
-      }
+      if (read === 0) return input.bytes();
+      input.add(chunk.subarray(0, read));
     }
-    const bytes = Buffer.concat(chunks);
-    if (bound === undefined) imageInputBound(bytes, true);
-    return bytes;
   } finally {
     closeSync(fd);
   }

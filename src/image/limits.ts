@@ -116,3 +116,31 @@ function pnmBound(prefix: Uint8Array, complete: boolean): InputBound | undefined
 function isPnmSpace(b: number): boolean {
   return b === 0x20 || (b >= 0x09 && b <= 0x0d);
 }
+
+/**
+ * An input read chunk by chunk under the bound its first bytes set (`boundOf`): `add` throws
+ * 'TOO_LARGE' as soon as the input is longer than that bound (and the bound's own errors as
+ * soon as the first bytes give them away); `bytes` checks a short input whole and returns it.
+ */
+export class BoundedInput {
+  private readonly chunks: Uint8Array[] = [];
+  private length = 0;
+  private bound: InputBound | undefined;
+
+  constructor(private readonly boundOf: InputBoundOf) {}
+
+  add(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+    this.bound ??= this.boundOf(Buffer.concat(this.chunks), false);
+    if (this.bound !== undefined && this.length > this.bound.maxBytes) {
+      throw new VdmzipError('TOO_LARGE', `input goes on past ${this.bound.maxBytes} bytes, more than its header's ${this.bound.image} can take`);
+    }
+  }
+
+  bytes(): Uint8Array {
+    const bytes = Buffer.concat(this.chunks);
+    if (this.bound === undefined) this.boundOf(bytes, true);
+    return bytes;
+  }
+}
