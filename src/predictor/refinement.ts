@@ -199,12 +199,13 @@ function regressionPrior(table: Float64Array, k: number, size: number, pull: num
 
 /** Counts of the values seen, per context, within a window of `span` bins that moves with the sample. */
 abstract class ContextCounts {
-  readonly totals: Float64Array;
+  /** Per context, the sum of its counts (ExactCounts swaps in a larger array as it grows). */
+  totals: Float64Array;
   constructor(
     contexts: number,
     readonly span: number,
     private readonly halveAt: number,
-    protected readonly counts: Float64Array | Float32Array,
+    protected counts: Float64Array | Float32Array,
   ) {
     this.totals = new Float64Array(contexts);
   }
@@ -238,6 +239,9 @@ class SpreadCounts extends ContextCounts {
   }
 }
 
+/** Rows an exact table starts with; it doubles them as slots are first counted. */
+const INITIAL_ROWS = 256;
+
 /**
  * The exact contexts: a hashed table of 2^17–2^19 slots, of which a picture counts at most one
  * per sample. Each slot gets its window of 25 counts when it is first counted, not all up front:
@@ -245,49 +249,36 @@ class SpreadCounts extends ContextCounts {
  * reads. Counts are float32, to halve the memory: storing one rounds it as ECMAScript specifies,
  * the same on every machine, and counts below 1,024 lose nothing until halved a dozen times.
  */
-class ExactCounts {
-  /** Per slot: 1 + its row, 0 while it has never been counted. */
+class ExactCounts extends ContextCounts {
+  /** Per slot: 1 + its row of counts (the context ContextCounts indexes), 0 while it has none. */
   private readonly rowOf: Int32Array;
-  private counts: Float32Array;
-  private rowTotals: Float64Array;
   private rows = 0;
 
   constructor(
     readonly slots: number,
-    readonly span: number,
-    private readonly halveAt: number,
+    span: number,
+    halveAt: number,
   ) {
+    super(INITIAL_ROWS, span, halveAt, new Float32Array(INITIAL_ROWS * span));
     this.rowOf = new Int32Array(slots);
-    this.counts = new Float32Array(256 * span);
-    this.rowTotals = new Float64Array(256);
   }
 
-  /** The sum of slot k's counts (0 if never counted). */
+  /** The sum of slot k's counts (0 if it has none). */
   total(k: number): number {
     const row = this.rowOf[k];
-    return row === 0 ? 0 : this.rowTotals[row - 1];
+    return row === 0 ? 0 : this.totals[row - 1];
   }
 
   /** The share of slot k's counts on `value`, its window starting at `firstBin` (0 outside it or without counts). */
-  share(k: number, firstBin: number, value: number): number {
-    const offset = value - firstBin;
+  shareOf(k: number, firstBin: number, value: number): number {
     const row = this.rowOf[k];
-    if (offset < 0 || offset >= this.span || row === 0) return 0;
-    return this.counts[(row - 1) * this.span + offset] / this.rowTotals[row - 1];
+    return row === 0 ? 0 : this.share(row - 1, firstBin, value);
   }
 
-  /** Counts `value` in slot k, its window starting at `firstBin`; halves the slot's counts at halveAt. */
-  count(k: number, firstBin: number, value: number): void {
-    const offset = value - firstBin;
-    if (offset < 0 || offset >= this.span) return;
-    let row = this.rowOf[k];
-    if (row === 0) row = this.rowOf[k] = this.newRow();
-    const start = (row - 1) * this.span;
-    this.counts[start + offset] += 1;
-    if (++this.rowTotals[row - 1] >= this.halveAt) {
-      for (let j = start; j < start + this.span; j++) this.counts[j] /= 2;
-      this.rowTotals[row - 1] /= 2;
-    }
+  /** Counts `value` in slot k, its window starting at `firstBin`, giving the slot its row first if it has none (a row of zeros reads as no counts). */
+  countIn(k: number, firstBin: number, value: number): void {
+    if (this.rowOf[k] === 0) this.rowOf[k] = this.newRow();
+    this.count(this.rowOf[k] - 1, firstBin, value);
   }
 
   /** Adds `scale` times slot k's counts into `out` from offset `at` (slot k has counts). */
@@ -295,15 +286,15 @@ class ExactCounts {
     for (let j = 0, from = (this.rowOf[k] - 1) * this.span; j < this.span; j++) out[at + j] += scale * this.counts[from + j];
   }
 
-  /** 1 + the index of a fresh row of zeros. */
+  /** 1 + the index of a fresh row of zeros, doubling the rows' storage when it is full. */
   private newRow(): number {
-    if (this.rows === this.rowTotals.length) {
+    if (this.rows === this.totals.length) {
       const counts = new Float32Array(2 * this.counts.length);
       counts.set(this.counts);
       this.counts = counts;
-      const totals = new Float64Array(2 * this.rowTotals.length);
-      totals.set(this.rowTotals);
-      this.rowTotals = totals;
+      const totals = new Float64Array(2 * this.totals.length);
+      totals.set(this.totals);
+      this.totals = totals;
     }
     return ++this.rows;
   }
@@ -428,7 +419,7 @@ export class ResidualHistograms {
     const spreadWindow = this.pendingSpread >= 0 ? this.spreadContexts.windows[this.pendingSpread] : undefined;
     this.learnWeights(value, spreadWindow);
     if (spreadWindow) this.spreadContexts.count(this.pendingSpread, spreadWindow.firstBin, value);
-    for (let t = 0; t < this.exactContexts.length; t++) if (this.pendingSlots[t] >= 0) this.exactContexts[t].count(this.pendingSlots[t], this.pendingExactFirst, value);
+    for (let t = 0; t < this.exactContexts.length; t++) if (this.pendingSlots[t] >= 0) this.exactContexts[t].countIn(this.pendingSlots[t], this.pendingExactFirst, value);
   }
 
   /**
@@ -440,7 +431,7 @@ export class ResidualHistograms {
     let active = false;
     for (let t = 0; t < EXACT_TABLES; t++) {
       if (this.pendingWeights[t] < 0) continue;
-      shares[t] = this.exactContexts[t].share(this.pendingSlots[t], this.pendingExactFirst, value);
+      shares[t] = this.exactContexts[t].shareOf(this.pendingSlots[t], this.pendingExactFirst, value);
       active = true;
     }
     if (!active) return;
