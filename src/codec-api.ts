@@ -106,7 +106,6 @@ export async function openEngineOrExplain(bundle: ModelBundle, threads: number, 
   }
 }
 
-/** A model and engine, opened once and used for many images. */
 /**
  * What a file that needs no network is coded with: the predictor never calls it, so a call
  * means a bug, not a missing device.
@@ -118,6 +117,7 @@ const NO_NETWORK: IntegerEngine = {
   dispose: () => Promise.resolve(),
 };
 
+/** A model and engine, opened once and used for many images. */
 export class VdmzipCodec {
   private opened: Promise<{ engine: IntegerEngine; info: DeviceInfo }> | undefined;
   private loaded: ModelBundle | undefined;
@@ -151,17 +151,21 @@ export class VdmzipCodec {
 
   /** Where the network runs (the engine opens if no file has needed it yet). */
   async deviceInfo(): Promise<DeviceInfo> {
-    await this.engine();
-    return (await this.opened!).info;
+    return (await this.open()).info;
   }
 
   private async engine(): Promise<IntegerEngine> {
+    return (await this.open()).engine;
+  }
+
+  /** The engine and where it runs, opened (and reported to onDevice) on the first call. */
+  private open(): Promise<{ engine: IntegerEngine; info: DeviceInfo }> {
     this.opened ??= openEngineOrExplain(this.bundle, this.options.threads ?? 1, this.options.device ?? 'cpu').then((opened) => {
       const info: DeviceInfo = { device: opened.device, engine: opened.engine.name, gpuUnavailable: opened.gpuUnavailable };
       this.options.onDevice?.(info);
       return { engine: opened.engine, info };
     });
-    return (await this.opened).engine;
+    return this.opened;
   }
 
   get modelId(): string {
