@@ -10,11 +10,11 @@ afterEach(() => {
 });
 
 describe('bench:speed', () => {
-  it('times vdmzip (and JPEG-XL where installed) on each image and reports the start-up medians', () => {
+  it('times vdmzip (and JPEG-XL where installed) on each image and reports the start-up medians', async () => {
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((text: string) => lines.push(text));
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    expect(main(['-e', '1', IMAGE])).toBe(0);
+    expect(await main(['-e', '1', IMAGE])).toBe(0);
     const out = lines.join('\n');
     expect(out).toMatch(/^# vdmzip speed: 1 image, effort 1/m);
     expect(out).toMatch(/^\| chelsea-00\.png \| 0\.00 \| \d+ \| \d+\.\d\d \| (\d+\.\d\d|–) \| (\d+\.\d\d|–) \| \d+\.\d\d \|/m);

@@ -7,13 +7,12 @@
 //
 // Default images: the five fixture photos.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readImage } from '../image/index.ts';
-import { CLASSIC_CODECS, missingTools } from './codecs.ts';
+import { CLASSIC_CODECS, missingTools, runTool } from './codecs.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'cli', 'vdmzip.js');
@@ -26,15 +25,11 @@ interface Run {
   peakMiB?: number;
 }
 
-/** Runs argv to completion (failing loudly), timing it and, with GNU time, its peak memory. */
-function run(argv: string[], work: string): Run {
+/** Runs argv to completion (runTool: a failure throws its last line), timing it and, with GNU time, its peak memory. */
+async function run(argv: string[], work: string): Promise<Run> {
   const withTime = existsSync(GNU_TIME);
   const rssFile = join(work, 'rss');
-  const full = withTime ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
-  const started = performance.now();
-  const result = spawnSync(full[0], full.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
-  const seconds = (performance.now() - started) / 1000;
-  if (result.status !== 0) throw new Error(`${argv.join(' ')} failed (${result.status ?? result.signal}): ${(result.stderr ?? '').trim().split('\n').at(-1) ?? ''}`);
+  const { seconds } = await runTool(withTime ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...argv] : argv);
   const peakMiB = withTime ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) / 1024 : undefined;
   return { seconds, peakMiB };
 }
@@ -48,7 +43,7 @@ function samePixels(a: Uint8Array, b: Uint8Array): boolean {
   return x.width === y.width && x.height === y.height && x.channels === y.channels && Buffer.from(x.data).equals(Buffer.from(y.data));
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   let effort = '2';
   const images: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -68,14 +63,14 @@ export function main(argv: string[]): number {
       const megapixels = (pixels.width * pixels.height) / 1e6;
       const file = join(work, 'image.vdmz');
       const back = join(work, 'back.png');
-      const encode = run([node, CLI, 'compress', '-q', '-f', '-e', effort, '-o', file, image], work);
-      const decode = run([node, CLI, 'decompress', '-q', '-f', '-o', back, file], work);
+      const encode = await run([node, CLI, 'compress', '-q', '-f', '-e', effort, '-o', file, image], work);
+      const decode = await run([node, CLI, 'decompress', '-q', '-f', '-o', back, file], work);
       if (!samePixels(readFileSync(image), readFileSync(back))) throw new Error(`${image}: the vdmzip file did not decode to the image`);
       let cjxl: Run | undefined;
       let djxl: Run | undefined;
       if (jxlMissing.length === 0) {
-        cjxl = run(jxl.encode(image, join(work, 'image.jxl'), 1), work);
-        djxl = run(jxl.decode!(join(work, 'image.jxl'), join(work, 'jxl.png'), 1), work);
+        cjxl = await run(jxl.encode(image, join(work, 'image.jxl'), 1), work);
+        djxl = await run(jxl.decode!(join(work, 'image.jxl'), join(work, 'jxl.png'), 1), work);
       }
       totals.megapixels += megapixels;
       totals.vdmzipEncode += encode.seconds;
@@ -88,9 +83,14 @@ export function main(argv: string[]): number {
       process.stderr.write(`${basename(image)} done\n`);
     }
     const small = join(work, 'small.vdmz');
-    run([node, CLI, 'compress', '-q', '-f', '-o', small, join(ROOT, 'fixtures', 'crops32', 'astronaut-00.png')], work);
-    const help = median(Array.from({ length: 5 }, () => run([node, CLI, '--help'], work).seconds));
-    const smallDecode = median(Array.from({ length: 5 }, () => run([node, CLI, 'decompress', '-q', '-f', '-o', join(work, 'small.png'), small], work).seconds));
+    await run([node, CLI, 'compress', '-q', '-f', '-o', small, join(ROOT, 'fixtures', 'crops32', 'astronaut-00.png')], work);
+    const medianOf5 = async (argv: string[]) => {
+      const seconds: number[] = [];
+      for (let k = 0; k < 5; k++) seconds.push((await run(argv, work)).seconds);
+      return median(seconds);
+    };
+    const help = await medianOf5([node, CLI, '--help']);
+    const smallDecode = await medianOf5([node, CLI, 'decompress', '-q', '-f', '-o', join(work, 'small.png'), small]);
 
     console.log(`# vdmzip speed: ${images.length} image${images.length === 1 ? '' : 's'}, effort ${effort}, one process at a time, one thread\n`);
     console.log('| image | MP | vdmzip bytes | vdmzip compress s | cjxl -e 9 s | ratio | vdmzip decompress s | djxl s | ratio | vdmzip peak MiB (enc / dec) | JPEG-XL peak MiB (enc / dec) |');
@@ -110,4 +110,4 @@ export function main(argv: string[]): number {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));
