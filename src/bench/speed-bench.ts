@@ -3,7 +3,8 @@
 // seconds and peak memory of each, and the ratios the speed targets are set in (vdmzip compress
 // time over cjxl's, vdmzip decompress time over djxl's). Also the start-up figures: `vdmzip
 // --help` and decompressing a 32×32 file, median of 5. Every vdmzip file is decoded and
-// compared with its image pixel for pixel. Peak memory needs GNU time (/usr/bin/time).
+// compared with its image pixel for pixel. Peak memory needs GNU time (/usr/bin/time). The npm
+// script builds first, so that the CLI runs compiled JavaScript (not the sources through tsx).
 //
 // Default images: the five fixture photos.
 
