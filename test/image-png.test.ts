@@ -3,7 +3,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VdmzipError } from '../src/errors.ts';
 import { crc32 } from '../src/image/crc32.ts';
-import { MAX_PIXELS, decodePng, encodePng, readImage, writeImage, type Channels, type Image } from '../src/image/index.ts';
+import { MAX_PIXELS, decodePng as decodePicture, encodePng, is16, readImage, readPicture, writeImage, writePicture, type Channels, type Image, type Image16, type MetadataChunk } from '../src/image/index.ts';
+
+/** The 8-bit image of a PNG (most files here are 8-bit; decodePicture reads the others). */
+function decodePng(bytes: Uint8Array): Image {
+  const { image } = decodePicture(bytes);
+  if (is16(image)) throw new Error('expected an 8-bit PNG');
+  return image;
+}
 
 // ---------------------------------------------------------------------------------------
 // A small PNG writer written from the spec, independent of src/image/png.ts, so decode
@@ -388,11 +395,10 @@ describe('PNG decode of hand-built files', () => {
 describe('PNG decode refuses what it cannot read exactly', () => {
   const valid = () => buildPng({ width: 3, height: 2, bitDepth: 8, colourType: 2, samples: samplesFor(18, 8) });
 
-  it('16-bit images, with a one-line reason', () => {
-    for (const colourType of [0, 2, 4, 6]) {
-      const file = png(ihdr(2, 2, 16, colourType), chunk('IDAT', deflateSync(new Uint8Array(40))), chunk('IEND', new Uint8Array()));
-      expectVdmzipError(() => decodePng(file), 'UNSUPPORTED_BIT_DEPTH', /^16-bit PNG is not supported; convert to 8-bit$/);
-    }
+  it('animated PNG, whose later frames would be lost', () => {
+    const actl = chunk('acTL', new Uint8Array(8));
+    const file = png(ihdr(1, 1, 8, 0), actl, chunk('IDAT', deflateSync(new Uint8Array(2))), chunk('IEND', new Uint8Array()));
+    expectVdmzipError(() => decodePicture(file), 'UNSUPPORTED_FORMAT', /animated PNG/);
   });
 
   it('a chunk whose CRC does not match', () => {
@@ -484,5 +490,117 @@ describe('PNG decode refuses what it cannot read exactly', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('16-bit PNG', () => {
+  const channelsOf: Record<number, Channels> = { 0: 1, 4: 2, 2: 3, 6: 4 };
+
+  it('decodes every 16-bit colour type, filtered and interlaced, to the stored samples', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(0, 2, 4, 6),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (colourType, width, height, interlace, seed) => {
+          const channels = channelsOf[colourType];
+          const samples = Array.from({ length: width * height * channels }, (_, i) => (Math.imul(seed ^ i, 2654435761) >>> 8) & 0xffff);
+          const file = buildPng({ width, height, bitDepth: 16, colourType, samples, interlace, filterFor: (row) => row % 5 });
+          const { image } = decodePicture(file);
+          expect(is16(image)).toBe(true);
+          expect(image).toEqual({ width, height, channels, maxValue: 65535, data: Uint16Array.from(samples) });
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('turns a 16-bit tRNS key into a 16-bit alpha channel', () => {
+    const key = Uint8Array.of(0x12, 0x34, 0xab, 0xcd, 0x00, 0x01);
+    const samples = [0x1234, 0xabcd, 0x0001, 0x1234, 0xabcd, 0x0002];
+    const file = buildPng({ width: 2, height: 1, bitDepth: 16, colourType: 2, samples, chunksBeforeData: [['tRNS', key]] });
+    expect(decodePicture(file).image).toEqual({ width: 2, height: 1, channels: 4, maxValue: 65535, data: Uint16Array.of(0x1234, 0xabcd, 0x0001, 0, 0x1234, 0xabcd, 0x0002, 0xffff) });
+  });
+
+  it('encodes and decodes back every sample, each channel count', () => {
+    fc.assert(
+      fc.property(fc.constantFrom<Channels>(1, 2, 3, 4), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 2 ** 31 }), (channels, width, height, seed) => {
+        const data = Uint16Array.from({ length: width * height * channels }, (_, i) => (Math.imul(seed + i, 2246822519) >>> 11) & 0xffff);
+        const image: Image16 = { width, height, channels, maxValue: 65535, data };
+        expect(decodePicture(encodePng(image)).image).toEqual(image);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('refuses to write a sample range PNG cannot hold, and readImage refuses 16-bit files', () => {
+    const image: Image16 = { width: 1, height: 1, channels: 1, maxValue: 1023, data: Uint16Array.of(1000) };
+    expectVdmzipError(() => encodePng(image), 'UNSUPPORTED_BIT_DEPTH', /write PGM\/PPM/);
+    const wide = encodePng({ ...image, maxValue: 65535 });
+    expectVdmzipError(() => readImage(wide), 'UNSUPPORTED_BIT_DEPTH', /not 8-bit/);
+  });
+});
+
+describe('PNG metadata', () => {
+  const text = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
+  const gama = text('\x00\x00\xb1\x8f');
+  const exif = text('MM\x00*\x00\x00\x00\x08\x00\x00');
+  const comment = text('Comment\x00made by a test');
+
+  it('comes back byte for byte, before and after the image data as it stood', () => {
+    const file = png(
+      ihdr(2, 1, 8, 2),
+      chunk('gAMA', gama),
+      chunk('eXIf', exif),
+      chunk('IDAT', deflateSync(Uint8Array.of(0, 1, 2, 3, 4, 5, 6))),
+      chunk('tEXt', comment),
+      chunk('IEND', new Uint8Array()),
+    );
+    const picture = decodePicture(file);
+    const expected: MetadataChunk[] = [
+      { type: 'gAMA', data: gama, afterImageData: false },
+      { type: 'eXIf', data: exif, afterImageData: false },
+      { type: 'tEXt', data: comment, afterImageData: true },
+    ];
+    expect(picture.metadata).toEqual(expected);
+    const again = writePicture(picture, 'png');
+    expect(readPicture(again)).toEqual(picture);
+    // The chunks stand where they stood: the rewritten file is the same sequence of chunks.
+    const types = (bytes: Uint8Array) => {
+      const found: string[] = [];
+      for (let pos = 8; pos < bytes.length; ) {
+        const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(pos);
+        found.push(Buffer.from(bytes.subarray(pos + 4, pos + 8)).toString('latin1'));
+        pos += 12 + length;
+      }
+      return found;
+    };
+    expect(types(again)).toEqual(['IHDR', 'gAMA', 'eXIf', 'IDAT', 'tEXt', 'IEND']);
+  });
+
+  it('keeps only layout-free and safe-to-copy chunks when the layout changes (palette expanded)', () => {
+    const file = png(
+      ihdr(1, 1, 8, 3),
+      chunk('gAMA', gama),
+      chunk('PLTE', Uint8Array.of(1, 2, 3)),
+      chunk('bKGD', Uint8Array.of(0)),
+      chunk('tEXt', comment),
+      chunk('IDAT', deflateSync(Uint8Array.of(0, 0))),
+      chunk('IEND', new Uint8Array()),
+    );
+    const picture = decodePicture(file);
+    expect(picture.image).toEqual({ width: 1, height: 1, channels: 3, data: Uint8Array.of(1, 2, 3) });
+    expect(picture.metadata.map((m) => m.type)).toEqual(['gAMA', 'tEXt']);
+  });
+
+  it('PNM has none: writing a picture as PPM keeps the pixels', () => {
+    const picture = { image: { width: 1, height: 1, channels: 3 as const, data: Uint8Array.of(7, 8, 9) }, metadata: [{ type: 'tEXt', data: comment, afterImageData: false }] };
+    expect(readPicture(writePicture(picture, 'pnm'))).toEqual({ image: picture.image, metadata: [] });
+  });
+
+  it('refuses a chunk type that is not ancillary', () => {
+    expectVdmzipError(() => encodePng({ width: 1, height: 1, channels: 1, data: Uint8Array.of(0) }, [{ type: 'IDAT', data: new Uint8Array(), afterImageData: false }]), 'INVALID_ARGUMENT', /not an ancillary/);
   });
 });

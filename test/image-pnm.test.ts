@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VdmzipError } from '../src/errors.ts';
-import { MAX_PIXELS, decodePnm, encodePnm, readImage, writeImage, type Image } from '../src/image/index.ts';
+import { MAX_PIXELS, decodePnm, encodePnm, readImage, readPicture, writeImage, type Image } from '../src/image/index.ts';
+
+const readImage16 = (file: Uint8Array) => readPicture(file).image;
 
 function codeOf(action: () => unknown): string | undefined {
   try {
@@ -58,9 +60,21 @@ describe('PGM/PPM', () => {
     });
   });
 
-  it('refuses maxvals other than 255 as an unsupported bit depth', () => {
-    expect(codeOf(() => decodePnm(bytes('P5 1 1 65535\n', 0, 0)))).toBe('UNSUPPORTED_BIT_DEPTH');
-    expect(codeOf(() => decodePnm(bytes('P5 1 1 15\n', 0)))).toBe('UNSUPPORTED_BIT_DEPTH');
+  it('reads and writes every maxval 1 … 65535, binary samples wider than a byte big-endian', () => {
+    expect(decodePnm(bytes('P5 2 1 65535\n', 0x12, 0x34, 0xff, 0xfe))).toEqual({ width: 2, height: 1, channels: 1, maxValue: 65535, data: Uint16Array.of(0x1234, 0xfffe) });
+    expect(decodePnm(bytes('P2 2 1 15 3 15'))).toEqual({ width: 2, height: 1, channels: 1, maxValue: 15, data: Uint16Array.of(3, 15) });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 65535 }).filter((m) => m !== 255), fc.constantFrom<1 | 3>(1, 3), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer(), (maxValue, channels, width, height, seed) => {
+        const data = Uint16Array.from({ length: width * height * channels }, (_, i) => (Math.imul(seed + i, 2654435761) >>> 0) % (maxValue + 1));
+        const image = { width, height, channels, maxValue, data };
+        expect(readImage16(writeImage(image, 'pnm'))).toEqual(image);
+      }),
+      { numRuns: 100 },
+    );
+    expect(codeOf(() => decodePnm(bytes('P5 1 1 1000\n', 0x03, 0xe9)))).toBe('CORRUPT'); // 1001 > maxval
+    expect(codeOf(() => decodePnm(bytes('P5 1 1 65536\n', 0, 0)))).toBe('CORRUPT');
+    expect(codeOf(() => decodePnm(bytes('P5 1 1 0\n', 0)))).toBe('CORRUPT');
+    expect(codeOf(() => decodePnm(bytes('P5 2 1 1000\n', 0, 0, 0)))).toBe('TRUNCATED');
   });
 
   it('refuses truncated, malformed, oversized and multi-image files with typed errors', () => {

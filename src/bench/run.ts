@@ -16,7 +16,7 @@ import { parseContainer } from '../format/container.ts';
 import { imageElbo, summarise, type ElboBits } from '../chain/elbo.ts';
 import { VdmzipError } from '../errors.ts';
 import { listImageFiles, readImageFile } from '../image/files.ts';
-import { decodePng, encodePng, readImage, type Image } from '../image/index.ts';
+import { encodePng, readImage, type Image } from '../image/index.ts';
 import type { ModelBundle } from '../model/bundle.ts';
 import type { IntegerEngine } from '../model/denoiser.ts';
 import { createEngine, type ComputeDevice, type DeviceChoice } from '../model/engines.ts';
@@ -242,7 +242,7 @@ export async function measureClassic(codec: ClassicCodec, image: Image, inputPng
     } else {
       const file = readFileSync(encoded);
       const started = performance.now();
-      decoded = decodePng(file);
+      decoded = readImage(file);
       decodeSeconds = (performance.now() - started) / 1000;
     }
     if (!samePixels(image, decoded)) return { ok: false, error: `decoded ${decoded.width}×${decoded.height}×${decoded.channels} image differs from the original` };

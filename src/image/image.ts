@@ -14,6 +14,40 @@ export type Image = {
 
 export type Channels = 1 | 2 | 3 | 4;
 
+/**
+ * An image whose samples are not 8-bit: each an integer 0 … `maxValue` (1 … 65535, never
+ * 255), held in 16 bits: 16-bit PNG (maxValue 65535) and PGM/PPM with a maxval other than
+ * 255. Laid out as Image's `data`. vdmzip codes it through an 8-bit image of its high bits
+ * (docs/format.md §12).
+ */
+export type Image16 = {
+  width: number;
+  height: number;
+  channels: Channels;
+  maxValue: number;
+  data: Uint16Array;
+};
+
+/**
+ * A PNG chunk kept beside the pixels, byte for byte (colour profile, EXIF, text, resolution,
+ * time): its four-letter type, its data, and whether it stood after the image data (IDAT)
+ * rather than before it.
+ */
+export type MetadataChunk = { type: string; data: Uint8Array; afterImageData: boolean };
+
+/** What an image file holds: its pixels, 8-bit or not, and the metadata to keep with them. */
+export type Picture = { image: Image | Image16; metadata: MetadataChunk[] };
+
+/** Whether `image` has samples other than 8-bit. */
+export function is16(image: Image | Image16): image is Image16 {
+  return image.data instanceof Uint16Array;
+}
+
+/** The largest sample value of either kind of image. */
+export function maxValueOf(image: Image | Image16): number {
+  return is16(image) ? image.maxValue : SAMPLE_MAX;
+}
+
 /** The largest sample value: images are 8 bits a sample. */
 export const SAMPLE_MAX = 255;
 
@@ -46,17 +80,39 @@ export function checkDimensions(
 
 /** Checks that an Image handed to the library is self-consistent ('INVALID_ARGUMENT' if not). */
 export function checkImage(image: Image): void {
-  const { width, height, channels, data } = image;
+  checkLayout(image.width, image.height, image.channels, image.data.length, 'bytes');
+}
+
+function checkLayout(width: number, height: number, channels: number, length: number, unit: string): void {
   checkDimensions(width, height, 'image', 'INVALID_ARGUMENT');
   if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4) {
     throw new VdmzipError('INVALID_ARGUMENT', `image has ${String(channels)} channels; expected 1 to 4`);
   }
   const expected = width * height * channels;
-  if (data.length !== expected) {
-    throw new VdmzipError(
-      'INVALID_ARGUMENT',
-      `image data has ${data.length} bytes; ${width}×${height}×${channels} needs ${expected}`,
-    );
+  if (length !== expected) {
+    throw new VdmzipError('INVALID_ARGUMENT', `image data has ${length} ${unit}; ${width}×${height}×${channels} needs ${expected}`);
+  }
+}
+
+/** Checks an Image16 as checkImage checks an Image, and that every sample is at most maxValue. */
+export function checkImage16(image: Image16): void {
+  const { width, height, channels, data, maxValue } = image;
+  if (!(data instanceof Uint16Array)) throw new VdmzipError('INVALID_ARGUMENT', 'image data must be a Uint16Array');
+  if (!Number.isInteger(maxValue) || maxValue < 1 || maxValue > 65535 || maxValue === SAMPLE_MAX) {
+    throw new VdmzipError('INVALID_ARGUMENT', `maxValue ${String(maxValue)} is not an integer in 1 … 65535 other than 255 (8-bit images are Images)`);
+  }
+  checkLayout(width, height, channels, data.length, 'samples');
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] > maxValue) throw new VdmzipError('INVALID_ARGUMENT', `sample ${data[i]} exceeds maxValue ${maxValue}`);
+  }
+}
+
+/** Checks a MetadataChunk list: four-letter ancillary types (lower-case first letter), Uint8Array data. */
+export function checkMetadata(metadata: MetadataChunk[]): void {
+  for (const chunk of metadata) {
+    if (!/^[a-z][A-Za-z]{3}$/.test(chunk.type)) throw new VdmzipError('INVALID_ARGUMENT', `metadata chunk type ${JSON.stringify(chunk.type)} is not an ancillary PNG chunk type`);
+    if (!(chunk.data instanceof Uint8Array)) throw new VdmzipError('INVALID_ARGUMENT', `metadata chunk ${chunk.type} has no Uint8Array data`);
+    if (chunk.data.length > 0x7fffffff) throw new VdmzipError('INVALID_ARGUMENT', `metadata chunk ${chunk.type} is longer than a PNG chunk can be`);
   }
 }
 

@@ -1,13 +1,13 @@
 /**
- * Image input and output: PNG and PGM/PPM, 8-bit samples. See png.ts and pnm.ts for
- * what each reader accepts.
+ * Image input and output: PNG and PGM/PPM, 8-bit and 16-bit samples, with PNG metadata.
+ * See png.ts and pnm.ts for what each reader accepts.
  */
 import { VdmzipError } from '../errors.ts';
-import type { Image } from './image.ts';
+import { is16, type Image, type Image16, type Picture } from './image.ts';
 import { decodePng, encodePng, isPng } from './png.ts';
 import { decodePnm, encodePnm, isPnm } from './pnm.ts';
 
-export { cropImage, MAX_PIXELS, SAMPLE_MAX, type Channels, type Image } from './image.ts';
+export { cropImage, is16, maxValueOf, checkImage16, checkMetadata, MAX_PIXELS, SAMPLE_MAX, type Channels, type Image, type Image16, type MetadataChunk, type Picture } from './image.ts';
 export { decodePng, encodePng } from './png.ts';
 export { decodePnm, encodePnm } from './pnm.ts';
 
@@ -21,18 +21,30 @@ export function detectImageFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
-/** Decodes a PNG or PGM/PPM file, chosen by its magic number. */
-export function readImage(bytes: Uint8Array): Image {
+/** Decodes a PNG or PGM/PPM file, chosen by its magic number: pixels at their depth, and PNG metadata. */
+export function readPicture(bytes: Uint8Array): Picture {
   switch (detectImageFormat(bytes)) {
     case 'png':
       return decodePng(bytes);
     case 'pnm':
-      return decodePnm(bytes);
+      return { image: decodePnm(bytes), metadata: [] };
     default:
       throw new VdmzipError('UNSUPPORTED_FORMAT', 'not a PNG, PGM or PPM image');
   }
 }
 
-export function writeImage(image: Image, format: ImageFormat): Uint8Array {
-  return format === 'png' ? encodePng(image) : encodePnm(image);
+/** Encodes a picture as PNG (with its metadata) or PGM/PPM (which holds none). */
+export function writePicture(picture: Picture, format: ImageFormat): Uint8Array {
+  return format === 'png' ? encodePng(picture.image, picture.metadata) : encodePnm(picture.image);
+}
+
+/** The 8-bit pixels of a PNG or PGM/PPM file ('UNSUPPORTED_BIT_DEPTH' for other depths; readPicture reads every file). */
+export function readImage(bytes: Uint8Array): Image {
+  const { image } = readPicture(bytes);
+  if (is16(image)) throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', `the image's samples run to ${image.maxValue}, not 255: it is not 8-bit`);
+  return image;
+}
+
+export function writeImage(image: Image | Image16, format: ImageFormat): Uint8Array {
+  return writePicture({ image, metadata: [] }, format);
 }

@@ -1,22 +1,23 @@
 /**
- * PNG decode and encode (ISO/IEC 15948, W3C PNG 2nd edition), 8-bit samples only.
+ * PNG decode and encode (ISO/IEC 15948, W3C PNG 2nd edition).
  *
- * Decode reads every 8-bit-or-less PNG: colour types 0, 2, 3, 4, 6; bit depths 1, 2, 4
- * expanded to 8 (grey scaled to 0–255, palette indices looked up); palette images become
- * RGB, or RGBA when a tRNS chunk is present; a tRNS colour key on grey or RGB images
- * becomes an alpha channel, so the decoded image looks as the file does; Adam7 interlace.
- * Every chunk CRC is checked. 16-bit images are refused with 'UNSUPPORTED_BIT_DEPTH'
- * rather than truncated, because a lossless compressor must not drop bits silently.
- * Ancillary chunks (gAMA, iCCP, text, …) are skipped: vdmzip keeps pixels, not metadata.
+ * Decode reads every PNG: colour types 0, 2, 3, 4, 6; bit depths 1, 2, 4 expanded to 8
+ * (grey scaled to 0–255, palette indices looked up); 16-bit samples kept (an Image16 with
+ * maxValue 65535); palette images become RGB, or RGBA when a tRNS chunk is present; a tRNS
+ * colour key on grey or RGB images becomes an alpha channel, so the decoded image looks as
+ * the file does; Adam7 interlace. Every chunk CRC is checked. Ancillary chunks come back as
+ * metadata, byte for byte, except those that describe a layout the decoded image no longer
+ * has (see `keptWhenLayoutChanges`). Animated PNG is refused: only its first frame would survive.
  *
- * Encode writes 8-bit, non-interlaced PNG with the colour type that matches the channel
- * count, a per-row filter chosen by the minimum-sum-of-absolute-differences heuristic
- * (the one libpng and the PNG spec recommend), and zlib level 9.
+ * Encode writes non-interlaced PNG at bit depth 8 or 16 with the colour type that matches the
+ * channel count, a per-row filter chosen by the minimum-sum-of-absolute-differences heuristic
+ * (the one libpng and the PNG spec recommend), zlib level 9, and the metadata chunks before
+ * or after the image data as they stood.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { VdmzipError } from '../errors.ts';
 import { crc32 } from './crc32.ts';
-import { checkDimensions, checkImage, type Channels, type Image } from './image.ts';
+import { checkDimensions, checkImage, checkImage16, checkMetadata, is16, type Channels, type Image, type Image16, type MetadataChunk, type Picture } from './image.ts';
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
@@ -64,12 +65,28 @@ export function isPng(bytes: Uint8Array): boolean {
   return bytes.length >= SIGNATURE.length && SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
-export function decodePng(bytes: Uint8Array): Image {
+/**
+ * Ancillary chunks that stay true when the decoded image's layout differs from the file's
+ * (palette expanded, bit depth raised, a tRNS key turned into alpha): colour space and time.
+ * Other chunks kept then are only those the PNG spec marks safe to copy (lower-case fourth
+ * letter); bKGD, hIST, sBIT and the like describe the old layout and are left out.
+ */
+const LAYOUT_FREE_CHUNKS: ReadonlySet<string> = new Set(['gAMA', 'cHRM', 'sRGB', 'iCCP', 'cICP', 'mDCV', 'cLLI', 'tIME']);
+
+function keptWhenLayoutChanges(chunk: MetadataChunk): boolean {
+  return LAYOUT_FREE_CHUNKS.has(chunk.type) || (chunk.type.charCodeAt(3) & 0x20) !== 0;
+}
+
+/** Chunks of animated PNG (APNG): a still-image decoder shows only the first frame. */
+const ANIMATION_CHUNKS: ReadonlySet<string> = new Set(['acTL', 'fcTL', 'fdAT']);
+
+export function decodePng(bytes: Uint8Array): Picture {
   if (!isPng(bytes)) throw new VdmzipError('UNSUPPORTED_FORMAT', 'not a PNG file');
   let header: PngHeader | undefined;
   let palette: Uint8Array | undefined;
   let transparency: Uint8Array | undefined;
   const imageData: Uint8Array[] = [];
+  const metadata: MetadataChunk[] = [];
   let imageDataEnded = false;
 
   let pos = SIGNATURE.length;
@@ -109,14 +126,20 @@ export function decodePng(bytes: Uint8Array): Image {
         if (imageDataEnded) throw new VdmzipError('CORRUPT', 'PNG IDAT chunks are not consecutive');
         imageData.push(data);
         break;
-      case 'IEND':
+      case 'IEND': {
         // header is set: any first chunk other than IHDR was refused above.
-        return buildImage(header!, palette, transparency, imageData);
+        const image = buildImage(header!, palette, transparency, imageData);
+        const { bitDepth, colourType } = header!;
+        const layoutKept = colourType !== PALETTE && bitDepth >= 8 && image.channels === SAMPLES_PER_PIXEL[colourType];
+        return { image, metadata: layoutKept ? metadata : metadata.filter(keptWhenLayoutChanges) };
+      }
       default:
         // Bit 5 of the first type byte clear marks a critical chunk, one a decoder must understand.
         if ((bytes[typeStart] & 0x20) === 0) {
           throw new VdmzipError('UNSUPPORTED_FORMAT', `PNG uses unknown critical chunk ${type}`);
         }
+        if (ANIMATION_CHUNKS.has(type)) throw new VdmzipError('UNSUPPORTED_FORMAT', 'animated PNG (APNG) is not supported: vdmzip codes still images');
+        metadata.push({ type, data: data.slice(), afterImageData: imageData.length > 0 });
     }
   }
 }
@@ -145,7 +168,6 @@ function parseHeader(data: Uint8Array): PngHeader {
   if (!allowed.includes(bitDepth)) {
     throw new VdmzipError('CORRUPT', `PNG has invalid bit depth ${bitDepth} for colour type ${colourType}`);
   }
-  if (bitDepth === 16) throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', '16-bit PNG is not supported; convert to 8-bit');
   if (compression !== 0) throw new VdmzipError('CORRUPT', `PNG has unknown compression method ${compression}`);
   if (filterMethod !== 0) throw new VdmzipError('CORRUPT', `PNG has unknown filter method ${filterMethod}`);
   if (interlace > 1) throw new VdmzipError('CORRUPT', `PNG has unknown interlace method ${interlace}`);
@@ -171,7 +193,7 @@ function buildImage(
   palette: Uint8Array | undefined,
   transparency: Uint8Array | undefined,
   imageData: Uint8Array[],
-): Image {
+): Image | Image16 {
   const { width, height, bitDepth, colourType } = header;
   if (imageData.length === 0) throw new VdmzipError('CORRUPT', 'PNG has no IDAT chunk');
 
@@ -185,7 +207,7 @@ function buildImage(
   const emitter = rowEmitter(header, palette, transparency);
   const raw = inflateImageData(imageData, rawSize);
   const channels = emitter.channels;
-  const pixels = new Uint8Array(width * height * channels);
+  const pixels = bitDepth === 16 ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels);
   let offset = 0;
   for (const pass of passes) {
     const rowBytes = rowBytesOf(pass);
@@ -197,7 +219,7 @@ function buildImage(
     }
     offset += pass.height * (rowBytes + 1);
   }
-  return { width, height, channels, data: pixels };
+  return pixels instanceof Uint16Array ? { width, height, channels, maxValue: 0xffff, data: pixels } : { width, height, channels, data: pixels };
 }
 
 /** Inflates the concatenated IDAT data, which must hold exactly `rawSize` bytes. */
@@ -269,15 +291,44 @@ function paeth(left: number, up: number, upLeft: number): number {
  */
 type RowEmitter = {
   channels: Channels;
-  emit(src: Uint8Array, srcPos: number, count: number, dst: Uint8Array, dstPos: number, dstStep: number): void;
+  emit(src: Uint8Array, srcPos: number, count: number, dst: Uint8Array | Uint16Array, dstPos: number, dstStep: number): void;
 };
 
 function rowEmitter(header: PngHeader, palette: Uint8Array | undefined, transparency: Uint8Array | undefined): RowEmitter {
   const { bitDepth, colourType } = header;
+  if (bitDepth === 16) return wideEmitter(colourType, transparency);
   // tRNS has no meaning for colour types with alpha; like libpng, ignore it there.
   if (colourType === GREY || colourType === PALETTE) return lookupEmitter(colourType, bitDepth, palette, transparency);
   if (colourType === RGB && transparency !== undefined) return rgbKeyEmitter(transparency);
   return copyEmitter(SAMPLES_PER_PIXEL[colourType] as Channels);
+}
+
+/**
+ * 16-bit pixels (grey, grey+alpha, RGB, RGBA), big-endian in the file; a tRNS colour key on
+ * grey or RGB adds an alpha channel: 0 where a pixel equals the key, 65535 elsewhere.
+ */
+function wideEmitter(colourType: number, transparency: Uint8Array | undefined): RowEmitter {
+  const stored = SAMPLES_PER_PIXEL[colourType];
+  const keyed = (colourType === GREY || colourType === RGB) && transparency !== undefined;
+  if (keyed && transparency.length !== 2 * stored) {
+    throw new VdmzipError('CORRUPT', `PNG tRNS chunk for ${colourType === GREY ? 'grey' : 'RGB'} has length ${transparency.length}, not ${2 * stored}`);
+  }
+  const key = keyed ? Array.from({ length: stored }, (_, c) => (transparency[2 * c] << 8) | transparency[2 * c + 1]) : [];
+  const channels = (keyed ? stored + 1 : stored) as Channels;
+  return {
+    channels,
+    emit(src, srcPos, count, dst, dstPos, dstStep) {
+      for (let i = 0; i < count; i++, dstPos += dstStep) {
+        let matches = true;
+        for (let c = 0; c < stored; c++, srcPos += 2) {
+          const sample = (src[srcPos] << 8) | src[srcPos + 1];
+          dst[dstPos + c] = sample;
+          if (keyed && sample !== key[c]) matches = false;
+        }
+        if (keyed) dst[dstPos + stored] = matches ? 0 : 0xffff;
+      }
+    },
+  };
 }
 
 /** 8-bit pixels stored as they are (grey, grey+alpha, RGB, RGBA). */
@@ -379,11 +430,33 @@ function lookupEmitter(
   };
 }
 
-export function encodePng(image: Image): Uint8Array {
-  checkImage(image);
-  const { width, height, channels, data } = image;
+/**
+ * Writes `image` as PNG, at bit depth 16 for an Image16 (whose maxValue must then be 65535:
+ * PNG has no other sample range), with `metadata` before or after the image data as each
+ * chunk says.
+ */
+export function encodePng(image: Image | Image16, metadata: MetadataChunk[] = []): Uint8Array {
+  checkMetadata(metadata);
+  let data: Uint8Array;
+  if (is16(image)) {
+    checkImage16(image);
+    if (image.maxValue !== 0xffff) {
+      throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', `PNG cannot hold samples 0 … ${image.maxValue} without rescaling them; write PGM/PPM instead`);
+    }
+    data = new Uint8Array(image.data.length * 2);
+    for (let i = 0; i < image.data.length; i++) {
+      data[2 * i] = image.data[i] >> 8;
+      data[2 * i + 1] = image.data[i] & 0xff;
+    }
+  } else {
+    checkImage(image);
+    data = image.data;
+  }
+  const bytesPerSample = is16(image) ? 2 : 1;
+  const { width, height, channels } = image;
   const colourType = [GREY, GREY, GREY_ALPHA, RGB, RGBA][channels];
-  const rowBytes = width * channels;
+  const bytesPerPixel = channels * bytesPerSample;
+  const rowBytes = width * bytesPerPixel;
 
   const filtered = new Uint8Array(height * (rowBytes + 1));
   let trial = new Uint8Array(rowBytes);
@@ -393,7 +466,7 @@ export function encodePng(image: Image): Uint8Array {
     let bestFilter = 0;
     let bestScore = Infinity;
     for (let filter = 0; filter <= 4; filter++) {
-      const score = filterRow(filter, data, rowStart, y > 0 ? rowStart - rowBytes : -1, rowBytes, channels, trial);
+      const score = filterRow(filter, data, rowStart, y > 0 ? rowStart - rowBytes : -1, rowBytes, bytesPerPixel, trial);
       if (score < bestScore) {
         bestScore = score;
         bestFilter = filter;
@@ -408,13 +481,16 @@ export function encodePng(image: Image): Uint8Array {
   const ihdr = new Uint8Array(13);
   writeU32(ihdr, 0, width);
   writeU32(ihdr, 4, height);
-  ihdr[8] = 8;
+  ihdr[8] = 8 * bytesPerSample;
   ihdr[9] = colourType;
   // compression, filter method and interlace bytes stay 0: deflate, adaptive, none.
+  const kept = (after: boolean) => metadata.filter((m) => m.afterImageData === after).map((m) => chunk(m.type, m.data));
   return concat([
     SIGNATURE,
     chunk('IHDR', ihdr),
+    ...kept(false),
     chunk('IDAT', deflateSync(filtered, { level: 9 })),
+    ...kept(true),
     chunk('IEND', new Uint8Array(0)),
   ]);
 }

@@ -1,14 +1,15 @@
 /**
- * PGM/PPM (Netpbm) read and write, maxval 255 only.
+ * PGM/PPM (Netpbm) read and write, any maxval 1 … 65535.
  *
  * Reads binary P5 (grey) and P6 (RGB), and their plain-text forms P2 and P3, with
- * comments anywhere whitespace may stand. Writes binary P5 or P6. Other maxvals are
- * refused with 'UNSUPPORTED_BIT_DEPTH': rescaling them to 8 bits would not be lossless.
+ * comments anywhere whitespace may stand. Writes binary P5 or P6. Maxval 255 gives an
+ * Image; any other an Image16 with that maxValue (binary samples then take two bytes,
+ * most significant first, when maxval > 255), so the file comes back with its own maxval.
  * A file must hold exactly one image; a second image (Netpbm allows several) or other
  * trailing data is refused rather than dropped.
  */
 import { VdmzipError } from '../errors.ts';
-import { checkDimensions, checkImage, type Image } from './image.ts';
+import { checkDimensions, checkImage, checkImage16, is16, SAMPLE_MAX, type Image, type Image16 } from './image.ts';
 
 const FORMATS: Record<string, { channels: 1 | 3; binary: boolean }> = {
   P2: { channels: 1, binary: false },
@@ -25,7 +26,7 @@ export function isPnm(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && Object.hasOwn(FORMATS, String.fromCharCode(bytes[0], bytes[1]));
 }
 
-export function decodePnm(bytes: Uint8Array): Image {
+export function decodePnm(bytes: Uint8Array): Image | Image16 {
   if (!isPnm(bytes)) throw new VdmzipError('UNSUPPORTED_FORMAT', 'not a PGM/PPM file (P2, P3, P5 or P6)');
   const { channels, binary } = FORMATS[String.fromCharCode(bytes[0], bytes[1])];
   const reader = new TokenReader(bytes, 2);
@@ -33,23 +34,26 @@ export function decodePnm(bytes: Uint8Array): Image {
   const height = reader.number('height');
   const maxval = reader.number('maxval');
   checkDimensions(width, height, 'PNM image');
-  if (maxval !== 255) {
-    throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', `PNM maxval ${maxval} is not supported; only 255 (8-bit)`);
-  }
+  if (maxval < 1 || maxval > 0xffff) throw new VdmzipError('CORRUPT', `PNM maxval ${maxval} is not in 1 … 65535`);
 
   const size = width * height * channels;
-  let data: Uint8Array;
+  const wide = maxval > SAMPLE_MAX;
+  const data = maxval === SAMPLE_MAX ? new Uint8Array(size) : new Uint16Array(size);
   if (binary) {
     // Exactly one whitespace byte separates maxval from the raster.
     if (reader.pos < bytes.length && !isWhitespace(bytes[reader.pos])) {
       throw new VdmzipError('CORRUPT', 'PNM maxval must be followed by one whitespace byte');
     }
     const start = reader.pos + 1;
-    if (start + size > bytes.length) throw new VdmzipError('TRUNCATED', 'PNM file ends inside its pixel data');
-    data = bytes.slice(start, start + size);
-    reader.pos = start + size;
+    const end = start + (wide ? 2 * size : size);
+    if (end > bytes.length) throw new VdmzipError('TRUNCATED', 'PNM file ends inside its pixel data');
+    for (let i = 0; i < size; i++) {
+      const value = wide ? (bytes[start + 2 * i] << 8) | bytes[start + 2 * i + 1] : bytes[start + i];
+      if (value > maxval) throw new VdmzipError('CORRUPT', `PNM sample ${value} exceeds maxval ${maxval}`);
+      data[i] = value;
+    }
+    reader.pos = end;
   } else {
-    data = new Uint8Array(size);
     for (let i = 0; i < size; i++) {
       const value = reader.number('sample');
       if (value > maxval) throw new VdmzipError('CORRUPT', `PNM sample ${value} exceeds maxval ${maxval}`);
@@ -59,7 +63,7 @@ export function decodePnm(bytes: Uint8Array): Image {
   if (!reader.atEnd()) {
     throw new VdmzipError('UNSUPPORTED_FORMAT', 'PNM file has data after its image (multi-image files are not supported)');
   }
-  return { width, height, channels, data };
+  return data instanceof Uint16Array ? { width, height, channels, maxValue: maxval, data } : { width, height, channels, data };
 }
 
 /** Reads the whitespace- and comment-separated decimal numbers of a PNM header or plain raster. */
@@ -116,16 +120,28 @@ function isWhitespace(b: number): boolean {
   return b === 0x20 || (b >= 0x09 && b <= 0x0d);
 }
 
-/** Writes P5 (1 channel) or P6 (3 channels); PNM has no alpha channel, so 2 and 4 are refused. */
-export function encodePnm(image: Image): Uint8Array {
-  checkImage(image);
+/**
+ * Writes P5 (1 channel) or P6 (3 channels) with the image's maxval; PNM has no alpha
+ * channel, so 2 and 4 are refused.
+ */
+export function encodePnm(image: Image | Image16): Uint8Array {
+  if (is16(image)) checkImage16(image);
+  else checkImage(image);
   const { width, height, channels, data } = image;
   if (channels !== 1 && channels !== 3) {
     throw new VdmzipError('UNSUPPORTED_FORMAT', 'PGM/PPM cannot store an alpha channel; write PNG instead');
   }
-  const header = new TextEncoder().encode(`${channels === 1 ? 'P5' : 'P6'}\n${width} ${height}\n255\n`);
-  const out = new Uint8Array(header.length + data.length);
+  const maxval = is16(image) ? image.maxValue : SAMPLE_MAX;
+  const header = new TextEncoder().encode(`${channels === 1 ? 'P5' : 'P6'}\n${width} ${height}\n${maxval}\n`);
+  const sampleBytes = maxval > SAMPLE_MAX ? 2 : 1;
+  const out = new Uint8Array(header.length + data.length * sampleBytes);
   out.set(header);
-  out.set(data, header.length);
+  if (sampleBytes === 1) out.set(data, header.length);
+  else {
+    for (let i = 0, at = header.length; i < data.length; i++, at += 2) {
+      out[at] = data[i] >> 8;
+      out[at + 1] = data[i] & 0xff;
+    }
+  }
   return out;
 }
