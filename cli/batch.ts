@@ -124,6 +124,7 @@ export function openOnFirstUse<T extends { dispose(): Promise<void> }>(open: () 
 }
 
 /** "640×480 RGB" and the like. */
-export function describeImage(image: { width: number; height: number; channels: number }): string {
-  return `${image.width}×${image.height} ${['', 'grey', 'grey+alpha', 'RGB', 'RGBA'][image.channels]}`;
+export function describeImage(image: { width: number; height: number; channels: number; maxValue?: number }): string {
+  const depth = image.maxValue === undefined ? '' : image.maxValue === 0xffff ? ' 16-bit' : ` 0…${image.maxValue}`;
+  return `${image.width}×${image.height} ${['', 'grey', 'grey+alpha', 'RGB', 'RGBA'][image.channels]}${depth}`;
 }

@@ -6,6 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { CONTAINER_MAGIC, parseContainer } from '../src/format/container.ts';
+import { EXTENDED_FORMAT, readExtendedHeader } from '../src/format/extended.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { MAX_PIXELS } from '../src/image/image.ts';
 import { BoundedInput, HEADER_SEARCH_BYTES, imageInputBound, INPUT_SLACK_BYTES, type InputBound, type InputBoundOf } from '../src/image/limits.ts';
@@ -20,7 +21,7 @@ const LATER_READ_BYTES = 1024 * 1024;
 /** The bound of a .vdmz file whose header does not give its image away before the payload (formats 1 and 2). */
 const ANY_VDMZ: InputBound = { maxBytes: 2 * MAX_PIXELS * 4 + INPUT_SLACK_BYTES, image: 'image of at most MAX_PIXELS pixels' };
 
-/** The preamble of .vdmz format versions 1 to 3: magic, version, body length (u32, little-endian); a CRC follows the body. */
+/** The preamble of .vdmz format versions 1 to 3 and 5: magic, version, body length (u32, little-endian); a CRC follows the body. */
 const PREAMBLE_BYTES = 9;
 const CRC_BYTES = 4;
 
@@ -38,10 +39,16 @@ export const vdmzInputBound: InputBoundOf = (prefix, complete) => {
   if (complete) return ANY_VDMZ;
   if (prefix.length < PREAMBLE_BYTES) return undefined;
   const version = prefix[magic.length];
-  // Versions 1 to 3 say where their header ends; version 4's ends where its fields do.
-  const headerEnd = version >= 1 && version <= 3 ? PREAMBLE_BYTES + Buffer.from(prefix).readUInt32LE(magic.length + 1) + CRC_BYTES : prefix.length;
+  // Versions 1 to 3 and 5 say where their header ends; version 4's ends where its fields do.
+  const framed = (version >= 1 && version <= 3) || version === EXTENDED_FORMAT;
+  const headerEnd = framed ? PREAMBLE_BYTES + Buffer.from(prefix).readUInt32LE(magic.length + 1) + CRC_BYTES : prefix.length;
   if (headerEnd > HEADER_SEARCH_BYTES) return ANY_VDMZ;
   if (headerEnd > prefix.length) return undefined;
+  if (version === EXTENDED_FORMAT) {
+    // The header gives the file's length exactly.
+    const { header, payloadStart, innerLength, lowBitsLength } = readExtendedHeader(prefix.subarray(0, headerEnd));
+    return { maxBytes: payloadStart + innerLength + lowBitsLength, image: `${header.width}×${header.height} image` };
+  }
   try {
     const { header } = parseContainer(prefix.subarray(0, headerEnd));
     const raw = header.width * header.height * header.channels;

@@ -2,11 +2,10 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkEffort, codedGridFactor, compressImage, decompressImage, type CodingProgress, type Effort } from './codec.ts';
-import { parseContainer } from './format/container.ts';
+import { checkEffort, codedGridFactor, compressPicture, decompressPicture as decodePicture, needsModel, type CodingProgress, type Effort } from './codec.ts';
 import { VdmzipError } from './errors.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
-import type { Image } from './image/index.ts';
+import { is16, type Image, type Picture } from './image/index.ts';
 import { BUNDLE_JSON, loadBundle, type ModelBundle } from './model/bundle.ts';
 import type { IntegerEngine } from './model/denoiser.ts';
 import { DEVICE_CHOICES, GpuUnavailableError, openEngine, type ComputeDevice, type DeviceChoice } from './model/engines.ts';
@@ -173,46 +172,51 @@ export class VdmzipCodec {
   }
 
   /**
-   * Compresses one image. With `verify`, the file is decoded again and compared with the
-   * input; progress then runs over both passes (encoding is the first half). Progress
-   * reports never go back and end at stepsDone = stepsTotal.
+   * Compresses one image, or a picture (an image at any depth up to 16 bits, with PNG
+   * metadata to keep). With `verify`, the file is decoded again and compared with the input,
+   * samples and metadata; progress then runs over both passes (encoding is the first half).
+   * Progress reports never go back and end at stepsDone = stepsTotal.
    */
-  async compress(image: Image, onProgress = this.options.onProgress): Promise<Uint8Array> {
+  async compress(input: Image | Picture, onProgress = this.options.onProgress): Promise<Uint8Array> {
+    const picture: Picture = 'image' in input ? input : { image: input, metadata: [] };
     const verify = this.options.verify === true;
     const passes = verify ? 2 : 1;
     const progress = passProgress(onProgress, passes);
     const predictorOnly = this.options.effort === 1;
-    const bytes = await compressImage(image, predictorOnly ? undefined : this.bundle, predictorOnly ? NO_NETWORK : await this.engine(), { gridFactor: this.options.gridFactor, effort: this.options.effort, onProgress: progress.pass(0) });
-    if (verify) {
-      const decoded = await this.decode(bytes, progress.pass(1));
-      if (!Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length).equals(image.data)) {
-        throw new VdmzipError('CORRUPT', 'verification failed: the file does not decode to the input (please report this)');
-      }
+    const bytes = await compressPicture(picture, predictorOnly ? undefined : this.bundle, predictorOnly ? NO_NETWORK : await this.engine(), { gridFactor: this.options.gridFactor, effort: this.options.effort, onProgress: progress.pass(0) });
+    if (verify && !samePicture(await this.decode(bytes, progress.pass(1)), picture)) {
+      throw new VdmzipError('CORRUPT', 'verification failed: the file does not decode to the input (please report this)');
     }
     progress.finish();
     return bytes;
   }
 
-  /** Decompresses one .vdmz file; throws VdmzipError, and never returns a wrong image. */
-  decompress(bytes: Uint8Array, onProgress = this.options.onProgress): Promise<Image> {
+  /**
+   * Decompresses one .vdmz file to its 8-bit image (a file that holds other samples is
+   * 'UNSUPPORTED_BIT_DEPTH': decompressPicture returns those); throws VdmzipError, and never
+   * returns a wrong image.
+   */
+  async decompress(bytes: Uint8Array, onProgress = this.options.onProgress): Promise<Image> {
+    const { image } = await this.decompressPicture(bytes, onProgress);
+    if (is16(image)) throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', `the file holds samples up to ${image.maxValue}, not 8-bit ones: decompressPicture returns them`);
+    return image;
+  }
+
+  /** Decompresses one .vdmz file to its picture: samples at their depth and the metadata kept with them. */
+  decompressPicture(bytes: Uint8Array, onProgress = this.options.onProgress): Promise<Picture> {
     if (!(bytes instanceof Uint8Array)) return Promise.reject(new VdmzipError('INVALID_ARGUMENT', 'decompress takes the file as a Uint8Array'));
     const progress = passProgress(onProgress, 1);
-    return this.decode(bytes, progress.pass(0)).then((image) => {
+    return this.decode(bytes, progress.pass(0)).then((picture) => {
       progress.finish();
-      return image;
+      return picture;
     });
   }
 
-  /** Decodes with the model and engine only where the file needs them: a file the predictor coded alone (format 4) needs neither. */
-  private async decode(bytes: Uint8Array, onProgress: ((p: CodingProgress) => void) | undefined): Promise<Image> {
-    let predictorOnly: boolean;
-    try {
-      predictorOnly = parseContainer(bytes).header.modelId === undefined;
-    } catch {
-      predictorOnly = true; // decompressImage reports what is wrong with the file, before any network work
-    }
-    if (predictorOnly) return decompressImage(bytes, undefined, NO_NETWORK, { onProgress });
-    return decompressImage(bytes, this.bundle, await this.engine(), { onProgress });
+  /** Decodes with the model and engine only where the file needs them: a file the predictor coded alone needs neither. */
+  private async decode(bytes: Uint8Array, onProgress: ((p: CodingProgress) => void) | undefined): Promise<Picture> {
+    // A file the decoder will refuse needs no model either: decompressPicture says what is wrong with it.
+    if (!needsModel(bytes)) return decodePicture(bytes, undefined, NO_NETWORK, { onProgress });
+    return decodePicture(bytes, this.bundle, await this.engine(), { onProgress });
   }
 
   async dispose(): Promise<void> {
@@ -220,8 +224,16 @@ export class VdmzipCodec {
   }
 }
 
-/** Compresses one image to .vdmz bytes. */
-export async function compress(image: Image, options: CodecOptions = {}): Promise<Uint8Array> {
+/** Whether two pictures hold the same samples (and sample range) and the same metadata. */
+function samePicture(a: Picture, b: Picture): boolean {
+  const bytes = (x: Uint8Array | Uint16Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  const sameImage = is16(a.image) === is16(b.image) && (!is16(a.image) || a.image.maxValue === (b.image as typeof a.image).maxValue) && bytes(a.image.data).equals(bytes(b.image.data));
+  const sameMetadata = a.metadata.length === b.metadata.length && a.metadata.every((m, i) => m.type === b.metadata[i].type && m.afterImageData === b.metadata[i].afterImageData && bytes(m.data).equals(bytes(b.metadata[i].data)));
+  return sameImage && sameMetadata;
+}
+
+/** Compresses one image, or a picture (samples up to 16 bits, PNG metadata), to .vdmz bytes. */
+export async function compress(image: Image | Picture, options: CodecOptions = {}): Promise<Uint8Array> {
   const codec = await VdmzipCodec.open(options);
   try {
     return await codec.compress(image);
@@ -235,6 +247,16 @@ export async function decompress(bytes: Uint8Array, options: CodecOptions = {}):
   const codec = await VdmzipCodec.open(options);
   try {
     return await codec.decompress(bytes);
+  } finally {
+    await codec.dispose();
+  }
+}
+
+/** Decompresses .vdmz bytes to the picture they hold: samples at their depth, with metadata. */
+export async function decompressPicture(bytes: Uint8Array, options: CodecOptions = {}): Promise<Picture> {
+  const codec = await VdmzipCodec.open(options);
+  try {
+    return await codec.decompressPicture(bytes);
   } finally {
     await codec.dispose();
   }

@@ -18,7 +18,9 @@
 import { Message, popUniform, pushUniform } from './ans/index.ts';
 import { VdmzipError } from './errors.ts';
 import type { Image } from './image/index.ts';
-import { checkImage, cropImage } from './image/image.ts';
+import { checkImage, checkImage16, checkMetadata, cropImage, is16, maxValueOf, SAMPLE_MAX, type Picture } from './image/image.ts';
+import { isExtended, lowBitsOf, parseExtended, readExtendedHeader, samplesSha256Prefix, writeExtended, type SampleSplit } from './format/extended.ts';
+import { chooseSplit, joinSamples, popLowBits, pushLowBits, splitSamples } from './predictor/low-bits.ts';
 import type { ModelBundle } from './model/bundle.ts';
 import { Denoiser, type IntegerEngine } from './model/denoiser.ts';
 import { decodeChunk, encodeChunk } from './chain/chain.ts';
@@ -582,4 +584,77 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
   if (!m.equals(new Message())) throw corrupt('data left over after decoding');
   if (!pixelsMatch(header, image.data)) throw corrupt('decoded pixels fail their checksum');
   return image;
+}
+
+/**
+ * Codes a picture: an 8-bit image without metadata as compressImage does (format 2 or 4), and
+ * anything else as an extended file (format 5, docs/format.md §2.7, §12) around the file of its
+ * 8-bit inner samples, which the predictor or the chain codes as usual.
+ */
+export async function compressPicture(picture: Picture, bundle: ModelBundle | undefined, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
+  const { image, metadata } = picture;
+  checkMetadata(metadata);
+  if (!is16(image) && metadata.length === 0) return compressImage(image, bundle, engine, options);
+  let split: SampleSplit = { kind: 'shifted', shift: 0, lowBits: 0 };
+  let inner: Uint8Array = image.data as Uint8Array;
+  let values: Uint16Array = new Uint16Array(0);
+  if (is16(image)) {
+    checkImage16(image);
+    split = chooseSplit(image.data, image.maxValue);
+    ({ inner, values } = splitSamples(image.data, split));
+  } else checkImage(image);
+  const { width, height, channels } = image;
+  const innerFile = await compressImage({ width, height, channels, data: inner }, bundle, engine, options);
+  let lowBits: Uint8Array = new Uint8Array(0);
+  if (lowBitsOf(split) > 0) {
+    const m = new Message();
+    pushLowBits(m, image, inner, values, lowBitsOf(split));
+    lowBits = m.toBytes();
+  }
+  const header = { width, height, channels, maxValue: maxValueOf(image), split, samplesSha256Prefix: samplesSha256Prefix(image.data), metadata };
+  return writeExtended(header, innerFile, lowBits);
+}
+
+/** The image a file holds, as its headers say (checked as the decoder checks them; throws VdmzipError). */
+export function imageOfFile(bytes: Uint8Array): { width: number; height: number; channels: number; maxValue: number } {
+  if (isExtended(bytes)) return readExtendedHeader(bytes).header;
+  const { header } = parseContainer(bytes);
+  return { ...header, maxValue: SAMPLE_MAX };
+}
+
+/** Whether decoding `bytes` needs the model (a chain file, or an extended file around one); false for anything the decoder will refuse. */
+export function needsModel(bytes: Uint8Array): boolean {
+  try {
+    const file = isExtended(bytes) ? parseExtended(bytes).inner : bytes;
+    return parseContainer(file).header.modelId !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Decodes any .vdmz file to its picture (an 8-bit image without metadata, except from format 5). */
+export async function decompressPicture(bytes: Uint8Array, bundle: ModelBundle | undefined, engine: IntegerEngine, options: CoderOptions = {}): Promise<Picture> {
+  if (!isExtended(bytes)) return { image: await decompressImage(bytes, bundle, engine, options), metadata: [] };
+  const { header, inner, lowBits } = parseExtended(bytes);
+  const corrupt = (why: string) => new VdmzipError('CORRUPT', why);
+  const innerImage = await decompressImage(inner, bundle, engine, options);
+  const { width, height, channels, maxValue, split, metadata } = header;
+  if (innerImage.width !== width || innerImage.height !== height || innerImage.channels !== channels) throw corrupt('the inner file holds another image than the header describes');
+  let values: Uint16Array = Uint16Array.from(innerImage.data);
+  if (lowBitsOf(split) > 0) {
+    let m: Message;
+    try {
+      m = Message.fromBytes(lowBits);
+    } catch (error) {
+      throw corrupt(`the low-bits payload is not a valid rANS message (${(error as Error).message})`);
+    }
+    values = popLowBits(m, header, innerImage.data, lowBitsOf(split));
+    if (m.borrowedWords !== 0 || !m.equals(new Message())) throw corrupt('the low-bits payload does not end with the image: damaged file');
+  }
+  const samples = joinSamples(innerImage.data, values, split);
+  if (samples === undefined) throw corrupt('a sample indexes past the sample table');
+  for (let i = 0; i < samples.length; i++) if (samples[i] > maxValue) throw corrupt(`a sample exceeds the maximum ${maxValue}`);
+  const image = maxValue === SAMPLE_MAX ? { width, height, channels, data: Uint8Array.from(samples) } : { width, height, channels, maxValue, data: samples };
+  if (samplesSha256Prefix(image.data) !== header.samplesSha256Prefix) throw corrupt('decoded samples fail their checksum');
+  return { image, metadata };
 }

@@ -19,7 +19,7 @@ import { loadBundle } from '../src/model/bundle.ts';
 import { createEngine } from '../src/model/engines.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { crc32 } from '../src/image/crc32.ts';
-import { readImage, writeImage, type Channels, type Image } from '../src/image/index.ts';
+import { readImage, readPicture, writeImage, writePicture, type Channels, type Image, type Picture } from '../src/image/index.ts';
 import { saveTinyModel } from './helpers/tiny-model.ts';
 
 const BIN = fileURLToPath(new URL('../cli/vdmzip.js', import.meta.url));
@@ -212,6 +212,41 @@ describe('compress and decompress round trips', () => {
     }
   });
 
+  it('keeps 16-bit samples and PNG metadata (--strip drops it), and a PNM maxval, through PNG and PGM/PPM', async () => {
+    const data = Uint16Array.from({ length: 9 * 6 * 4 }, (_, i) => (i * 40503 + ((i * i) >>> 3)) & 0xffff);
+    const picture: Picture = {
+      image: { width: 9, height: 6, channels: 4, maxValue: 65535, data },
+      metadata: [
+        { type: 'iCCP', data: Uint8Array.of(112, 0, 0, 120, 156, 3, 0, 0, 0, 0, 1), afterImageData: false },
+        { type: 'tEXt', data: new TextEncoder().encode('Comment\0kept'), afterImageData: true },
+      ],
+    };
+    await writeFile(at('deep.png'), writePicture(picture, 'png'));
+    const run = await withModel('compress', '-v', '-e', '1', 'deep.png');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^deep\.png → deep\.png\.vdmz: 9×6 RGBA 16-bit, \d+ → \d+ bytes/);
+    const info = await withModel('info', 'deep.png.vdmz');
+    expect(info.stdout.toString()).toMatch(/^image\s+9×6, 4 channels \(RGBA\), 16-bit$/m);
+    expect(info.stdout.toString()).toMatch(/^metadata\s+2 PNG chunks: iCCP \(11 bytes\), tEXt \(12 bytes\)$/m);
+    const back = await withModel('decompress', '-c', 'deep.png.vdmz');
+    expect(back.stderr).toBe('');
+    expect(readPicture(back.stdout)).toEqual(picture);
+    const stripped = await withModel('compress', '-c', '-e', '1', '--strip', 'deep.png');
+    await writeFile(at('stripped.vdmz'), stripped.stdout);
+    expect(readPicture((await withModel('decompress', '-c', 'stripped.vdmz')).stdout)).toEqual({ image: picture.image, metadata: [] });
+
+    // A PGM of maxval 1023 comes back as one; PNG cannot hold that range, and says so before decoding.
+    const grey = { width: 5, height: 4, channels: 1 as const, maxValue: 1023, data: Uint16Array.from({ length: 20 }, (_, i) => (i * 97) % 1024) };
+    await writeFile(at('ten-bit.pgm'), writeImage(grey, 'pnm'));
+    expect((await withModel('compress', '-e', '1', 'ten-bit.pgm')).code).toBe(0);
+    const asPng = await withModel('decompress', 'ten-bit.pgm.vdmz', '-o', 'ten-bit.png');
+    expect(asPng.code).toBe(1);
+    expect(asPng.stderr).toBe("vdmzip: ten-bit.png: the image's samples run to 1023, which PNG cannot hold without rescaling; write PGM/PPM instead\n");
+    expect(existsSync(at('ten-bit.png'))).toBe(false);
+    const asPgm = await withModel('decompress', '-c', '--format', 'pnm', 'ten-bit.pgm.vdmz');
+    expect(Buffer.from(asPgm.stdout).equals(Buffer.from(writeImage(grey, 'pnm')))).toBe(true);
+  });
+
   it('gives the same file with several ONNX threads', async () => {
     const threads = await withModel('compress', '-c', '--threads', '2', 'ga.png');
     expect(threads.stdout.equals(await read('ga.png.vdmz'))).toBe(true);
@@ -324,7 +359,6 @@ describe('messages and exit codes', () => {
     await writeFile(at('corrupt.vdmz'), corrupt);
     await writeFile(at('truncated.vdmz'), good.subarray(0, good.length - 10));
     await writeFile(at('header-cut.vdmz'), good.subarray(0, 8));
-    await writeFile(at('deep.png'), png16(4, 4));
     await writeFile(at('text.png'), 'hello');
     // A PNG header that claims 20000 × 20000 pixels.
     const huge = Buffer.from(png16(1, 1));
@@ -341,7 +375,6 @@ describe('messages and exit codes', () => {
       [['decompress', 'truncated.vdmz'], 'vdmzip: truncated.vdmz: the payload does not end with the image: damaged or cut short\n'],
       [['decompress', 'header-cut.vdmz'], 'vdmzip: header-cut.vdmz: file ends inside its header\n'],
       [['decompress', 'rgb.png'], 'vdmzip: rgb.png: not a .vdmz file\n'],
-      [['compress', 'deep.png'], 'vdmzip: deep.png: 16-bit PNG is not supported; convert to 8-bit\n'],
       [['compress', 'text.png'], 'vdmzip: text.png: not a PNG, PGM or PPM image\n'],
       [['compress', 'huge.png'], 'vdmzip: huge.png: PNG image is 20000×20000 pixels; vdmzip handles at most 268435456\n'],
       [['decompress', '-o', 'rgba.ppm', 'rgba.png.vdmz'], 'vdmzip: rgba.ppm: the image has an alpha channel, which PGM/PPM cannot hold; write PNG instead\n'],
@@ -354,7 +387,7 @@ describe('messages and exit codes', () => {
       expect(run.code, args.join(' ')).toBe(1);
       expect(run.stdout.length).toBe(0);
     }
-    for (const output of ['corrupt.png', 'truncated.png', 'header-cut.png', 'rgb.png.png', 'deep.png.vdmz', 'text.png.vdmz', 'huge.png.vdmz', 'rgba.ppm']) {
+    for (const output of ['corrupt.png', 'truncated.png', 'header-cut.png', 'rgb.png.png', 'text.png.vdmz', 'huge.png.vdmz', 'rgba.ppm']) {
       expect(existsSync(at(output)), output).toBe(false);
     }
   });

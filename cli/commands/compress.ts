@@ -2,13 +2,13 @@ import { type Command, Option } from 'commander';
 import { VdmzipCodec } from '../../src/codec-api.ts';
 import type { Effort } from '../../src/codec.ts';
 import { bitsPerDim } from '../../src/format/container.ts';
-import { readImage } from '../../src/image/index.ts';
+import { readPicture } from '../../src/image/index.ts';
 import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs } from '../batch.ts';
 import { aboutFile } from '../files.ts';
 import { imageInputBound, readBoundedInput } from '../input.ts';
 import { addFileOptions, describeDevice, effortOption, positiveNumber, type FileOptions } from '../options.ts';
 
-type CompressOptions = FileOptions & { verify?: boolean; grid?: number; effort: Effort };
+type CompressOptions = FileOptions & { verify?: boolean; grid?: number; effort: Effort; strip?: boolean };
 
 /** The default output name: the input with .vdmz appended. */
 export function compressedName(input: string): string {
@@ -23,11 +23,13 @@ export function register(program: Command): void {
   addFileOptions(command, 'compressed')
     .addOption(effortOption())
     .option('--verify', 'decode each file after encoding and compare every pixel (about twice the time)')
+    .option('--strip', 'leave out PNG metadata (colour profile, EXIF, text, resolution, time), which is kept by default')
     .addOption(new Option('--grid <kappa>', "advanced: latent grid width κ, as a fraction of each step's std for every chunk but the opening one, whose grids the encoder picks per file (default 1.25)").argParser(positiveNumber))
     .addHelpText(
       'after',
       `
 IMAGE is written to IMAGE.vdmz beside it; - (standard input) goes to standard output.
+16-bit samples and PNG metadata are kept (--strip drops the metadata).
 Inputs are never deleted or changed (-k is the default and only behaviour), and an
 existing output is never overwritten without -f. Outputs are written to a temporary
 file and renamed into place, so an interrupted run leaves no partial file.
@@ -42,9 +44,11 @@ Exit status: 0 success; 1 if any input failed (the others are still compressed);
         await runJobs(jobs, o, async (job, bar) => {
           const label = inputLabel(job.input);
           const input = await readBoundedInput(job.input, imageInputBound);
-          const image = await aboutFile(label, () => readImage(input));
+          const read = await aboutFile(label, () => readPicture(input));
+          const picture = o.strip ? { image: read.image, metadata: [] } : read;
+          const { image } = picture;
           const coder = await codec.get();
-          const bytes = await aboutFile(label, () => coder.compress(image, bar.update));
+          const bytes = await aboutFile(label, () => coder.compress(picture, bar.update));
           const bpd = bitsPerDim(bytes.length, image).toFixed(3);
           return { bytes, summary: `${describeImage(image)}, ${input.length} → ${bytes.length} bytes, ${bpd} bpd${o.verify ? ', verified' : ''}` };
         });

@@ -1,8 +1,9 @@
 import { type Command, Option } from 'commander';
 import { VdmzipCodec } from '../../src/codec-api.ts';
-import { bitsPerDim, parseContainer } from '../../src/format/container.ts';
+import { imageOfFile } from '../../src/codec.ts';
+import { bitsPerDim } from '../../src/format/container.ts';
 import { VdmzipError } from '../../src/errors.ts';
-import { writeImage, type ImageFormat } from '../../src/image/index.ts';
+import { SAMPLE_MAX, writePicture, type ImageFormat } from '../../src/image/index.ts';
 import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs } from '../batch.ts';
 import { aboutFile, STDOUT_NAME } from '../files.ts';
 import { readBoundedInput, vdmzInputBound } from '../input.ts';
@@ -69,16 +70,20 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
           const label = inputLabel(job.input);
           const input = await readBoundedInput(job.input, vdmzInputBound);
           // The header alone says whether the output format can hold the image: check before decoding.
-          const { header } = await aboutFile(label, () => parseContainer(input));
+          const header = await aboutFile(label, () => imageOfFile(input));
           const format = outputFormat(job.output, o.format);
+          const output = { file: job.output ?? STDOUT_NAME };
           if (format === 'pnm' && (header.channels === 2 || header.channels === 4)) {
-            throw new VdmzipError('UNSUPPORTED_FORMAT', 'the image has an alpha channel, which PGM/PPM cannot hold; write PNG instead', { file: job.output ?? STDOUT_NAME });
+            throw new VdmzipError('UNSUPPORTED_FORMAT', 'the image has an alpha channel, which PGM/PPM cannot hold; write PNG instead', output);
+          }
+          if (format === 'png' && header.maxValue !== SAMPLE_MAX && header.maxValue !== 0xffff) {
+            throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', `the image's samples run to ${header.maxValue}, which PNG cannot hold without rescaling; write PGM/PPM instead`, output);
           }
           const coder = await codec.get();
-          const image = await aboutFile(label, () => coder.decompress(input, bar.update)).catch(inUserWords);
-          const bytes = writeImage(image, format);
-          const bpd = bitsPerDim(input.length, image).toFixed(3);
-          return { bytes, summary: `${describeImage(image)}, ${input.length} → ${bytes.length} bytes, ${bpd} bpd` };
+          const picture = await aboutFile(label, () => coder.decompressPicture(input, bar.update)).catch(inUserWords);
+          const bytes = writePicture(picture, format);
+          const bpd = bitsPerDim(input.length, picture.image).toFixed(3);
+          return { bytes, summary: `${describeImage(picture.image)}, ${input.length} → ${bytes.length} bytes, ${bpd} bpd` };
         });
       } finally {
         await codec.dispose();

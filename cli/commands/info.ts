@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_DIR, openModel } from '../../src/codec-api.ts';
 import { bitsPerDim, codedBy, parseContainer, sameModel } from '../../src/format/container.ts';
+import { isExtended, lowBitsOf, parseExtended, type ExtendedFile } from '../../src/format/extended.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { aboutFile } from '../files.ts';
 import { readBoundedInput, vdmzInputBound } from '../input.ts';
@@ -40,6 +41,29 @@ function coderText(height: number, predictorRows = 0): string {
   return texts[codedBy(height, predictorRows)];
 }
 
+/** The rows an extended file (format 5) adds: its samples, their split and its metadata. */
+function extendedRows({ header, lowBits }: ExtendedFile): Array<[string, string]> {
+  const { split, metadata } = header;
+  const splitText = {
+    replicated: () => '257 × an 8-bit sample (8-bit samples widened to 16 bits)',
+    shifted: () => (split.kind === 'shifted' ? `8 inner bits + ${split.lowBits} low bits${split.shift > 0 ? `, shifted left by ${split.shift}` : ''}` : ''),
+    table: () => (split.kind === 'table' ? `a table of ${split.table.length} values, indexed by 8 inner bits + ${split.lowBits} low bits` : ''),
+  }[split.kind]();
+  const chunks = metadata.map((m) => `${m.type} (${m.data.length} bytes)`).join(', ');
+  return [
+    ['samples', splitText],
+    ['metadata', metadata.length === 0 ? 'none' : `${metadata.length} PNG chunk${metadata.length > 1 ? 's' : ''}: ${chunks}`],
+    ...(lowBitsOf(split) > 0 ? [['low bits', `${lowBits.length} bytes`] as [string, string]] : []),
+    ['sample sha256', `${header.samplesSha256Prefix}…`],
+  ];
+}
+
+/** A sample range in words. */
+function depthText(maxValue: number): string {
+  if (maxValue === 255) return '8-bit';
+  return maxValue === 0xffff ? '16-bit' : `samples 0…${maxValue}`;
+}
+
 export function register(program: Command): void {
   program
     .command('info')
@@ -48,14 +72,17 @@ export function register(program: Command): void {
     .option('--model <dir>', 'model folder to check the file against (default: the shipped model)')
     .action(async (path: string, o: { model?: string }) => {
       const bytes = await readBoundedInput(path, vdmzInputBound);
-      const { header, payload } = await aboutFile(path, () => parseContainer(bytes));
+      const extended = isExtended(bytes) ? await aboutFile(path, () => parseExtended(bytes)) : undefined;
+      const { header, payload } = await aboutFile(path, () => parseContainer(extended?.inner ?? bytes));
       const { width, height, channels, coder } = header;
+      const maxValue = extended?.header.maxValue ?? 255;
       const chunks = coder.chunkSizes;
-      const rawBytes = width * height * channels;
+      const rawBytes = width * height * channels * (maxValue > 255 ? 2 : 1);
+      const format = extended === undefined ? bytes[4] : extended.inner[4];
       const { modelId } = header;
       const chain: Array<[string, string]> =
         modelId === undefined
-          ? [['model', `none needed (format ${bytes[4]}: the predictive coder codes every row)`]]
+          ? [['model', `none needed (format ${format}: the predictive coder codes every row)`]]
           : [
               // Format version 2 records the first 16 hex digits of the id.
               ['model', modelId.length < 64 ? `${modelId}…` : modelId],
@@ -73,15 +100,15 @@ export function register(program: Command): void {
             ];
       const rows: Array<[string, string]> = [
         ['file', path],
-        ['image', `${width}×${height}, ${channels} channel${channels > 1 ? 's' : ''} (${CHANNEL_NAMES[channels]}), ${header.bitDepth}-bit`],
+        ['image', `${width}×${height}, ${channels} channel${channels > 1 ? 's' : ''} (${CHANNEL_NAMES[channels]}), ${depthText(maxValue)}`],
+        ...(extended === undefined ? [] : [['format', `5 (extended) around a file of format ${format}`] as [string, string], ...extendedRows(extended)]),
         ...chain,
         ['coder', `parameters version ${coder.version}, ${coderText(height, coder.predictorRows)}`],
         ...chainCoding,
-        ...(header.pixelCrc32 === undefined ? [] : [['pixel crc32', header.pixelCrc32.toString(16).padStart(8, '0')] as [string, string]]),
         header.pixelSha256Prefix === undefined ? ['pixel check', "SHA-256's first 48 bits, as the payload's initial rANS head"] : ['pixel sha256', `${header.pixelSha256Prefix}…`],
         ['raw size', `${rawBytes} bytes (${width}·${height}·${channels} samples)`],
-        ['header', `${bytes.length - payload.length} bytes`],
-        ['payload', `${payload.length} bytes`],
+        ['header', `${bytes.length - payload.length - (extended?.lowBits.length ?? 0)} bytes`],
+        ['payload', `${payload.length} bytes${extended === undefined ? '' : ' (inner file)'}`],
         ['file size', `${bytes.length} bytes`],
         ['ratio', `${((100 * bytes.length) / rawBytes).toFixed(2)}% of raw`],
         ['bits/dim', bitsPerDim(bytes.length, header).toFixed(4)],

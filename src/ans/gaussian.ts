@@ -780,3 +780,84 @@ export function boundedGaussianMixtureInterval(bin: number, lo: number, hi: numb
   out[0] = symbols.cumulative(bin - lo);
   out[1] = symbols.cumulative(bin - lo + 1) - out[0];
 }
+
+/**
+ * A Gaussian N(μ, σ²) on the integer bins lo … hi, truncated there and renormalised (docs/
+ * format.md §5.11): the law of a value known to lie in the range, where the bounded code would
+ * give the outer bins the tails. With Φ_lo and Φ_hi the table's Φ at the range's outer
+ * boundaries (lo − ½ and hi + ½) and span = Φ_hi − Φ_lo,
+ *     C(s) = ⌊(Φ(boundary s) − Φ_lo) · spread / span⌋ + s,   1 ≤ s ≤ count − 1,
+ * or ⌊s · spread / count⌋ + s where the table sees no mass in the range (span = 0).
+ */
+class TruncatedSymbols {
+  private lo = 0;
+  private count = 1;
+  private firstBoundary = 0;
+  private gridScale = 1;
+  private below = 0;
+  private span = 0;
+  private spread = TOTAL - 1;
+
+  set(lo: number, hi: number, mean: number, std: number): void {
+    const s = clampStd(std);
+    const m = clampMean(mean);
+    this.lo = lo;
+    this.count = hi - lo + 1;
+    this.firstBoundary = lo + 0.5 - m;
+    this.gridScale = PHI_STEPS_PER_UNIT / s;
+    this.below = phiAtPosition((lo - 0.5 - m) * this.gridScale + PHI_TABLE_CENTRE);
+    this.span = phiAtPosition((hi + 0.5 - m) * this.gridScale + PHI_TABLE_CENTRE) - this.below;
+    this.spread = TOTAL - this.count;
+  }
+
+  cumulative(symbol: number): number {
+    if (symbol <= 0) return 0;
+    if (symbol >= this.count) return TOTAL;
+    if (this.span === 0) return Math.floor((symbol * this.spread) / this.count) + symbol;
+    const phi = phiAtPosition((this.firstBoundary + (symbol - 1)) * this.gridScale + PHI_TABLE_CENTRE);
+    return Math.floor(((phi - this.below) * this.spread) / this.span) + symbol;
+  }
+
+  push(m: Message, bin: number): void {
+    const symbol = bin - this.lo;
+    const start = this.cumulative(symbol);
+    m.push(start, this.cumulative(symbol + 1) - start, GAUSSIAN_PRECISION_BITS);
+  }
+
+  pop(m: Message): number {
+    const slot = m.peek(GAUSSIAN_PRECISION_BITS);
+    // Bisect for the largest symbol whose C is ≤ slot.
+    let low = 0;
+    let high = this.count;
+    while (high - low > 1) {
+      const middle = (low + high) >>> 1;
+      if (this.cumulative(middle) <= slot) low = middle;
+      else high = middle;
+    }
+    const start = this.cumulative(low);
+    m.pop(start, this.cumulative(low + 1) - start, GAUSSIAN_PRECISION_BITS);
+    return this.lo + low;
+  }
+}
+
+const truncated = new TruncatedSymbols();
+
+/** Pushes `bin` ∈ [lo, hi] under N(mean, std²) truncated to lo … hi (§5.11; parameters in bins). */
+export function pushTruncatedGaussian(m: Message, bin: number, lo: number, hi: number, mean: number, std: number): void {
+  setTruncated(lo, hi, mean, std);
+  checkBoundedBin(bin, lo, hi, 'truncated Gaussian');
+  truncated.push(m, bin);
+}
+
+/** Pops a bin pushed by pushTruncatedGaussian with the same parameters. */
+export function popTruncatedGaussian(m: Message, lo: number, hi: number, mean: number, std: number): number {
+  setTruncated(lo, hi, mean, std);
+  return truncated.pop(m);
+}
+
+function setTruncated(lo: number, hi: number, mean: number, std: number): void {
+  checkAlphabet(lo, hi);
+  if (hi - lo + 1 > MAX_BOUNDED_ALPHABET) throw new RangeError(`truncated Gaussian: more than ${MAX_BOUNDED_ALPHABET} bins`);
+  checkScalarParameters(mean, std, 1);
+  truncated.set(lo, hi, mean, std);
+}

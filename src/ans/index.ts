@@ -19,6 +19,8 @@ export {
   type ScaleMixture,
   pushBoundedGaussians,
   popBoundedGaussians,
+  pushTruncatedGaussian,
+  popTruncatedGaussian,
   GAUSSIAN_PRECISION_BITS,
   WINDOW_STANDARD_DEVIATIONS,
   MAX_WINDOW_HALF_WIDTH,

@@ -71,6 +71,7 @@ import { createHash } from 'node:crypto';
 import { VdmzipError, type VdmzipErrorCode } from '../errors.ts';
 import { crc32 } from '../image/crc32.ts';
 import { checkDimensions, type Channels } from '../image/image.ts';
+import { ByteReader, ByteWriter } from './byte-io.ts';
 import { varintLength } from './leb128.ts';
 
 export const CONTAINER_MAGIC = 'VDMZ';
@@ -115,8 +116,6 @@ export type ContainerHeader = {
   steps?: number;
   patchSize?: number;
   coder: CoderParams;
-  /** Never present: no file this build reads stores a CRC-32 of the pixels (cli/commands/info.ts still looks for one). */
-  pixelCrc32?: number;
   /**
    * First 8 bytes of the SHA-256 of the image samples, 16 lower-case hex digits. Absent in a
    * file of format version 4, whose check is the payload's initial head (`pixelCheckHead`).
@@ -362,7 +361,6 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
   if (![1, 2, 3, 4].includes(channels)) fail(`channel count ${channels} is not 1 to 4`);
   if (bitDepth !== 8) fail(`bit depth ${bitDepth} is not 8`);
   if (coder.version !== CODER_PARAMS_VERSION) fail(`coder parameters version ${String(coder.version)} is not ${CODER_PARAMS_VERSION}`);
-  if (header.pixelCrc32 !== undefined) fail('format versions 2 and 4 store no pixel CRC-32');
   if (modelId === undefined) {
     // A predictor-only file: nothing of the chain, every row by the predictor, the pixel check in the payload.
     if (steps !== undefined || patchSize !== undefined || coder.gridFactor !== undefined) fail('a file without a model has no T, patch size or grid factor');
@@ -383,96 +381,4 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
 
 function isIntegerIn(value: number, min: number, max: number): boolean {
   return Number.isInteger(value) && value >= min && value <= max;
-}
-
-class ByteWriter {
-  private readonly view: DataView;
-  private pos = 0;
-
-  constructor(private readonly out: Uint8Array) {
-    this.view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  }
-
-  bytes(bytes: Uint8Array): void {
-    this.out.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
-  u8(value: number): void {
-    this.out[this.pos++] = value;
-  }
-
-  u32(value: number): void {
-    this.view.setUint32(this.pos, value, true);
-    this.pos += 4;
-  }
-
-  f32(value: number): void {
-    this.view.setFloat32(this.pos, value, true);
-    this.pos += 4;
-  }
-
-  varint(value: number): void {
-    while (value >= 0x80) {
-      this.out[this.pos++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    this.out[this.pos++] = value;
-  }
-}
-
-/**
- * Reads the header body `bytes[pos, end)`. Where its CRC has matched, a field that runs past
- * `end` or breaks the varint rules was written that way: 'CORRUPT'; where a header has no CRC
- * (format version 4), one that runs past the end is a file cut short (`pastEnd` 'TRUNCATED').
- */
-class ByteReader {
-  private readonly view: DataView;
-
-  constructor(
-    private readonly bytes: Uint8Array,
-    public pos: number,
-    private readonly end: number,
-    private readonly pastEnd: 'CORRUPT' | 'TRUNCATED' = 'CORRUPT',
-  ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  private take(count: number): number {
-    const at = this.pos;
-    if (at + count > this.end) throw new VdmzipError(this.pastEnd, this.pastEnd === 'TRUNCATED' ? 'file ends inside its header' : 'header is shorter than its fields');
-    this.pos += count;
-    return at;
-  }
-
-  u8(): number {
-    return this.bytes[this.take(1)];
-  }
-
-  u32(): number {
-    return this.view.getUint32(this.take(4), true);
-  }
-
-  f32(): number {
-    return this.view.getFloat32(this.take(4), true);
-  }
-
-  hex(count: number): string {
-    const at = this.take(count);
-    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at, count).toString('hex');
-  }
-
-  varint(): number {
-    let value = 0;
-    for (let shift = 0; shift < 5; shift++) {
-      const byte = this.u8();
-      value += (byte & 0x7f) * 2 ** (7 * shift);
-      if ((byte & 0x80) === 0) {
-        // A zero final byte after the first would be a longer spelling of a shorter varint.
-        if ((byte === 0 && shift > 0) || value > MAX_U32) throw new VdmzipError('CORRUPT', 'header has a malformed varint');
-        return value;
-      }
-    }
-    throw new VdmzipError('CORRUPT', 'header has a varint longer than 5 bytes');
-  }
 }

@@ -139,7 +139,7 @@ export function decodePng(bytes: Uint8Array): Picture {
           throw new VdmzipError('UNSUPPORTED_FORMAT', `PNG uses unknown critical chunk ${type}`);
         }
         if (ANIMATION_CHUNKS.has(type)) throw new VdmzipError('UNSUPPORTED_FORMAT', 'animated PNG (APNG) is not supported: vdmzip codes still images');
-        metadata.push({ type, data: data.slice(), afterImageData: imageData.length > 0 });
+        metadata.push({ type, data: new Uint8Array(data), afterImageData: imageData.length > 0 });
     }
   }
 }

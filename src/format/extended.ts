@@ -1,0 +1,234 @@
+/**
+ * Format version 5, extended files (docs/format.md §2.7): a CRC-guarded header around one
+ * file of format version 2 or 4, for what those cannot hold alone: samples other than 8-bit
+ * (16-bit PNG, PNM with any maxval) and PNG metadata.
+ *
+ *   offset        size  field
+ *   0             4     magic "VDMZ"
+ *   4             1     format version (5)
+ *   5             4     L: length of the header body (u32)
+ *   9             L     header body:
+ *                         v  width, v height, 1 channels (as the inner file's)
+ *                         v  maxValue M (1 … 65535): the samples' range, 0 … M
+ *                         1  sample split: 0 shifted, 1 replicated (v = 257·b, M = 65535),
+ *                              2 table
+ *                         1  shift z (0 … 15)   } shifted: v = ((b · 2^k) + low) · 2^z, b the
+ *                         1  low bits k (0 … 8) } inner file's 8-bit sample, low from §12;
+ *                                                 table: v = table[(b · 2^k) + low], z = 0
+ *                         (table only) v  n, the table's length (1 … 65536), then n varints:
+ *                              its first value, then each next value's gap − 1 (ascending)
+ *                         8  SHA-256 prefix of the samples (one byte each when M ≤ 255, else
+ *                              two, little-endian)
+ *                         v  inner file length I
+ *                         v  low-bits payload length P (0 exactly when k = 0)
+ *                         4  CRC-32 of the I + P bytes after the header
+ *                         v  metadata chunk count n, then n chunks: 4 type letters, 1 placement
+ *                              (0 before the image data, 1 after), v length, the data
+ *   9 + L         4     header CRC-32 over bytes [0, 9 + L)
+ *   13 + L        I     inner file (format version 2 or 4): the 8-bit samples b
+ *   13 + L + I    P     low-bits payload: a serialised rANS message (§12)
+ *
+ * The file ends exactly there: shorter is 'TRUNCATED', longer or a CRC mismatch 'CORRUPT'.
+ */
+import { createHash } from 'node:crypto';
+import { VdmzipError, type VdmzipErrorCode } from '../errors.ts';
+import { crc32 } from '../image/crc32.ts';
+import { checkDimensions, checkMetadata, type Channels, type MetadataChunk } from '../image/image.ts';
+import { ByteReader, ByteWriter } from './byte-io.ts';
+import { varintLength } from './leb128.ts';
+
+export const EXTENDED_FORMAT = 5;
+/** Magic, version and body length. */
+const PREAMBLE_BYTES = 9;
+const CRC_BYTES = 4;
+const SAMPLES_SHA256_PREFIX_BYTES = 8;
+const MAX_SAMPLE = 0xffff;
+/** Most low bits a sample keeps outside the inner file: 8 inner bits + 8 = 16. */
+export const MAX_LOW_BITS = 8;
+
+/** How a sample v is made of the inner file's 8-bit sample b and its low bits (§12.1). */
+export type SampleSplit =
+  /** v = ((b · 2^lowBits) + low) · 2^shift. */
+  | { kind: 'shifted'; shift: number; lowBits: number }
+  /** v = 257 · b: 8-bit samples widened to 16 bits, as converters write them. */
+  | { kind: 'replicated' }
+  /** v = table[(b · 2^lowBits) + low]: the image's distinct values, ascending (samples scaled from fewer bits). */
+  | { kind: 'table'; table: Uint16Array; lowBits: number };
+
+export type ExtendedHeader = {
+  width: number;
+  height: number;
+  channels: Channels;
+  maxValue: number;
+  split: SampleSplit;
+  /** First 8 bytes of the SHA-256 of the samples (`samplesSha256Prefix`), 16 hex digits. */
+  samplesSha256Prefix: string;
+  metadata: MetadataChunk[];
+};
+
+export type ExtendedFile = { header: ExtendedHeader; inner: Uint8Array; lowBits: Uint8Array };
+
+/** Whether `bytes` is a file of format version 5 (as far as its first five bytes tell). */
+export function isExtended(bytes: Uint8Array): boolean {
+  return bytes.length > 4 && bytes[0] === 0x56 && bytes[1] === 0x44 && bytes[2] === 0x4d && bytes[3] === 0x5a && bytes[4] === EXTENDED_FORMAT;
+}
+
+/** The check an extended header stores for `samples`: bytes as they are when M ≤ 255, else each sample as 2 bytes, little-endian. */
+export function samplesSha256Prefix(samples: Uint8Array | Uint16Array): string {
+  const hash = createHash('sha256');
+  if (samples instanceof Uint8Array) hash.update(samples);
+  else {
+    const bytes = new Uint8Array(samples.length * 2);
+    for (let i = 0; i < samples.length; i++) {
+      bytes[2 * i] = samples[i] & 0xff;
+      bytes[2 * i + 1] = samples[i] >> 8;
+    }
+    hash.update(bytes);
+  }
+  return hash.digest().subarray(0, SAMPLES_SHA256_PREFIX_BYTES).toString('hex');
+}
+
+export function writeExtended(header: ExtendedHeader, inner: Uint8Array, lowBits: Uint8Array): Uint8Array {
+  checkExtendedHeader(header, 'INVALID_ARGUMENT');
+  checkMetadata(header.metadata);
+  const { split } = header;
+  if (lowBitsOf(split) > 0 !== lowBits.length > 0) throw new VdmzipError('INVALID_ARGUMENT', 'a low-bits payload goes with low bits, and only with them');
+  const table = split.kind === 'table' ? split.table : new Uint16Array(0);
+  const tableVarints = table.length === 0 ? [] : [table.length, table[0], ...Array.from(table.subarray(1), (v, i) => v - table[i] - 1)];
+  const varints = [header.width, header.height, header.maxValue, inner.length, lowBits.length, header.metadata.length, ...tableVarints];
+  const metadataBytes = header.metadata.reduce((n, m) => n + 4 + 1 + varintLength(m.data.length) + m.data.length, 0);
+  const bodyLength = 1 + 3 + SAMPLES_SHA256_PREFIX_BYTES + CRC_BYTES + varints.reduce((n, v) => n + varintLength(v), 0) + metadataBytes;
+  const headerEnd = PREAMBLE_BYTES + bodyLength;
+  const out = new Uint8Array(headerEnd + CRC_BYTES + inner.length + lowBits.length);
+  const writer = new ByteWriter(out);
+  writer.bytes(Buffer.from('VDMZ', 'latin1'));
+  writer.u8(EXTENDED_FORMAT);
+  writer.u32(bodyLength);
+  writer.varint(header.width);
+  writer.varint(header.height);
+  writer.u8(header.channels);
+  writer.varint(header.maxValue);
+  writer.u8(SPLIT_CODES[split.kind]);
+  writer.u8(split.kind === 'shifted' ? split.shift : 0);
+  writer.u8(lowBitsOf(split));
+  for (const v of tableVarints) writer.varint(v);
+  writer.bytes(Buffer.from(header.samplesSha256Prefix, 'hex'));
+  writer.varint(inner.length);
+  writer.varint(lowBits.length);
+  writer.u32(crc32(Buffer.concat([inner, lowBits])));
+  writer.varint(header.metadata.length);
+  for (const chunk of header.metadata) {
+    writer.bytes(Buffer.from(chunk.type, 'latin1'));
+    writer.u8(chunk.afterImageData ? 1 : 0);
+    writer.varint(chunk.data.length);
+    writer.bytes(chunk.data);
+  }
+  writer.u32(crc32(out, 0, headerEnd));
+  writer.bytes(inner);
+  writer.bytes(lowBits);
+  return out;
+}
+
+/** An extended file's verified header, and where its parts lie. */
+export type ExtendedLayout = { header: ExtendedHeader; payloadStart: number; innerLength: number; lowBitsLength: number; payloadCrc32: number };
+
+/**
+ * Reads and verifies the header of a file of format version 5 (the caller has seen the version
+ * byte); `bytes` may end after the header. Throws only VdmzipError: 'TRUNCATED', 'CORRUPT',
+ * 'TOO_LARGE'.
+ */
+export function readExtendedHeader(bytes: Uint8Array): ExtendedLayout {
+  if (bytes.length < PREAMBLE_BYTES) throw new VdmzipError('TRUNCATED', 'file ends inside its header');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerEnd = PREAMBLE_BYTES + view.getUint32(5, true);
+  if (headerEnd + CRC_BYTES > bytes.length) throw new VdmzipError('TRUNCATED', 'file ends inside its header');
+  if (crc32(bytes, 0, headerEnd) !== view.getUint32(headerEnd, true)) throw new VdmzipError('CORRUPT', 'header fails its CRC check');
+  const body = new ByteReader(bytes, PREAMBLE_BYTES, headerEnd);
+  const width = body.varint();
+  const height = body.varint();
+  const channels = body.u8() as Channels;
+  const maxValue = body.varint();
+  const splitKind = body.u8();
+  const shift = body.u8();
+  const lowBits = body.u8();
+  if (splitKind > 2) throw new VdmzipError('CORRUPT', `sample split ${splitKind} is not 0, 1 or 2`);
+  if (splitKind !== 0 && shift !== 0) throw new VdmzipError('CORRUPT', 'only a shifted split has a shift');
+  if (splitKind === 1 && lowBits !== 0) throw new VdmzipError('CORRUPT', 'a replicated split has no low bits');
+  let split: SampleSplit = splitKind === 1 ? { kind: 'replicated' } : { kind: 'shifted', shift, lowBits };
+  if (splitKind === 2) {
+    const length = body.varint();
+    if (length < 1 || length > MAX_SAMPLE + 1) throw new VdmzipError('CORRUPT', `sample table length ${length} is not in 1 … 65536`);
+    const table = new Uint16Array(length);
+    for (let i = 0, value = -1; i < length; i++) {
+      value = i === 0 ? body.varint() : value + body.varint() + 1;
+      if (value > MAX_SAMPLE) throw new VdmzipError('CORRUPT', 'sample table runs past 65535');
+      table[i] = value;
+    }
+    split = { kind: 'table', table, lowBits };
+  }
+  const samplesSha256Prefix = body.hex(SAMPLES_SHA256_PREFIX_BYTES);
+  const innerLength = body.varint();
+  const lowBitsLength = body.varint();
+  const payloadCrc32 = body.u32();
+  const count = body.varint();
+  const metadata: MetadataChunk[] = [];
+  for (let i = 0; i < count; i++) {
+    const type = Buffer.from(body.bytes(4)).toString('latin1');
+    const placement = body.u8();
+    if (placement > 1) throw new VdmzipError('CORRUPT', `metadata placement ${placement} is not 0 or 1`);
+    metadata.push({ type, data: new Uint8Array(body.bytes(body.varint())), afterImageData: placement === 1 });
+  }
+  if (body.pos !== headerEnd) throw new VdmzipError('CORRUPT', 'header is longer than its fields');
+  const header: ExtendedHeader = { width, height, channels, maxValue, split, samplesSha256Prefix, metadata };
+  checkExtendedHeader(header, 'CORRUPT');
+  try {
+    checkMetadata(metadata);
+  } catch (error) {
+    throw new VdmzipError('CORRUPT', (error as Error).message);
+  }
+  if (lowBitsOf(split) > 0 !== lowBitsLength > 0) throw new VdmzipError('CORRUPT', 'the low-bits payload does not match the low bits');
+  return { header, payloadStart: headerEnd + CRC_BYTES, innerLength, lowBitsLength, payloadCrc32 };
+}
+
+/**
+ * Parses and verifies a whole file of format version 5. The inner file and low-bits payload
+ * are views into `bytes`. Throws only VdmzipError: 'TRUNCATED', 'CORRUPT', 'TOO_LARGE'.
+ */
+export function parseExtended(bytes: Uint8Array): ExtendedFile {
+  const { header, payloadStart: start, innerLength, lowBitsLength, payloadCrc32 } = readExtendedHeader(bytes);
+  const end = start + innerLength + lowBitsLength;
+  if (end > bytes.length) throw new VdmzipError('TRUNCATED', 'file is cut short: it ends before its payload does');
+  if (end < bytes.length) throw new VdmzipError('CORRUPT', 'file has data after its end');
+  if (crc32(bytes, start, end) !== payloadCrc32) throw new VdmzipError('CORRUPT', 'payload fails its CRC check: the file is damaged');
+  return { header, inner: bytes.subarray(start, start + innerLength), lowBits: bytes.subarray(start + innerLength, end) };
+}
+
+const SPLIT_CODES = { shifted: 0, replicated: 1, table: 2 } as const;
+
+/** The low bits per sample a split leaves to the low-bits payload. */
+export function lowBitsOf(split: SampleSplit): number {
+  return split.kind === 'replicated' ? 0 : split.lowBits;
+}
+
+function checkExtendedHeader(header: ExtendedHeader, invalidCode: VdmzipErrorCode): void {
+  const fail = (message: string): never => {
+    throw new VdmzipError(invalidCode, message);
+  };
+  const { width, height, channels, maxValue, split } = header;
+  checkDimensions(width, height, 'image', invalidCode);
+  if (![1, 2, 3, 4].includes(channels)) fail(`channel count ${channels} is not 1 to 4`);
+  if (!(Number.isInteger(maxValue) && maxValue >= 1 && maxValue <= MAX_SAMPLE)) fail(`sample maximum ${maxValue} is not in 1 … ${MAX_SAMPLE}`);
+  if (split.kind === 'replicated') {
+    if (maxValue !== MAX_SAMPLE) fail('a replicated split needs samples up to 65535');
+  } else if (split.kind === 'table') {
+    const { table, lowBits } = split;
+    if (!(Number.isInteger(lowBits) && lowBits >= 0 && lowBits <= MAX_LOW_BITS && table.length <= 2 ** (8 + lowBits))) fail(`a table of ${table.length} values does not fit ${8 + lowBits} bits`);
+    if (table.length === 0 || table[table.length - 1] > maxValue || table.some((v, i) => i > 0 && v <= table[i - 1])) fail('the sample table must be ascending values up to the maximum');
+  } else {
+    const { shift, lowBits } = split;
+    if (!(Number.isInteger(shift) && Number.isInteger(lowBits) && shift >= 0 && lowBits >= 0 && lowBits <= MAX_LOW_BITS && shift + 8 + lowBits <= 16)) {
+      fail(`shift ${shift} and low bits ${lowBits} do not fit 16 bits`);
+    }
+  }
+  if (!/^[0-9a-f]{16}$/.test(header.samplesSha256Prefix)) fail('samples SHA-256 prefix must be 16 lower-case hex digits');
+}

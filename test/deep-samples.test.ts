@@ -1,0 +1,177 @@
+// Pictures beyond 8-bit images (docs/format.md §2.7, §5.11, §12): samples up to 16 bits split
+// into an inner 8-bit file and low bits, PNG metadata carried along, and the extended file's
+// checks. Everything runs with the predictor (effort 1), which needs no model; the inner file is
+// an ordinary one, which test/coder.test.ts covers with the chain too.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Message, popTruncatedGaussian, pushTruncatedGaussian } from '../src/ans/index.ts';
+import { compressImage, compressPicture, decompressPicture, imageOfFile } from '../src/codec.ts';
+import { VdmzipError } from '../src/errors.ts';
+import { EXTENDED_FORMAT, parseExtended } from '../src/format/extended.ts';
+import type { Channels, Image, Image16, MetadataChunk, Picture } from '../src/image/index.ts';
+import type { IntegerEngine } from '../src/model/denoiser.ts';
+import { chooseSplit, pushLowBits, splitSamples } from '../src/predictor/low-bits.ts';
+import { mulberry32 } from '../src/random.ts';
+
+const NO_NETWORK: IntegerEngine = { name: 'none', batch: 1, run: () => Promise.reject(new Error('no network here')), dispose: () => Promise.resolve() };
+const code = (picture: Picture) => compressPicture(picture, undefined, NO_NETWORK, { effort: 1 });
+const decode = (bytes: Uint8Array) => decompressPicture(bytes, undefined, NO_NETWORK);
+
+type Kind = 'noise' | 'smooth' | 'replicated' | 'shifted' | 'few';
+
+/** A w×h image of samples 0 … maxValue with the structure `kind` names. */
+function image16(kind: Kind, width: number, height: number, channels: Channels, maxValue: number, seed: number): Image16 {
+  const random = mulberry32(seed);
+  const data = new Uint16Array(width * height * channels);
+  const few = Array.from({ length: 5 }, () => Math.floor(random() * (maxValue + 1)));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) {
+        const smooth = (0.5 + 0.24 * Math.sin(x / 200 + c) + 0.24 * Math.cos(y / 150 - c)) * maxValue;
+        const value = {
+          noise: () => random() * (maxValue + 1),
+          smooth: () => smooth + (random() - 0.5) * 3,
+          replicated: () => 257 * Math.floor(random() * 256),
+          shifted: () => Math.floor(random() * (maxValue + 1)) & ~15,
+          few: () => few[Math.floor(random() * few.length)],
+        }[kind]();
+        data[(y * width + x) * channels + c] = Math.max(0, Math.min(maxValue, Math.floor(value)));
+      }
+    }
+  }
+  return { width, height, channels, maxValue, data };
+}
+
+async function expectVdmzipError(promise: Promise<unknown>, codeExpected: string): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(VdmzipError);
+  expect((error as VdmzipError).code).toBe(codeExpected);
+}
+
+describe('the truncated Gaussian (§5.11)', () => {
+  it('pops what was pushed, for any parameters, means far outside the range included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ lo: fc.integer({ min: -300, max: 300 }), width: fc.integer({ min: 0, max: 255 }), at: fc.double({ min: 0, max: 1, noNaN: true }), mean: fc.double({ min: -1e6, max: 1e6, noNaN: true }), std: fc.double({ min: 1e-3, max: 1e5, noNaN: true }) }), { minLength: 1, maxLength: 40 }),
+        (symbols) => {
+          const m = new Message();
+          const bins = symbols.map((s) => s.lo + Math.min(s.width, Math.floor(s.at * (s.width + 1))));
+          for (let i = symbols.length - 1; i >= 0; i--) pushTruncatedGaussian(m, bins[i], symbols[i].lo, symbols[i].lo + symbols[i].width, symbols[i].mean, symbols[i].std);
+          const popped = symbols.map((s) => popTruncatedGaussian(m, s.lo, s.lo + s.width, s.mean, s.std));
+          expect(popped).toEqual(bins);
+          expect(m.equals(new Message())).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('renormalises inside the range: a mean far below it costs about log2(count) bits on the far side, not the tails', () => {
+    // A bounded Gaussian would give bin 0 nearly all the mass; truncated, a wide Gaussian stays nearly flat.
+    const m = new Message();
+    const before = m.bitLength();
+    for (let i = 0; i < 1000; i++) pushTruncatedGaussian(m, 255, 0, 255, -50, 1000);
+    const bitsEach = (m.bitLength() - before) / 1000;
+    expect(bitsEach).toBeGreaterThan(7.9);
+    expect(bitsEach).toBeLessThan(8.5);
+  });
+});
+
+describe('the sample split (§12.1)', () => {
+  it('picks the split with the fewest low bits', () => {
+    expect(chooseSplit(image16('replicated', 8, 8, 3, 65535, 1).data, 65535)).toEqual({ kind: 'replicated' });
+    expect(chooseSplit(image16('shifted', 8, 8, 1, 65535, 2).data, 65535)).toMatchObject({ kind: 'shifted', shift: 4, lowBits: 4 });
+    expect(chooseSplit(image16('few', 64, 64, 1, 65535, 3).data, 65535)).toMatchObject({ kind: 'table', lowBits: 0 });
+    expect(chooseSplit(image16('noise', 16, 16, 1, 1023, 4).data, 1023)).toEqual({ kind: 'shifted', shift: 0, lowBits: 2 });
+    expect(chooseSplit(new Uint16Array(4), 65535)).toEqual({ kind: 'replicated' });
+    expect(chooseSplit(Uint16Array.of(0, 1, 0), 15)).toEqual({ kind: 'shifted', shift: 0, lowBits: 0 });
+  });
+
+  it('codes the low bits of a smooth image far below their width, and noise at about their width', () => {
+    const lowBitsPerSample = (image: Image16) => {
+      const split = chooseSplit(image.data, image.maxValue);
+      if (split.kind !== 'shifted') throw new Error(`expected a shifted split, got ${split.kind}`);
+      const { inner, values } = splitSamples(image.data, split);
+      const m = new Message();
+      const start = m.bitLength();
+      pushLowBits(m, image, inner, values, split.lowBits);
+      return { bits: (m.bitLength() - start) / image.data.length, lowBits: split.lowBits };
+    };
+    const smooth = lowBitsPerSample(image16('smooth', 64, 64, 3, 65535, 5));
+    expect(smooth.lowBits).toBe(8);
+    expect(smooth.bits).toBeLessThan(3.5);
+    const noise = lowBitsPerSample(image16('noise', 64, 64, 3, 65535, 6));
+    expect(noise.bits).toBeGreaterThan(7.9);
+    expect(noise.bits).toBeLessThan(8.1);
+  });
+});
+
+describe('pictures round-trip through extended files (§2.7)', () => {
+  const metadataArbitrary: fc.Arbitrary<MetadataChunk[]> = fc.array(
+    fc.record({ type: fc.constantFrom('iCCP', 'eXIf', 'tEXt', 'zTXt', 'iTXt', 'pHYs', 'tIME', 'gAMA', 'prVt'), data: fc.uint8Array({ maxLength: 300 }), afterImageData: fc.boolean() }),
+    { maxLength: 4 },
+  );
+
+  it('gives back every sample, the sample range and the metadata, byte for byte', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<Kind>('noise', 'smooth', 'replicated', 'shifted', 'few'),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.constantFrom<Channels>(1, 2, 3, 4),
+        fc.oneof(fc.constant(65535), fc.integer({ min: 1, max: 65535 }).filter((m) => m !== 255)),
+        fc.integer(),
+        metadataArbitrary,
+        async (kind, width, height, channels, maxValue, seed, metadata) => {
+          const image = image16(kind === 'replicated' && maxValue !== 65535 ? 'noise' : kind, width, height, channels, maxValue, seed);
+          const bytes = await code({ image, metadata });
+          expect(bytes[4]).toBe(EXTENDED_FORMAT);
+          expect(await decode(bytes)).toEqual({ image, metadata });
+          expect(imageOfFile(bytes)).toMatchObject({ width, height, channels, maxValue });
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps an 8-bit image without metadata in its own format, byte for byte, and wraps one with metadata', async () => {
+    const data = Uint8Array.from({ length: 10 * 7 * 3 }, (_, i) => (i * 37) % 256);
+    const image: Image = { width: 10, height: 7, channels: 3, data };
+    const plain = await compressImage(image, undefined, NO_NETWORK, { effort: 1 });
+    expect(await code({ image, metadata: [] })).toEqual(plain);
+    const metadata = [{ type: 'tEXt', data: Uint8Array.of(65, 0, 66), afterImageData: true }];
+    const wrapped = await code({ image, metadata });
+    expect(parseExtended(wrapped).inner).toEqual(plain);
+    expect(await decode(wrapped)).toEqual({ image, metadata });
+  });
+
+  it('codes 8-bit data widened by 257 in the bytes of the 8-bit file, plus the wrapper', async () => {
+    const wide = image16('replicated', 24, 16, 3, 65535, 7);
+    const narrow: Image = { width: 24, height: 16, channels: 3, data: Uint8Array.from(wide.data, (v) => v / 257) };
+    const bytes = await code({ image: wide, metadata: [] });
+    expect(parseExtended(bytes).inner).toEqual(await compressImage(narrow, undefined, NO_NETWORK, { effort: 1 }));
+  });
+});
+
+describe('damaged extended files', () => {
+  it('say truncated when cut, corrupt when changed or extended, and never decode to a wrong picture', async () => {
+    const image = image16('smooth', 20, 12, 3, 65535, 8);
+    const bytes = await code({ image, metadata: [{ type: 'tEXt', data: Uint8Array.of(1, 2, 3), afterImageData: false }] });
+    for (const cut of [5, 12, 40, bytes.length - 100, bytes.length - 1]) await expectVdmzipError(decode(bytes.subarray(0, cut)), 'TRUNCATED');
+    await expectVdmzipError(decode(Uint8Array.from([...bytes, 0])), 'CORRUPT');
+    const random = mulberry32(9);
+    for (let trial = 0; trial < 40; trial++) {
+      const damaged = bytes.slice();
+      damaged[5 + Math.floor(random() * (damaged.length - 5))] ^= 1 << Math.floor(random() * 8);
+      const outcome = await decode(damaged).then(
+        (picture) => picture,
+        (error: unknown) => error,
+      );
+      expect(outcome).toBeInstanceOf(VdmzipError);
+    }
+  });
+});
