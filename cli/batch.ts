@@ -11,8 +11,8 @@ import { ProgressBar } from './progress.ts';
 export interface Job {
   /** A path, or '-' for standard input. */
   input: string;
-  /** A path, or undefined for standard output. */
-  output: string | undefined;
+  /** A path, undefined for standard output, or null for none (decompress --test). */
+  output: string | undefined | null;
 }
 
 export interface JobResult {
@@ -64,7 +64,7 @@ export async function runJobs(jobs: Job[], o: FileOptions, work: (job: Job, bar:
     const started = performance.now();
     const bar = new ProgressBar(label, progressMode(o));
     try {
-      if (job.output !== undefined) {
+      if (typeof job.output === 'string') {
         // Refuse early, before the coding work; writeOutputFile checks again when it publishes.
         if (!o.force && (await pathExists(job.output))) throw outputExistsError(job.output);
         await checkOutputFolder(job.output);
@@ -75,10 +75,11 @@ export async function runJobs(jobs: Job[], o: FileOptions, work: (job: Job, bar:
       const result = await work(job, bar);
       bar.finish();
       if (job.output === undefined) await writeStdout(result.bytes);
-      else await writeOutputFile(job.output, result.bytes, o.force === true);
+      else if (job.output !== null) await writeOutputFile(job.output, result.bytes, o.force === true);
       if (o.verbose && !o.quiet) {
         const seconds = (performance.now() - started) / 1000;
-        process.stderr.write(`${label} → ${job.output ?? STDOUT_NAME}: ${result.summary}, ${seconds.toFixed(2)} s\n`);
+        const where = job.output === null ? label : `${label} → ${job.output ?? STDOUT_NAME}`;
+        process.stderr.write(`${where}: ${result.summary}, ${seconds.toFixed(2)} s\n`);
       }
     } catch (error) {
       bar.finish();

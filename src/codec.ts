@@ -637,6 +637,10 @@ export async function decompressPicture(bytes: Uint8Array, bundle: ModelBundle |
   if (!isExtended(bytes)) return { image: await decompressImage(bytes, bundle, engine, options), metadata: [] };
   const { header, inner, lowBits } = parseExtended(bytes);
   const corrupt = (why: string) => new VdmzipError('CORRUPT', why);
+  // The inner file is one of format 2 or 4 (§2.7); anything else in its place is damage.
+  if (!(inner.length > 4 && Buffer.from(inner.subarray(0, 4)).toString('latin1') === 'VDMZ' && (inner[4] === 2 || inner[4] === 4))) {
+    throw corrupt('the inner file is not a file of format 2 or 4');
+  }
   const innerImage = await decompressImage(inner, bundle, engine, options);
   const { width, height, channels, maxValue, split, metadata } = header;
   if (innerImage.width !== width || innerImage.height !== height || innerImage.channels !== channels) throw corrupt('the inner file holds another image than the header describes');

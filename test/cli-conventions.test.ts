@@ -392,6 +392,21 @@ describe('messages and exit codes', () => {
     }
   });
 
+  it('decompress -t decodes and checks, writes nothing, and names the files that fail', async () => {
+    const good = await read('rgb.png.vdmz');
+    await writeFile(at('test-cut.vdmz'), good.subarray(0, good.length - 5));
+    const before = (await readdir(dir)).sort();
+    const run = await withModel('decompress', '-t', '-v', 'rgb.png.vdmz', 'test-cut.vdmz');
+    expect(run.code).toBe(1);
+    expect(run.stdout.length).toBe(0);
+    expect(run.stderr).toMatch(/^rgb\.png\.vdmz: ok, 13×11 RGB, \d+\.\d\d s\nvdmzip: test-cut\.vdmz: [^\n]+\nvdmzip: 1 of 2 inputs failed\n$/);
+    expect((await readdir(dir)).sort()).toEqual(before);
+    expect((await withModel('decompress', '-t', 'rgb.png.vdmz')).code).toBe(0);
+    const usage = await withModel('decompress', '-t', '-c', 'rgb.png.vdmz');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toBe('vdmzip: -t/--test writes nothing: it takes no -o or -c\n');
+  });
+
   it('usage errors exit 2 with one line', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['compress'], /^vdmzip: no input files \(use - to read standard input\)\n$/],

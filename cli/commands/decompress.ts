@@ -4,12 +4,12 @@ import { imageOfFile } from '../../src/codec.ts';
 import { bitsPerDim } from '../../src/format/container.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { SAMPLE_MAX, writePicture, type ImageFormat } from '../../src/image/index.ts';
-import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs } from '../batch.ts';
+import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs, type Job } from '../batch.ts';
 import { aboutFile, STDOUT_NAME } from '../files.ts';
 import { readBoundedInput, vdmzInputBound } from '../input.ts';
 import { addFileOptions, describeDevice, type FileOptions } from '../options.ts';
 
-type DecompressOptions = FileOptions & { format?: ImageFormat };
+type DecompressOptions = FileOptions & { format?: ImageFormat; test?: boolean };
 
 const IMAGE_EXTENSION = /\.(png|ppm|pgm|pnm)$/i;
 const PNM_EXTENSION = /\.(ppm|pgm|pnm)$/i;
@@ -42,12 +42,20 @@ function inUserWords(error: unknown): never {
   throw error;
 }
 
+/** Jobs that decode and check their inputs and write nothing. */
+function testJobs(files: string[], o: DecompressOptions): Job[] {
+  if (o.output !== undefined || o.stdout) throw new VdmzipError('USAGE', '-t/--test writes nothing: it takes no -o or -c');
+  if (files.length === 0) throw new VdmzipError('USAGE', 'no input files (use - to read standard input)');
+  return files.map((input) => ({ input, output: null }));
+}
+
 export function register(program: Command): void {
   const command = program
     .command('decompress')
     .description('decompress .vdmz files to PNG, PGM or PPM')
     .argument('[files...]', '.vdmz files; - reads standard input');
   addFileOptions(command, 'decompressed')
+    .option('-t, --test', 'decode each file and check it, writing nothing (with -v, say what it holds)')
     .addOption(new Option('--format <format>', 'output format (default: by the output extension, PNG unless .ppm/.pgm/.pnm; PNG on standard output)').choices(['png', 'pnm']))
     .addHelpText(
       'after',
@@ -61,7 +69,7 @@ file and renamed into place, so an interrupted run leaves no partial file.
 Exit status: 0 success; 1 if any input failed (the others are still decompressed); 2 usage.`,
     )
     .action(async (files: string[], o: DecompressOptions) => {
-      const jobs = planJobs(files, o, decompressedName);
+      const jobs = o.test ? testJobs(files, o) : planJobs(files, o, decompressedName);
       const codec = openOnFirstUse(async () => {
         return VdmzipCodec.open({ model: o.model, threads: o.threads, device: o.device, onDevice: o.verbose && !o.quiet ? (info) => process.stderr.write(`${describeDevice(info)}\n`) : undefined });
       });
@@ -71,6 +79,12 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
           const input = await readBoundedInput(job.input, vdmzInputBound);
           // The header alone says whether the output format can hold the image: check before decoding.
           const header = await aboutFile(label, () => imageOfFile(input));
+          if (job.output === null) {
+            const coder = await codec.get();
+            const { image, metadata } = await aboutFile(label, () => coder.decompressPicture(input, bar.update)).catch(inUserWords);
+            const kept = metadata.length === 0 ? '' : `, ${metadata.length} metadata chunk${metadata.length > 1 ? 's' : ''}`;
+            return { bytes: new Uint8Array(0), summary: `ok, ${describeImage(image)}${kept}` };
+          }
           const format = outputFormat(job.output, o.format);
           const output = { file: job.output ?? STDOUT_NAME };
           if (format === 'pnm' && (header.channels === 2 || header.channels === 4)) {

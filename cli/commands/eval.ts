@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
 import { DEFAULT_MODEL_DIR, openEngineOrExplain } from '../../src/codec-api.ts';
 import { imageElbo, summarise, type ElboBits } from '../../src/chain/elbo.ts';
 import { VdmzipError } from '../../src/errors.ts';
@@ -7,13 +7,7 @@ import { readImage } from '../../src/image/index.ts';
 import { loadBundle } from '../../src/model/bundle.ts';
 import type { DeviceChoice } from '../../src/model/engines.ts';
 import { imageInputBound, readBoundedInput } from '../input.ts';
-import { describeDevice, deviceOption } from '../options.ts';
-
-function positiveInt(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
+import { describeDevice, deviceOption, positiveInt } from '../options.ts';
 
 export function register(program: Command): void {
   program

@@ -106,6 +106,7 @@ export function register(program: Command): void {
         ['coder', `parameters version ${coder.version}, ${coderText(height, coder.predictorRows)}`],
         ...chainCoding,
         header.pixelSha256Prefix === undefined ? ['pixel check', "SHA-256's first 48 bits, as the payload's initial rANS head"] : ['pixel sha256', `${header.pixelSha256Prefix}…`],
+        ['header check', extended === undefined && modelId === undefined ? 'none in format 4 (no CRC): `vdmzip decompress -t` decodes the file and checks its pixels' : 'CRC-32, checked'],
         ['raw size', `${rawBytes} bytes (${width}·${height}·${channels} samples)`],
         ['header', `${bytes.length - payload.length - (extended?.lowBits.length ?? 0)} bytes`],
         ['payload', `${payload.length} bytes${extended === undefined ? '' : ' (inner file)'}`],

@@ -197,7 +197,7 @@ export function readExtendedHeader(bytes: Uint8Array): ExtendedLayout {
 export function parseExtended(bytes: Uint8Array): ExtendedFile {
   const { header, payloadStart: start, innerLength, lowBitsLength, payloadCrc32 } = readExtendedHeader(bytes);
   const end = start + innerLength + lowBitsLength;
-  if (end > bytes.length) throw new VdmzipError('TRUNCATED', 'file is cut short: it ends before its payload does');
+  if (end > bytes.length) throw new VdmzipError('TRUNCATED', 'file is truncated: it ends before its payload does');
   if (end < bytes.length) throw new VdmzipError('CORRUPT', 'file has data after its end');
   if (crc32(bytes, start, end) !== payloadCrc32) throw new VdmzipError('CORRUPT', 'payload fails its CRC check: the file is damaged');
   return { header, inner: bytes.subarray(start, start + innerLength), lowBits: bytes.subarray(start + innerLength, end) };
