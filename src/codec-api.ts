@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkEffort, codedGridFactor, compressPicture, decompressPicture as decodePicture, needsModel, type CodingProgress, type Effort } from './codec.ts';
+import { checkEffort, codedGridFactor, compressPictureOrStore, decompressPicture as decodePicture, needsModel, type CodingProgress, type Effort } from './codec.ts';
 import { VdmzipError } from './errors.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
 import { is16, type Image, type Picture } from './image/index.ts';
@@ -173,7 +173,8 @@ export class VdmzipCodec {
 
   /**
    * Compresses one image, or a picture (an image at any depth up to 16 bits, with PNG
-   * metadata to keep). With `verify`, the file is decoded again and compared with the input,
+   * metadata to keep, and the PNG it was read from, stored whole where coding makes a larger
+   * file). With `verify`, the file is decoded again and compared with the input,
    * samples and metadata; progress then runs over both passes (encoding is the first half).
    * Progress reports never go back and end at stepsDone = stepsTotal.
    */
@@ -183,7 +184,7 @@ export class VdmzipCodec {
     const passes = verify ? 2 : 1;
     const progress = passProgress(onProgress, passes);
     const predictorOnly = this.options.effort === 1;
-    const bytes = await compressPicture(picture, predictorOnly ? undefined : this.bundle, predictorOnly ? NO_NETWORK : await this.engine(), { gridFactor: this.options.gridFactor, effort: this.options.effort, onProgress: progress.pass(0) });
+    const bytes = await compressPictureOrStore(picture, predictorOnly ? undefined : this.bundle, predictorOnly ? NO_NETWORK : await this.engine(), { gridFactor: this.options.gridFactor, effort: this.options.effort, onProgress: progress.pass(0) });
     if (verify && !samePicture(await this.decode(bytes, progress.pass(1)), picture)) {
       throw new VdmzipError('CORRUPT', 'verification failed: the file does not decode to the input (please report this)');
     }

@@ -19,7 +19,8 @@ import { Message, popUniform, pushUniform } from './ans/index.ts';
 import { VdmzipError } from './errors.ts';
 import type { Image } from './image/index.ts';
 import { checkImage, checkImage16, checkMetadata, cropImage, is16, maxValueOf, SAMPLE_MAX, type Picture } from './image/image.ts';
-import { isExtended, lowBitsOf, parseExtended, readExtendedHeader, samplesSha256Prefix, writeExtended, type SampleSplit } from './format/extended.ts';
+import { isExtended, lowBitsOf, parseExtended, readExtendedHeader, samplesSha256Prefix, writeExtended, type ExtendedHeader, type SampleSplit } from './format/extended.ts';
+import { decodePng } from './image/png.ts';
 import { chooseSplit, joinSamples, popLowBits, pushLowBits, splitSamples } from './predictor/low-bits.ts';
 import type { ModelBundle } from './model/bundle.ts';
 import { Denoiser, type IntegerEngine } from './model/denoiser.ts';
@@ -611,8 +612,22 @@ export async function compressPicture(picture: Picture, bundle: ModelBundle | un
     pushLowBits(m, image, inner, values, lowBitsOf(split));
     lowBits = m.toBytes();
   }
-  const header = { width, height, channels, maxValue: maxValueOf(image), split, samplesSha256Prefix: samplesSha256Prefix(image.data), metadata };
+  const header = { inner: 'vdmz' as const, width, height, channels, maxValue: maxValueOf(image), split, samplesSha256Prefix: samplesSha256Prefix(image.data), metadata };
   return writeExtended(header, innerFile, lowBits);
+}
+
+/**
+ * Codes a picture (compressPicture), or stores the PNG it was read from where that makes the
+ * smaller file: a file is never larger than its input PNG and a header (docs/format.md §2.7).
+ */
+export async function compressPictureOrStore(picture: Picture, bundle: ModelBundle | undefined, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
+  const coded = await compressPicture(picture, bundle, engine, options);
+  const { png, image } = picture;
+  if (png === undefined || png.length >= coded.length) return coded;
+  const { width, height, channels } = image;
+  const header = { inner: 'png' as const, width, height, channels, maxValue: maxValueOf(image), split: { kind: 'shifted', shift: 0, lowBits: 0 } as const, samplesSha256Prefix: samplesSha256Prefix(image.data), metadata: [] };
+  const stored = writeExtended(header, png, new Uint8Array(0));
+  return stored.length < coded.length ? stored : coded;
 }
 
 /** The image a file holds, as its headers say (checked as the decoder checks them; throws VdmzipError). */
@@ -622,11 +637,33 @@ export function imageOfFile(bytes: Uint8Array): { width: number; height: number;
   return { ...header, maxValue: SAMPLE_MAX };
 }
 
+/** The picture of an extended file whose inner file is a stored PNG, checked against its header. */
+function storedPicture(header: ExtendedHeader, png: Uint8Array): Picture {
+  let picture: Picture;
+  try {
+    picture = decodePng(png);
+  } catch (error) {
+    throw new VdmzipError('CORRUPT', `the stored PNG does not decode (${(error as Error).message})`);
+  }
+  const { image } = picture;
+  if (image.width !== header.width || image.height !== header.height || image.channels !== header.channels || maxValueOf(image) !== header.maxValue) {
+    throw new VdmzipError('CORRUPT', 'the stored PNG holds another image than the header describes');
+  }
+  if (samplesSha256Prefix(image.data) !== header.samplesSha256Prefix) throw new VdmzipError('CORRUPT', 'decoded samples fail their checksum');
+  return picture;
+}
+
+/** The header of a file's coded pixels (the file's own, or its inner file's), or undefined for a stored PNG. */
+export function codedHeader(bytes: Uint8Array): ContainerHeader | undefined {
+  if (!isExtended(bytes)) return parseContainer(bytes).header;
+  const { header, inner } = parseExtended(bytes);
+  return header.inner === 'png' ? undefined : parseContainer(inner).header;
+}
+
 /** Whether decoding `bytes` needs the model (a chain file, or an extended file around one); false for anything the decoder will refuse. */
 export function needsModel(bytes: Uint8Array): boolean {
   try {
-    const file = isExtended(bytes) ? parseExtended(bytes).inner : bytes;
-    return parseContainer(file).header.modelId !== undefined;
+    return codedHeader(bytes)?.modelId !== undefined;
   } catch {
     return false;
   }
@@ -637,6 +674,7 @@ export async function decompressPicture(bytes: Uint8Array, bundle: ModelBundle |
   if (!isExtended(bytes)) return { image: await decompressImage(bytes, bundle, engine, options), metadata: [] };
   const { header, inner, lowBits } = parseExtended(bytes);
   const corrupt = (why: string) => new VdmzipError('CORRUPT', why);
+  if (header.inner === 'png') return storedPicture(header, inner);
   // The inner file is one of format 2 or 4 (§2.7); anything else in its place is damage.
   if (!(inner.length > 4 && Buffer.from(inner.subarray(0, 4)).toString('latin1') === 'VDMZ' && (inner[4] === 2 || inner[4] === 4))) {
     throw corrupt('the inner file is not a file of format 2 or 4');

@@ -3,13 +3,15 @@
 // checks. Everything runs with the predictor (effort 1), which needs no model; the inner file is
 // an ordinary one, which test/coder.test.ts covers with the chain too.
 
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Message, popTruncatedGaussian, pushTruncatedGaussian } from '../src/ans/index.ts';
-import { compressImage, compressPicture, decompressPicture, imageOfFile } from '../src/codec.ts';
+import { compressImage, compressPicture, compressPictureOrStore, decompressPicture, imageOfFile, needsModel } from '../src/codec.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { EXTENDED_FORMAT, parseExtended, writeExtended } from '../src/format/extended.ts';
-import type { Channels, Image, Image16, MetadataChunk, Picture } from '../src/image/index.ts';
+import { encodePng, readPicture, stripPng, type Channels, type Image, type Image16, type MetadataChunk, type Picture } from '../src/image/index.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { chooseSplit, pushLowBits, splitSamples } from '../src/predictor/low-bits.ts';
 import { mulberry32 } from '../src/random.ts';
@@ -194,5 +196,45 @@ describe('damaged extended files', () => {
         else expect(outcome).toEqual(picture);
       }
     }
+  });
+});
+
+describe('the input PNG stored whole where coding makes a larger file (§2.7, inner kind 1)', () => {
+  // A repeating pattern: deflate's copies make it tiny, a predictor pays for every period.
+  const stripes: Image = { width: 256, height: 64, channels: 3, data: Uint8Array.from({ length: 256 * 64 * 3 }, (_, i) => [0, 255, 40, 200, 90, 170, 10][(i % 768) % 7]) };
+  const text = { type: 'tEXt', data: Uint8Array.of(65, 0, 66), afterImageData: false };
+
+  it('is never larger than the input PNG and a header, and decodes to its picture', async () => {
+    const png = encodePng(stripes, [text]);
+    const picture = readPicture(png);
+    const store = (p: Picture) => compressPictureOrStore(p, undefined, NO_NETWORK, { effort: 1 });
+    const coded = await code(picture);
+    const bytes = await store(picture);
+    expect(coded.length).toBeGreaterThan(png.length);
+    expect(bytes.length).toBeLessThanOrEqual(png.length + 48);
+    const { header, inner } = parseExtended(bytes);
+    expect(header.inner).toBe('png');
+    expect(inner).toEqual(png);
+    expect(needsModel(bytes)).toBe(false);
+    expect(await decode(bytes)).toEqual({ image: stripes, metadata: [text] });
+    // Stripped of its metadata, the stored PNG goes without it.
+    const stripped = await store({ image: stripes, metadata: [], png: stripPng(png) });
+    expect(await decode(stripped)).toEqual({ image: stripes, metadata: [] });
+    expect(stripped.length).toBeLessThan(bytes.length);
+    // Where coding wins, the PNG is not stored.
+    const photo = readPicture(readFileSync(fileURLToPath(new URL('../fixtures/crops32/astronaut-00.png', import.meta.url))));
+    expect(parseExtended(await store({ ...photo, metadata: [text] })).header.inner).toBe('vdmz');
+  });
+
+  it('refuses a stored PNG that does not match its header or does not decode', async () => {
+    const png = encodePng(stripes);
+    const bytes = await compressPictureOrStore(readPicture(png), undefined, NO_NETWORK, { effort: 1 });
+    const { header } = parseExtended(bytes);
+    const other = encodePng({ ...stripes, data: stripes.data.map((v) => v ^ 1) });
+    await expectVdmzipError(decode(writeExtended(header, other, new Uint8Array(0))), 'CORRUPT');
+    const cut = png.slice(0, png.length - 20);
+    await expectVdmzipError(decode(writeExtended(header, cut, new Uint8Array(0))), 'CORRUPT');
+    const grey = encodePng({ width: 256, height: 64, channels: 1, data: new Uint8Array(256 * 64) });
+    await expectVdmzipError(decode(writeExtended(header, grey, new Uint8Array(0))), 'CORRUPT');
   });
 });

@@ -58,6 +58,11 @@ function extendedRows({ header, lowBits }: ExtendedFile): Array<[string, string]
   ];
 }
 
+function printRows(rows: Array<[string, string]>): void {
+  const labelWidth = Math.max(...rows.map(([label]) => label.length)) + 2;
+  for (const [label, value] of rows) console.log(`${label.padEnd(labelWidth)}${value}`);
+}
+
 /** A sample range in words. */
 function depthText(maxValue: number): string {
   if (maxValue === 255) return '8-bit';
@@ -73,6 +78,21 @@ export function register(program: Command): void {
     .action(async (path: string, o: { model?: string }) => {
       const bytes = await readBoundedInput(path, vdmzInputBound);
       const extended = isExtended(bytes) ? await aboutFile(path, () => parseExtended(bytes)) : undefined;
+      if (extended?.header.inner === 'png') {
+        const { width, height, channels, maxValue } = extended.header;
+        const stored: Array<[string, string]> = [
+          ['file', path],
+          ['image', `${width}×${height}, ${channels} channel${channels > 1 ? 's' : ''} (${CHANNEL_NAMES[channels]}), ${depthText(maxValue)}`],
+          ['format', `5 (extended) around the input PNG, stored whole (${extended.inner.length} bytes): coding the pixels made a larger file`],
+          ['model', 'none needed'],
+          ['sample sha256', `${extended.header.samplesSha256Prefix}…`],
+          ['header check', 'CRC-32, checked'],
+          ['file size', `${bytes.length} bytes`],
+          ['bits/dim', bitsPerDim(bytes.length, extended.header).toFixed(4)],
+        ];
+        printRows(stored);
+        return;
+      }
       const { header, payload } = await aboutFile(path, () => parseContainer(extended?.inner ?? bytes));
       const { width, height, channels, coder } = header;
       const maxValue = extended?.header.maxValue ?? 255;
@@ -114,7 +134,6 @@ export function register(program: Command): void {
         ['ratio', `${((100 * bytes.length) / rawBytes).toFixed(2)}% of raw`],
         ['bits/dim', bitsPerDim(bytes.length, header).toFixed(4)],
       ];
-      const labelWidth = Math.max(...rows.map(([label]) => label.length)) + 2;
-      for (const [label, value] of rows) console.log(`${label.padEnd(labelWidth)}${value}`);
+      printRows(rows);
     });
 }

@@ -11,12 +11,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { VdmzipCodec, type DeviceInfo } from '../codec-api.ts';
-import { DEFAULT_EFFORT, type Effort } from '../codec.ts';
-import { parseContainer } from '../format/container.ts';
+import { codedHeader, DEFAULT_EFFORT, type Effort } from '../codec.ts';
 import { imageElbo, summarise, type ElboBits } from '../chain/elbo.ts';
 import { VdmzipError } from '../errors.ts';
 import { listImageFiles, readImageFile } from '../image/files.ts';
-import { encodePng, readImage, type Image } from '../image/index.ts';
+import { encodePng, is16, readImage, readPicture, stripPng, type Image } from '../image/index.ts';
 import type { ModelBundle } from '../model/bundle.ts';
 import type { IntegerEngine } from '../model/denoiser.ts';
 import { createEngine, type ComputeDevice, type DeviceChoice } from '../model/engines.ts';
@@ -267,7 +266,10 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
   // Read every image first, so a bad input fails before minutes of work.
   const inputs = sets.flatMap((set) => set.files.map((file) => {
     try {
-      return { file, set: set.name, image: readImage(readImageFile(file)) };
+      const { image, png } = readPicture(readImageFile(file));
+      if (is16(image)) throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', `samples up to ${image.maxValue}: the bench compares 8-bit images`);
+      // The input PNG without metadata goes along: the encoder stores it whole where coding makes a larger file.
+      return { file, set: set.name, image, png: png && stripPng(png) };
     } catch (error) {
       if (error instanceof VdmzipError) throw error.withFile(file);
       const { code } = error as NodeJS.ErrnoException;
@@ -308,7 +310,7 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
     const images: ImageResult[] = [];
     const elboBits = new Map<ImageResult, ElboBits>();
     const inputPng = join(work, 'input.png');
-    for (const [index, { file, set, image }] of inputs.entries()) {
+    for (const [index, { file, set, image, png }] of inputs.entries()) {
       const dims = image.width * image.height * image.channels;
       const result: ImageResult = { file, set, width: image.width, height: image.height, channels: image.channels, dims, codecs: {} };
       if (classic.length > 0) writeFileSync(inputPng, encodePng(image));
@@ -316,7 +318,7 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
         if (id === 'vdmzip' && codec) {
           try {
             let started = performance.now();
-            const bytes = await codec.compress(image);
+            const bytes = await codec.compress({ image, metadata: [], png });
             const encodeSeconds = (performance.now() - started) / 1000;
             started = performance.now();
             const decoded = await codec.decompress(bytes);
@@ -324,7 +326,8 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
             result.codecs.vdmzip = samePixels(image, decoded)
               ? { ok: true, bytes: bytes.length, bpd: bitsPerDim(bytes.length, dims), encodeSeconds, decodeSeconds }
               : { ok: false, error: 'the file does not decode to the input' };
-            result.predictorRows = parseContainer(bytes).header.coder.predictorRows ?? 0;
+            // A stored PNG codes no rows with the chain, as if the predictor coded them all.
+            result.predictorRows = codedHeader(bytes)?.coder.predictorRows ?? image.height;
           } catch (error) {
             result.codecs.vdmzip = { ok: false, error: errorText(error) };
           }

@@ -15,6 +15,11 @@
  *                         1  shift z (0 … 15)   } shifted: v = ((b · 2^k) + low) · 2^z, b the
  *                         1  low bits k (0 … 8) } inner file's 8-bit sample, low from §12;
  *                                                 table: v = table[(b · 2^k) + low], z = 0
+ *                         1  inner kind: 0 a file of format 2 or 4 holding the samples b;
+ *                              1 a PNG file holding the picture itself (samples and metadata;
+ *                              then the split is shifted by 0 with no low bits, and no
+ *                              metadata is listed here): what the encoder stores where coding
+ *                              would make a larger file
  *                         (table only) v  n, the table's length (1 … 65536), then n varints:
  *                              its first value, then each next value's gap − 1 (ascending)
  *                         8  SHA-256 prefix of the samples (one byte each when M ≤ 255, else
@@ -25,7 +30,7 @@
  *                         v  metadata chunk count n, then n chunks: 4 type letters, 1 placement
  *                              (0 before the image data, 1 after), v length, the data
  *   9 + L         4     header CRC-32 over bytes [0, 9 + L)
- *   13 + L        I     inner file (format version 2 or 4): the 8-bit samples b
+ *   13 + L        I     inner file: format version 2 or 4 (the 8-bit samples b), or PNG
  *   13 + L + I    P     low-bits payload: a serialised rANS message (§12)
  *
  * The file ends exactly there: shorter is 'TRUNCATED', longer or a CRC mismatch 'CORRUPT'.
@@ -55,7 +60,11 @@ export type SampleSplit =
   /** v = table[(b · 2^lowBits) + low]: the image's distinct values, ascending (samples scaled from fewer bits). */
   | { kind: 'table'; table: Uint16Array; lowBits: number };
 
+/** What the inner file is: a .vdmz file of the 8-bit samples, or a PNG file of the whole picture. */
+export type InnerKind = 'vdmz' | 'png';
+
 export type ExtendedHeader = {
+  inner: InnerKind;
   width: number;
   height: number;
   channels: Channels;
@@ -97,7 +106,7 @@ export function writeExtended(header: ExtendedHeader, inner: Uint8Array, lowBits
   const tableVarints = table.length === 0 ? [] : [table.length, table[0], ...Array.from(table.subarray(1), (v, i) => v - table[i] - 1)];
   const varints = [header.width, header.height, header.maxValue, inner.length, lowBits.length, header.metadata.length, ...tableVarints];
   const metadataBytes = header.metadata.reduce((n, m) => n + 4 + 1 + varintLength(m.data.length) + m.data.length, 0);
-  const bodyLength = 1 + 3 + SAMPLES_SHA256_PREFIX_BYTES + CRC_BYTES + varints.reduce((n, v) => n + varintLength(v), 0) + metadataBytes;
+  const bodyLength = 1 + 4 + SAMPLES_SHA256_PREFIX_BYTES + CRC_BYTES + varints.reduce((n, v) => n + varintLength(v), 0) + metadataBytes;
   const headerEnd = PREAMBLE_BYTES + bodyLength;
   const out = new Uint8Array(headerEnd + CRC_BYTES + inner.length + lowBits.length);
   const writer = new ByteWriter(out);
@@ -111,6 +120,7 @@ export function writeExtended(header: ExtendedHeader, inner: Uint8Array, lowBits
   writer.u8(SPLIT_CODES[split.kind]);
   writer.u8(split.kind === 'shifted' ? split.shift : 0);
   writer.u8(lowBitsOf(split));
+  writer.u8(header.inner === 'png' ? 1 : 0);
   for (const v of tableVarints) writer.varint(v);
   writer.bytes(Buffer.from(header.samplesSha256Prefix, 'hex'));
   writer.varint(inner.length);
@@ -151,6 +161,8 @@ export function readExtendedHeader(bytes: Uint8Array): ExtendedLayout {
   const splitKind = body.u8();
   const shift = body.u8();
   const lowBits = body.u8();
+  const innerKind = body.u8();
+  if (innerKind > 1) throw new VdmzipError('CORRUPT', `inner kind ${innerKind} is not 0 or 1`);
   if (splitKind > 2) throw new VdmzipError('CORRUPT', `sample split ${splitKind} is not 0, 1 or 2`);
   if (splitKind !== 0 && shift !== 0) throw new VdmzipError('CORRUPT', 'only a shifted split has a shift');
   if (splitKind === 1 && lowBits !== 0) throw new VdmzipError('CORRUPT', 'a replicated split has no low bits');
@@ -179,7 +191,7 @@ export function readExtendedHeader(bytes: Uint8Array): ExtendedLayout {
     metadata.push({ type, data: new Uint8Array(body.bytes(body.varint())), afterImageData: placement === 1 });
   }
   if (body.pos !== headerEnd) throw new VdmzipError('CORRUPT', 'header is longer than its fields');
-  const header: ExtendedHeader = { width, height, channels, maxValue, split, samplesSha256Prefix, metadata };
+  const header: ExtendedHeader = { inner: innerKind === 1 ? 'png' : 'vdmz', width, height, channels, maxValue, split, samplesSha256Prefix, metadata };
   checkExtendedHeader(header, 'CORRUPT');
   try {
     checkMetadata(metadata);
@@ -231,4 +243,7 @@ function checkExtendedHeader(header: ExtendedHeader, invalidCode: VdmzipErrorCod
     }
   }
   if (!/^[0-9a-f]{16}$/.test(header.samplesSha256Prefix)) fail('samples SHA-256 prefix must be 16 lower-case hex digits');
+  if (header.inner === 'png' && (split.kind !== 'shifted' || split.shift !== 0 || split.lowBits !== 0 || header.metadata.length > 0)) {
+    fail('a PNG inner file holds the picture whole: no split, low bits or metadata beside it');
+  }
 }

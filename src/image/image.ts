@@ -35,8 +35,12 @@ export type Image16 = {
  */
 export type MetadataChunk = { type: string; data: Uint8Array; afterImageData: boolean };
 
-/** What an image file holds: its pixels, 8-bit or not, and the metadata to keep with them. */
-export type Picture = { image: Image | Image16; metadata: MetadataChunk[] };
+/**
+ * What an image file holds: its pixels, 8-bit or not, and the metadata to keep with them; and,
+ * for a picture read from PNG, that PNG file, which the encoder stores whole where coding the
+ * pixels would take more bytes (palette images, screenshots, docs/format.md §2.7).
+ */
+export type Picture = { image: Image | Image16; metadata: MetadataChunk[]; png?: Uint8Array };
 
 /** Whether `image` has samples other than 8-bit. */
 export function is16(image: Image | Image16): image is Image16 {

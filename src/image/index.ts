@@ -8,7 +8,7 @@ import { decodePng, encodePng, isPng } from './png.ts';
 import { decodePnm, encodePnm, isPnm } from './pnm.ts';
 
 export { cropImage, is16, maxValueOf, checkImage16, checkMetadata, MAX_PIXELS, SAMPLE_MAX, type Channels, type Image, type Image16, type MetadataChunk, type Picture } from './image.ts';
-export { decodePng, encodePng } from './png.ts';
+export { decodePng, encodePng, stripPng } from './png.ts';
 export { decodePnm, encodePnm } from './pnm.ts';
 
 /** 'pnm' writes PGM (P5) for grey and PPM (P6) for RGB images. */
@@ -21,11 +21,11 @@ export function detectImageFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
-/** Decodes a PNG or PGM/PPM file, chosen by its magic number: pixels at their depth, and PNG metadata. */
+/** Decodes a PNG or PGM/PPM file, chosen by its magic number: pixels at their depth, PNG metadata, and the PNG file itself. */
 export function readPicture(bytes: Uint8Array): Picture {
   switch (detectImageFormat(bytes)) {
     case 'png':
-      return decodePng(bytes);
+      return { ...decodePng(bytes), png: bytes };
     case 'pnm':
       return { image: decodePnm(bytes), metadata: [] };
     default:

@@ -431,6 +431,23 @@ function lookupEmitter(
 }
 
 /**
+ * The PNG file `bytes` without its metadata: every critical chunk and tRNS (which says which
+ * pixels are transparent), in order, byte for byte; the other ancillary chunks left out. The
+ * file must have decoded (decodePng), so its chunks are known to be well formed.
+ */
+export function stripPng(bytes: Uint8Array): Uint8Array {
+  const kept: Uint8Array[] = [bytes.subarray(0, SIGNATURE.length)];
+  for (let pos = SIGNATURE.length; pos + 8 <= bytes.length; ) {
+    const end = pos + 12 + readU32(bytes, pos);
+    const critical = (bytes[pos + 4] & 0x20) === 0;
+    if (critical || chunkType(bytes, pos + 4) === 'tRNS') kept.push(bytes.subarray(pos, end));
+    if (chunkType(bytes, pos + 4) === 'IEND') break;
+    pos = end;
+  }
+  return concat(kept);
+}
+
+/**
  * Writes `image` as PNG, at bit depth 16 for an Image16 (whose maxValue must then be 65535:
  * PNG has no other sample range), with `metadata` before or after the image data as each
  * chunk says.
