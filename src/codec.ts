@@ -650,7 +650,7 @@ function storedPicture(header: ExtendedHeader, png: Uint8Array): Picture {
     throw new VdmzipError('CORRUPT', 'the stored PNG holds another image than the header describes');
   }
   if (samplesSha256Prefix(image.data) !== header.samplesSha256Prefix) throw new VdmzipError('CORRUPT', 'decoded samples fail their checksum');
-  return picture;
+  return { ...picture, png };
 }
 
 /** The header of a file's coded pixels (the file's own, or its inner file's), or undefined for a stored PNG. */

@@ -251,6 +251,35 @@ describe('compress and decompress round trips', () => {
     expect(Buffer.from(asPgm.stdout).equals(Buffer.from(writeImage(grey, 'pnm')))).toBe(true);
   });
 
+  it('stores a PNG that codes no smaller whole, and gives it back byte for byte (a palette image)', async () => {
+    // 4-bit palette stripes: the PNG's palette and deflate copies beat coding the pixels.
+    const width = 200;
+    const height = 40;
+    const rows = Buffer.concat(Array.from({ length: height }, (_, y) => Buffer.from([0, ...Array.from({ length: width / 2 }, (_, x) => (((x + y) % 5) << 4) | ((x * 3) % 5))])));
+    const chunk = (type: string, data: Uint8Array) => {
+      const out = Buffer.alloc(12 + data.length);
+      out.writeUInt32BE(data.length, 0);
+      out.write(type, 4, 'latin1');
+      out.set(data, 8);
+      out.writeUInt32BE(crc32(out, 4, 8 + data.length), 8 + data.length);
+      return out;
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(width, 0);
+    ihdr.writeUInt32BE(height, 4);
+    ihdr.set([4, 3, 0, 0, 0], 8);
+    const palette = Buffer.from([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]);
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('PLTE', palette), chunk('IDAT', deflateSync(rows, { level: 9 })), chunk('IEND', new Uint8Array())]);
+    await writeFile(at('palette.png'), png);
+    const run = await withModel('compress', '-v', 'palette.png');
+    expect(run.code).toBe(0);
+    const file = await read('palette.png.vdmz');
+    expect(file.length).toBeLessThanOrEqual(png.length + 48);
+    expect((await withModel('info', 'palette.png.vdmz')).stdout.toString()).toMatch(/^format\s+5 \(extended\) around the input PNG, stored whole/m);
+    const back = await withModel('decompress', '-c', 'palette.png.vdmz');
+    expect(Buffer.from(back.stdout).equals(png)).toBe(true);
+  });
+
   it('gives the same file with several ONNX threads', async () => {
     const threads = await withModel('compress', '-c', '--threads', '2', 'ga.png');
     expect(threads.stdout.equals(await read('ga.png.vdmz'))).toBe(true);

@@ -95,7 +95,8 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
           }
           const coder = await codec.get();
           const picture = await aboutFile(label, () => coder.decompressPicture(input, bar.update)).catch(inUserWords);
-          const bytes = writePicture(picture, format);
+          // A stored PNG (checked as it was decoded) goes out as it came in: palette, bit depth and chunk order kept.
+          const bytes = format === 'png' && picture.png !== undefined ? picture.png : writePicture(picture, format);
           const bpd = bitsPerDim(input.length, picture.image).toFixed(3);
           return { bytes, summary: `${describeImage(picture.image)}, ${input.length} → ${bytes.length} bytes, ${bpd} bpd` };
         });

@@ -38,7 +38,8 @@ export type MetadataChunk = { type: string; data: Uint8Array; afterImageData: bo
 /**
  * What an image file holds: its pixels, 8-bit or not, and the metadata to keep with them; and,
  * for a picture read from PNG, that PNG file, which the encoder stores whole where coding the
- * pixels would take more bytes (palette images, screenshots, docs/format.md §2.7).
+ * pixels would take more bytes (palette images, screenshots, docs/format.md §2.7). A picture
+ * decoded from such a file carries the stored PNG, which `vdmzip decompress` writes as it is.
  */
 export type Picture = { image: Image | Image16; metadata: MetadataChunk[]; png?: Uint8Array };
 
