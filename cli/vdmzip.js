@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// The vdmzip command. It runs the compiled JavaScript in dist/ (`npm run build`, which
-// `npm install` runs), unless a TypeScript source in src/ or cli/ is newer than that build, as
-// in a checkout being edited: then it runs the sources through tsx (a development dependency).
+// The vdmzip command. It runs the compiled command, bundled into one file (dist/vdmzip.mjs,
+// made by `npm run build`, which `npm install` runs), unless a TypeScript source in src/ or cli/
+// is newer than that build, as in a checkout being edited: then it runs the sources through tsx
+// (a development dependency).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const compiled = join(root, 'dist', 'cli', 'main.js');
+const compiled = join(root, 'dist', 'vdmzip.mjs');
 
 function newestSource(dir) {
   if (!existsSync(dir)) return 0;
@@ -20,12 +21,12 @@ function newestSource(dir) {
   return newest;
 }
 
-let runCli;
 if (existsSync(compiled) && statSync(compiled).mtimeMs >= Math.max(newestSource(join(root, 'src')), newestSource(join(root, 'cli')))) {
-  ({ runCli } = await import(new URL('../dist/cli/main.js', import.meta.url).href));
+  // The bundle runs the command itself.
+  await import(new URL('../dist/vdmzip.mjs', import.meta.url).href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ runCli } = await import('./main.ts'));
+  const { runCli } = await import('./main.ts');
+  process.exitCode = await runCli(process.argv);
 }
-process.exitCode = await runCli(process.argv);
