@@ -67,6 +67,12 @@ export const DEBS = {
     arch: 'amd64',
     sha256: '75175eb18aa9ef6424c69050a751335fe686c24b65bc1773d0769a74a21c869d',
   },
+  'gnome-user-docs': {
+    name: 'gnome-user-docs',
+    version: '43.0-2',
+    arch: 'all',
+    sha256: '0d635a840747958ca84da778b40d341f1155603851f922c9a171f5a181d6a39f',
+  },
 } as const satisfies Record<string, DebSource>;
 
 export type DebName = keyof typeof DEBS;
@@ -302,14 +308,16 @@ export interface FixtureSource {
   out: string;
   deb: DebName;
   path: string;
-  /** 'copy': copy the file as-is; 'scipy-face': bunzip2 raw RGB 1024x768 -> binary PPM. */
-  kind: 'copy' | 'scipy-face';
+  /** 'copy': copy the 8-bit RGB PNG as-is; 'png': copy any PNG as-is; 'scipy-face': bunzip2 raw RGB 1024x768 -> binary PPM. */
+  kind: 'copy' | 'png' | 'scipy-face';
   licence: string;
   /** SHA-256 of the file written under fixtures/. */
   sha256: string;
 }
 
 const SKIMAGE_DATA = 'usr/lib/python3/dist-packages/skimage/data';
+const GNOME_HELP_FIGURES = 'usr/share/help/C/gnome-help/figures';
+const GNOME_HELP_LICENCE = 'debian/copyright: "Files: *" Copyright (C) 2010 - 2014 Shaun McCance, License CC-BY-SA-3.0';
 const SKIMAGE_LICENCE =
   'debian/copyright: "Files: *" Copyright 2009-2018 the scikit-image team, License BSD-3-Clause';
 
@@ -355,5 +363,79 @@ export const FIXTURES: FixtureSource[] = [
       'debian/copyright: "Files: *" Copyright 2003-2019 SciPy Developers et al., License BSD-3-clause; ' +
       'scipy.misc.face docstring: "raccoon-procyon-lotor.jpg at http://www.public-domain-image.com"',
     sha256: 'c7cc1969e17be168566b47afc69f8dddf04c5031008df2f041a270c80bee12f5',
+  },
+  // Screenshots and diagrams (the synthetic set): desktop screenshots, menus, a palette image
+  // (screenshot-tool), diagrams with alpha (printing-select, color-space), a wide strip (shell-top-bar).
+  {
+    out: 'synthetic/printing-select.png',
+    deb: 'gnome-user-docs',
+    path: `${GNOME_HELP_FIGURES}/printing-select.png`,
+    kind: 'png',
+    licence: GNOME_HELP_LICENCE,
+    sha256: '07b1837e618c91f853697d2dfa084a9248842827186f43b60555c77aa1a27a9d',
+  },
+  {
+    out: 'synthetic/nautilus-icons.png',
+    deb: 'gnome-user-docs',
+    path: `${GNOME_HELP_FIGURES}/nautilus-icons.png`,
+    kind: 'png',
+    licence: GNOME_HELP_LICENCE,
+    sha256: '9b6e5e042ad915fae0e70f606e45ba66f3039514ea94ef36d1b1648310edee10',
+  },
+  {
+    out: 'synthetic/color-space.png',
+    deb: 'gnome-user-docs',
+    path: `${GNOME_HELP_FIGURES}/color-space.png`,
+    kind: 'png',
+    licence: GNOME_HELP_LICENCE,
+    sha256: 'd39ba049f8c7a4c21f2e56f39613cbe31d677e46570abc2f525399a801049288',
+  },
+  {
+    out: 'synthetic/shell-appmenu-classic.png',
+    deb: 'gnome-user-docs',
+    path: `${GNOME_HELP_FIGURES}/shell-appmenu-classic.png`,
+    kind: 'png',
+    licence: GNOME_HELP_LICENCE,
+    sha256: '3a5a1ed929b34d8131fbb7f01ae5936e65f295b5db4e8e3c80788a16cdf36a75',
+  },
+  {
+    out: 'synthetic/shell-exit.png',
+    deb: 'gnome-user-docs',
+    path: `${GNOME_HELP_FIGURES}/shell-exit.png`,
+    kind: 'png',
+    licence: GNOME_HELP_LICENCE,
+    sha256: '73d1a031d97844f4d37fda4398e266c99c3f6b3587b12d9d107710d02c82c5ee',
+  },
+  {
+    out: 'synthetic/input-methods-switcher.png',
+    deb: 'gnome-user-docs',
+    path: `${GNOME_HELP_FIGURES}/input-methods-switcher.png`,
+    kind: 'png',
+    licence: GNOME_HELP_LICENCE,
+    sha256: '4f59beaecc9821b72bb21c0165be7cee5e5df6789f1851e72e110b588687e1a3',
+  },
+  {
+    out: 'synthetic/shell-workspaces.png',
+    deb: 'gnome-user-docs',
+    path: `${GNOME_HELP_FIGURES}/shell-workspaces.png`,
+    kind: 'png',
+    licence: GNOME_HELP_LICENCE,
+    sha256: '713572825fe34b2ce341624ce8377a8a0c07a91049b0e6dcfe6aed8a81914334',
+  },
+  {
+    out: 'synthetic/screenshot-tool.png',
+    deb: 'gnome-user-docs',
+    path: `${GNOME_HELP_FIGURES}/screenshot-tool.png`,
+    kind: 'png',
+    licence: GNOME_HELP_LICENCE,
+    sha256: '839f42b0ab4bba46ed0e005eab740972dde66495e4d57aeed1dcfb17cc2a6bff',
+  },
+  {
+    out: 'synthetic/shell-top-bar.png',
+    deb: 'gnome-user-docs',
+    path: `${GNOME_HELP_FIGURES}/shell-top-bar.png`,
+    kind: 'png',
+    licence: GNOME_HELP_LICENCE,
+    sha256: '68e76b8c6fd8250b7c869b1edc4d35bdce88db6e22fe3b3979bb0b3be98e40e8',
   },
 ];
