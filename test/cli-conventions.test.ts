@@ -8,7 +8,6 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelDir } from '../cli/options.ts';
 import { clock, ProgressBar, progressLine } from '../cli/progress.ts';
@@ -20,6 +19,7 @@ import { createEngine } from '../src/model/engines.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { crc32 } from '../src/image/crc32.ts';
 import { readImage, readPicture, writeImage, writePicture, type Channels, type Image, type Picture } from '../src/image/index.ts';
+import { pngChunk, pngFile } from './helpers/png-bytes.ts';
 import { saveTinyModel } from './helpers/tiny-model.ts';
 
 const BIN = fileURLToPath(new URL('../cli/vdmzip.js', import.meta.url));
@@ -95,20 +95,7 @@ const samePixels = (bytes: Uint8Array, image: Image) => {
 
 /** A minimal 16-bit greyscale PNG. */
 function png16(width: number, height: number): Uint8Array {
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'latin1');
-    out.set(data, 8);
-    out.writeUInt32BE(crc32(out, 4, 8 + data.length), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([16, 0, 0, 0, 0], 8);
-  const raw = Buffer.alloc(height * (1 + 2 * width));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array())]);
+  return pngFile(width, height, 16, 0, new Uint8Array(height * (1 + 2 * width)));
 }
 
 beforeAll(async () => {
@@ -256,20 +243,8 @@ describe('compress and decompress round trips', () => {
     const width = 200;
     const height = 40;
     const rows = Buffer.concat(Array.from({ length: height }, (_, y) => Buffer.from([0, ...Array.from({ length: width / 2 }, (_, x) => (((x + y) % 5) << 4) | ((x * 3) % 5))])));
-    const chunk = (type: string, data: Uint8Array) => {
-      const out = Buffer.alloc(12 + data.length);
-      out.writeUInt32BE(data.length, 0);
-      out.write(type, 4, 'latin1');
-      out.set(data, 8);
-      out.writeUInt32BE(crc32(out, 4, 8 + data.length), 8 + data.length);
-      return out;
-    };
-    const ihdr = Buffer.alloc(13);
-    ihdr.writeUInt32BE(width, 0);
-    ihdr.writeUInt32BE(height, 4);
-    ihdr.set([4, 3, 0, 0, 0], 8);
     const palette = Buffer.from([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]);
-    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('PLTE', palette), chunk('IDAT', deflateSync(rows, { level: 9 })), chunk('IEND', new Uint8Array())]);
+    const png = pngFile(width, height, 4, 3, rows, [pngChunk('PLTE', palette)]);
     await writeFile(at('palette.png'), png);
     const run = await withModel('compress', '-v', 'palette.png');
     expect(run.code).toBe(0);

@@ -15,6 +15,7 @@ import { encodePng, readPicture, stripPng, type Channels, type Image, type Image
 import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { chooseSplit, pushLowBits, splitSamples } from '../src/predictor/low-bits.ts';
 import { mulberry32 } from '../src/random.ts';
+import { pngChunk, pngFile } from './helpers/png-bytes.ts';
 
 const NO_NETWORK: IntegerEngine = { name: 'none', batch: 1, run: () => Promise.reject(new Error('no network here')), dispose: () => Promise.resolve() };
 const code = (picture: Picture) => compressPicture(picture, undefined, NO_NETWORK, { effort: 1 });
@@ -236,5 +237,52 @@ describe('the input PNG stored whole where coding makes a larger file (§2.7, in
     await expectVdmzipError(decode(writeExtended(header, cut, new Uint8Array(0))), 'CORRUPT');
     const grey = encodePng({ width: 256, height: 64, channels: 1, data: new Uint8Array(256 * 64) });
     await expectVdmzipError(decode(writeExtended(header, grey, new Uint8Array(0))), 'CORRUPT');
+  });
+});
+
+describe('palette and low-bit PNGs (§2.7): the same pixels back, never more than the PNG and a header', () => {
+  /** A palette PNG (colour type 3) of `depth` bits with its indices, written from the spec here. */
+  function palettePng(width: number, height: number, depth: 1 | 2 | 4 | 8, palette: Uint8Array, indices: Uint8Array): Uint8Array {
+    const rowBytes = Math.ceil((width * depth) / 8);
+    const raw = Buffer.alloc(height * (rowBytes + 1));
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const bit = x * depth;
+        raw[y * (rowBytes + 1) + 1 + (bit >> 3)] |= indices[y * width + x] << (8 - depth - (bit & 7));
+      }
+    }
+    return pngFile(width, height, depth, 3, raw, [pngChunk('PLTE', palette)]);
+  }
+
+  it('round-trips random palettes of 1–256 colours at 1, 2, 4 and 8 bits: noise, repeated blocks and flat images', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<1 | 2 | 4 | 8>(1, 2, 4, 8),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.constantFrom('noise', 'blocks', 'flat'),
+        fc.integer(),
+        async (depth, width, height, content, seed) => {
+          const random = mulberry32(seed);
+          const colours = 1 + Math.floor(random() * 2 ** depth);
+          const palette = Uint8Array.from({ length: 3 * colours }, () => Math.floor(random() * 256));
+          const block = Uint8Array.from({ length: 16 }, () => Math.floor(random() * colours));
+          const indices = Uint8Array.from({ length: width * height }, (_, i) => {
+            if (content === 'flat') return 0;
+            if (content === 'blocks') return block[((i % width) % 4) + 4 * (Math.floor(i / width) % 4)];
+            return Math.floor(random() * colours);
+          });
+          const png = palettePng(width, height, depth, palette, indices);
+          const picture = readPicture(png);
+          const bytes = await compressPictureOrStore(picture, undefined, NO_NETWORK, { effort: 1 });
+          expect(bytes.length).toBeLessThanOrEqual(png.length + 48);
+          const back = await decode(bytes);
+          expect(back.image).toEqual(picture.image);
+          // Where the PNG was stored it comes back whole, palette and bit depth kept.
+          if (back.png !== undefined) expect([back.png.length, Buffer.from(back.png).equals(Buffer.from(png))]).toEqual([png.length, true]);
+        },
+      ),
+      { numRuns: 80 },
+    );
   });
 });
