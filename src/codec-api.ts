@@ -76,12 +76,21 @@ function passProgress(onProgress: ((p: CodingProgress) => void) | undefined, pas
     pass(pass: number): ((p: CodingProgress) => void) | undefined {
       if (onProgress === undefined) return undefined;
       return (p) => {
-        if (pass === 0) total = p.stepsTotal;
+        // A coder may change its total (the estimate's, then the chain's): progress is shown as
+        // the share done, on a scale that never shrinks, so it never goes back.
+        if (pass === 0) total = Math.max(total, p.stepsTotal);
         emit(pass * total + (p.stepsTotal > 0 ? Math.round((total * p.stepsDone) / p.stepsTotal) : total));
       };
     },
+    /** Pass `pass` (0-based) has ended: progress stands at its end, whatever its coder reported (a small image's predictor reports nothing). */
+    endPass(pass: number): void {
+      if (onProgress === undefined) return;
+      // A pass that reported nothing still counts as one step, so no report says 0 of 0.
+      if (total === 0) total = 1;
+      emit((pass + 1) * total);
+    },
     finish(): void {
-      if (onProgress !== undefined) emit(passes * total);
+      this.endPass(passes - 1);
     },
   };
 }
@@ -185,6 +194,7 @@ export class VdmzipCodec {
     const progress = passProgress(onProgress, passes);
     const predictorOnly = this.options.effort === 1;
     const bytes = await compressPictureOrStore(picture, predictorOnly ? undefined : this.bundle, predictorOnly ? NO_NETWORK : await this.engine(), { gridFactor: this.options.gridFactor, effort: this.options.effort, onProgress: progress.pass(0) });
+    progress.endPass(0);
     if (verify && !samePicture(await this.decode(bytes, progress.pass(1)), picture)) {
       throw new VdmzipError('CORRUPT', 'verification failed: the file does not decode to the input (please report this)');
     }

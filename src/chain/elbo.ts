@@ -56,9 +56,10 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
 /**
  * `imageElbo` of each of several images of one size and channel count, each with its own
  * noise stream from `seed` (so each result equals its `imageElbo`), the network calls of the
- * images at each step shared (`predictChunks`): what a GPU needs to be busy.
+ * images at each step shared (`predictChunks`): what a GPU needs to be busy. `onCall` hears
+ * after each of those calls how many have run, of how many.
  */
-export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: IntegerEngine, seed = 1, chunkSizes?: number[], sampling?: StepSampling): Promise<ElboBits[]> {
+export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: IntegerEngine, seed = 1, chunkSizes?: number[], sampling?: StepSampling, onCall?: (calls: number, total: number) => void): Promise<ElboBits[]> {
   const [first] = images;
   if (images.some((im) => im.width !== first.width || im.height !== first.height || im.channels !== first.channels)) {
     throw new RangeError('imagesElbo: the images differ in size or channels');
@@ -81,6 +82,13 @@ export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: I
   const denoiser = new Denoiser(bundle, engine);
   const normals = images.map(() => normalSampler(mulberry32(seed)));
   const tiles = tiling(first.width, first.height, patch);
+  const chunkCount = (() => {
+    let count = 0;
+    for (let start = 0, chunk = 0; start < tiles.count; chunk++, count++) start += Math.min(chunkSizes?.[chunk] ?? MAX_CHUNK_PATCHES, tiles.count - start);
+    return count;
+  })();
+  const totalCalls = codedPlanes(first).length * chunkCount * weights.reduce((n, w) => n + (w > 0 ? 1 : 0), 0);
+  let calls = 0;
   const k = reverseVariance(bundle.meta);
   const results: ElboBits[] = images.map(() => ({ dims: 0, prior: 0, diffusion: 0, reconstruction: 0, stepDistortion: new Float64Array(T + 1), patches: [] }));
   const nats = 1 / Math.LN2;
@@ -122,6 +130,7 @@ export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: I
           s,
           denoiser,
         );
+        onCall?.(++calls, totalCalls);
         chunks.forEach(({ layout, pixels, z, eps, perPatch, patchOf }, m) => {
           const { active } = layout;
           const { epsHat, stdFactor } = predictions[m];
