@@ -206,8 +206,12 @@ class BandWalker {
     const pixel = (k - c) / band.coded;
     const x = pixel % width;
     if (x === 0 && c === 0) {
-      [this.above, this.current] = [this.current, this.above];
-      [this.meansAbove, this.meansCurrent] = [this.meansCurrent, this.meansAbove];
+      const above = this.above;
+      this.above = this.current;
+      this.current = above;
+      const meansAbove = this.meansAbove;
+      this.meansAbove = this.meansCurrent;
+      this.meansCurrent = meansAbove;
     }
     const index = pixel * channels + c;
     const slot = x * channels + c;
@@ -231,7 +235,8 @@ class BandWalker {
     const r2 = c > 1 ? samples[index - 2] - this.current[slot - 2] : 0;
     // The neighbours' errors against the means they were coded under, with the same stand-ins
     // as `neighbours` where one is missing.
-    const [aboveRef, currentRef] = [this.meansAbove, this.meansCurrent];
+    const aboveRef = this.meansAbove;
+    const currentRef = this.meansCurrent;
     const row = width * channels;
     const errorW = x > 0 ? Math.abs(samples[index - channels] - currentRef[slot - channels]) : Math.abs(samples[index - row] - aboveRef[slot]);
     const errorN = hasN ? Math.abs(samples[index - row] - aboveRef[slot]) : errorW;
@@ -248,9 +253,17 @@ class BandWalker {
     const earlierError1 = c >= 1 ? Math.abs(samples[index - 1] - currentRef[slot - 1]) : 0;
     const earlierError2 = c >= 2 ? Math.abs(samples[index - 2] - currentRef[slot - 2]) : 0;
     const differenceGradient = differences ? activity(differences) : gradient;
+    // Written one by one: a destructuring assignment would allocate an array per sample.
     const measures = this.spreadMeasures;
-    [measures[0], measures[1], measures[2], measures[3], measures[4]] = [gradient, Math.abs(r1), errorW, errorN, errorNE];
-    [measures[5], measures[6], measures[7], measures[8]] = [earlierError1, errorNW, earlierError2, differenceGradient];
+    measures[0] = gradient;
+    measures[1] = Math.abs(r1);
+    measures[2] = errorW;
+    measures[3] = errorN;
+    measures[4] = errorNE;
+    measures[5] = earlierError1;
+    measures[6] = errorNW;
+    measures[7] = earlierError2;
+    measures[8] = differenceGradient;
     std = refining.spread(c, std, measures, p.stdFloor);
     this.learning.distribution(index, c, ne - n, n - nw, nw - w, base, mean, r1, r2, std, out);
     this.meansCurrent[slot] = out[0];
