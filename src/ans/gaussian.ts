@@ -611,11 +611,21 @@ export function boundedGaussianMixture(lo: number, hi: number, mu: number, sigma
       symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
       symbols.pushSymbol(m, bin - lo);
     },
-    pop(m) {
-      symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
-      return lo + symbols.popSymbol(m);
-    },
+    pop: (m) => popMixtureChecked(m, lo, count, mu, sigma, mixture),
   };
+}
+
+/** `boundedGaussianMixture(lo, hi, mu, sigma, mixture).pop(m)` without making the codec: for a decoder's per-sample loop. */
+export function popBoundedGaussianMixture(m: Message, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture): number {
+  checkAlphabet(lo, hi);
+  checkScalarParameters(mu, sigma, 1);
+  checkMixture(mixture);
+  return popMixtureChecked(m, lo, hi - lo + 1, mu, sigma, mixture);
+}
+
+function popMixtureChecked(m: Message, lo: number, count: number, mu: number, sigma: number, mixture: ScaleMixture): number {
+  symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
+  return lo + symbols.popSymbol(m);
 }
 
 /**
@@ -736,13 +746,24 @@ export function blendedGaussianMixture(lo: number, hi: number, mu: number, sigma
       const start = blended.cumulative(bin - lo);
       m.push(start, blended.cumulative(bin - lo + 1) - start, GAUSSIAN_PRECISION_BITS);
     },
-    pop(m) {
-      blended.set(lo, count, mu, sigma, mixture, inAlphabet);
-      const symbol = blended.locate(m.peek(GAUSSIAN_PRECISION_BITS));
-      m.pop(blended.foundStart, blended.foundEnd - blended.foundStart, GAUSSIAN_PRECISION_BITS);
-      return lo + symbol;
-    },
+    pop: (m) => popBlendedChecked(m, lo, count, mu, sigma, mixture, inAlphabet),
   };
+}
+
+/** `blendedGaussianMixture(lo, hi, mu, sigma, mixture, window).pop(m)` without making the codec: for a decoder's per-sample loop. */
+export function popBlendedGaussianMixture(m: Message, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow): number {
+  checkAlphabet(lo, hi);
+  checkScalarParameters(mu, sigma, 1);
+  checkMixture(mixture);
+  checkCountWindow(window);
+  return popBlendedChecked(m, lo, hi - lo + 1, mu, sigma, mixture, clipWindow(window, lo, hi));
+}
+
+function popBlendedChecked(m: Message, lo: number, count: number, mu: number, sigma: number, mixture: ScaleMixture, inAlphabet: CountWindow): number {
+  blended.set(lo, count, mu, sigma, mixture, inAlphabet);
+  const symbol = blended.locate(m.peek(GAUSSIAN_PRECISION_BITS));
+  m.pop(blended.foundStart, blended.foundEnd - blended.foundStart, GAUSSIAN_PRECISION_BITS);
+  return lo + symbol;
 }
 
 /** `window` without the counts of bins outside lo … hi (the same object when it has none). */

@@ -10,6 +10,8 @@ export {
   boundedGaussian,
   boundedGaussianBits,
   boundedGaussianMixture,
+  popBoundedGaussianMixture,
+  popBlendedGaussianMixture,
   boundedGaussianMixtureBits,
   pushBoundedGaussianMixtures,
   boundedGaussianMixtureInterval,

@@ -15,9 +15,9 @@
  * and decoder agree on any machine (docs/format.md §1).
  */
 import {
-  blendedGaussianMixture,
+  popBlendedGaussianMixture,
   blendedGaussianMixtureInterval,
-  boundedGaussianMixture,
+  popBoundedGaussianMixture,
   boundedGaussianMixtureInterval,
   type CountWindow,
   GAUSSIAN_PRECISION_BITS,
@@ -337,8 +337,15 @@ class Learner {
     const mean = prediction + this.residuals[context] / (this.counts[context] + a.biasPrior);
     out[0] = Math.min(SAMPLE_MAX, Math.max(0, mean));
     out[1] = Math.max(this.p.stdFloor, std * ((this.errors[context] + a.spreadPrior) / (this.spreads[context] + a.spreadPrior)));
-    [this.pending, this.pendingChannel, this.pendingContext, this.pendingBase] = [index, c, context, base];
-    [this.pendingR1, this.pendingR2, this.pendingPrediction, this.pendingMean, this.pendingStd] = [r1, r2, prediction, out[0], std];
+    this.pending = index;
+    this.pendingChannel = c;
+    this.pendingContext = context;
+    this.pendingBase = base;
+    this.pendingR1 = r1;
+    this.pendingR2 = r2;
+    this.pendingPrediction = prediction;
+    this.pendingMean = out[0];
+    this.pendingStd = std;
   }
 
   /** Learns from the last sample given a distribution, whose value `samples` now holds. */
@@ -354,7 +361,9 @@ class Learner {
     }
     if (this.pendingChannel > 0) {
       const m = this.moments[this.pendingChannel];
-      const [r1, r2, y] = [this.pendingR1, this.pendingR2, value - this.pendingBase];
+      const r1 = this.pendingR1;
+      const r2 = this.pendingR2;
+      const y = value - this.pendingBase;
       m[0] += r1 * r1;
       m[1] += r1 * r2;
       m[2] += r2 * r2;
@@ -457,8 +466,7 @@ export async function popRows(m: Message, samples: Uint8Array, band: RowBand, on
   const count = bandSamples(band);
   for (let k = 0; k < count; k++) {
     const index = walker.next(out);
-    const codec = walker.window ? blendedGaussianMixture(0, SAMPLE_MAX, out[0], out[1], tails, walker.window) : boundedGaussianMixture(0, SAMPLE_MAX, out[0], out[1], tails);
-    samples[index] = codec.pop(m);
+    samples[index] = walker.window ? popBlendedGaussianMixture(m, 0, SAMPLE_MAX, out[0], out[1], tails, walker.window) : popBoundedGaussianMixture(m, 0, SAMPLE_MAX, out[0], out[1], tails);
     if (m.borrowedWords !== 0) return false;
     if ((k + 1) % SAMPLES_PER_PAUSE === 0) {
       onProgress?.(k + 1);
