@@ -312,8 +312,11 @@ function checkParameters(count: number, mu: Float64Array, sigma: Float64Array | 
   }
 }
 
+/** checkParameters for one symbol, with no array to allocate (it runs once per sample). */
 function checkScalarParameters(mu: number, sigma: number, delta: number): void {
-  checkParameters(1, Float64Array.of(mu), sigma, delta);
+  if (!(delta > 0 && delta < Infinity)) throw new RangeError(`Gaussian: grid width δ = ${delta} is not positive and finite`);
+  if (mu !== mu) throw new RangeError('Gaussian: mean 0 is NaN');
+  if (!(sigma > 0)) throw new RangeError(`Gaussian: σ = ${sigma} is not positive`);
 }
 
 function checkInt32Bin(bin: number): void {
