@@ -690,12 +690,18 @@ class BlendedSymbols {
   set(lo: number, count: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow): void {
     symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
     // The counts are checked here, in the one pass that sums them (the hot path of the predictor).
+    // (Indexed loops and plain assignments here and in locate: this runs per sample, and
+    // iterators and destructured arrays would allocate.)
     let total = 0;
-    for (const n of window.counts) {
+    const { counts } = window;
+    for (let j = 0; j < counts.length; j++) {
+      const n = counts[j];
       if (!(n >= 0 && n < Infinity)) throw new RangeError(`count window: count ${n} is not finite and ≥ 0`);
       total += n;
     }
-    [this.lo, this.count, this.window] = [lo, count, window];
+    this.lo = lo;
+    this.count = count;
+    this.window = window;
     this.massScale = (TOTAL - count) / (window.prior + total);
   }
 
@@ -711,14 +717,23 @@ class BlendedSymbols {
 
   /** The symbol whose interval holds `slot` (bisection), leaving its interval in foundStart/foundEnd. */
   locate(slot: number): number {
-    let [low, high, lowValue, highValue] = [0, this.count, 0, TOTAL];
+    let low = 0;
+    let high = this.count;
+    let lowValue = 0;
+    let highValue = TOTAL;
     while (high - low > 1) {
       const middle = Math.floor((low + high) / 2);
       const value = this.cumulative(middle);
-      if (value <= slot) [low, lowValue] = [middle, value];
-      else [high, highValue] = [middle, value];
+      if (value <= slot) {
+        low = middle;
+        lowValue = value;
+      } else {
+        high = middle;
+        highValue = value;
+      }
     }
-    [this.foundStart, this.foundEnd] = [lowValue, highValue];
+    this.foundStart = lowValue;
+    this.foundEnd = highValue;
     return low;
   }
 }

@@ -316,11 +316,19 @@ class Learner {
   prediction(c: number, base: number, r1: number, r2: number): number {
     const { p } = this;
     const k = this.a.carryPrior;
-    const [s11, s12, s22, s1y, s2y] = this.moments[c];
+    const moments = this.moments[c];
+    const s11 = moments[0];
+    const s12 = moments[1];
+    const s22 = moments[2];
+    const s1y = moments[3];
+    const s2y = moments[4];
     if (c === 1) return base + ((s1y + p.carry * k) / (s11 + k)) * r1 + p.carryTwoBack * r2;
     if (c === 0) return base + p.carry * r1 + p.carryTwoBack * r2;
     // [s11 + k, s12; s12, s22 + k]·[carry, carryTwoBack] = [s1y + k·carry₀, s2y + k·carryTwoBack₀]
-    const [a11, a22, b1, b2] = [s11 + k, s22 + k, s1y + p.carry * k, s2y + p.carryTwoBack * k];
+    const a11 = s11 + k;
+    const a22 = s22 + k;
+    const b1 = s1y + p.carry * k;
+    const b2 = s2y + p.carryTwoBack * k;
     const det = a11 * a22 - s12 * s12;
     return base + ((b1 * a22 - b2 * s12) / det) * r1 + ((a11 * b2 - s12 * b1) / det) * r2;
   }

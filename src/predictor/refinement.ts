@@ -358,7 +358,8 @@ export class ResidualHistograms {
   select(index: number, x: number, c: number, mean: number, std: number, samples: Uint8Array, differences: Neighbours | undefined): CountWindow | undefined {
     const { h } = this;
     this.pending = index;
-    [this.pendingMean, this.pendingStd] = [mean, std];
+    this.pendingMean = mean;
+    this.pendingStd = std;
     this.pendingSpread = -1;
     this.pendingWeights.fill(-1);
     this.pendingSlots.fill(-1);
