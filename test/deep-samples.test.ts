@@ -152,6 +152,20 @@ describe('pictures round-trip through extended files (§2.7)', () => {
     expect(await decode(wrapped)).toEqual({ image, metadata });
   });
 
+  it('compresses metadata that compresses (text, XMP) and stores what does not', async () => {
+    const image: Image = { width: 8, height: 8, channels: 1, data: Uint8Array.from({ length: 64 }, (_, i) => i * 3) };
+    const xmp = { type: 'iTXt', data: new TextEncoder().encode('XML:com.adobe.xmp\0\0\0\0\0' + '<rdf:Description rdf:about=""/>'.repeat(300)), afterImageData: false };
+    const plain = await compressImage(image, undefined, NO_NETWORK, { effort: 1 });
+    const withXmp = await code({ image, metadata: [xmp] });
+    expect(xmp.data.length).toBeGreaterThan(9000);
+    expect(withXmp.length - plain.length).toBeLessThan(400);
+    expect(await decode(withXmp)).toEqual({ image, metadata: [xmp] });
+    const noise = { type: 'prVt', data: Uint8Array.from({ length: 2000 }, (_, i) => (Math.imul(i, 2654435761) >>> 24) & 255), afterImageData: true };
+    const withNoise = await code({ image, metadata: [noise] });
+    expect(withNoise.length - plain.length).toBeLessThan(2000 + 64);
+    expect(await decode(withNoise)).toEqual({ image, metadata: [noise] });
+  });
+
   it('codes 8-bit data widened by 257 in the bytes of the 8-bit file, plus the wrapper', async () => {
     const wide = image16('replicated', 24, 16, 3, 65535, 7);
     const narrow: Image = { width: 24, height: 16, channels: 3, data: Uint8Array.from(wide.data, (v) => v / 257) };

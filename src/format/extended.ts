@@ -27,8 +27,11 @@
  *                         v  inner file length I
  *                         v  low-bits payload length P (0 exactly when k = 0)
  *                         4  CRC-32 of the I + P bytes after the header
- *                         v  metadata chunk count n, then n chunks: 4 type letters, 1 placement
- *                              (0 before the image data, 1 after), v length, the data
+ *                         1  metadata coding: 0 stored, 1 zlib; v U, the list's length; v S,
+ *                              the bytes that follow; S bytes: the metadata list (stored, S = U)
+ *                              or a zlib stream of it. The list: v chunk count n, then n chunks:
+ *                              4 type letters, 1 placement (0 before the image data, 1 after),
+ *                              v length, the data
  *   9 + L         4     header CRC-32 over bytes [0, 9 + L)
  *   13 + L        I     inner file: format version 2 or 4 (the 8-bit samples b), or PNG
  *   13 + L + I    P     low-bits payload: a serialised rANS message (§12)
@@ -36,6 +39,7 @@
  * The file ends exactly there: shorter is 'TRUNCATED', longer or a CRC mismatch 'CORRUPT'.
  */
 import { createHash } from 'node:crypto';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { VdmzipError, type VdmzipErrorCode } from '../errors.ts';
 import { crc32 } from '../image/crc32.ts';
 import { checkDimensions, checkMetadata, type Channels, type MetadataChunk } from '../image/image.ts';
@@ -104,9 +108,13 @@ export function writeExtended(header: ExtendedHeader, inner: Uint8Array, lowBits
   if (lowBitsOf(split) > 0 !== lowBits.length > 0) throw new VdmzipError('INVALID_ARGUMENT', 'a low-bits payload goes with low bits, and only with them');
   const table = split.kind === 'table' ? split.table : new Uint16Array(0);
   const tableVarints = table.length === 0 ? [] : [table.length, table[0], ...Array.from(table.subarray(1), (v, i) => v - table[i] - 1)];
-  const varints = [header.width, header.height, header.maxValue, inner.length, lowBits.length, header.metadata.length, ...tableVarints];
-  const metadataBytes = header.metadata.reduce((n, m) => n + 4 + 1 + varintLength(m.data.length) + m.data.length, 0);
-  const bodyLength = 1 + 4 + SAMPLES_SHA256_PREFIX_BYTES + CRC_BYTES + varints.reduce((n, v) => n + varintLength(v), 0) + metadataBytes;
+  const list = metadataList(header.metadata);
+  // Text and EXIF shrink under zlib; an ICC profile in iCCP is zlib already: keep the smaller.
+  const packed = deflateSync(list, { level: 9 });
+  const coding = packed.length < list.length ? 1 : 0;
+  const metadataBytes = coding === 1 ? packed : list;
+  const varints = [header.width, header.height, header.maxValue, inner.length, lowBits.length, list.length, metadataBytes.length, ...tableVarints];
+  const bodyLength = 1 + 4 + SAMPLES_SHA256_PREFIX_BYTES + CRC_BYTES + 1 + varints.reduce((n, v) => n + varintLength(v), 0) + metadataBytes.length;
   const headerEnd = PREAMBLE_BYTES + bodyLength;
   const out = new Uint8Array(headerEnd + CRC_BYTES + inner.length + lowBits.length);
   const writer = new ByteWriter(out);
@@ -126,13 +134,10 @@ export function writeExtended(header: ExtendedHeader, inner: Uint8Array, lowBits
   writer.varint(inner.length);
   writer.varint(lowBits.length);
   writer.u32(crc32(Buffer.concat([inner, lowBits])));
-  writer.varint(header.metadata.length);
-  for (const chunk of header.metadata) {
-    writer.bytes(Buffer.from(chunk.type, 'latin1'));
-    writer.u8(chunk.afterImageData ? 1 : 0);
-    writer.varint(chunk.data.length);
-    writer.bytes(chunk.data);
-  }
+  writer.u8(coding);
+  writer.varint(list.length);
+  writer.varint(metadataBytes.length);
+  writer.bytes(metadataBytes);
   writer.u32(crc32(out, 0, headerEnd));
   writer.bytes(inner);
   writer.bytes(lowBits);
@@ -182,15 +187,12 @@ export function readExtendedHeader(bytes: Uint8Array): ExtendedLayout {
   const innerLength = body.varint();
   const lowBitsLength = body.varint();
   const payloadCrc32 = body.u32();
-  const count = body.varint();
-  const metadata: MetadataChunk[] = [];
-  for (let i = 0; i < count; i++) {
-    const type = Buffer.from(body.bytes(4)).toString('latin1');
-    const placement = body.u8();
-    if (placement > 1) throw new VdmzipError('CORRUPT', `metadata placement ${placement} is not 0 or 1`);
-    metadata.push({ type, data: new Uint8Array(body.bytes(body.varint())), afterImageData: placement === 1 });
-  }
+  const coding = body.u8();
+  if (coding > 1) throw new VdmzipError('CORRUPT', `metadata coding ${coding} is not 0 or 1`);
+  const listLength = body.varint();
+  const stored = body.bytes(body.varint());
   if (body.pos !== headerEnd) throw new VdmzipError('CORRUPT', 'header is longer than its fields');
+  const metadata = readMetadataList(coding === 0 ? stored : inflateList(stored, listLength), listLength);
   const header: ExtendedHeader = { inner: innerKind === 1 ? 'png' : 'vdmz', width, height, channels, maxValue, split, samplesSha256Prefix, metadata };
   checkExtendedHeader(header, 'CORRUPT');
   try {
@@ -220,6 +222,48 @@ const SPLIT_CODES = { shifted: 0, replicated: 1, table: 2 } as const;
 /** The low bits per sample a split leaves to the low-bits payload. */
 export function lowBitsOf(split: SampleSplit): number {
   return split.kind === 'replicated' ? 0 : split.lowBits;
+}
+
+/** The metadata list: a varint count, then each chunk's type, placement, varint length and data. */
+function metadataList(metadata: MetadataChunk[]): Uint8Array {
+  const size = varintLength(metadata.length) + metadata.reduce((n, m) => n + 4 + 1 + varintLength(m.data.length) + m.data.length, 0);
+  const out = new Uint8Array(size);
+  const writer = new ByteWriter(out);
+  writer.varint(metadata.length);
+  for (const chunk of metadata) {
+    writer.bytes(Buffer.from(chunk.type, 'latin1'));
+    writer.u8(chunk.afterImageData ? 1 : 0);
+    writer.varint(chunk.data.length);
+    writer.bytes(chunk.data);
+  }
+  return out;
+}
+
+/** The zlib stream `packed` inflated, which must give exactly `length` bytes. */
+function inflateList(packed: Uint8Array, length: number): Uint8Array {
+  let list: Uint8Array;
+  try {
+    list = inflateSync(packed, { maxOutputLength: Math.max(1, length) });
+  } catch (error) {
+    throw new VdmzipError('CORRUPT', 'the metadata does not inflate', { cause: error });
+  }
+  if (list.length !== length) throw new VdmzipError('CORRUPT', 'the metadata inflates to another length than its header says');
+  return list;
+}
+
+function readMetadataList(list: Uint8Array, length: number): MetadataChunk[] {
+  if (list.length !== length) throw new VdmzipError('CORRUPT', 'the stored metadata has another length than its header says');
+  const reader = new ByteReader(list, 0, list.length);
+  const count = reader.varint();
+  const metadata: MetadataChunk[] = [];
+  for (let i = 0; i < count; i++) {
+    const type = Buffer.from(reader.bytes(4)).toString('latin1');
+    const placement = reader.u8();
+    if (placement > 1) throw new VdmzipError('CORRUPT', `metadata placement ${placement} is not 0 or 1`);
+    metadata.push({ type, data: new Uint8Array(reader.bytes(reader.varint())), afterImageData: placement === 1 });
+  }
+  if (reader.pos !== list.length) throw new VdmzipError('CORRUPT', 'the metadata list is longer than its chunks');
+  return metadata;
 }
 
 function checkExtendedHeader(header: ExtendedHeader, invalidCode: VdmzipErrorCode): void {
