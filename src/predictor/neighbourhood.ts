@@ -10,27 +10,35 @@
 export type Neighbours = { n: number; w: number; nw: number; ne: number };
 
 /**
- * The same channel's values above (N), left (W), above-left (NW) and above-right (NE) of
- * sample `index` at column x; missing ones repeat the nearest present (the first row takes W
- * for all, the first column N). Not for the first pixel, which has none.
+ * Writes to `out` the same channel's values above (N), left (W), above-left (NW) and
+ * above-right (NE) of sample `index` at column x; missing ones repeat the nearest present (the
+ * first row takes W for all, the first column N). Not for the first pixel, which has none.
+ * (Into an object the caller keeps: this runs for every sample, and a new object each time
+ * is garbage each time.)
  */
-export function neighbours(samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): Neighbours {
+export function neighboursInto(out: Neighbours, samples: Uint8Array, width: number, channels: number, index: number, x: number, hasN: boolean): Neighbours {
   const row = width * channels;
   const hasW = x > 0;
   const n = hasN ? samples[index - row] : samples[index - channels];
   const w = hasW ? samples[index - channels] : n;
-  const nw = hasN && hasW ? samples[index - row - channels] : hasN ? n : w;
-  const ne = hasN && x + 1 < width ? samples[index - row + channels] : n;
-  return { n, w, nw, ne };
+  out.n = n;
+  out.w = w;
+  out.nw = hasN && hasW ? samples[index - row - channels] : hasN ? n : w;
+  out.ne = hasN && x + 1 < width ? samples[index - row + channels] : n;
+  return out;
 }
 
 /**
- * The neighbours in the plane of differences to the channel before, from the sample's
- * neighbours (`own`) and those of the sample one channel back (`before`): the stand-ins
- * depend only on the position, so they carry over.
+ * Writes to `out` the neighbours in the plane of differences to the channel before, from the
+ * sample's neighbours (`own`) and those of the sample one channel back (`before`): the
+ * stand-ins depend only on the position, so they carry over.
  */
-export function differenceNeighbours(own: Neighbours, before: Neighbours): Neighbours {
-  return { n: own.n - before.n, w: own.w - before.w, nw: own.nw - before.nw, ne: own.ne - before.ne };
+export function differenceNeighboursInto(out: Neighbours, own: Neighbours, before: Neighbours): Neighbours {
+  out.n = own.n - before.n;
+  out.w = own.w - before.w;
+  out.nw = own.nw - before.nw;
+  out.ne = own.ne - before.ne;
+  return out;
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   type Message,
   type ScaleMixture,
 } from '../ans/index.ts';
-import { activity, differenceNeighbours, neighbours, prediction } from './neighbourhood.ts';
+import { activity, differenceNeighboursInto, neighboursInto, prediction, type Neighbours } from './neighbourhood.ts';
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
 import type { RidgeRegression } from './least-squares.ts';
 import { Refiner, ResidualHistograms, type Refinement } from './refinement.ts';
@@ -178,6 +178,10 @@ class BandWalker {
   window: CountWindow | undefined;
   /** The spread regression's measures of the current sample (reused: the walk allocates nothing per sample). */
   private readonly spreadMeasures = new Float64Array(9);
+  /** The current sample's neighbours, the channel before's, and their differences: filled in place per sample. */
+  private readonly near: Neighbours = { n: 0, w: 0, nw: 0, ne: 0 };
+  private readonly before: Neighbours = { n: 0, w: 0, nw: 0, ne: 0 };
+  private readonly differences: Neighbours = { n: 0, w: 0, nw: 0, ne: 0 };
 
   constructor(
     private readonly samples: Uint8Array,
@@ -223,11 +227,11 @@ class BandWalker {
       return index;
     }
     const hasN = pixel >= width;
-    const near = neighbours(samples, width, channels, index, x, hasN);
+    const near = neighboursInto(this.near, samples, width, channels, index, x, hasN);
     const { n, w, nw, ne } = near;
     // A later channel's base is the channel before plus the difference predicted from the
     // neighbours in the plane of differences.
-    const differences = c > 0 ? differenceNeighbours(near, neighbours(samples, width, channels, index - 1, x, hasN)) : undefined;
+    const differences = c > 0 ? differenceNeighboursInto(this.differences, near, neighboursInto(this.before, samples, width, channels, index - 1, x, hasN)) : undefined;
     const base = differences ? samples[index - 1] + prediction(differences) : prediction(near);
     this.current[slot] = base;
     const gradient = activity(near);
