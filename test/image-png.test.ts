@@ -170,6 +170,9 @@ describe('crc32', () => {
   it('continues a running checksum across pieces', () => {
     const bytes = Buffer.from('The quick brown fox jumps over the lazy dog');
     expect(crc32(bytes, 10, bytes.length, crc32(bytes, 0, 10))).toBe(crc32(bytes));
+    // An empty piece (a new zero-length array too) leaves the running checksum as it is.
+    expect(crc32(new Uint8Array(0), 0, 0, crc32(bytes))).toBe(crc32(bytes));
+    expect(crc32(bytes, 5, 5, crc32(bytes))).toBe(crc32(bytes));
   });
 });
 
