@@ -243,32 +243,27 @@ function samePicture(a: Picture, b: Picture): boolean {
   return sameImage && sameMetadata;
 }
 
-/** Compresses one image, or a picture (samples up to 16 bits, PNG metadata), to .vdmz bytes. */
-export async function compress(image: Image | Picture, options: CodecOptions = {}): Promise<Uint8Array> {
+/** Runs `work` on a codec opened with `options` for it alone, and closes it whatever happens. */
+async function withCodec<T>(options: CodecOptions, work: (codec: VdmzipCodec) => Promise<T>): Promise<T> {
   const codec = await VdmzipCodec.open(options);
   try {
-    return await codec.compress(image);
+    return await work(codec);
   } finally {
     await codec.dispose();
   }
+}
+
+/** Compresses one image, or a picture (samples up to 16 bits, PNG metadata), to .vdmz bytes. */
+export function compress(image: Image | Picture, options: CodecOptions = {}): Promise<Uint8Array> {
+  return withCodec(options, (codec) => codec.compress(image));
 }
 
 /** Decompresses .vdmz bytes; throws VdmzipError (never returns a wrong image). */
-export async function decompress(bytes: Uint8Array, options: CodecOptions = {}): Promise<Image> {
-  const codec = await VdmzipCodec.open(options);
-  try {
-    return await codec.decompress(bytes);
-  } finally {
-    await codec.dispose();
-  }
+export function decompress(bytes: Uint8Array, options: CodecOptions = {}): Promise<Image> {
+  return withCodec(options, (codec) => codec.decompress(bytes));
 }
 
 /** Decompresses .vdmz bytes to the picture they hold: samples at their depth, with metadata. */
-export async function decompressPicture(bytes: Uint8Array, options: CodecOptions = {}): Promise<Picture> {
-  const codec = await VdmzipCodec.open(options);
-  try {
-    return await codec.decompressPicture(bytes);
-  } finally {
-    await codec.dispose();
-  }
+export function decompressPicture(bytes: Uint8Array, options: CodecOptions = {}): Promise<Picture> {
+  return withCodec(options, (codec) => codec.decompressPicture(bytes));
 }

@@ -36,6 +36,7 @@ import {
   pixelSha256Prefix,
   sameModel,
   writeContainer,
+  isCoderFile,
 } from './format/container.ts';
 import { imagesElbo, type StepSampling } from './chain/elbo.ts';
 import { bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from './predictor/predictive.ts';
@@ -670,11 +671,14 @@ function storedPicture(header: ExtendedHeader, png: Uint8Array): Picture {
   return { ...picture, png };
 }
 
-/** The header of a file's coded pixels (the file's own, or its inner file's), or undefined for a stored PNG. */
+/**
+ * The header of a file's coded pixels (the file's own, or its inner file's), or undefined for a
+ * stored PNG. An extended file's payload CRC is left to the decoder, which checks it anyway.
+ */
 export function codedHeader(bytes: Uint8Array): ContainerHeader | undefined {
   if (!isExtended(bytes)) return parseContainer(bytes).header;
-  const { header, inner } = parseExtended(bytes);
-  return header.inner === 'png' ? undefined : parseContainer(inner).header;
+  const { header, payloadStart, innerLength } = readExtendedHeader(bytes);
+  return header.inner === 'png' ? undefined : parseContainer(bytes.subarray(payloadStart, payloadStart + innerLength)).header;
 }
 
 /** Whether decoding `bytes` needs the model (a chain file, or an extended file around one); false for anything the decoder will refuse. */
@@ -693,9 +697,7 @@ export async function decompressPicture(bytes: Uint8Array, bundle: ModelBundle |
   const corrupt = (why: string) => new VdmzipError('CORRUPT', why);
   if (header.inner === 'png') return storedPicture(header, inner);
   // The inner file is one of format 2 or 4 (§2.7); anything else in its place is damage.
-  if (!(inner.length > 4 && Buffer.from(inner.subarray(0, 4)).toString('latin1') === 'VDMZ' && (inner[4] === 2 || inner[4] === 4))) {
-    throw corrupt('the inner file is not a file of format 2 or 4');
-  }
+  if (!isCoderFile(inner)) throw corrupt('the inner file is not a file of format 2 or 4');
   const innerImage = await decompressImage(inner, bundle, engine, options);
   const { width, height, channels, maxValue, split, metadata } = header;
   if (innerImage.width !== width || innerImage.height !== height || innerImage.channels !== channels) throw corrupt('the inner file holds another image than the header describes');

@@ -15,7 +15,7 @@ import { codedHeader, DEFAULT_EFFORT, type Effort } from '../codec.ts';
 import { imageElbo, summarise, type ElboBits } from '../chain/elbo.ts';
 import { VdmzipError } from '../errors.ts';
 import { listImageFiles, readImageFile } from '../image/files.ts';
-import { encodePng, is16, readImage, readPicture, stripPng, type Image } from '../image/index.ts';
+import { encodePng, is16, readImage, readPicture, withoutMetadata, type Image } from '../image/index.ts';
 import type { ModelBundle } from '../model/bundle.ts';
 import type { IntegerEngine } from '../model/denoiser.ts';
 import { createEngine, type ComputeDevice, type DeviceChoice } from '../model/engines.ts';
@@ -266,10 +266,11 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
   // Read every image first, so a bad input fails before minutes of work.
   const inputs = sets.flatMap((set) => set.files.map((file) => {
     try {
-      const { image, png } = readPicture(readImageFile(file));
+      // Without metadata, but with the input PNG, which the encoder stores whole where coding makes a larger file.
+      const picture = withoutMetadata(readPicture(readImageFile(file)));
+      const { image } = picture;
       if (is16(image)) throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', `samples up to ${image.maxValue}: the bench compares 8-bit images`);
-      // The input PNG without metadata goes along: the encoder stores it whole where coding makes a larger file.
-      return { file, set: set.name, image, png: png && stripPng(png) };
+      return { file, set: set.name, image, picture };
     } catch (error) {
       if (error instanceof VdmzipError) throw error.withFile(file);
       const { code } = error as NodeJS.ErrnoException;
@@ -310,7 +311,7 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
     const images: ImageResult[] = [];
     const elboBits = new Map<ImageResult, ElboBits>();
     const inputPng = join(work, 'input.png');
-    for (const [index, { file, set, image, png }] of inputs.entries()) {
+    for (const [index, { file, set, image, picture }] of inputs.entries()) {
       const dims = image.width * image.height * image.channels;
       const result: ImageResult = { file, set, width: image.width, height: image.height, channels: image.channels, dims, codecs: {} };
       if (classic.length > 0) writeFileSync(inputPng, encodePng(image));
@@ -318,7 +319,7 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
         if (id === 'vdmzip' && codec) {
           try {
             let started = performance.now();
-            const bytes = await codec.compress({ image, metadata: [], png });
+            const bytes = await codec.compress(picture);
             const encodeSeconds = (performance.now() - started) / 1000;
             started = performance.now();
             const decoded = await codec.decompress(bytes);

@@ -255,6 +255,18 @@ function writePredictorFile(header: ContainerHeader, payload: Uint8Array): Uint8
   return out;
 }
 
+/** The format version byte of `bytes` when they start with the magic and have one, else undefined (docs/format.md §2.1). */
+export function formatVersionOf(bytes: Uint8Array): number | undefined {
+  const magic = Buffer.from(CONTAINER_MAGIC, 'latin1');
+  return bytes.length > magic.length && magic.equals(bytes.subarray(0, magic.length)) ? bytes[magic.length] : undefined;
+}
+
+/** Whether `bytes` start as a file of format 2 or 4 does: what parseContainer reads, and the inner file of format 5 must be. */
+export function isCoderFile(bytes: Uint8Array): boolean {
+  const version = formatVersionOf(bytes);
+  return version === CHAIN_FORMAT || version === PREDICTOR_FORMAT;
+}
+
 /**
  * Parses and verifies a .vdmz file of format version 2 or 4. The payload is a view into
  * `bytes`, not a copy. Throws only VdmzipError: 'UNSUPPORTED_FORMAT' (not a .vdmz file),

@@ -44,6 +44,7 @@ import { VdmzipError, type VdmzipErrorCode } from '../errors.ts';
 import { crc32 } from '../image/crc32.ts';
 import { checkDimensions, checkMetadata, type Channels, type MetadataChunk } from '../image/image.ts';
 import { ByteReader, ByteWriter } from './byte-io.ts';
+import { CONTAINER_MAGIC, formatVersionOf } from './container.ts';
 import { varintLength } from './leb128.ts';
 
 export const EXTENDED_FORMAT = 5;
@@ -83,7 +84,7 @@ export type ExtendedFile = { header: ExtendedHeader; inner: Uint8Array; lowBits:
 
 /** Whether `bytes` is a file of format version 5 (as far as its first five bytes tell). */
 export function isExtended(bytes: Uint8Array): boolean {
-  return bytes.length > 4 && bytes[0] === 0x56 && bytes[1] === 0x44 && bytes[2] === 0x4d && bytes[3] === 0x5a && bytes[4] === EXTENDED_FORMAT;
+  return formatVersionOf(bytes) === EXTENDED_FORMAT;
 }
 
 /** The check an extended header stores for `samples`: bytes as they are when M ≤ 255, else each sample as 2 bytes, little-endian. */
@@ -118,7 +119,7 @@ export function writeExtended(header: ExtendedHeader, inner: Uint8Array, lowBits
   const headerEnd = PREAMBLE_BYTES + bodyLength;
   const out = new Uint8Array(headerEnd + CRC_BYTES + inner.length + lowBits.length);
   const writer = new ByteWriter(out);
-  writer.bytes(Buffer.from('VDMZ', 'latin1'));
+  writer.bytes(Buffer.from(CONTAINER_MAGIC, 'latin1'));
   writer.u8(EXTENDED_FORMAT);
   writer.u32(bodyLength);
   writer.varint(header.width);
@@ -133,7 +134,7 @@ export function writeExtended(header: ExtendedHeader, inner: Uint8Array, lowBits
   writer.bytes(Buffer.from(header.samplesSha256Prefix, 'hex'));
   writer.varint(inner.length);
   writer.varint(lowBits.length);
-  writer.u32(crc32(Buffer.concat([inner, lowBits])));
+  writer.u32(crc32(lowBits, 0, lowBits.length, crc32(inner)));
   writer.u8(coding);
   writer.varint(list.length);
   writer.varint(metadataBytes.length);

@@ -4,7 +4,7 @@
  */
 import { VdmzipError } from '../errors.ts';
 import { is16, type Image, type Image16, type Picture } from './image.ts';
-import { decodePng, encodePng, isPng } from './png.ts';
+import { decodePng, encodePng, isPng, stripPng } from './png.ts';
 import { decodePnm, encodePnm, isPnm } from './pnm.ts';
 
 export { cropImage, is16, maxValueOf, checkImage16, checkMetadata, MAX_PIXELS, SAMPLE_MAX, type Channels, type Image, type Image16, type MetadataChunk, type Picture } from './image.ts';
@@ -31,6 +31,11 @@ export function readPicture(bytes: Uint8Array): Picture {
     default:
       throw new VdmzipError('UNSUPPORTED_FORMAT', 'not a PNG, PGM or PPM image');
   }
+}
+
+/** The picture without its metadata: no chunks beside the pixels, and its PNG (if any) stripped of them too (`compress --strip`). */
+export function withoutMetadata(picture: Picture): Picture {
+  return { image: picture.image, metadata: [], png: picture.png && stripPng(picture.png) };
 }
 
 /** Encodes a picture as PNG (with its metadata) or PGM/PPM (which holds none). */

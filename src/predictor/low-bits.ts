@@ -10,8 +10,7 @@
  * almost free; noise costs its entropy.
  */
 import { Message, popTruncatedGaussian, pushTruncatedGaussian } from '../ans/index.ts';
-import type { SampleSplit } from '../format/extended.ts';
-import { MAX_LOW_BITS } from '../format/extended.ts';
+import { MAX_LOW_BITS, type SampleSplit } from '../format/extended.ts';
 
 /** Activity levels the spread is learned for: bitlen of the activity, 0 … 17. */
 const ACTIVITY_LEVELS = 18;
@@ -57,6 +56,7 @@ export function chooseSplit(samples: Uint16Array, maxValue: number): SampleSplit
   return { kind: 'shifted', shift, lowBits: Math.max(0, shiftedBits - 8) };
 }
 
+/** The number of binary digits of n (0 for 0): `bitlen` of docs/format.md §1.5. */
 function bitLength(n: number): number {
   return 32 - Math.clz32(n);
 }
@@ -181,7 +181,7 @@ class LowBitsModel {
     for (let g = 1; g < GUESSES; g++) if (state[errors + g] < state[errors + best]) best = g;
     this.guess = this.guesses[best];
     this.mean = c > 0 && state[this.withPrevious + c] < state[this.alone + c] ? this.guess + this.previousError : this.guess;
-    this.level = c * ACTIVITY_LEVELS + Math.min(ACTIVITY_LEVELS - 1, activity === 0 ? 0 : 32 - Math.clz32(activity));
+    this.level = c * ACTIVITY_LEVELS + Math.min(ACTIVITY_LEVELS - 1, bitLength(activity));
     this.std = Math.max(MIN_STD, Math.sqrt(state[this.level] / state[this.counts + this.level]));
   }
 
