@@ -79,13 +79,8 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
           const input = await readBoundedInput(job.input, vdmzInputBound);
           // The header alone says whether the output format can hold the image: check before decoding.
           const header = await aboutFile(label, () => imageOfFile(input));
-          if (job.output === null) {
-            const coder = await codec.get();
-            const { image, metadata } = await aboutFile(label, () => coder.decompressPicture(input, bar.update)).catch(inUserWords);
-            const kept = metadata.length === 0 ? '' : `, ${metadata.length} metadata chunk${metadata.length > 1 ? 's' : ''}`;
-            return { bytes: new Uint8Array(0), summary: `ok, ${describeImage(image)}${kept}` };
-          }
-          const format = outputFormat(job.output, o.format);
+          // No format for -t, which writes nothing.
+          const format = job.output === null ? undefined : outputFormat(job.output, o.format);
           const output = { file: job.output ?? STDOUT_NAME };
           if (format === 'pnm' && (header.channels === 2 || header.channels === 4)) {
             throw new VdmzipError('UNSUPPORTED_FORMAT', 'the image has an alpha channel, which PGM/PPM cannot hold; write PNG instead', output);
@@ -95,6 +90,11 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
           }
           const coder = await codec.get();
           const picture = await aboutFile(label, () => coder.decompressPicture(input, bar.update)).catch(inUserWords);
+          if (format === undefined) {
+            const { length } = picture.metadata;
+            const kept = length === 0 ? '' : `, ${length} metadata chunk${length > 1 ? 's' : ''}`;
+            return { bytes: new Uint8Array(0), summary: `ok, ${describeImage(picture.image)}${kept}` };
+          }
           // A stored PNG (checked as it was decoded) goes out as it came in: palette, bit depth and chunk order kept.
           const bytes = format === 'png' && picture.png !== undefined ? picture.png : writePicture(picture, format);
           const bpd = bitsPerDim(input.length, picture.image).toFixed(3);

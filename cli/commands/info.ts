@@ -44,11 +44,10 @@ function coderText(height: number, predictorRows = 0): string {
 /** The rows an extended file (format 5) adds: its samples, their split and its metadata. */
 function extendedRows({ header, lowBits }: ExtendedFile): Array<[string, string]> {
   const { split, metadata } = header;
-  const splitText = {
-    replicated: () => '257 × an 8-bit sample (8-bit samples widened to 16 bits)',
-    shifted: () => (split.kind === 'shifted' ? `8 inner bits + ${split.lowBits} low bits${split.shift > 0 ? `, shifted left by ${split.shift}` : ''}` : ''),
-    table: () => (split.kind === 'table' ? `a table of ${split.table.length} values, indexed by 8 inner bits + ${split.lowBits} low bits` : ''),
-  }[split.kind]();
+  let splitText: string;
+  if (split.kind === 'replicated') splitText = '257 × an 8-bit sample (8-bit samples widened to 16 bits)';
+  else if (split.kind === 'shifted') splitText = `8 inner bits + ${split.lowBits} low bits${split.shift > 0 ? `, shifted left by ${split.shift}` : ''}`;
+  else splitText = `a table of ${split.table.length} values, indexed by 8 inner bits + ${split.lowBits} low bits`;
   const chunks = metadata.map((m) => `${m.type} (${m.data.length} bytes)`).join(', ');
   return [
     ['samples', splitText],
@@ -63,10 +62,10 @@ function printRows(rows: Array<[string, string]>): void {
   for (const [label, value] of rows) console.log(`${label.padEnd(labelWidth)}${value}`);
 }
 
-/** A sample range in words. */
-function depthText(maxValue: number): string {
-  if (maxValue === 255) return '8-bit';
-  return maxValue === 0xffff ? '16-bit' : `samples 0…${maxValue}`;
+/** The image row: geometry, channels and the samples' range in words. */
+function imageText(width: number, height: number, channels: number, maxValue: number): string {
+  const depth = maxValue === 255 ? '8-bit' : maxValue === 0xffff ? '16-bit' : `samples 0…${maxValue}`;
+  return `${width}×${height}, ${channels} channel${channels > 1 ? 's' : ''} (${CHANNEL_NAMES[channels]}), ${depth}`;
 }
 
 export function register(program: Command): void {
@@ -82,7 +81,7 @@ export function register(program: Command): void {
         const { width, height, channels, maxValue } = extended.header;
         const stored: Array<[string, string]> = [
           ['file', path],
-          ['image', `${width}×${height}, ${channels} channel${channels > 1 ? 's' : ''} (${CHANNEL_NAMES[channels]}), ${depthText(maxValue)}`],
+          ['image', imageText(width, height, channels, maxValue)],
           ['format', `5 (extended) around the input PNG, stored whole (${extended.inner.length} bytes): coding the pixels made a larger file`],
           ['model', 'none needed'],
           ['sample sha256', `${extended.header.samplesSha256Prefix}…`],
@@ -120,7 +119,7 @@ export function register(program: Command): void {
             ];
       const rows: Array<[string, string]> = [
         ['file', path],
-        ['image', `${width}×${height}, ${channels} channel${channels > 1 ? 's' : ''} (${CHANNEL_NAMES[channels]}), ${depthText(maxValue)}`],
+        ['image', imageText(width, height, channels, maxValue)],
         ...(extended === undefined ? [] : [['format', `5 (extended) around a file of format ${format}`] as [string, string], ...extendedRows(extended)]),
         ...chain,
         ['coder', `parameters version ${coder.version}, ${coderText(height, coder.predictorRows)}`],

@@ -82,20 +82,19 @@ export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: I
   const denoiser = new Denoiser(bundle, engine);
   const normals = images.map(() => normalSampler(mulberry32(seed)));
   const tiles = tiling(first.width, first.height, patch);
-  const chunkCount = (() => {
-    let count = 0;
-    for (let start = 0, chunk = 0; start < tiles.count; chunk++, count++) start += Math.min(chunkSizes?.[chunk] ?? MAX_CHUNK_PATCHES, tiles.count - start);
-    return count;
-  })();
-  const totalCalls = codedPlanes(first).length * chunkCount * weights.reduce((n, w) => n + (w > 0 ? 1 : 0), 0);
+  // Patches per chunk: `chunkSizes` where given, else MAX_CHUNK_PATCHES each, the last what is left.
+  const sizes: number[] = [];
+  for (let start = 0; start < tiles.count; start += sizes[sizes.length - 1]) sizes.push(Math.min(chunkSizes?.[sizes.length] ?? MAX_CHUNK_PATCHES, tiles.count - start));
+  const planesCoded = codedPlanes(first);
+  const totalCalls = planesCoded.length * sizes.length * weights.reduce((n, w) => n + (w > 0 ? 1 : 0), 0);
   let calls = 0;
   const k = reverseVariance(bundle.meta);
   const results: ElboBits[] = images.map(() => ({ dims: 0, prior: 0, diffusion: 0, reconstruction: 0, stepDistortion: new Float64Array(T + 1), patches: [] }));
   const nats = 1 / Math.LN2;
   const priorPerDim = (v: number) => 0.5 * (sigma2[T] + alpha2[T] * v * v - 1 - Math.log(sigma2[T])) * nats;
-  for (const plane of codedPlanes(first)) {
-    for (let start = 0, chunk = 0, n = 0; start < tiles.count; start += n, chunk++) {
-      n = Math.min(chunkSizes?.[chunk] ?? MAX_CHUNK_PATCHES, tiles.count - start);
+  for (const plane of planesCoded) {
+    for (let chunk = 0, start = 0; chunk < sizes.length; start += sizes[chunk++]) {
+      const n = sizes[chunk];
       const chunks = images.map((image, m) => {
         const layout = chunkLayout(tiles, start, n, plane, s.contextMargin, image);
         const pixels = gatherPixels(image, tiles, start, n, plane);
