@@ -5,6 +5,7 @@
 //   fixtures/golden/image.vdmz   that image compressed with that model (default κ and choices, ONNX Runtime)
 //   fixtures/golden/image-predictor-rows.vdmz   the same with GOLDEN_PREDICTOR_ROWS predictor rows under the chain
 //   fixtures/golden/face-crop.vdmz, chelsea-crop.vdmz   crops of fixture photos (GOLDEN_PHOTO_CROPS), which the predictor codes alone
+//   fixtures/golden/screenshot-crop.vdmz   a crop of a synthetic fixture, which the predictor codes with pixel matches
 // One file per coder path: image.vdmz the predictor alone (format version 4),
 // image-predictor-rows.vdmz the chain (format version 2); the crops pin the predictor's learning.
 // Files from before 1.0 (other formats and coder parameters) are not readable, and none is kept.
@@ -30,14 +31,17 @@ export const GOLDEN_SEED = 7;
 export const GOLDEN_PREDICTOR_ROWS = 4;
 
 /**
- * Crops of the fixture photos (both once JPEGs) that the predictor codes alone, named by the
- * golden file each gives: face-crop has enough samples for the predictor's regressions,
+ * Crops of fixture images that the predictor codes alone, named by the golden file each gives:
+ * face-crop (of a photo once a JPEG) has enough samples for the predictor's regressions,
  * histograms and exact contexts to shape its bytes, which the 12×10 image's do not;
- * chelsea-crop has more than 2^17 samples, so its exact tables take 2^18 slots.
+ * chelsea-crop has more than 2^17 samples, so its exact tables take 2^18 slots;
+ * screenshot-crop (text and a button edge on a flat ground, 187 colours) is coded with pixel
+ * matches (coder parameters version 10).
  */
 export const GOLDEN_PHOTO_CROPS = {
   'face-crop.vdmz': { photo: 'face.ppm', x: 400, y: 300, width: 48, height: 48 },
   'chelsea-crop.vdmz': { photo: 'chelsea.png', x: 100, y: 60, width: 256, height: 192 },
+  'screenshot-crop.vdmz': { photo: 'synthetic/shell-exit.png', x: 150, y: 200, width: 96, height: 64 },
 } as const;
 export type GoldenCropName = keyof typeof GOLDEN_PHOTO_CROPS;
 

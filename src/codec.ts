@@ -27,6 +27,7 @@ import { Denoiser, type IntegerEngine } from './model/denoiser.ts';
 import { decodeChunk, encodeChunk } from './chain/chain.ts';
 import {
   CODER_PARAMS_VERSION,
+  MATCHES_PARAMS_VERSION,
   type ContainerHeader,
   isCompact,
   messageBytes,
@@ -39,6 +40,7 @@ import {
   isCoderFile,
 } from './format/container.ts';
 import { imagesElbo, type StepSampling } from './chain/elbo.ts';
+import { MIN_MATCH_BITS } from './predictor/matches.ts';
 import { bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from './predictor/predictive.ts';
 import { chainSchedule, type ChainSchedule } from './chain/schedule.ts';
 import { chunkLayout, codedPlanes, constantChannel, gatherPixels, MAX_CHUNK_PATCHES, MODEL_CHANNELS, planes, scatterPixels, tiling, type Plane, type Tiling } from './chain/tiling.ts';
@@ -243,11 +245,14 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
     // A predictor-only file keeps its pixel check in the message's initial head (format version 4).
     const m = new Message(pixelCheckHead(image.data));
     const band = predictorBand(image, 0, codedChannels);
-    await pushRows(m, image.data, band, reportRows ? (stepsDone) => report?.({ stepsDone, stepsTotal: predictorSamples }) : undefined);
+    const onProgress = reportRows ? (stepsDone: number) => report?.({ stepsDone, stepsTotal: predictorSamples }) : undefined;
+    matches = await pushRows(m, image.data, band, { onProgress, tryMatches: true });
     return m;
   };
 
   let rows = image.height;
+  // Whether the predictor's file codes pixel matches (coder parameters version 10).
+  let matches = false;
   let seedCount = 0;
   let m: Message;
   let chunkSizes: number[] = [];
@@ -283,10 +288,10 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
   }
 
   const geometry = { width: image.width, height: image.height, channels: image.channels, bitDepth: 8 } as const;
-  // A file whose the predictor codes every row needs no model: it records none (format version 4).
+  // A file whose every row the predictor codes needs no model: it records none (format version 4).
   const header: ContainerHeader =
     rows === image.height
-      ? { ...geometry, coder: { version: CODER_PARAMS_VERSION, chunkSizes, seedWords: seedCount, predictorRows: rows } }
+      ? { ...geometry, coder: { version: matches ? MATCHES_PARAMS_VERSION : CODER_PARAMS_VERSION, chunkSizes, seedWords: seedCount, predictorRows: rows } }
       : {
           ...geometry,
           pixelSha256Prefix: pixelSha256Prefix(image.data),
@@ -541,10 +546,13 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
   if (chainHeight > 0 && total !== tiling(width, chainHeight, header.patchSize ?? 0).count) throw corrupt('the chunk schedule does not cover the image');
   if (coder.chunkSizes.some((n) => n > MAX_CHUNK_PATCHES)) throw corrupt(`a chunk exceeds ${MAX_CHUNK_PATCHES} patches`);
 
-  // Every predictor sample costs at least minSampleBits, so a payload too short for the
-  // predictor rows its header claims (alpha constant or not) is damage: refuse it at once.
+  // Every predictor sample costs at least minSampleBits (every pixel MIN_MATCH_BITS with pixel
+  // matches), so a payload too short for the predictor rows its header claims (alpha constant
+  // or not) is damage: refuse it at once.
+  const matches = coder.version === MATCHES_PARAMS_VERSION;
   const fewestPredictorSamples = bandSamples({ width, channels, coded: predictorChannels(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
-  if (fewestPredictorSamples * PREDICTOR.minSampleBits > 8 * payload.length) throw corrupt('the payload is too short for its predictor rows');
+  const fewestBits = matches ? (height - chainHeight) * width * MIN_MATCH_BITS : fewestPredictorSamples * PREDICTOR.minSampleBits;
+  if (fewestBits > 8 * payload.length) throw corrupt('the payload is too short for its predictor rows');
   let m: Message;
   try {
     m = Message.fromBytes(messageBytes(header, payload));
@@ -583,7 +591,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
   const band = predictorBand(image, chainHeight, predictorChannels(channels, alphaValue !== undefined));
   // Progress in samples where the predictor decodes the whole image (the chain reports steps).
   const onRows = chainHeight === 0 ? (stepsDone: number) => options.onProgress?.({ stepsDone, stepsTotal: bandSamples(band) }) : undefined;
-  if (chainHeight < height && !(await popRows(m, image.data, band, onRows))) {
+  if (chainHeight < height && !(await popRows(m, image.data, band, onRows, matches))) {
     throw corrupt('the payload ran out in the predictor rows: damaged file');
   }
   // n seed words pushed on an empty message leave exactly n tail words (each 16-bit uniform

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bitsPerDim,
   CODER_PARAMS_VERSION,
+  MATCHES_PARAMS_VERSION,
   messageBytes,
   parseContainer,
   pixelsMatch,
@@ -320,14 +321,22 @@ describe('container parse failures', () => {
     // Preamble, then model id, width … patch size: 8 + 6 one-byte fields in format 2; width,
     // height, channels and bit depth in format 4.
     const file4 = writeContainer(modelFreeHeader(5, 4, 3), new Uint8Array(8));
-    for (const [valid, coderVersionAt, sign] of [[file, 9 + 8 + 6, resign], [file4, 5 + 4, (f: Uint8Array) => f]] as const) {
+    // Pixel matches (version 10) exist in format 4 only: a chain file of version 10 is a newer one.
+    const cases = [
+      [file, 9 + 8 + 6, resign, MATCHES_PARAMS_VERSION, 'version 9'],
+      [file4, 5 + 4, (f: Uint8Array) => f, MATCHES_PARAMS_VERSION + 1, 'versions 9 and 10'],
+    ] as const;
+    for (const [valid, coderVersionAt, sign, newer, reads] of cases) {
       expect(valid[coderVersionAt]).toBe(CODER_PARAMS_VERSION);
       const newerCoder = valid.slice();
-      newerCoder[coderVersionAt] = CODER_PARAMS_VERSION + 1;
+      newerCoder[coderVersionAt] = newer;
       expect(() => parseContainer(sign(newerCoder))).toThrow(
-        expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: `coder parameters version ${CODER_PARAMS_VERSION + 1} is not supported (this vdmzip reads version ${CODER_PARAMS_VERSION})` }) as unknown as Error,
+        expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: `coder parameters version ${newer} is not supported (this vdmzip reads ${reads} in this file format)` }) as unknown as Error,
       );
     }
+    const withMatches = file4.slice();
+    withMatches[5 + 4] = MATCHES_PARAMS_VERSION;
+    expect(parseContainer(withMatches).header.coder.version).toBe(MATCHES_PARAMS_VERSION);
   });
 
   it('refuses files written before 1.0 (format versions 1 and 3, coder parameters versions 1 to 8) in one line that says so', () => {

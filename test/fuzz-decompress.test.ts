@@ -1,5 +1,6 @@
 // Fuzzing decompress: random bytes, truncations and byte flips of valid .vdmz files (chain
-// files of format version 2 and predictor-only files of version 4), and flips that are
+// files of format version 2 and predictor-only files of version 4, with and without pixel
+// matches), and flips that are
 // re-signed (header and payload CRCs recomputed) so they get past the container checks into the decoder itself.
 // Every case must end in a VdmzipError with a one-line message, quickly, and decompress must
 // never return an image other than the one the file was made from. A smaller part runs the
@@ -15,6 +16,7 @@ import { compressImage } from '../src/codec.ts';
 import { createEngine } from '../src/model/engines.ts';
 import { VdmzipCodec, VdmzipError, type Channels, type Image, type VdmzipErrorCode } from '../src/index.ts';
 import { crc32 } from '../src/image/crc32.ts';
+import { MATCHES_PARAMS_VERSION, parseContainer } from '../src/format/container.ts';
 import { saveTinyModel, tinyBundle } from './helpers/tiny-model.ts';
 import { mulberry32 } from '../src/random.ts';
 
@@ -128,6 +130,16 @@ beforeAll(async () => {
       const file = await compressImage(image, bundle, engine, { predictorRows });
       valid.push({ image, file });
     }
+  }
+  // Few colours in blocks: the predictor with pixel matches (coder parameters version 10).
+  for (const [width, height, channels] of [[12, 9, 3], [16, 6, 4], [7, 7, 1]] as const) {
+    const palette = [randomBytes(channels), randomBytes(channels), randomBytes(channels)];
+    const data = new Uint8Array(width * height * channels);
+    for (let p = 0; p < width * height; p++) data.set(palette[(((p % width) >> 1) + (Math.floor(p / width) >> 1)) % 3], p * channels);
+    const image = { width, height, channels, data };
+    const file = await compressImage(image, undefined, engine, { effort: 1 });
+    if (parseContainer(file).header.coder.version !== MATCHES_PARAMS_VERSION) throw new Error('expected a file with pixel matches');
+    valid.push({ image, file });
   }
   await engine.dispose();
   dir = await mkdtemp(join(tmpdir(), 'vdmzip-fuzz-'));

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compressImage, decompressImage } from '../src/codec.ts';
-import { parseContainer } from '../src/format/container.ts';
+import { CODER_PARAMS_VERSION, MATCHES_PARAMS_VERSION, parseContainer } from '../src/format/container.ts';
 import { readImage, type Image } from '../src/image/index.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
@@ -81,6 +81,7 @@ describe('golden fixture (fixtures/golden)', () => {
       it(`${name} (format 4) decompresses to its crop, pixel for pixel (${kind})`, async () => {
         const file = golden(name);
         expect(file[4]).toBe(4);
+        expect(parseContainer(file).header.coder.version).toBe(name === 'screenshot-crop.vdmz' ? MATCHES_PARAMS_VERSION : CODER_PARAMS_VERSION);
         expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!), goldenPhotoCrop(name), kind);
       });
     }

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Message } from '../src/ans/index.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
+import { colourAt, ESCAPE, MATCH_PRECISION_BITS, MIN_MATCH_BITS, PixelMatches } from '../src/predictor/matches.ts';
 import { bandDistributions, bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from '../src/predictor/predictive.ts';
 
 /** An image (any channel count) and a band of its rows, coding all channels or all but the last. */
@@ -163,5 +164,101 @@ describe('predictive coder', () => {
     await pushRows(m, new Uint8Array(64 * 3).fill(200), { ...band, bottom: 1 });
     expect(await popRows(m, new Uint8Array(64 * 64 * 3), band)).toBe(false);
     expect(m.borrowedWords).toBeGreaterThan(0);
+  });
+});
+
+/** An image of a few colours (any channel count, the last channel left out or not): noise, repeated blocks or flat, as screenshots and palette images have. */
+const fewColours = fc
+  .record({
+    width: fc.integer({ min: 1, max: 24 }),
+    height: fc.integer({ min: 1, max: 16 }),
+    channels: fc.integer({ min: 1, max: 4 }),
+    dropLast: fc.boolean(),
+    colours: fc.integer({ min: 1, max: 12 }),
+    content: fc.constantFrom('noise', 'blocks', 'flat', 'stripes'),
+    seed: fc.integer(),
+  })
+  .map(({ width, height, channels, dropLast, colours, content, seed }) => {
+    let state = seed;
+    const random = () => ((state = (Math.imul(state, 1103515245) + 12345) | 0) >>> 16) / 65536;
+    const palette = Array.from({ length: colours }, () => Array.from({ length: channels }, () => Math.floor(random() * 256)));
+    const block = Array.from({ length: 9 }, () => Math.floor(random() * colours));
+    const samples = new Uint8Array(width * height * channels);
+    for (let p = 0; p < width * height; p++) {
+      const [x, y] = [p % width, Math.floor(p / width)];
+      const colour = content === 'flat' ? 0 : content === 'blocks' ? block[(x % 3) + 3 * (y % 3)] : content === 'stripes' ? Math.floor(x / 5) % colours : Math.floor(random() * colours);
+      for (let c = 0; c < channels; c++) samples[p * channels + c] = palette[colour][c];
+    }
+    const band: RowBand = { width, channels, coded: dropLast && channels > 1 ? channels - 1 : channels, top: 0, bottom: height, predictor: PREDICTOR };
+    return { samples, band };
+  });
+
+describe('pixel matches (§7.13)', () => {
+  it('each pixel\'s symbols tile [0, 2^16) over the colours it may repeat and the escape; the decoder finds every slot\'s symbol', () => {
+    fc.assert(
+      fc.property(fewColours, ({ samples, band }) => {
+        const matches = new PixelMatches(band.width);
+        for (let pixel = 0; pixel < band.width * band.bottom; pixel++) {
+          matches.prepare(pixel);
+          const { starts, frequencies } = matches;
+          let next = 0;
+          for (let s = 0; s <= ESCAPE; s++) {
+            if (frequencies[s] === 0) continue;
+            expect(starts[s]).toBe(next);
+            next += frequencies[s];
+            for (const slot of [starts[s], starts[s] + frequencies[s] - 1]) expect(matches.find(slot)).toBe(s);
+          }
+          expect(next).toBe(2 ** MATCH_PRECISION_BITS);
+          expect(frequencies[ESCAPE]).toBeGreaterThan(0);
+          // A symbol other than the escape costs at least MIN_MATCH_BITS.
+          for (let s = 0; s < ESCAPE; s++) expect(MATCH_PRECISION_BITS - Math.log2(Math.max(1, frequencies[s]))).toBeGreaterThanOrEqual(MIN_MATCH_BITS);
+          const colour = colourAt(samples, band.channels, band.coded, pixel);
+          const symbol = matches.symbolOf(colour);
+          if (symbol !== ESCAPE) expect(matches.colourOf(symbol)).toBe(colour);
+          matches.learn(pixel, symbol, colour);
+        }
+      }),
+      { numRuns: 100, seed: 20261204 },
+    );
+  });
+
+  it('round-trip, are used only where they make the band smaller, and make few-colour images much smaller', async () => {
+    let used = 0;
+    await fc.assert(
+      fc.asyncProperty(fewColours, async ({ samples, band }) => {
+        const [plain, tried] = [new Message(), new Message()];
+        expect(await pushRows(plain, samples, band)).toBe(false);
+        const withMatches = await pushRows(tried, samples, band, { tryMatches: true });
+        used += Number(withMatches);
+        expect(tried.bitLength()).toBeLessThanOrEqual(plain.bitLength() + 32);
+        if (!withMatches) expect(tried.equals(plain)).toBe(true);
+        const decoded = samples.map((v, i) => (i % band.channels < band.coded ? 77 : v));
+        expect(await popRows(tried, decoded, band, undefined, withMatches)).toBe(true);
+        expect(Array.from(decoded)).toEqual(Array.from(samples));
+        expect(tried.equals(new Message())).toBe(true);
+      }),
+      { numRuns: 200, seed: 4122026 },
+    );
+    expect(used).toBeGreaterThan(100);
+    // A 64×64 RGB image of 8×8 blocks of four colours: matches cost a fraction of what the samples do.
+    const blocks = new Uint8Array(64 * 64 * 3).map((_, i) => [[200, 30, 30], [20, 20, 20], [250, 250, 250], [40, 90, 200]][(Math.floor(i / 3 / 64 / 8) * 3 + Math.floor(((i / 3) % 64) / 8)) % 4][i % 3]);
+    const band: RowBand = { width: 64, channels: 3, coded: 3, top: 0, bottom: 64, predictor: PREDICTOR };
+    const [plain, tried] = [new Message(), new Message()];
+    await pushRows(plain, blocks, band);
+    expect(await pushRows(tried, blocks, band, { tryMatches: true })).toBe(true);
+    expect(tried.bitLength()).toBeLessThan(0.5 * plain.bitLength());
+  });
+
+  it('are not used on photos', async () => {
+    const crop = cropImage(readImage(new Uint8Array(readFileSync(fileURLToPath(new URL('../fixtures/chelsea.png', import.meta.url))))), 100, 60, 64, 48);
+    const m = new Message();
+    expect(await pushRows(m, crop.data, { width: 64, channels: 3, coded: 3, top: 0, bottom: 48, predictor: PREDICTOR }, { tryMatches: true })).toBe(false);
+  });
+
+  it('popRows with matches on a message that runs dry returns false instead of decoding on', async () => {
+    const band: RowBand = { width: 64, channels: 3, coded: 3, top: 0, bottom: 64, predictor: PREDICTOR };
+    const m = new Message();
+    await pushRows(m, new Uint8Array(64 * 3).fill(200), { ...band, bottom: 1 }, { tryMatches: true });
+    expect(await popRows(m, new Uint8Array(64 * 64 * 3), band, undefined, true)).toBe(false);
   });
 });

@@ -24,6 +24,7 @@ import {
   type Message,
   type ScaleMixture,
 } from '../ans/index.ts';
+import { colourAt, ESCAPE, MATCH_PRECISION_BITS, PixelMatches, writeColour } from './matches.ts';
 import { activity, differenceNeighboursInto, neighboursInto, prediction, type Neighbours } from './neighbourhood.ts';
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
 import type { RidgeRegression } from './least-squares.ts';
@@ -451,35 +452,99 @@ function* walkIntervals(samples: Uint8Array, band: RowBand, starts: Float64Array
   }
 }
 
+/** How pushRows codes: `onProgress` hears how many samples are done at every pause. */
+export type PushOptions = {
+  onProgress?: (samplesDone: number) => void;
+  /** Code pixel matches (§7.13) where that makes the band smaller; only for a band of every row. */
+  tryMatches?: boolean;
+};
+
 /**
  * Pushes the band's samples (rows above it are context); the matching pop returns them in
- * raster order. `onProgress` hears how many samples are done at every pause.
+ * raster order. With `tryMatches`, the pixel matches' symbols are worked out beside the
+ * samples' intervals (the predictor's walk is the same either way, as matched pixels are still
+ * learned from) and coded where they make the band smaller. Returns whether they were.
  */
-export async function pushRows(m: Message, samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void): Promise<void> {
+export async function pushRows(m: Message, samples: Uint8Array, band: RowBand, options: PushOptions = {}): Promise<boolean> {
   const count = bandSamples(band);
   const [starts, frequencies] = [new Float64Array(count), new Float64Array(count)];
   let done = 0;
   for (const _ of walkIntervals(samples, band, starts, frequencies)) {
-    onProgress?.((done += SAMPLES_PER_PAUSE));
+    options.onProgress?.((done += SAMPLES_PER_PAUSE));
     await pause();
   }
+  const matches = options.tryMatches ? matchSymbols(samples, band) : undefined;
+  if (matches && matchedBits(matches, frequencies, band.coded) < plainBits(frequencies)) {
+    const { starts: symbolStarts, frequencies: symbolFrequencies, symbols } = matches;
+    for (let pixel = symbols.length - 1; pixel >= 0; pixel--) {
+      if (symbols[pixel] === ESCAPE) for (let k = (pixel + 1) * band.coded - 1; k >= pixel * band.coded; k--) m.push(starts[k], frequencies[k], GAUSSIAN_PRECISION_BITS);
+      m.push(symbolStarts[pixel], symbolFrequencies[pixel], MATCH_PRECISION_BITS);
+    }
+    return true;
+  }
   for (let k = count - 1; k >= 0; k--) m.push(starts[k], frequencies[k], GAUSSIAN_PRECISION_BITS);
+  return false;
+}
+
+/** Each pixel's match symbol and its interval, for a band of every row. */
+function matchSymbols(samples: Uint8Array, band: RowBand): { symbols: Uint8Array; starts: Int32Array; frequencies: Int32Array } {
+  if (band.top !== 0) throw new Error('pixel matches code a band of every row');
+  const pixels = band.bottom * band.width;
+  const [symbols, starts, frequencies] = [new Uint8Array(pixels), new Int32Array(pixels), new Int32Array(pixels)];
+  const matches = new PixelMatches(band.width);
+  for (let pixel = 0; pixel < pixels; pixel++) {
+    const colour = colourAt(samples, band.channels, band.coded, pixel);
+    matches.prepare(pixel);
+    const symbol = matches.symbolOf(colour);
+    symbols[pixel] = symbol;
+    starts[pixel] = matches.starts[symbol];
+    frequencies[pixel] = matches.frequencies[symbol];
+    matches.learn(pixel, symbol, colour);
+  }
+  return { symbols, starts, frequencies };
+}
+
+const plainBits = (frequencies: Float64Array): number => frequencies.reduce((bits, f) => bits + GAUSSIAN_PRECISION_BITS - Math.log2(f), 0);
+
+/** Bits of the band with matches: every pixel's symbol, and the samples of the pixels that escape. */
+function matchedBits(matches: { symbols: Uint8Array; frequencies: Int32Array }, frequencies: Float64Array, coded: number): number {
+  let bits = 0;
+  matches.symbols.forEach((symbol, pixel) => {
+    bits += MATCH_PRECISION_BITS - Math.log2(matches.frequencies[pixel]);
+    if (symbol === ESCAPE) for (let k = pixel * coded; k < (pixel + 1) * coded; k++) bits += GAUSSIAN_PRECISION_BITS - Math.log2(frequencies[k]);
+  });
+  return bits;
 }
 
 /**
  * Pops the band pushed by `pushRows` into `samples`, whose rows above the band must already
- * hold their values. Returns false as soon as the message runs dry: the encoder never lets
- * it, so that is damage. `onProgress` as for pushRows.
+ * hold their values; `matches` as pushRows returned. Returns false as soon as the message
+ * runs dry: the encoder never lets it, so that is damage. `onProgress` as for pushRows.
  */
-export async function popRows(m: Message, samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void): Promise<boolean> {
+export async function popRows(m: Message, samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void, matches = false): Promise<boolean> {
   const walker = new BandWalker(samples, band);
   const out = new Float64Array(2);
   const { tails } = band.predictor;
+  const { coded, channels } = band;
   const count = bandSamples(band);
+  const pixelMatches = matches ? new PixelMatches(band.width) : undefined;
+  let symbol = ESCAPE;
   for (let k = 0; k < count; k++) {
+    const c = k % coded;
+    const pixel = (k - c) / coded + band.top * band.width;
+    if (pixelMatches && c === 0) {
+      pixelMatches.prepare(pixel);
+      symbol = pixelMatches.find(m.peek(MATCH_PRECISION_BITS));
+      m.pop(pixelMatches.starts[symbol], pixelMatches.frequencies[symbol], MATCH_PRECISION_BITS);
+      if (m.borrowedWords !== 0) return false;
+      if (symbol !== ESCAPE) writeColour(samples, channels, coded, pixel, pixelMatches.colourOf(symbol));
+    }
     const index = walker.next(out);
-    samples[index] = walker.window ? popBlendedGaussianMixture(m, 0, SAMPLE_MAX, out[0], out[1], tails, walker.window) : popBoundedGaussianMixture(m, 0, SAMPLE_MAX, out[0], out[1], tails);
-    if (m.borrowedWords !== 0) return false;
+    if (symbol === ESCAPE) {
+      samples[index] = walker.window ? popBlendedGaussianMixture(m, 0, SAMPLE_MAX, out[0], out[1], tails, walker.window) : popBoundedGaussianMixture(m, 0, SAMPLE_MAX, out[0], out[1], tails);
+      if (m.borrowedWords !== 0) return false;
+    }
+    if (pixelMatches && c === coded - 1) pixelMatches.learn(pixel, symbol, colourAt(samples, channels, coded, pixel));
     if ((k + 1) % SAMPLES_PER_PAUSE === 0) {
       onProgress?.(k + 1);
       await pause();
@@ -488,13 +553,18 @@ export async function popRows(m: Message, samples: Uint8Array, band: RowBand, on
   return true;
 }
 
-/** Bits that `pushRows` spends on each row of the band, top row first. */
-export function rowBits(samples: Uint8Array, band: RowBand): Float64Array {
+/** Bits that `pushRows` spends on each of the band's samples, in raster order. */
+export function sampleBits(samples: Uint8Array, band: RowBand): Float64Array {
   const count = bandSamples(band);
   const [starts, frequencies] = [new Float64Array(count), new Float64Array(count)];
   for (const _ of walkIntervals(samples, band, starts, frequencies));
+  return frequencies.map((f) => GAUSSIAN_PRECISION_BITS - Math.log2(f));
+}
+
+/** Bits that `pushRows` spends on each row of the band, top row first. */
+export function rowBits(samples: Uint8Array, band: RowBand): Float64Array {
   const bits = new Float64Array(band.bottom - band.top);
   const perRow = band.width * band.coded;
-  for (let k = 0; k < frequencies.length; k++) bits[Math.floor(k / perRow)] += GAUSSIAN_PRECISION_BITS - Math.log2(frequencies[k]);
+  sampleBits(samples, band).forEach((b, k) => (bits[Math.floor(k / perRow)] += b));
   return bits;
 }

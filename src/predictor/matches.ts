@@ -1,0 +1,184 @@
+// Specified in docs/format.md §7.13.
+/**
+ * Pixel matches: before the predictor codes a pixel's samples, one symbol says whether the
+ * pixel repeats a colour close by (a neighbour or one of the last few colours) and which, or
+ * that it does not (escape), in which case the predictor codes its samples as usual. On
+ * screenshots, diagrams and palette images most pixels repeat one of these, and a symbol
+ * costs a fraction of a bit where the predictor's three samples cost several; on photos the
+ * encoder leaves matches out (the file records which).
+ *
+ * The symbol's distribution is adaptive counts per context, the context being which of the
+ * four nearest neighbours (W, N, NW, NE) equal one another and how W and N were themselves
+ * coded. Only the first slot holding a colour can code it, so repeated colours take no
+ * probability, and an absent slot none either.
+ */
+
+/** Candidate slots, in the order a colour is looked for: W, N, NW, NE, WW, NN, then the recent colours. */
+const NEIGHBOUR_SLOTS = 6;
+export const RECENT_COLOURS = 4;
+const SLOTS = NEIGHBOUR_SLOTS + RECENT_COLOURS;
+/** The symbol of a pixel that repeats no candidate: the predictor codes its samples. */
+export const ESCAPE = SLOTS;
+const SYMBOLS = SLOTS + 1;
+/** Frequencies of a match symbol total 2^MATCH_PRECISION_BITS. */
+export const MATCH_PRECISION_BITS = 16;
+/** A count's increment per coded symbol, and the total above which a context's counts halve. */
+const INCREMENT = 32;
+const HALVE_ABOVE = 8192;
+/**
+ * The fewest bits a match symbol costs: the escape's count is at least 1 of at most
+ * HALVE_ABOVE + INCREMENT, so its frequency is at least ⌊2^16 / 8224⌋ = 7, and another
+ * symbol's at most 2^16 − 7.
+ */
+export const MIN_MATCH_BITS = -Math.log2(1 - Math.floor(2 ** MATCH_PRECISION_BITS / (HALVE_ABOVE + INCREMENT)) / 2 ** MATCH_PRECISION_BITS);
+/** Equality patterns of W, N, NW, NE (the 15 set partitions of four) times 4 classes of W's symbol times 4 of N's. */
+const CONTEXTS = 15 * 4 * 4;
+/** A colour that no pixel has: the stand-in of an absent neighbour. */
+const ABSENT = -1;
+
+/**
+ * Pattern index of W, N, NW, NE's equalities: their labels in order of first appearance (the
+ * first is always 0), read as base-4 digits of the last three, mapped to 0 … 14.
+ */
+const PATTERNS = (() => {
+  const table = new Int8Array(64).fill(-1);
+  let next = 0;
+  for (let b = 0; b < 2; b++) for (let c = 0; c <= b + 1; c++) for (let d = 0; d <= Math.max(b, c) + 1; d++) table[b * 16 + c * 4 + d] = next++;
+  return table;
+})();
+
+/** Class of a coded symbol as context for its right and lower neighbours: W, N, another slot, or escape (also for an absent pixel). */
+const symbolClass = (symbol: number): number => (symbol === 0 ? 0 : symbol === 1 ? 1 : symbol === ESCAPE ? 3 : 2);
+
+/**
+ * The match model's state over one image's walk. Per pixel in raster order: `prepare` works
+ * out the candidates and the symbols' intervals, then the coder reads `symbolOf` / `interval`
+ * (encoder) or `find` (decoder), and `learn` records the pixel.
+ */
+export class PixelMatches {
+  /** The last three rows' colours (coded samples as base-256 digits, channel 0 lowest), pixel p at p mod 3W. */
+  private readonly colours: Float64Array;
+  /** The last two rows' symbols, for their neighbours' contexts, pixel p at p mod 2W. */
+  private readonly symbols: Uint8Array;
+  private readonly counts = new Uint16Array(CONTEXTS * SYMBOLS).fill(1);
+  private readonly recent = new Float64Array(RECENT_COLOURS).fill(ABSENT);
+  private readonly candidates = new Float64Array(SLOTS);
+  /** The current pixel's intervals (frequency 0: the symbol cannot occur). */
+  readonly starts = new Int32Array(SYMBOLS);
+  readonly frequencies = new Int32Array(SYMBOLS);
+  private context = 0;
+
+  constructor(private readonly width: number) {
+    this.colours = new Float64Array(3 * width);
+    this.symbols = new Uint8Array(2 * width);
+  }
+
+  private colourAt(pixel: number): number {
+    return this.colours[pixel % (3 * this.width)];
+  }
+
+  private symbolAt(pixel: number): number {
+    return this.symbols[pixel % (2 * this.width)];
+  }
+
+  /** Works out pixel `pixel`'s candidates and symbol intervals; every pixel before it must have been learned. */
+  prepare(pixel: number): void {
+    const { width, candidates, counts, starts, frequencies } = this;
+    const x = pixel % width;
+    const hasW = x > 0;
+    const hasN = pixel >= width;
+    candidates[0] = hasW ? this.colourAt(pixel - 1) : ABSENT;
+    candidates[1] = hasN ? this.colourAt(pixel - width) : ABSENT;
+    candidates[2] = hasN && hasW ? this.colourAt(pixel - width - 1) : ABSENT;
+    candidates[3] = hasN && x + 1 < width ? this.colourAt(pixel - width + 1) : ABSENT;
+    candidates[4] = x > 1 ? this.colourAt(pixel - 2) : ABSENT;
+    candidates[5] = pixel >= 2 * width ? this.colourAt(pixel - 2 * width) : ABSENT;
+    for (let i = 0; i < RECENT_COLOURS; i++) candidates[NEIGHBOUR_SLOTS + i] = this.recent[i];
+
+    const w = candidates[0];
+    const n = candidates[1];
+    const nw = candidates[2];
+    const ne = candidates[3];
+    const labelN = n === w ? 0 : 1;
+    const labelNW = nw === w ? 0 : nw === n ? labelN : labelN + 1;
+    const labelNE = ne === w ? 0 : ne === n ? labelN : ne === nw ? labelNW : Math.max(labelN, labelNW) + 1;
+    const pattern = PATTERNS[labelN * 16 + labelNW * 4 + labelNE];
+    const classW = hasW ? symbolClass(this.symbolAt(pixel - 1)) : 3;
+    const classN = hasN ? symbolClass(this.symbolAt(pixel - width)) : 3;
+    this.context = (pattern * 4 + classW) * 4 + classN;
+
+    const base = this.context * SYMBOLS;
+    let total = counts[base + ESCAPE];
+    for (let i = 0; i < SLOTS; i++) {
+      frequencies[i] = 0;
+      const colour = candidates[i];
+      if (colour === ABSENT) continue;
+      let first = true;
+      for (let j = 0; j < i && first; j++) first = candidates[j] !== colour;
+      if (first) {
+        frequencies[i] = counts[base + i];
+        total += counts[base + i];
+      }
+    }
+    frequencies[ESCAPE] = counts[base + ESCAPE];
+    // Scaled to 2^16 with floors; the remainder (less than the symbol count) goes to the escape.
+    // Every count is ≥ 1 and the total ≤ HALVE_ABOVE + INCREMENT < 2^13, so no frequency floors to 0.
+    let start = 0;
+    for (let s = 0; s < SYMBOLS; s++) {
+      starts[s] = start;
+      if (frequencies[s] === 0) continue;
+      frequencies[s] = Math.floor((frequencies[s] * 2 ** MATCH_PRECISION_BITS) / total);
+      start += frequencies[s];
+    }
+    frequencies[ESCAPE] += 2 ** MATCH_PRECISION_BITS - start;
+  }
+
+  /** The symbol that codes `colour` at the prepared pixel: its first candidate slot holding it, else ESCAPE. */
+  symbolOf(colour: number): number {
+    for (let i = 0; i < SLOTS; i++) if (this.frequencies[i] !== 0 && this.candidates[i] === colour) return i;
+    return ESCAPE;
+  }
+
+  /** The symbol whose interval holds `slot` (0 ≤ slot < 2^16). */
+  find(slot: number): number {
+    for (let s = 0; s < ESCAPE; s++) if (this.frequencies[s] !== 0 && slot < this.starts[s] + this.frequencies[s]) return s;
+    return ESCAPE;
+  }
+
+  /** The colour that symbol `symbol` (not ESCAPE) repeats. */
+  colourOf(symbol: number): number {
+    return this.candidates[symbol];
+  }
+
+  /** Records the prepared pixel's symbol and colour: counts, the recent colours, its neighbours' view. */
+  learn(pixel: number, symbol: number, colour: number): void {
+    const { counts, recent } = this;
+    this.colours[pixel % (3 * this.width)] = colour;
+    this.symbols[pixel % (2 * this.width)] = symbol;
+    const base = this.context * SYMBOLS;
+    counts[base + symbol] += INCREMENT;
+    let total = 0;
+    for (let s = 0; s < SYMBOLS; s++) total += counts[base + s];
+    if (total > HALVE_ABOVE) for (let s = 0; s < SYMBOLS; s++) counts[base + s] = (counts[base + s] + 1) >>> 1;
+    // Move to front: the colour leaves its place (or the last) and enters first.
+    let at = recent.indexOf(colour);
+    if (at < 0) at = RECENT_COLOURS - 1;
+    for (; at > 0; at--) recent[at] = recent[at - 1];
+    recent[0] = colour;
+  }
+}
+
+/** Pixel `pixel`'s colour: its `coded` first samples as base-256 digits, channel 0 lowest. */
+export function colourAt(samples: Uint8Array, channels: number, coded: number, pixel: number): number {
+  let colour = 0;
+  for (let c = coded - 1; c >= 0; c--) colour = colour * 256 + samples[pixel * channels + c];
+  return colour;
+}
+
+/** Writes `colour`'s digits into pixel `pixel`'s first `coded` samples. */
+export function writeColour(samples: Uint8Array, channels: number, coded: number, pixel: number, colour: number): void {
+  for (let c = 0; c < coded; c++) {
+    samples[pixel * channels + c] = colour % 256;
+    colour = Math.floor(colour / 256);
+  }
+}
