@@ -18,7 +18,7 @@
 import { Message, popUniform, pushUniform } from './ans/index.ts';
 import { VdmzipError } from './errors.ts';
 import type { Image } from './image/index.ts';
-import { checkImage, checkImage16, checkMetadata, cropImage, is16, maxValueOf, SAMPLE_MAX, type Picture } from './image/image.ts';
+import { checkImage, checkImage16, checkMetadata, checkPngLayout, cropImage, is16, maxValueOf, SAMPLE_MAX, type Picture } from './image/image.ts';
 import { isExtended, lowBitsOf, parseExtended, readExtendedHeader, samplesSha256Prefix, writeExtended, type ExtendedHeader, type SampleSplit } from './format/extended.ts';
 import { decodePng } from './image/png.ts';
 import { chooseSplit, joinSamples, popLowBits, pushLowBits, splitSamples } from './predictor/low-bits.ts';
@@ -619,9 +619,10 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
  * 8-bit inner samples, which the predictor or the chain codes as usual.
  */
 export async function compressPicture(picture: Picture, bundle: ModelBundle | undefined, engine: IntegerEngine, options: CoderOptions = {}): Promise<Uint8Array> {
-  const { image, metadata } = picture;
+  const { image, metadata, layout } = picture;
   checkMetadata(metadata);
-  if (!is16(image) && metadata.length === 0) return compressImage(image, bundle, engine, options);
+  if (layout) checkPngLayout(image, layout, 'INVALID_ARGUMENT');
+  if (!is16(image) && metadata.length === 0 && !layout) return compressImage(image, bundle, engine, options);
   let split: SampleSplit = { kind: 'shifted', shift: 0, lowBits: 0 };
   let inner: Uint8Array = image.data as Uint8Array;
   let values: Uint16Array = new Uint16Array(0);
@@ -638,7 +639,7 @@ export async function compressPicture(picture: Picture, bundle: ModelBundle | un
     pushLowBits(m, image, inner, values, lowBitsOf(split));
     lowBits = m.toBytes();
   }
-  const header = { inner: 'vdmz' as const, width, height, channels, maxValue: maxValueOf(image), split, samplesSha256Prefix: samplesSha256Prefix(image.data), metadata };
+  const header = { inner: 'vdmz' as const, width, height, channels, maxValue: maxValueOf(image), split, samplesSha256Prefix: samplesSha256Prefix(image.data), metadata, ...(layout && { layout }) };
   return writeExtended(header, innerFile, lowBits);
 }
 
@@ -725,5 +726,6 @@ export async function decompressPicture(bytes: Uint8Array, bundle: ModelBundle |
   for (let i = 0; i < samples.length; i++) if (samples[i] > maxValue) throw corrupt(`a sample exceeds the maximum ${maxValue}`);
   const image = maxValue === SAMPLE_MAX ? { width, height, channels, data: Uint8Array.from(samples) } : { width, height, channels, maxValue, data: samples };
   if (samplesSha256Prefix(image.data) !== header.samplesSha256Prefix) throw corrupt('decoded samples fail their checksum');
-  return { image, metadata };
+  if (header.layout) checkPngLayout(image, header.layout, 'CORRUPT');
+  return { image, metadata, ...(header.layout && { layout: header.layout }) };
 }

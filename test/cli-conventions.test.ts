@@ -199,6 +199,23 @@ describe('compress and decompress round trips', () => {
     }
   });
 
+  it('gives a palette PNG back as a palette PNG: the same palette in the same order, the same index depth', async () => {
+    // 48×32 of four colours in blocks, 2-bit indices, a palette listed out of any order: coded, not stored.
+    const palette = Uint8Array.of(250, 250, 250, 20, 20, 20, 200, 30, 30, 40, 90, 200);
+    const data = new Uint8Array(48 * 32 * 3);
+    for (let p = 0; p < 48 * 32; p++) data.set(palette.subarray(3 * ((((p % 48) >> 3) + ((p / 48) >> 2)) % 4), 3 * ((((p % 48) >> 3) + ((p / 48) >> 2)) % 4) + 3), 3 * p);
+    const picture: Picture = { image: { width: 48, height: 32, channels: 3, data }, metadata: [], layout: { kind: 'palette', depth: 2, palette } };
+    const png = writePicture(picture, 'png');
+    await writeFile(at('palette.png'), png);
+    expect((await withModel('compress', '-e', '1', 'palette.png')).code).toBe(0);
+    const info = (await withModel('info', 'palette.png.vdmz')).stdout.toString();
+    expect(info).toMatch(/^PNG layout\s+a palette of 4 colours, 2-bit indices$/m);
+    expect(info).toMatch(/^format\s+5 \(extended\) around a file of format 4$/m);
+    const back = await withModel('decompress', '-c', 'palette.png.vdmz');
+    expect(back.stderr).toBe('');
+    expect(Buffer.from(back.stdout).equals(Buffer.from(png))).toBe(true);
+  });
+
   it('keeps 16-bit samples and PNG metadata (--strip drops it), and a PNM maxval, through PNG and PGM/PPM', async () => {
     const data = Uint16Array.from({ length: 9 * 6 * 4 }, (_, i) => (i * 40503 + ((i * i) >>> 3)) & 0xffff);
     const picture: Picture = {

@@ -11,7 +11,7 @@ import { Message, popTruncatedGaussian, pushTruncatedGaussian } from '../src/ans
 import { compressImage, compressPicture, compressPictureOrStore, decompressPicture, imageOfFile, needsModel } from '../src/codec.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { EXTENDED_FORMAT, parseExtended, writeExtended } from '../src/format/extended.ts';
-import { encodePng, readPicture, stripPng, type Channels, type Image, type Image16, type MetadataChunk, type Picture } from '../src/image/index.ts';
+import { encodePng, readPicture, stripPng, writePicture, type Channels, type Image, type Image16, type MetadataChunk, type Picture } from '../src/image/index.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { chooseSplit, pushLowBits, splitSamples } from '../src/predictor/low-bits.ts';
 import { mulberry32 } from '../src/random.ts';
@@ -254,7 +254,7 @@ describe('the input PNG stored whole where coding makes a larger file (§2.7, in
   });
 });
 
-describe('palette and low-bit PNGs (§2.7): the same pixels back, never more than the PNG and a header', () => {
+describe('palette and low-bit PNGs (§2.7): the same kind of PNG back, never more than the PNG and a header', () => {
   /** A palette PNG (colour type 3) of `depth` bits with its indices, written from the spec here. */
   function palettePng(width: number, height: number, depth: 1 | 2 | 4 | 8, palette: Uint8Array, indices: Uint8Array): Uint8Array {
     const rowBytes = Math.ceil((width * depth) / 8);
@@ -294,9 +294,53 @@ describe('palette and low-bit PNGs (§2.7): the same pixels back, never more tha
           expect(back.image).toEqual(picture.image);
           // Where the PNG was stored it comes back whole, palette and bit depth kept.
           if (back.png !== undefined) expect([back.png.length, Buffer.from(back.png).equals(Buffer.from(png))]).toEqual([png.length, true]);
+          else {
+            // Coded: written back with the same palette, in the same order, at the same bit depth
+            // (a palette that repeats a colour has no layout: its indices could not be told apart).
+            const repeats = new Set(Array.from({ length: colours }, (_, e) => palette.subarray(3 * e, 3 * e + 3).join())).size < colours;
+            expect(picture.layout).toEqual(repeats ? undefined : { kind: 'palette', depth, palette });
+            expect(back.layout).toEqual(picture.layout);
+            const written = writePicture(back, 'png');
+            if (!repeats) expect([written[24], written[25], readPicture(written).layout]).toEqual([depth, 3, picture.layout]);
+          }
         },
       ),
       { numRuns: 80 },
     );
+  });
+
+  it('round-trips grey of 1, 2 and 4 bits as grey of that depth', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom<1 | 2 | 4>(1, 2, 4), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 24 }), fc.integer(), async (depth, width, height, seed) => {
+        const random = mulberry32(seed);
+        const levels = Uint8Array.from({ length: width * height }, () => Math.floor(random() * 2 ** depth));
+        const rowBytes = Math.ceil((width * depth) / 8);
+        const raw = Buffer.alloc(height * (rowBytes + 1));
+        levels.forEach((level, i) => {
+          const [x, y] = [i % width, Math.floor(i / width)];
+          raw[y * (rowBytes + 1) + 1 + ((x * depth) >> 3)] |= level << (8 - depth - ((x * depth) & 7));
+        });
+        const png = pngFile(width, height, depth, 0, raw, []);
+        const picture = readPicture(png);
+        expect(picture.layout).toEqual({ kind: 'grey', depth });
+        expect(Array.from(picture.image.data)).toEqual(Array.from(levels, (level) => (level * 255) / (2 ** depth - 1)));
+        const written = writePicture((await decode(await code(picture))), 'png');
+        expect([written[24], written[25]]).toEqual([depth, 0]);
+        expect(readPicture(written).image).toEqual(picture.image);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses a layout the decoded pixels do not fit, and one that cannot be', async () => {
+    const image: Image = { width: 4, height: 2, channels: 3, data: Uint8Array.from({ length: 24 }, (_, i) => (i % 6 < 3 ? 10 : 200)) };
+    const palette = Uint8Array.of(10, 10, 10, 200, 200, 200);
+    const bytes = await code({ image, metadata: [], layout: { kind: 'palette', depth: 1, palette } });
+    expect((await decode(bytes)).layout).toEqual({ kind: 'palette', depth: 1, palette });
+    const { header, inner, lowBits } = parseExtended(bytes);
+    await expectVdmzipError(decode(writeExtended({ ...header, layout: { kind: 'palette', depth: 1, palette: Uint8Array.of(10, 10, 10, 201, 200, 200) } }, inner, lowBits)), 'CORRUPT');
+    expect(() => writeExtended({ ...header, layout: { kind: 'grey', depth: 1 } }, inner, lowBits)).toThrow('grey of fewer bits has one channel');
+    expect(() => writeExtended({ ...header, layout: { kind: 'palette', depth: 1, palette: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9) } }, inner, lowBits)).toThrow('is not 1 … 2 colours');
+    await expectVdmzipError(code({ image, metadata: [], layout: { kind: 'palette', depth: 1, palette: Uint8Array.of(10, 10, 10, 10, 10, 10) } }), 'INVALID_ARGUMENT');
   });
 });

@@ -583,19 +583,26 @@ describe('PNG metadata', () => {
     expect(types(again)).toEqual(['IHDR', 'gAMA', 'eXIf', 'IDAT', 'tEXt', 'IEND']);
   });
 
-  it('keeps only layout-free and safe-to-copy chunks when the layout changes (palette expanded)', () => {
-    const file = png(
-      ihdr(1, 1, 8, 3),
-      chunk('gAMA', gama),
-      chunk('PLTE', Uint8Array.of(1, 2, 3)),
-      chunk('bKGD', Uint8Array.of(0)),
-      chunk('tEXt', comment),
-      chunk('IDAT', deflateSync(Uint8Array.of(0, 0))),
-      chunk('IEND', new Uint8Array()),
-    );
-    const picture = decodePicture(file);
-    expect(picture.image).toEqual({ width: 1, height: 1, channels: 3, data: Uint8Array.of(1, 2, 3) });
-    expect(picture.metadata.map((m) => m.type)).toEqual(['gAMA', 'tEXt']);
+  it('keeps only layout-free and safe-to-copy chunks when the layout is lost (a palette that repeats a colour), and every chunk with the palette', () => {
+    const file = (palette: Uint8Array) =>
+      png(
+        ihdr(1, 1, 8, 3),
+        chunk('gAMA', gama),
+        chunk('PLTE', palette),
+        chunk('bKGD', Uint8Array.of(0)),
+        chunk('tEXt', comment),
+        chunk('IDAT', deflateSync(Uint8Array.of(0, 0))),
+        chunk('IEND', new Uint8Array()),
+      );
+    const repeated = decodePicture(file(Uint8Array.of(1, 2, 3, 1, 2, 3)));
+    expect(repeated.image).toEqual({ width: 1, height: 1, channels: 3, data: Uint8Array.of(1, 2, 3) });
+    expect([repeated.layout, repeated.metadata.map((m) => m.type)]).toEqual([undefined, ['gAMA', 'tEXt']]);
+    const kept = decodePicture(file(Uint8Array.of(1, 2, 3, 4, 5, 6)));
+    expect([kept.layout, kept.metadata.map((m) => m.type)]).toEqual([{ kind: 'palette', depth: 8, palette: Uint8Array.of(1, 2, 3, 4, 5, 6) }, ['gAMA', 'bKGD', 'tEXt']]);
+    // Written back as a palette image, bKGD's index meaning what it did.
+    const again = encodePng(kept.image, kept.metadata, kept.layout);
+    expect(decodePicture(again)).toEqual(kept);
+    expect(again[25]).toBe(3);
   });
 
   it('PNM has none: writing a picture as PPM keeps the pixels', () => {

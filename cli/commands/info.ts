@@ -49,8 +49,14 @@ function extendedRows({ header, lowBits }: ExtendedFile): Array<[string, string]
   else if (split.kind === 'shifted') splitText = `8 inner bits + ${split.lowBits} low bits${split.shift > 0 ? `, shifted left by ${split.shift}` : ''}`;
   else splitText = `a table of ${split.table.length} values, indexed by 8 inner bits + ${split.lowBits} low bits`;
   const chunks = metadata.map((m) => `${m.type} (${m.data.length} bytes)`).join(', ');
+  const { layout } = header;
+  const layoutText =
+    layout === undefined
+      ? []
+      : [['PNG layout', layout.kind === 'grey' ? `grey of ${layout.depth} bits` : `a palette of ${layout.palette.length / header.channels} colours, ${layout.depth}-bit indices`] as [string, string]];
   return [
     ['samples', splitText],
+    ...layoutText,
     ['metadata', metadata.length === 0 ? 'none' : `${metadata.length} PNG chunk${metadata.length > 1 ? 's' : ''}: ${chunks}`],
     ...(lowBitsOf(split) > 0 ? [['low bits', `${lowBits.length} bytes`] as [string, string]] : []),
     ['sample sha256', `${header.samplesSha256Prefix}…`],

@@ -1,7 +1,7 @@
 /**
  * Format version 5, extended files (docs/format.md §2.7): a CRC-guarded header around one
  * file of format version 2 or 4, for what those cannot hold alone: samples other than 8-bit
- * (16-bit PNG, PNM with any maxval) and PNG metadata.
+ * (16-bit PNG, PNM with any maxval), PNG metadata, and the input PNG's palette or grey bit depth.
  *
  *   offset        size  field
  *   0             4     magic "VDMZ"
@@ -32,6 +32,10 @@
  *                              or a zlib stream of it. The list: v chunk count n, then n chunks:
  *                              4 type letters, 1 placement (0 before the image data, 1 after),
  *                              v length, the data
+ *                         (only where the input PNG had one) the PNG layout to write back:
+ *                              1 byte 1, 1 bit depth d (1, 2, 4, 8), v n entries (1 … 2^d),
+ *                              n · C bytes: a palette in the PNG's order; or 1 byte 2, 1 bit
+ *                              depth d (1, 2, 4): grey of d bits
  *   9 + L         4     header CRC-32 over bytes [0, 9 + L)
  *   13 + L        I     inner file: format version 2 or 4 (the 8-bit samples b), or PNG
  *   13 + L + I    P     low-bits payload: a serialised rANS message (§12)
@@ -42,7 +46,7 @@ import { createHash } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { VdmzipError, type VdmzipErrorCode } from '../errors.ts';
 import { crc32 } from '../image/crc32.ts';
-import { checkDimensions, checkMetadata, type Channels, type MetadataChunk } from '../image/image.ts';
+import { checkDimensions, checkMetadata, checkPngLayout, type Channels, type Image, type MetadataChunk, type PngLayout } from '../image/image.ts';
 import { ByteReader, ByteWriter } from './byte-io.ts';
 import { CONTAINER_MAGIC, formatVersionOf } from './container.ts';
 import { varintLength } from './leb128.ts';
@@ -78,6 +82,8 @@ export type ExtendedHeader = {
   /** First 8 bytes of the SHA-256 of the samples (`samplesSha256Prefix`), 16 hex digits. */
   samplesSha256Prefix: string;
   metadata: MetadataChunk[];
+  /** How the input PNG held the pixels, to write them back so: a palette, or grey of fewer bits. */
+  layout?: PngLayout;
 };
 
 export type ExtendedFile = { header: ExtendedHeader; inner: Uint8Array; lowBits: Uint8Array };
@@ -115,7 +121,8 @@ export function writeExtended(header: ExtendedHeader, inner: Uint8Array, lowBits
   const coding = packed.length < list.length ? 1 : 0;
   const metadataBytes = coding === 1 ? packed : list;
   const varints = [header.width, header.height, header.maxValue, inner.length, lowBits.length, list.length, metadataBytes.length, ...tableVarints];
-  const bodyLength = 1 + 4 + SAMPLES_SHA256_PREFIX_BYTES + CRC_BYTES + 1 + varints.reduce((n, v) => n + varintLength(v), 0) + metadataBytes.length;
+  const layout = layoutField(header.layout, header.channels);
+  const bodyLength = 1 + 4 + SAMPLES_SHA256_PREFIX_BYTES + CRC_BYTES + 1 + varints.reduce((n, v) => n + varintLength(v), 0) + metadataBytes.length + layout.length;
   const headerEnd = PREAMBLE_BYTES + bodyLength;
   const out = new Uint8Array(headerEnd + CRC_BYTES + inner.length + lowBits.length);
   const writer = new ByteWriter(out);
@@ -139,6 +146,7 @@ export function writeExtended(header: ExtendedHeader, inner: Uint8Array, lowBits
   writer.varint(list.length);
   writer.varint(metadataBytes.length);
   writer.bytes(metadataBytes);
+  writer.bytes(layout);
   writer.u32(crc32(out, 0, headerEnd));
   writer.bytes(inner);
   writer.bytes(lowBits);
@@ -192,9 +200,10 @@ export function readExtendedHeader(bytes: Uint8Array): ExtendedLayout {
   if (coding > 1) throw new VdmzipError('CORRUPT', `metadata coding ${coding} is not 0 or 1`);
   const listLength = body.varint();
   const stored = body.bytes(body.varint());
+  const layout = body.pos < headerEnd ? readLayout(body, channels) : undefined;
   if (body.pos !== headerEnd) throw new VdmzipError('CORRUPT', 'header is longer than its fields');
   const metadata = readMetadataList(coding === 0 ? stored : inflateList(stored, listLength), listLength);
-  const header: ExtendedHeader = { inner: innerKind === 1 ? 'png' : 'vdmz', width, height, channels, maxValue, split, samplesSha256Prefix, metadata };
+  const header: ExtendedHeader = { inner: innerKind === 1 ? 'png' : 'vdmz', width, height, channels, maxValue, split, samplesSha256Prefix, metadata, ...(layout && { layout }) };
   checkExtendedHeader(header, 'CORRUPT');
   try {
     checkMetadata(metadata);
@@ -223,6 +232,37 @@ const SPLIT_CODES = { shifted: 0, replicated: 1, table: 2 } as const;
 /** The low bits per sample a split leaves to the low-bits payload. */
 export function lowBitsOf(split: SampleSplit): number {
   return split.kind === 'replicated' ? 0 : split.lowBits;
+}
+
+const LAYOUT_CODES = { palette: 1, grey: 2 } as const;
+
+/** The PNG layout field of an image of `channels` channels: nothing without a layout; else its code, bit depth, and a palette's entry count and entries. */
+function layoutField(layout: PngLayout | undefined, channels: number): Uint8Array {
+  if (layout === undefined) return new Uint8Array(0);
+  if (layout.kind === 'grey') return Uint8Array.of(LAYOUT_CODES.grey, layout.depth);
+  const entries = layout.palette.length / channels;
+  const out = new Uint8Array(2 + varintLength(entries) + layout.palette.length);
+  const writer = new ByteWriter(out);
+  writer.u8(LAYOUT_CODES.palette);
+  writer.u8(layout.depth);
+  writer.varint(entries);
+  writer.bytes(layout.palette);
+  return out;
+}
+
+/** Reads the PNG layout field of an image of `channels` channels (its entry count, not its byte count, is stored). */
+function readLayout(body: ByteReader, channels: number): PngLayout {
+  const code = body.u8();
+  const depth = body.u8();
+  if (code === LAYOUT_CODES.grey) {
+    if (![1, 2, 4].includes(depth)) throw new VdmzipError('CORRUPT', `grey of ${depth} bits is not 1, 2 or 4`);
+    return { kind: 'grey', depth: depth as 1 | 2 | 4 };
+  }
+  if (code !== LAYOUT_CODES.palette) throw new VdmzipError('CORRUPT', `PNG layout ${code} is not 1 (palette) or 2 (grey)`);
+  if (![1, 2, 4, 8].includes(depth)) throw new VdmzipError('CORRUPT', `palette indices of ${depth} bits are not 1, 2, 4 or 8`);
+  const entries = body.varint();
+  if (entries < 1 || entries > 2 ** depth) throw new VdmzipError('CORRUPT', `a palette of ${entries} entries does not fit ${depth} bits`);
+  return { kind: 'palette', depth: depth as 1 | 2 | 4 | 8, palette: new Uint8Array(body.bytes(entries * channels)) };
 }
 
 /** The metadata list: a varint count, then each chunk's type, placement, varint length and data. */
@@ -290,5 +330,15 @@ function checkExtendedHeader(header: ExtendedHeader, invalidCode: VdmzipErrorCod
   if (!/^[0-9a-f]{16}$/.test(header.samplesSha256Prefix)) fail('samples SHA-256 prefix must be 16 lower-case hex digits');
   if (header.inner === 'png' && (split.kind !== 'shifted' || split.shift !== 0 || split.lowBits !== 0 || header.metadata.length > 0)) {
     fail('a PNG inner file holds the picture whole: no split, low bits or metadata beside it');
+  }
+  const { layout } = header;
+  if (layout) {
+    if (header.inner === 'png' || maxValue !== 255) fail('a palette or grey of fewer bits goes with coded 8-bit samples only');
+    // Checked as the layout of an image of the palette's own entries: the decoded pixels are checked against it after decoding.
+    const entries = layout.kind === 'palette' ? layout.palette : new Uint8Array(channels);
+    const count = Math.floor(entries.length / channels);
+    if (count < 1 || count * channels !== entries.length) fail("the palette is not whole colours of the image's channels");
+    const image: Image = { width: count, height: 1, channels, data: entries };
+    checkPngLayout(image, layout, invalidCode);
   }
 }

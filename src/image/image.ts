@@ -36,12 +36,21 @@ export type Image16 = {
 export type MetadataChunk = { type: string; data: Uint8Array; afterImageData: boolean };
 
 /**
- * What an image file holds: its pixels, 8-bit or not, and the metadata to keep with them; and,
- * for a picture read from PNG, that PNG file, which the encoder stores whole where coding the
- * pixels would take more bytes (palette images, screenshots, docs/format.md §2.7). A picture
- * decoded from such a file carries the stored PNG, which `vdmzip decompress` writes as it is.
+ * How a PNG held its 8-bit pixels where that was not a byte per channel: indices of `depth`
+ * bits into `palette` (its entries in the file's order, each as the picture's channels: RGB,
+ * or RGBA where the file had tRNS; no two alike), or grey samples of `depth` bits, scaled to
+ * 0 … 255 in the picture. A PNG writer given it writes the same kind of file back.
  */
-export type Picture = { image: Image | Image16; metadata: MetadataChunk[]; png?: Uint8Array };
+export type PngLayout = { kind: 'palette'; depth: 1 | 2 | 4 | 8; palette: Uint8Array } | { kind: 'grey'; depth: 1 | 2 | 4 };
+
+/**
+ * What an image file holds: its pixels, 8-bit or not, and the metadata to keep with them; for
+ * a picture read from PNG, that PNG file, which the encoder stores whole where coding the
+ * pixels would take more bytes (docs/format.md §2.7), and the PNG's layout where it was a
+ * palette or grey of fewer bits. A picture decoded from a file that stored its PNG carries
+ * that PNG, which `vdmzip decompress` writes as it is.
+ */
+export type Picture = { image: Image | Image16; metadata: MetadataChunk[]; png?: Uint8Array; layout?: PngLayout };
 
 /** Whether `image` has samples other than 8-bit. */
 export function is16(image: Image | Image16): image is Image16 {
@@ -119,6 +128,54 @@ export function checkMetadata(metadata: MetadataChunk[]): void {
     if (!(chunk.data instanceof Uint8Array)) throw new VdmzipError('INVALID_ARGUMENT', `metadata chunk ${chunk.type} has no Uint8Array data`);
     if (chunk.data.length > 0x7fffffff) throw new VdmzipError('INVALID_ARGUMENT', `metadata chunk ${chunk.type} is longer than a PNG chunk can be`);
   }
+}
+
+/**
+ * Checks that PNG layout `layout` can write `image`: a palette of 1 … 2^depth distinct entries of the
+ * image's channels (3 or 4) holding every pixel's colour, or 1-channel grey whose every sample
+ * is a multiple of 255 / (2^depth − 1). Throws VdmzipError with `code`.
+ */
+export function checkPngLayout(image: Image | Image16, layout: PngLayout, code: VdmzipErrorCode): void {
+  const fail = (message: string): never => {
+    throw new VdmzipError(code, message);
+  };
+  if (is16(image)) fail('a palette or grey of fewer bits holds 8-bit samples only');
+  if (layout.kind === 'grey') {
+    if (![1, 2, 4].includes(layout.depth)) fail(`grey of ${layout.depth} bits is not 1, 2 or 4`);
+    if (image.channels !== 1) fail('grey of fewer bits has one channel');
+    const step = 255 / (2 ** layout.depth - 1);
+    if (image.data.some((v) => v % step !== 0)) fail(`a sample is not a ${layout.depth}-bit grey level`);
+    return;
+  }
+  const { depth, palette } = layout;
+  if (![1, 2, 4, 8].includes(depth)) fail(`palette indices of ${depth} bits are not 1, 2, 4 or 8`);
+  if (image.channels !== 3 && image.channels !== 4) fail('a palette holds RGB or RGBA colours');
+  const entries = palette.length / image.channels;
+  if (!(Number.isInteger(entries) && entries >= 1 && entries <= 2 ** depth)) fail(`a palette of ${palette.length} bytes is not 1 … ${2 ** depth} colours of ${image.channels} channels`);
+  if (paletteIndices(image as Image, palette) === undefined) fail('the palette repeats a colour, or lacks a colour of the image');
+}
+
+/** Each pixel's index into `palette` (entries of the image's channels), or undefined where two entries are alike or a pixel's colour is missing. */
+export function paletteIndices(image: Image, palette: Uint8Array): Uint8Array | undefined {
+  const { channels } = image;
+  const colourAt = (bytes: Uint8Array, at: number) => {
+    let colour = 0;
+    for (let c = 0; c < channels; c++) colour = colour * 256 + bytes[at + c];
+    return colour;
+  };
+  const index = new Map<number, number>();
+  for (let e = 0; e * channels < palette.length; e++) {
+    const colour = colourAt(palette, e * channels);
+    if (index.has(colour)) return undefined;
+    index.set(colour, e);
+  }
+  const indices = new Uint8Array(image.width * image.height);
+  for (let p = 0; p < indices.length; p++) {
+    const e = index.get(colourAt(image.data, p * channels));
+    if (e === undefined) return undefined;
+    indices[p] = e;
+  }
+  return indices;
 }
 
 /** The w × h rectangle of `image` whose top-left pixel is (x0, y0), which must lie inside it. */

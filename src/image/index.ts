@@ -7,7 +7,7 @@ import { is16, type Image, type Image16, type Picture } from './image.ts';
 import { decodePng, encodePng, isPng, stripPng } from './png.ts';
 import { decodePnm, encodePnm, isPnm } from './pnm.ts';
 
-export { cropImage, is16, maxValueOf, checkImage16, checkMetadata, MAX_PIXELS, SAMPLE_MAX, type Channels, type Image, type Image16, type MetadataChunk, type Picture } from './image.ts';
+export { cropImage, is16, maxValueOf, checkImage16, checkPngLayout, checkMetadata, MAX_PIXELS, SAMPLE_MAX, type Channels, type Image, type Image16, type MetadataChunk, type Picture, type PngLayout } from './image.ts';
 export { decodePng, encodePng, stripPng } from './png.ts';
 export { decodePnm, encodePnm } from './pnm.ts';
 
@@ -40,7 +40,7 @@ export function withoutMetadata(picture: Picture): Picture {
 
 /** Encodes a picture as PNG (with its metadata) or PGM/PPM (which holds none). */
 export function writePicture(picture: Picture, format: ImageFormat): Uint8Array {
-  return format === 'png' ? encodePng(picture.image, picture.metadata) : encodePnm(picture.image);
+  return format === 'png' ? encodePng(picture.image, picture.metadata, picture.layout) : encodePnm(picture.image);
 }
 
 /** The 8-bit pixels of a PNG or PGM/PPM file ('UNSUPPORTED_BIT_DEPTH' for other depths; readPicture reads every file). */

@@ -5,19 +5,22 @@
  * (grey scaled to 0–255, palette indices looked up); 16-bit samples kept (an Image16 with
  * maxValue 65535); palette images become RGB, or RGBA when a tRNS chunk is present; a tRNS
  * colour key on grey or RGB images becomes an alpha channel, so the decoded image looks as
- * the file does; Adam7 interlace. Every chunk CRC is checked. Ancillary chunks come back as
- * metadata, byte for byte, except those that describe a layout the decoded image no longer
- * has (see `keptWhenLayoutChanges`). Animated PNG is refused: only its first frame would survive.
+ * the file does; Adam7 interlace. Every chunk CRC is checked. A palette (with entries no two
+ * alike) and grey of fewer than 8 bits without tRNS are kept as the picture's layout, so
+ * that the file can be written back as it was. Ancillary chunks come back as metadata, byte
+ * for byte, except those that describe a layout the picture has lost (see
+ * `keptWhenLayoutChanges`). Animated PNG is refused: only its first frame would survive.
  *
- * Encode writes non-interlaced PNG at bit depth 8 or 16 with the colour type that matches the
- * channel count, a per-row filter chosen by the minimum-sum-of-absolute-differences heuristic
- * (the one libpng and the PNG spec recommend), zlib level 9, and the metadata chunks before
- * or after the image data as they stood.
+ * Encode writes non-interlaced PNG: with a layout, palette indices or grey at its bit depth
+ * (filter 0 on every row, as the PNG spec advises for them); else bit depth 8 or 16 with the
+ * colour type that matches the channel count, a per-row filter chosen by the
+ * minimum-sum-of-absolute-differences heuristic (the one libpng and the PNG spec recommend).
+ * zlib level 9, and the metadata chunks before or after the image data as they stood.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import { VdmzipError } from '../errors.ts';
 import { crc32 } from './crc32.ts';
-import { checkDimensions, checkImage, checkImage16, checkMetadata, is16, type Channels, type Image, type Image16, type MetadataChunk, type Picture } from './image.ts';
+import { checkDimensions, checkImage, checkImage16, checkPngLayout, checkMetadata, is16, paletteIndices, type Channels, type Image, type Image16, type MetadataChunk, type Picture, type PngLayout } from './image.ts';
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
@@ -129,9 +132,10 @@ export function decodePng(bytes: Uint8Array): Picture {
       case 'IEND': {
         // header is set: any first chunk other than IHDR was refused above.
         const image = buildImage(header!, palette, transparency, imageData);
+        const layout = layoutOf(header!, palette, transparency, image);
         const { bitDepth, colourType } = header!;
-        const layoutKept = colourType !== PALETTE && bitDepth >= 8 && image.channels === SAMPLES_PER_PIXEL[colourType];
-        return { image, metadata: layoutKept ? metadata : metadata.filter(keptWhenLayoutChanges) };
+        const layoutKept = layout !== undefined || (colourType !== PALETTE && bitDepth >= 8 && image.channels === SAMPLES_PER_PIXEL[colourType]);
+        return { image, metadata: layoutKept ? metadata : metadata.filter(keptWhenLayoutChanges), ...(layout && { layout }) };
       }
       default:
         // Bit 5 of the first type byte clear marks a critical chunk, one a decoder must understand.
@@ -142,6 +146,33 @@ export function decodePng(bytes: Uint8Array): Picture {
         metadata.push({ type, data: new Uint8Array(data), afterImageData: imageData.length > 0 });
     }
   }
+}
+
+/**
+ * The layout to write `image` back as its PNG was: its palette (as decoded: RGB, or RGBA with
+ * tRNS) where no two entries are alike, or grey of 1, 2 or 4 bits without a tRNS key.
+ */
+function layoutOf(header: PngHeader, palette: Uint8Array | undefined, transparency: Uint8Array | undefined, image: Image | Image16): PngLayout | undefined {
+  const { bitDepth, colourType } = header;
+  if (colourType === GREY && bitDepth < 8 && image.channels === 1) return { kind: 'grey', depth: bitDepth as 1 | 2 | 4 };
+  if (colourType !== PALETTE || is16(image)) return undefined;
+  // The image decoded, so the palette is there and tRNS fits it.
+  const entries = paletteEntries(palette!, transparency);
+  return paletteIndices({ width: entries.length / image.channels, height: 1, channels: image.channels, data: entries }, entries) === undefined
+    ? undefined
+    : { kind: 'palette', depth: bitDepth as 1 | 2 | 4 | 8, palette: entries };
+}
+
+/** A PLTE's entries as decoded pixels: RGB, or RGBA with tRNS's alphas (255 beyond its end). */
+function paletteEntries(palette: Uint8Array, transparency: Uint8Array | undefined): Uint8Array {
+  const entries = palette.length / 3;
+  const channels = transparency === undefined ? 3 : 4;
+  const table = new Uint8Array(entries * channels);
+  for (let s = 0; s < entries; s++) {
+    table.set(palette.subarray(s * 3, s * 3 + 3), s * channels);
+    if (transparency !== undefined) table[s * channels + 3] = s < transparency.length ? transparency[s] : 255;
+  }
+  return table;
 }
 
 function readU32(bytes: Uint8Array, pos: number): number {
@@ -405,13 +436,7 @@ function lookupEmitter(
       throw new VdmzipError('CORRUPT', 'PNG tRNS chunk has more entries than the palette');
     }
     channels = transparency === undefined ? 3 : 4;
-    table = new Uint8Array(entries * channels);
-    for (let s = 0; s < entries; s++) {
-      table[s * channels] = palette[s * 3];
-      table[s * channels + 1] = palette[s * 3 + 1];
-      table[s * channels + 2] = palette[s * 3 + 2];
-      if (transparency !== undefined) table[s * channels + 3] = s < transparency.length ? transparency[s] : 255;
-    }
+    table = paletteEntries(palette, transparency);
   }
   const samplesPerByte = 8 / bitDepth;
   return {
@@ -448,12 +473,14 @@ export function stripPng(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Writes `image` as PNG, at bit depth 16 for an Image16 (whose maxValue must then be 65535:
- * PNG has no other sample range), with `metadata` before or after the image data as each
- * chunk says.
+ * Writes `image` as PNG: with `layout`, as palette indices or grey of its bit depth (the image
+ * must fit it: checkLayout); else at bit depth 16 for an Image16 (whose maxValue must then be
+ * 65535: PNG has no other sample range) or 8. `metadata` goes before or after the image data
+ * as each chunk says.
  */
-export function encodePng(image: Image | Image16, metadata: MetadataChunk[] = []): Uint8Array {
+export function encodePng(image: Image | Image16, metadata: MetadataChunk[] = [], layout?: PngLayout): Uint8Array {
   checkMetadata(metadata);
+  if (layout) return encodeLayout(image, metadata, layout);
   let data: Uint8Array;
   if (is16(image)) {
     checkImage16(image);
@@ -495,16 +522,50 @@ export function encodePng(image: Image | Image16, metadata: MetadataChunk[] = []
     filtered.set(best, out + 1);
   }
 
+  return pngFile(width, height, 8 * bytesPerSample, colourType, [], filtered, metadata);
+}
+
+/** Palette indices or grey of fewer bits, packed most significant bits first, every row under filter 0. */
+function encodeLayout(image: Image | Image16, metadata: MetadataChunk[], layout: PngLayout): Uint8Array {
+  checkPngLayout(image, layout, 'INVALID_ARGUMENT');
+  const { width, height, channels, data } = image as Image;
+  const { depth } = layout;
+  const samples = layout.kind === 'palette' ? paletteIndices(image as Image, layout.palette)! : data.map((v) => v / (255 / (2 ** depth - 1)));
+  const rowBytes = Math.ceil((width * depth) / 8);
+  const filtered = new Uint8Array(height * (rowBytes + 1));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const bit = x * depth;
+      filtered[y * (rowBytes + 1) + 1 + (bit >> 3)] |= samples[y * width + x] << (8 - depth - (bit & 7));
+    }
+  }
+  if (layout.kind === 'grey') return pngFile(width, height, depth, GREY, [], filtered, metadata);
+  const entries = layout.palette.length / channels;
+  const rgb = new Uint8Array(entries * 3);
+  for (let e = 0; e < entries; e++) rgb.set(layout.palette.subarray(e * channels, e * channels + 3), e * 3);
+  const critical = [chunk('PLTE', rgb)];
+  if (channels === 4) {
+    // tRNS up to the last entry that is not opaque (those after it read as 255).
+    let last = entries;
+    while (last > 0 && layout.palette[(last - 1) * 4 + 3] === 255) last--;
+    critical.push(chunk('tRNS', Uint8Array.from({ length: last }, (_, e) => layout.palette[e * 4 + 3])));
+  }
+  return pngFile(width, height, depth, PALETTE, critical, filtered, metadata);
+}
+
+/** A whole PNG file: IHDR, the chunks before the image data (PLTE, tRNS, then metadata placed there), IDAT of the filtered rows, later metadata, IEND. */
+function pngFile(width: number, height: number, bitDepth: number, colourType: number, before: Uint8Array[], filtered: Uint8Array, metadata: MetadataChunk[]): Uint8Array {
   const ihdr = new Uint8Array(13);
   writeU32(ihdr, 0, width);
   writeU32(ihdr, 4, height);
-  ihdr[8] = 8 * bytesPerSample;
+  ihdr[8] = bitDepth;
   ihdr[9] = colourType;
   // compression, filter method and interlace bytes stay 0: deflate, adaptive, none.
   const kept = (after: boolean) => metadata.filter((m) => m.afterImageData === after).map((m) => chunk(m.type, m.data));
   return concat([
     SIGNATURE,
     chunk('IHDR', ihdr),
+    ...before,
     ...kept(false),
     chunk('IDAT', deflateSync(filtered, { level: 9 })),
     ...kept(true),
