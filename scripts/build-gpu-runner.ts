@@ -69,7 +69,8 @@ export async function bundle(source: string, outfile: string): Promise<void> {
 }
 
 /** The vdmzip command, as one file. */
-export const CLI_ENTRY = "import { runCli } from './cli/main.ts';\nprocess.exitCode = await runCli(process.argv);\n";
+// The command runs on the main thread only: the predictor's worker threads load this same file for its modules.
+export const CLI_ENTRY = "import { isMainThread } from 'node:worker_threads';\nimport { runCli } from './cli/main.ts';\nif (isMainThread) process.exitCode = await runCli(process.argv);\n";
 
 /** onnxruntime-node's JavaScript as it is, its native files xz-compressed, and onnxruntime-common beside it. */
 function copyOnnxRuntime(modules: string): void {

@@ -41,7 +41,8 @@ import {
 } from './format/container.ts';
 import { imagesElbo, type StepSampling } from './chain/elbo.ts';
 import { MIN_MATCH_BITS } from './predictor/matches.ts';
-import { bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from './predictor/predictive.ts';
+import { bandIntervalsInWorker } from './predictor/parallel-walk.ts';
+import { bandSamples, popRows, PREDICTOR, pushRows, rowBits, type BandIntervals, type RowBand } from './predictor/predictive.ts';
 import { chainSchedule, type ChainSchedule } from './chain/schedule.ts';
 import { chunkLayout, codedPlanes, constantChannel, gatherPixels, MAX_CHUNK_PATCHES, MODEL_CHANNELS, planes, scatterPixels, tiling, type Plane, type Tiling } from './chain/tiling.ts';
 
@@ -235,18 +236,34 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
   const { onProgress } = options;
   const report = onProgress && ((p: CodingProgress) => onProgress({ stepsDone: estimated + p.stepsDone, stepsTotal: estimated + p.stepsTotal }));
   const coding: CoderOptions = { ...options, onProgress: report };
-  const estimate = (bundle: ModelBundle) =>
-    predictorToChainEstimate(image, bundle, engine, codedChannels, (calls, total) => {
+  // The predictor's walk over every row, where a worker did it beside the estimate.
+  let intervals: BandIntervals | undefined;
+  let [estimateDone, walkDone] = [0, 0];
+  const reportBoth = () => onProgress?.({ stepsDone: estimateDone + walkDone, stepsTotal: estimated + predictorSamples });
+  const estimate = async (bundle: ModelBundle) => {
+    // The network runs on this thread while a worker walks the predictor's band on another core
+    // (its intervals are needed whatever the estimate says). Where no worker runs, this thread
+    // walks the band afterwards.
+    const walk = bandIntervalsInWorker(image.data, predictorBand(image, 0, codedChannels), (done) => {
+      walkDone = Math.min(done, predictorSamples);
+      reportBoth();
+    }).catch(() => undefined);
+    const ratio = await predictorToChainEstimate(image, bundle, engine, codedChannels, (calls, total) => {
       // Counted as if the rest were the predictor's samples: a chain, if it runs, reports its own total.
       estimated = total * ESTIMATE_CALL_SAMPLES;
-      onProgress?.({ stepsDone: calls * ESTIMATE_CALL_SAMPLES, stepsTotal: estimated + predictorSamples });
+      estimateDone = calls * ESTIMATE_CALL_SAMPLES;
+      reportBoth();
     });
+    intervals = await walk;
+    return ratio;
+  };
   const codeWithPredictor = async (reportRows: boolean) => {
     // A predictor-only file keeps its pixel check in the message's initial head (format version 4).
     const m = new Message(pixelCheckHead(image.data));
     const band = predictorBand(image, 0, codedChannels);
     const onProgress = reportRows ? (stepsDone: number) => report?.({ stepsDone, stepsTotal: predictorSamples }) : undefined;
-    matches = await pushRows(m, image.data, band, { onProgress, tryMatches: true });
+    matches = await pushRows(m, image.data, band, { onProgress, tryMatches: true, intervals });
+    if (reportRows) report?.({ stepsDone: predictorSamples, stepsTotal: predictorSamples });
     return m;
   };
 

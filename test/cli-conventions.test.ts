@@ -206,12 +206,12 @@ describe('compress and decompress round trips', () => {
     for (let p = 0; p < 48 * 32; p++) data.set(palette.subarray(3 * ((((p % 48) >> 3) + ((p / 48) >> 2)) % 4), 3 * ((((p % 48) >> 3) + ((p / 48) >> 2)) % 4) + 3), 3 * p);
     const picture: Picture = { image: { width: 48, height: 32, channels: 3, data }, metadata: [], layout: { kind: 'palette', depth: 2, palette } };
     const png = writePicture(picture, 'png');
-    await writeFile(at('palette.png'), png);
-    expect((await withModel('compress', '-e', '1', 'palette.png')).code).toBe(0);
-    const info = (await withModel('info', 'palette.png.vdmz')).stdout.toString();
+    await writeFile(at('palette-2bit.png'), png);
+    expect((await withModel('compress', '-e', '1', 'palette-2bit.png')).code).toBe(0);
+    const info = (await withModel('info', 'palette-2bit.png.vdmz')).stdout.toString();
     expect(info).toMatch(/^PNG layout\s+a palette of 4 colours, 2-bit indices$/m);
     expect(info).toMatch(/^format\s+5 \(extended\) around a file of format 4$/m);
-    const back = await withModel('decompress', '-c', 'palette.png.vdmz');
+    const back = await withModel('decompress', '-c', 'palette-2bit.png.vdmz');
     expect(back.stderr).toBe('');
     expect(Buffer.from(back.stdout).equals(Buffer.from(png))).toBe(true);
   });

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { Message } from '../src/ans/index.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
 import { colourAt, ESCAPE, MATCH_PRECISION_BITS, MIN_MATCH_BITS, PixelMatches } from '../src/predictor/matches.ts';
-import { bandDistributions, bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from '../src/predictor/predictive.ts';
+import { bandIntervalsInWorker } from '../src/predictor/parallel-walk.ts';
+import { bandDistributions, bandIntervals, bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from '../src/predictor/predictive.ts';
 
 /** An image (any channel count) and a band of its rows, coding all channels or all but the last. */
 const arbitraryBand = fc
@@ -260,5 +261,19 @@ describe('pixel matches (§7.13)', () => {
     const m = new Message();
     await pushRows(m, new Uint8Array(64 * 3).fill(200), { ...band, bottom: 1 }, { tryMatches: true });
     expect(await popRows(m, new Uint8Array(64 * 64 * 3), band, undefined, true)).toBe(false);
+  });
+});
+
+describe('the walk in a worker thread', () => {
+  it('gives the intervals the walk on this thread gives, and reports its progress', async () => {
+    const crop = cropImage(readImage(new Uint8Array(readFileSync(fileURLToPath(new URL('../fixtures/chelsea.png', import.meta.url))))), 0, 0, 300, 240);
+    const band: RowBand = { width: 300, channels: 3, coded: 3, top: 0, bottom: 240, predictor: PREDICTOR };
+    const reports: number[] = [];
+    const inWorker = await bandIntervalsInWorker(crop.data, band, (done) => reports.push(done));
+    const here = await bandIntervals(crop.data, band);
+    expect(Buffer.from(inWorker.starts.buffer).equals(Buffer.from(here.starts.buffer))).toBe(true);
+    expect(Buffer.from(inWorker.frequencies.buffer).equals(Buffer.from(here.frequencies.buffer))).toBe(true);
+    expect(reports).toEqual([65536, 131072, 196608]);
+    await expect(bandIntervalsInWorker(crop.data, { ...band, predictor: { ...PREDICTOR } })).rejects.toThrow('shipped predictor');
   });
 });

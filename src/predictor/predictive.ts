@@ -452,11 +452,31 @@ function* walkIntervals(samples: Uint8Array, band: RowBand, starts: Float64Array
   }
 }
 
+/** Every coded sample's interval [start, start + frequency) of 2^GAUSSIAN_PRECISION_BITS, in walk order. */
+export type BandIntervals = { starts: Float64Array; frequencies: Float64Array };
+
+/**
+ * The band's intervals (the predictor's whole walk, its costly part), yielding to the event
+ * loop every SAMPLES_PER_PAUSE samples; `onProgress` hears how many samples are done then.
+ */
+export async function bandIntervals(samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void): Promise<BandIntervals> {
+  const count = bandSamples(band);
+  const intervals = { starts: new Float64Array(count), frequencies: new Float64Array(count) };
+  let done = 0;
+  for (const _ of walkIntervals(samples, band, intervals.starts, intervals.frequencies)) {
+    onProgress?.((done += SAMPLES_PER_PAUSE));
+    await pause();
+  }
+  return intervals;
+}
+
 /** How pushRows codes: `onProgress` hears how many samples are done at every pause. */
 export type PushOptions = {
   onProgress?: (samplesDone: number) => void;
   /** Code pixel matches (§7.13) where that makes the band smaller; only for a band of every row. */
   tryMatches?: boolean;
+  /** The band's intervals, where bandIntervals already worked them out (in a worker, say). */
+  intervals?: BandIntervals;
 };
 
 /**
@@ -467,12 +487,8 @@ export type PushOptions = {
  */
 export async function pushRows(m: Message, samples: Uint8Array, band: RowBand, options: PushOptions = {}): Promise<boolean> {
   const count = bandSamples(band);
-  const [starts, frequencies] = [new Float64Array(count), new Float64Array(count)];
-  let done = 0;
-  for (const _ of walkIntervals(samples, band, starts, frequencies)) {
-    options.onProgress?.((done += SAMPLES_PER_PAUSE));
-    await pause();
-  }
+  const { starts, frequencies } = options.intervals ?? (await bandIntervals(samples, band, options.onProgress));
+  if (starts.length !== count) throw new Error('the intervals are not those of this band');
   const matches = options.tryMatches ? matchSymbols(samples, band) : undefined;
   if (matches && matchedBits(matches, frequencies, band.coded) < plainBits(frequencies)) {
     const { starts: symbolStarts, frequencies: symbolFrequencies, symbols } = matches;
