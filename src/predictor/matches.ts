@@ -1,22 +1,30 @@
 // Specified in docs/format.md §7.13.
 /**
  * Pixel matches: before the predictor codes a pixel's samples, one symbol says whether the
- * pixel repeats a colour close by (a neighbour or one of the last few colours) and which, or
- * that it does not (escape), in which case the predictor codes its samples as usual. On
+ * pixel repeats a colour close by (a neighbour, the colour that last followed the same
+ * neighbourhood, or one of the last few colours) and which, or that it does not (escape), in
+ * which case the predictor codes its samples as usual. On
  * screenshots, diagrams and palette images most pixels repeat one of these, and a symbol
  * costs a fraction of a bit where the predictor's three samples cost several; on photos the
  * encoder leaves matches out (the file records which).
  *
  * The symbol's distribution is adaptive counts per context, the context being which of the
- * four nearest neighbours (W, N, NW, NE) equal one another and how W and N were themselves
- * coded. Only the first slot holding a colour can code it, so repeated colours take no
- * probability, and an absent slot none either.
+ * four nearest neighbours (W, N, NW, NE) equal one another, how W and N were themselves coded,
+ * and whether the neighbourhood's last follower is a colour none of the six neighbours has.
+ * Only the first slot holding a colour can code it, so repeated colours take no probability,
+ * and an absent slot none either. The followers repeat what a neighbourhood did before: a
+ * glyph's or an icon's next pixel.
  */
+import { mix } from './refinement.ts';
 
-/** Candidate slots, in the order a colour is looked for: W, N, NW, NE, WW, NN, then the recent colours. */
+
+/** Candidate slots, in the order a colour is looked for: W, N, NW, NE, WW, NN, the follower, then the recent colours. */
 const NEIGHBOUR_SLOTS = 6;
+const FOLLOWER_SLOT = NEIGHBOUR_SLOTS;
 export const RECENT_COLOURS = 4;
-const SLOTS = NEIGHBOUR_SLOTS + RECENT_COLOURS;
+const SLOTS = NEIGHBOUR_SLOTS + 1 + RECENT_COLOURS;
+/** The followers' table: 2^18 colours, indexed by a hash of W, N, NW, NE and WW. */
+const FOLLOWER_TABLE_BITS = 18;
 /** The symbol of a pixel that repeats no candidate: the predictor codes its samples. */
 export const ESCAPE = SLOTS;
 const SYMBOLS = SLOTS + 1;
@@ -31,10 +39,12 @@ const HALVE_ABOVE = 8192;
  * symbol's at most 2^16 − 7.
  */
 export const MIN_MATCH_BITS = -Math.log2(1 - Math.floor(2 ** MATCH_PRECISION_BITS / (HALVE_ABOVE + INCREMENT)) / 2 ** MATCH_PRECISION_BITS);
-/** Equality patterns of W, N, NW, NE (the 15 set partitions of four) times 4 classes of W's symbol times 4 of N's. */
-const CONTEXTS = 15 * 4 * 4;
+/** Equality patterns of W, N, NW, NE (the 15 set partitions of four), times 4 classes of W's symbol and 4 of N's, times whether the follower is a new colour. */
+const CONTEXTS = 15 * 4 * 4 * 2;
 /** A colour that no pixel has: the stand-in of an absent neighbour. */
 const ABSENT = -1;
+/** The followers' hash starts from this (any constant: it is part of coder parameters version 10). */
+const FOLLOWER_SEED = 0x2545f491;
 
 /**
  * Pattern index of W, N, NW, NE's equalities: their labels in order of first appearance (the
@@ -62,6 +72,9 @@ export class PixelMatches {
   private readonly symbols: Uint8Array;
   private readonly counts = new Uint16Array(CONTEXTS * SYMBOLS).fill(1);
   private readonly recent = new Float64Array(RECENT_COLOURS).fill(ABSENT);
+  /** For each hashed neighbourhood, the colour of the last pixel that had it. */
+  private readonly followers = new Float64Array(2 ** FOLLOWER_TABLE_BITS).fill(ABSENT);
+  private followerSlot = 0;
   private readonly candidates = new Float64Array(SLOTS);
   /** The current pixel's intervals (frequency 0: the symbol cannot occur). */
   readonly starts = new Int32Array(SYMBOLS);
@@ -93,7 +106,18 @@ export class PixelMatches {
     candidates[3] = hasN && x + 1 < width ? this.colourAt(pixel - width + 1) : ABSENT;
     candidates[4] = x > 1 ? this.colourAt(pixel - 2) : ABSENT;
     candidates[5] = pixel >= 2 * width ? this.colourAt(pixel - 2 * width) : ABSENT;
-    for (let i = 0; i < RECENT_COLOURS; i++) candidates[NEIGHBOUR_SLOTS + i] = this.recent[i];
+    const key = mix(mix(mix(mix(mix(FOLLOWER_SEED, candidates[0]), candidates[1]), candidates[2]), candidates[3]), candidates[4]);
+    this.followerSlot = key & (2 ** FOLLOWER_TABLE_BITS - 1);
+    candidates[FOLLOWER_SLOT] = this.followers[this.followerSlot];
+    for (let i = 0; i < RECENT_COLOURS; i++) candidates[FOLLOWER_SLOT + 1 + i] = this.recent[i];
+
+    // A slot is available where it holds a colour that no slot before it holds (frequency 1 for now).
+    for (let i = 0; i < SLOTS; i++) {
+      const colour = candidates[i];
+      let first = colour !== ABSENT;
+      for (let j = 0; j < i && first; j++) first = candidates[j] !== colour;
+      frequencies[i] = first ? 1 : 0;
+    }
 
     const w = candidates[0];
     const n = candidates[1];
@@ -105,22 +129,14 @@ export class PixelMatches {
     const pattern = PATTERNS[labelN * 16 + labelNW * 4 + labelNE];
     const classW = hasW ? symbolClass(this.symbolAt(pixel - 1)) : 3;
     const classN = hasN ? symbolClass(this.symbolAt(pixel - width)) : 3;
-    this.context = (pattern * 4 + classW) * 4 + classN;
+    this.context = ((pattern * 4 + classW) * 4 + classN) * 2 + frequencies[FOLLOWER_SLOT];
 
     const base = this.context * SYMBOLS;
-    let total = counts[base + ESCAPE];
-    for (let i = 0; i < SLOTS; i++) {
-      frequencies[i] = 0;
-      const colour = candidates[i];
-      if (colour === ABSENT) continue;
-      let first = true;
-      for (let j = 0; j < i && first; j++) first = candidates[j] !== colour;
-      if (first) {
-        frequencies[i] = counts[base + i];
-        total += counts[base + i];
-      }
+    let total = 0;
+    for (let s = 0; s < SYMBOLS; s++) {
+      frequencies[s] = s === ESCAPE || frequencies[s] !== 0 ? counts[base + s] : 0;
+      total += frequencies[s];
     }
-    frequencies[ESCAPE] = counts[base + ESCAPE];
     // Scaled to 2^16 with floors; the remainder (less than the symbol count) goes to the escape.
     // Every count is ≥ 1 and the total ≤ HALVE_ABOVE + INCREMENT < 2^13, so no frequency floors to 0.
     let start = 0;
@@ -132,7 +148,6 @@ export class PixelMatches {
     }
     frequencies[ESCAPE] += 2 ** MATCH_PRECISION_BITS - start;
   }
-
   /** The symbol that codes `colour` at the prepared pixel: its first candidate slot holding it, else ESCAPE. */
   symbolOf(colour: number): number {
     for (let i = 0; i < SLOTS; i++) if (this.frequencies[i] !== 0 && this.candidates[i] === colour) return i;
@@ -155,6 +170,7 @@ export class PixelMatches {
     const { counts, recent } = this;
     this.colours[pixel % (3 * this.width)] = colour;
     this.symbols[pixel % (2 * this.width)] = symbol;
+    this.followers[this.followerSlot] = colour;
     const base = this.context * SYMBOLS;
     counts[base + symbol] += INCREMENT;
     let total = 0;

@@ -482,6 +482,7 @@ function hash(seed: number, a: number, b: number, c: number): number {
   return mix(h, c);
 }
 
-const mix = (h: number, value: number): number => Math.imul(h ^ (value + 1024), 0x85ebca6b) ^ (h >>> 13);
+/** One step of the exact contexts' hash (§7.10), also the pixel matches' (§7.13): value + 1024 is taken modulo 2^32. */
+export const mix = (h: number, value: number): number => Math.imul(h ^ (value + 1024), 0x85ebca6b) ^ (h >>> 13);
 
 const GAUSSIAN_TOTAL = 2 ** GAUSSIAN_PRECISION_BITS;
