@@ -214,6 +214,9 @@ describe('compress and decompress round trips', () => {
     const back = await withModel('decompress', '-c', 'palette-2bit.png.vdmz');
     expect(back.stderr).toBe('');
     expect(Buffer.from(back.stdout).equals(Buffer.from(png))).toBe(true);
+    // --strip drops metadata, not the layout.
+    await writeFile(at('stripped-palette.vdmz'), (await withModel('compress', '-c', '-e', '1', '--strip', 'palette-2bit.png')).stdout);
+    expect(Buffer.from((await withModel('decompress', '-c', 'stripped-palette.vdmz')).stdout).equals(Buffer.from(png))).toBe(true);
   });
 
   it('keeps 16-bit samples and PNG metadata (--strip drops it), and a PNM maxval, through PNG and PGM/PPM', async () => {

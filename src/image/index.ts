@@ -33,9 +33,13 @@ export function readPicture(bytes: Uint8Array): Picture {
   }
 }
 
-/** The picture without its metadata: no chunks beside the pixels, and its PNG (if any) stripped of them too (`compress --strip`). */
+/**
+ * The picture without its metadata: no chunks beside the pixels, and its PNG (if any) stripped
+ * of them too (`compress --strip`). Its layout (a palette, grey of fewer bits) is not metadata
+ * and stays.
+ */
 export function withoutMetadata(picture: Picture): Picture {
-  return { image: picture.image, metadata: [], png: picture.png && stripPng(picture.png) };
+  return { ...picture, metadata: [], png: picture.png && stripPng(picture.png) };
 }
 
 /** Encodes a picture as PNG (with its metadata) or PGM/PPM (which holds none). */
