@@ -216,7 +216,21 @@ describe('damaged extended files', () => {
 
 describe('the input PNG stored whole where coding makes a larger file (§2.7, inner kind 1)', () => {
   // A repeating pattern: deflate's copies make it tiny, a predictor pays for every period.
-  const stripes: Image = { width: 256, height: 64, channels: 3, data: Uint8Array.from({ length: 256 * 64 * 3 }, (_, i) => [0, 255, 40, 200, 90, 170, 10][(i % 768) % 7]) };
+  // Eight rows of noise, repeated in turn, each time shifted by a random number of pixels:
+  // deflate copies every row from eight rows up, which neither prediction nor pixel matches
+  // (§7.13: the shifts differ, so no neighbourhood recurs) can follow.
+  const random = mulberry32(21);
+  const noiseRows = Uint8Array.from({ length: 8 * 768 }, () => Math.floor(random() * 256));
+  const shifts = Array.from({ length: 64 }, () => 3 * Math.floor(random() * 256));
+  const stripes: Image = {
+    width: 256,
+    height: 64,
+    channels: 3,
+    data: Uint8Array.from({ length: 256 * 64 * 3 }, (_, i) => {
+      const y = Math.floor(i / 768);
+      return noiseRows[(y % 8) * 768 + (((i % 768) + shifts[y]) % 768)];
+    }),
+  };
   const text = { type: 'tEXt', data: Uint8Array.of(65, 0, 66), afterImageData: false };
 
   it('is never larger than the input PNG and a header, and decodes to its picture', async () => {
