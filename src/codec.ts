@@ -244,18 +244,28 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
     // The network runs on this thread while a worker walks the predictor's band on another core
     // (its intervals are needed whatever the estimate says). Where no worker runs, this thread
     // walks the band afterwards.
-    const walk = bandIntervalsInWorker(image.data, predictorBand(image, 0, codedChannels), (done) => {
-      walkDone = Math.min(done, predictorSamples);
-      reportBoth();
-    }).catch(() => undefined);
-    const ratio = await predictorToChainEstimate(image, bundle, engine, codedChannels, (calls, total) => {
-      // Counted as if the rest were the predictor's samples: a chain, if it runs, reports its own total.
-      estimated = total * ESTIMATE_CALL_SAMPLES;
-      estimateDone = calls * ESTIMATE_CALL_SAMPLES;
-      reportBoth();
-    });
-    intervals = await walk;
-    return ratio;
+    const stop = new AbortController();
+    const walk = bandIntervalsInWorker(
+      image.data,
+      predictorBand(image, 0, codedChannels),
+      (done) => {
+        walkDone = Math.min(done, predictorSamples);
+        reportBoth();
+      },
+      stop.signal,
+    ).catch(() => undefined);
+    try {
+      const ratio = await predictorToChainEstimate(image, bundle, engine, codedChannels, (calls, total) => {
+        // Counted as if the rest were the predictor's samples: a chain, if it runs, reports its own total.
+        estimated = total * ESTIMATE_CALL_SAMPLES;
+        estimateDone = calls * ESTIMATE_CALL_SAMPLES;
+        reportBoth();
+      });
+      intervals = await walk;
+      return ratio;
+    } finally {
+      stop.abort();
+    }
   };
   const codeWithPredictor = async (reportRows: boolean) => {
     // A predictor-only file keeps its pixel check in the message's initial head (format version 4).

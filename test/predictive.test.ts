@@ -275,5 +275,10 @@ describe('the walk in a worker thread', () => {
     expect(Buffer.from(inWorker.frequencies.buffer).equals(Buffer.from(here.frequencies.buffer))).toBe(true);
     expect(reports).toEqual([65536, 131072, 196608]);
     await expect(bandIntervalsInWorker(crop.data, { ...band, predictor: { ...PREDICTOR } })).rejects.toThrow('shipped predictor');
+    // Stopped, it rejects at once and its thread ends.
+    const stop = new AbortController();
+    const stopped = bandIntervalsInWorker(crop.data, band, undefined, stop.signal);
+    stop.abort();
+    await expect(stopped).rejects.toThrow('stopped');
   });
 });

@@ -19,8 +19,12 @@ const TASK = 'vdmzip:band-intervals';
 type Task = { task: typeof TASK; samples: Uint8Array; band: Omit<RowBand, 'predictor'> };
 type Report = { done: number } | BandIntervals;
 
-/** The band's intervals, worked out in a worker thread; `onProgress` as for bandIntervals. */
-export function bandIntervalsInWorker(samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void): Promise<BandIntervals> {
+/**
+ * The band's intervals, worked out in a worker thread; `onProgress` as for bandIntervals. An
+ * abort of `signal` stops the worker (and rejects), so that a caller that fails meanwhile
+ * leaves no thread running.
+ */
+export function bandIntervalsInWorker(samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void, signal?: AbortSignal): Promise<BandIntervals> {
   if (band.predictor !== PREDICTOR) return Promise.reject(new Error('a worker walks with the shipped predictor only'));
   const { predictor: _, ...geometry } = band;
   const task: Task = { task: TASK, samples, band: geometry };
@@ -33,6 +37,12 @@ export function bandIntervalsInWorker(samples: Uint8Array, band: RowBand, onProg
       return;
     }
     let settled = false;
+    signal?.addEventListener('abort', () => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      reject(new Error('the walk was stopped'));
+    });
     worker.on('message', (report: Report) => {
       if ('done' in report) onProgress?.(report.done);
       else {
