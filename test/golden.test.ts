@@ -101,3 +101,26 @@ describe('golden fixture (fixtures/golden)', () => {
     }
   }
 });
+
+describe("docs/format.md Appendix B's predictor-only files", () => {
+  const A = [10, 20, 30];
+  const B = [200, 100, 50];
+  const vectors: Array<[Image, string]> = [
+    [{ width: 3, height: 2, channels: 3, data: Uint8Array.of(10, 20, 30, 12, 22, 33, 15, 25, 35, 11, 21, 31, 13, 24, 34, 200, 100, 50) }, '56444d5a0403020308092dd00fe8961f00f5d17a45ea4bb776f22536b473d8'],
+    [{ width: 4, height: 3, channels: 1, data: Uint8Array.of(0, 16, 32, 48, 8, 24, 40, 56, 16, 32, 48, 64) }, '56444d5a04040301080991d4064fdb000065304720a300113b41eb'],
+    [{ width: 2, height: 2, channels: 4, data: Uint8Array.of(1, 2, 3, 255, 4, 5, 6, 255, 7, 8, 9, 255, 10, 11, 12, 255) }, '56444d5a0402020408090da9ff33ec0000694b9e7726961e71'],
+    [{ width: 6, height: 3, channels: 3, data: Uint8Array.from([A, A, B, B, A, A, A, A, B, B, A, A, A, B, B, B, B, A].flat()) }, '56444d5a04060303080a0813102dd6fe04cf022c33363ecf1c00c3976f'],
+    [{ width: 8, height: 2, channels: 1, data: Uint8Array.of(0, 0, 255, 255, 0, 0, 255, 255, 0, 255, 255, 0, 0, 255, 255, 0) }, '56444d5a04080201080a028f0b3bfccb014e41a8394155'],
+  ];
+  const spec = readFileSync(fileURLToPath(new URL('../docs/format.md', import.meta.url)), 'utf8');
+  const none = undefined as unknown as IntegerEngine;
+
+  it('are in the document, decode to their images, and are what the encoder writes', async () => {
+    for (const [image, hex] of vectors) {
+      expect(spec).toContain(`\`${hex}\``);
+      const file = Uint8Array.from(Buffer.from(hex, 'hex'));
+      expectSamePixels(await decompressImage(file, undefined, none), image, hex);
+      expect(Buffer.from(await compressImage(image, undefined, none, { effort: 1 })).toString('hex')).toBe(hex);
+    }
+  });
+});
