@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Message } from '../src/ans/index.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
-import { colourAt, ESCAPE, MATCH_PRECISION_BITS, MIN_MATCH_BITS, PixelMatches } from '../src/predictor/matches.ts';
+import { colourAt, ESCAPE, followerKey, MATCH_PRECISION_BITS, MIN_MATCH_BITS, PixelMatches } from '../src/predictor/matches.ts';
 import { bandIntervalsInWorker } from '../src/predictor/parallel-walk.ts';
 import { bandDistributions, bandIntervals, bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from '../src/predictor/predictive.ts';
 
@@ -248,6 +248,16 @@ describe('pixel matches (§7.13)', () => {
     await pushRows(plain, blocks, band);
     expect(await pushRows(tried, blocks, band, { tryMatches: true })).toBe(true);
     expect(tried.bitLength()).toBeLessThan(0.5 * plain.bitLength());
+  });
+
+  it("the followers' keys are docs/format.md Appendix B's", () => {
+    const place = (key: number) => key & (2 ** 18 - 1);
+    const keys = [followerKey(-1, -1, -1, -1, -1), followerKey(1971210, 1971210, 3302600, -1, 1971210), followerKey(2 ** 32 - 1, 0, 255, 65535, 2 ** 24 - 1)];
+    expect(keys.map((key) => [key, place(key)])).toEqual([
+      [2044072051, 135283],
+      [-1448901615, 230417],
+      [2125771087, 45391],
+    ]);
   });
 
   it('are not used on photos', async () => {

@@ -106,8 +106,7 @@ export class PixelMatches {
     candidates[3] = hasN && x + 1 < width ? this.colourAt(pixel - width + 1) : ABSENT;
     candidates[4] = x > 1 ? this.colourAt(pixel - 2) : ABSENT;
     candidates[5] = pixel >= 2 * width ? this.colourAt(pixel - 2 * width) : ABSENT;
-    const key = mix(mix(mix(mix(mix(FOLLOWER_SEED, candidates[0]), candidates[1]), candidates[2]), candidates[3]), candidates[4]);
-    this.followerSlot = key & (2 ** FOLLOWER_TABLE_BITS - 1);
+    this.followerSlot = followerKey(candidates[0], candidates[1], candidates[2], candidates[3], candidates[4]) & (2 ** FOLLOWER_TABLE_BITS - 1);
     candidates[FOLLOWER_SLOT] = this.followers[this.followerSlot];
     for (let i = 0; i < RECENT_COLOURS; i++) candidates[FOLLOWER_SLOT + 1 + i] = this.recent[i];
 
@@ -182,6 +181,11 @@ export class PixelMatches {
     for (; at > 0; at--) recent[at] = recent[at - 1];
     recent[0] = colour;
   }
+}
+
+/** The followers' hash of a pixel's W, N, NW, NE and WW colours (ABSENT, −1, where missing): a signed 32-bit integer. */
+export function followerKey(w: number, n: number, nw: number, ne: number, ww: number): number {
+  return mix(mix(mix(mix(mix(FOLLOWER_SEED, w), n), nw), ne), ww);
 }
 
 /** Pixel `pixel`'s colour: its `coded` first samples as base-256 digits, channel 0 lowest. */
