@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Message } from '../src/ans/index.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
-import { colourAt, ESCAPE, followerKey, MATCH_PRECISION_BITS, MIN_MATCH_BITS, PixelMatches } from '../src/predictor/matches.ts';
+import { colourAt } from '../src/image/image.ts';
+import { ESCAPE, followerKey, MATCH_PRECISION_BITS, MIN_MATCH_BITS, PixelMatches } from '../src/predictor/matches.ts';
 import { bandIntervalsInWorker } from '../src/predictor/parallel-walk.ts';
 import { bandDistributions, bandIntervals, bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from '../src/predictor/predictive.ts';
 
@@ -213,7 +214,7 @@ describe('pixel matches (§7.13)', () => {
           expect(frequencies[ESCAPE]).toBeGreaterThan(0);
           // A symbol other than the escape costs at least MIN_MATCH_BITS.
           for (let s = 0; s < ESCAPE; s++) expect(MATCH_PRECISION_BITS - Math.log2(Math.max(1, frequencies[s]))).toBeGreaterThanOrEqual(MIN_MATCH_BITS);
-          const colour = colourAt(samples, band.channels, band.coded, pixel);
+          const colour = colourAt(samples, pixel * band.channels, band.coded);
           const symbol = matches.symbolOf(colour);
           if (symbol !== ESCAPE) expect(matches.colourOf(symbol)).toBe(colour);
           matches.learn(pixel, symbol, colour);

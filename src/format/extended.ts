@@ -46,7 +46,7 @@ import { createHash } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { VdmzipError, type VdmzipErrorCode } from '../errors.ts';
 import { crc32 } from '../image/crc32.ts';
-import { checkDimensions, checkMetadata, checkPngLayout, type Channels, type Image, type MetadataChunk, type PngLayout } from '../image/image.ts';
+import { checkDimensions, checkMetadata, checkPngLayoutFits, type Channels, type MetadataChunk, type PngLayout } from '../image/image.ts';
 import { ByteReader, ByteWriter } from './byte-io.ts';
 import { CONTAINER_MAGIC, formatVersionOf } from './container.ts';
 import { varintLength } from './leb128.ts';
@@ -334,11 +334,7 @@ function checkExtendedHeader(header: ExtendedHeader, invalidCode: VdmzipErrorCod
   const { layout } = header;
   if (layout) {
     if (header.inner === 'png' || maxValue !== 255) fail('a palette or grey of fewer bits goes with coded 8-bit samples only');
-    // Checked as the layout of an image of the palette's own entries: the decoded pixels are checked against it after decoding.
-    const entries = layout.kind === 'palette' ? layout.palette : new Uint8Array(channels);
-    const count = Math.floor(entries.length / channels);
-    if (count < 1 || count * channels !== entries.length) fail("the palette is not whole colours of the image's channels");
-    const image: Image = { width: count, height: 1, channels, data: entries };
-    checkPngLayout(image, layout, invalidCode);
+    // The decoded pixels are checked against it after decoding.
+    checkPngLayoutFits(layout, channels, invalidCode);
   }
 }

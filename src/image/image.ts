@@ -131,47 +131,83 @@ export function checkMetadata(metadata: MetadataChunk[]): void {
 }
 
 /**
- * Checks that PNG layout `layout` can write `image`: a palette of 1 … 2^depth distinct entries of the
- * image's channels (3 or 4) holding every pixel's colour, or 1-channel grey whose every sample
- * is a multiple of 255 / (2^depth − 1). Throws VdmzipError with `code`.
+ * A colour as one number: the `count` bytes from `at` as base-256 digits, the first the lowest
+ * (a pixel's samples, a palette entry; docs/format.md §7.13 reads pixels so).
  */
-export function checkPngLayout(image: Image | Image16, layout: PngLayout, code: VdmzipErrorCode): void {
+export function colourAt(bytes: Uint8Array, at: number, count: number): number {
+  let colour = 0;
+  for (let c = count - 1; c >= 0; c--) colour = colour * 256 + bytes[at + c];
+  return colour;
+}
+
+/** Writes `colour`'s `count` base-256 digits to `bytes` from `at`, the lowest first: colourAt's inverse. */
+export function writeColourAt(bytes: Uint8Array, at: number, count: number, colour: number): void {
+  for (let c = 0; c < count; c++) {
+    bytes[at + c] = colour % 256;
+    colour = Math.floor(colour / 256);
+  }
+}
+
+/** Each entry of `palette` (entries of `channels` bytes) by its colour, or undefined where two entries are alike. */
+function entryIndex(palette: Uint8Array, channels: number): Map<number, number> | undefined {
+  const index = new Map<number, number>();
+  for (let e = 0; e * channels < palette.length; e++) {
+    const colour = colourAt(palette, e * channels, channels);
+    if (index.has(colour)) return undefined;
+    index.set(colour, e);
+  }
+  return index;
+}
+
+/** Whether two entries of `palette` (of `channels` bytes each) are alike: its indices could not be told apart. */
+export function repeatsAnEntry(palette: Uint8Array, channels: number): boolean {
+  return entryIndex(palette, channels) === undefined;
+}
+
+/**
+ * Checks PNG layout `layout` for an image of `channels` channels, before any pixel: grey of 1, 2
+ * or 4 bits with one channel, or a palette of 1 … 2^depth whole entries of 3 or 4 channels, no
+ * two alike, with 1, 2, 4 or 8-bit indices. Throws VdmzipError with `code`.
+ */
+export function checkPngLayoutFits(layout: PngLayout, channels: number, code: VdmzipErrorCode): void {
   const fail = (message: string): never => {
     throw new VdmzipError(code, message);
   };
-  if (is16(image)) fail('a palette or grey of fewer bits holds 8-bit samples only');
   if (layout.kind === 'grey') {
     if (![1, 2, 4].includes(layout.depth)) fail(`grey of ${layout.depth} bits is not 1, 2 or 4`);
-    if (image.channels !== 1) fail('grey of fewer bits has one channel');
-    const step = 255 / (2 ** layout.depth - 1);
-    if (image.data.some((v) => v % step !== 0)) fail(`a sample is not a ${layout.depth}-bit grey level`);
+    if (channels !== 1) fail('grey of fewer bits has one channel');
     return;
   }
   const { depth, palette } = layout;
   if (![1, 2, 4, 8].includes(depth)) fail(`palette indices of ${depth} bits are not 1, 2, 4 or 8`);
-  if (image.channels !== 3 && image.channels !== 4) fail('a palette holds RGB or RGBA colours');
-  const entries = palette.length / image.channels;
-  if (!(Number.isInteger(entries) && entries >= 1 && entries <= 2 ** depth)) fail(`a palette of ${palette.length} bytes is not 1 … ${2 ** depth} colours of ${image.channels} channels`);
-  if (paletteIndices(image as Image, palette) === undefined) fail('the palette repeats a colour, or lacks a colour of the image');
+  if (channels !== 3 && channels !== 4) fail('a palette holds RGB or RGBA colours');
+  const entries = palette.length / channels;
+  if (!(Number.isInteger(entries) && entries >= 1 && entries <= 2 ** depth)) fail(`a palette of ${palette.length} bytes is not 1 … ${2 ** depth} colours of ${channels} channels`);
+  if (repeatsAnEntry(palette, channels)) fail('the palette repeats a colour');
+}
+
+/**
+ * Checks that PNG layout `layout` can write `image`: checkPngLayoutFits, and every pixel's colour
+ * in the palette, or every grey sample a multiple of 255 / (2^depth − 1). Throws VdmzipError
+ * with `code`.
+ */
+export function checkPngLayout(image: Image | Image16, layout: PngLayout, code: VdmzipErrorCode): void {
+  if (is16(image)) throw new VdmzipError(code, 'a palette or grey of fewer bits holds 8-bit samples only');
+  checkPngLayoutFits(layout, image.channels, code);
+  if (layout.kind === 'grey') {
+    const step = 255 / (2 ** layout.depth - 1);
+    if (image.data.some((v) => v % step !== 0)) throw new VdmzipError(code, `a sample is not a ${layout.depth}-bit grey level`);
+  } else if (paletteIndices(image, layout.palette) === undefined) throw new VdmzipError(code, 'the palette lacks a colour of the image');
 }
 
 /** Each pixel's index into `palette` (entries of the image's channels), or undefined where two entries are alike or a pixel's colour is missing. */
 export function paletteIndices(image: Image, palette: Uint8Array): Uint8Array | undefined {
   const { channels } = image;
-  const colourAt = (bytes: Uint8Array, at: number) => {
-    let colour = 0;
-    for (let c = 0; c < channels; c++) colour = colour * 256 + bytes[at + c];
-    return colour;
-  };
-  const index = new Map<number, number>();
-  for (let e = 0; e * channels < palette.length; e++) {
-    const colour = colourAt(palette, e * channels);
-    if (index.has(colour)) return undefined;
-    index.set(colour, e);
-  }
+  const index = entryIndex(palette, channels);
+  if (index === undefined) return undefined;
   const indices = new Uint8Array(image.width * image.height);
   for (let p = 0; p < indices.length; p++) {
-    const e = index.get(colourAt(image.data, p * channels));
+    const e = index.get(colourAt(image.data, p * channels, channels));
     if (e === undefined) return undefined;
     indices[p] = e;
   }

@@ -20,7 +20,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { VdmzipError } from '../errors.ts';
 import { crc32 } from './crc32.ts';
-import { checkDimensions, checkImage, checkImage16, checkPngLayout, checkMetadata, is16, paletteIndices, type Channels, type Image, type Image16, type MetadataChunk, type Picture, type PngLayout } from './image.ts';
+import { checkDimensions, checkImage, checkImage16, checkPngLayout, checkMetadata, is16, paletteIndices, repeatsAnEntry, type Channels, type Image, type Image16, type MetadataChunk, type Picture, type PngLayout } from './image.ts';
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
@@ -158,9 +158,7 @@ function layoutOf(header: PngHeader, palette: Uint8Array | undefined, transparen
   if (colourType !== PALETTE || is16(image)) return undefined;
   // The image decoded, so the palette is there and tRNS fits it.
   const entries = paletteEntries(palette!, transparency);
-  return paletteIndices({ width: entries.length / image.channels, height: 1, channels: image.channels, data: entries }, entries) === undefined
-    ? undefined
-    : { kind: 'palette', depth: bitDepth as 1 | 2 | 4 | 8, palette: entries };
+  return repeatsAnEntry(entries, image.channels) ? undefined : { kind: 'palette', depth: bitDepth as 1 | 2 | 4 | 8, palette: entries };
 }
 
 /** A PLTE's entries as decoded pixels: RGB, or RGBA with tRNS's alphas (255 beyond its end). */

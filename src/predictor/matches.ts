@@ -17,7 +17,6 @@
  */
 import { mix } from './refinement.ts';
 
-
 /** Candidate slots, in the order a colour is looked for: W, N, NW, NE, WW, NN, the follower, then the recent colours. */
 const NEIGHBOUR_SLOTS = 6;
 const FOLLOWER_SLOT = NEIGHBOUR_SLOTS;
@@ -62,8 +61,9 @@ const symbolClass = (symbol: number): number => (symbol === 0 ? 0 : symbol === 1
 
 /**
  * The match model's state over one image's walk. Per pixel in raster order: `prepare` works
- * out the candidates and the symbols' intervals, then the coder reads `symbolOf` / `interval`
- * (encoder) or `find` (decoder), and `learn` records the pixel.
+ * out the candidates and the symbols' intervals (`starts`, `frequencies`), then the coder reads
+ * `symbolOf` (encoder) or `find` and `colourOf` (decoder), and `learn` records the pixel.
+ * Colours are colourAt's numbers (src/image/image.ts).
  */
 export class PixelMatches {
   /** The last three rows' colours (coded samples as base-256 digits, channel 0 lowest), pixel p at p mod 3W. */
@@ -137,7 +137,7 @@ export class PixelMatches {
       total += frequencies[s];
     }
     // Scaled to 2^16 with floors; the remainder (less than the symbol count) goes to the escape.
-    // Every count is ≥ 1 and the total ≤ HALVE_ABOVE + INCREMENT < 2^13, so no frequency floors to 0.
+    // Every count is ≥ 1 and the total ≤ HALVE_ABOVE + INCREMENT = 8224, so every frequency is ≥ 7.
     let start = 0;
     for (let s = 0; s < SYMBOLS; s++) {
       starts[s] = start;
@@ -147,6 +147,7 @@ export class PixelMatches {
     }
     frequencies[ESCAPE] += 2 ** MATCH_PRECISION_BITS - start;
   }
+
   /** The symbol that codes `colour` at the prepared pixel: its first candidate slot holding it, else ESCAPE. */
   symbolOf(colour: number): number {
     for (let i = 0; i < SLOTS; i++) if (this.frequencies[i] !== 0 && this.candidates[i] === colour) return i;
@@ -186,19 +187,4 @@ export class PixelMatches {
 /** The followers' hash of a pixel's W, N, NW, NE and WW colours (ABSENT, −1, where missing): a signed 32-bit integer. */
 export function followerKey(w: number, n: number, nw: number, ne: number, ww: number): number {
   return mix(mix(mix(mix(mix(FOLLOWER_SEED, w), n), nw), ne), ww);
-}
-
-/** Pixel `pixel`'s colour: its `coded` first samples as base-256 digits, channel 0 lowest. */
-export function colourAt(samples: Uint8Array, channels: number, coded: number, pixel: number): number {
-  let colour = 0;
-  for (let c = coded - 1; c >= 0; c--) colour = colour * 256 + samples[pixel * channels + c];
-  return colour;
-}
-
-/** Writes `colour`'s digits into pixel `pixel`'s first `coded` samples. */
-export function writeColour(samples: Uint8Array, channels: number, coded: number, pixel: number, colour: number): void {
-  for (let c = 0; c < coded; c++) {
-    samples[pixel * channels + c] = colour % 256;
-    colour = Math.floor(colour / 256);
-  }
 }

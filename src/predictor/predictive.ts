@@ -24,12 +24,12 @@ import {
   type Message,
   type ScaleMixture,
 } from '../ans/index.ts';
-import { colourAt, ESCAPE, MATCH_PRECISION_BITS, PixelMatches, writeColour } from './matches.ts';
+import { ESCAPE, MATCH_PRECISION_BITS, PixelMatches } from './matches.ts';
 import { activity, differenceNeighboursInto, neighboursInto, prediction, type Neighbours } from './neighbourhood.ts';
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
 import type { RidgeRegression } from './least-squares.ts';
 import { Refiner, ResidualHistograms, type Refinement } from './refinement.ts';
-import { SAMPLE_MAX } from '../image/index.ts';
+import { colourAt, SAMPLE_MAX, writeColourAt } from '../image/image.ts';
 
 /** Spread of a sample with no neighbour at all (the first pixel's first channel); its later channels take half. */
 const FIRST_SAMPLE_STD = 64;
@@ -490,7 +490,7 @@ export async function pushRows(m: Message, samples: Uint8Array, band: RowBand, o
   const { starts, frequencies } = options.intervals ?? (await bandIntervals(samples, band, options.onProgress));
   if (starts.length !== count) throw new Error('the intervals are not those of this band');
   const matches = options.tryMatches ? matchSymbols(samples, band) : undefined;
-  if (matches && matchedBits(matches, frequencies, band.coded) < plainBits(frequencies)) {
+  if (matches && matchesPay(matches, frequencies, band.coded)) {
     const { starts: symbolStarts, frequencies: symbolFrequencies, symbols } = matches;
     for (let pixel = symbols.length - 1; pixel >= 0; pixel--) {
       if (symbols[pixel] === ESCAPE) for (let k = (pixel + 1) * band.coded - 1; k >= pixel * band.coded; k--) m.push(starts[k], frequencies[k], GAUSSIAN_PRECISION_BITS);
@@ -509,7 +509,7 @@ function matchSymbols(samples: Uint8Array, band: RowBand): { symbols: Uint8Array
   const [symbols, starts, frequencies] = [new Uint8Array(pixels), new Int32Array(pixels), new Int32Array(pixels)];
   const matches = new PixelMatches(band.width);
   for (let pixel = 0; pixel < pixels; pixel++) {
-    const colour = colourAt(samples, band.channels, band.coded, pixel);
+    const colour = colourAt(samples, pixel * band.channels, band.coded);
     matches.prepare(pixel);
     const symbol = matches.symbolOf(colour);
     symbols[pixel] = symbol;
@@ -520,16 +520,19 @@ function matchSymbols(samples: Uint8Array, band: RowBand): { symbols: Uint8Array
   return { symbols, starts, frequencies };
 }
 
-const plainBits = (frequencies: Float64Array): number => frequencies.reduce((bits, f) => bits + GAUSSIAN_PRECISION_BITS - Math.log2(f), 0);
-
-/** Bits of the band with matches: every pixel's symbol, and the samples of the pixels that escape. */
-function matchedBits(matches: { symbols: Uint8Array; frequencies: Int32Array }, frequencies: Float64Array, coded: number): number {
-  let bits = 0;
+/**
+ * Whether the band costs fewer bits with matches (every pixel's symbol, and the samples of the
+ * pixels that escape) than without (every sample), priced in one pass over the pixels.
+ */
+function matchesPay(matches: { symbols: Uint8Array; frequencies: Int32Array }, frequencies: Float64Array, coded: number): boolean {
+  let [plain, matched] = [0, 0];
   matches.symbols.forEach((symbol, pixel) => {
-    bits += MATCH_PRECISION_BITS - Math.log2(matches.frequencies[pixel]);
-    if (symbol === ESCAPE) for (let k = pixel * coded; k < (pixel + 1) * coded; k++) bits += GAUSSIAN_PRECISION_BITS - Math.log2(frequencies[k]);
+    let pixelBits = 0;
+    for (let k = pixel * coded; k < (pixel + 1) * coded; k++) pixelBits += GAUSSIAN_PRECISION_BITS - Math.log2(frequencies[k]);
+    plain += pixelBits;
+    matched += MATCH_PRECISION_BITS - Math.log2(matches.frequencies[pixel]) + (symbol === ESCAPE ? pixelBits : 0);
   });
-  return bits;
+  return matched < plain;
 }
 
 /**
@@ -553,14 +556,14 @@ export async function popRows(m: Message, samples: Uint8Array, band: RowBand, on
       symbol = pixelMatches.find(m.peek(MATCH_PRECISION_BITS));
       m.pop(pixelMatches.starts[symbol], pixelMatches.frequencies[symbol], MATCH_PRECISION_BITS);
       if (m.borrowedWords !== 0) return false;
-      if (symbol !== ESCAPE) writeColour(samples, channels, coded, pixel, pixelMatches.colourOf(symbol));
+      if (symbol !== ESCAPE) writeColourAt(samples, pixel * channels, coded, pixelMatches.colourOf(symbol));
     }
     const index = walker.next(out);
     if (symbol === ESCAPE) {
       samples[index] = walker.window ? popBlendedGaussianMixture(m, 0, SAMPLE_MAX, out[0], out[1], tails, walker.window) : popBoundedGaussianMixture(m, 0, SAMPLE_MAX, out[0], out[1], tails);
       if (m.borrowedWords !== 0) return false;
     }
-    if (pixelMatches && c === coded - 1) pixelMatches.learn(pixel, symbol, colourAt(samples, channels, coded, pixel));
+    if (pixelMatches && c === coded - 1) pixelMatches.learn(pixel, symbol, colourAt(samples, pixel * channels, coded));
     if ((k + 1) % SAMPLES_PER_PAUSE === 0) {
       onProgress?.(k + 1);
       await pause();
