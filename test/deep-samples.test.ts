@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Message, popTruncatedGaussian, pushTruncatedGaussian } from '../src/ans/index.ts';
 import { compressImage, compressPicture, compressPictureOrStore, decompressPicture, imageOfFile, needsModel } from '../src/codec.ts';
 import { VdmzipError } from '../src/errors.ts';
+import { crc32 } from '../src/image/crc32.ts';
 import { EXTENDED_FORMAT, parseExtended, writeExtended } from '../src/format/extended.ts';
 import { encodePng, readPicture, stripPng, writePicture, type Channels, type Image, type Image16, type MetadataChunk, type Picture } from '../src/image/index.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
@@ -353,6 +354,14 @@ describe('palette and low-bit PNGs (§2.7): the same kind of PNG back, never mor
     expect((await decode(bytes)).layout).toEqual({ kind: 'palette', depth: 1, palette });
     const { header, inner, lowBits } = parseExtended(bytes);
     await expectVdmzipError(decode(writeExtended({ ...header, layout: { kind: 'palette', depth: 1, palette: Uint8Array.of(10, 10, 10, 201, 200, 200) } }, inner, lowBits)), 'CORRUPT');
+    // The layout field ends the header body: 1, depth, entry count 2, six bytes; a depth of 3, re-signed, is damage.
+    const headerEnd = 9 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(5, true);
+    const damaged = bytes.slice();
+    expect([damaged[headerEnd - 9], damaged[headerEnd - 8], damaged[headerEnd - 7]]).toEqual([1, 1, 2]);
+    damaged[headerEnd - 8] = 3;
+    new DataView(damaged.buffer).setUint32(headerEnd, crc32(damaged, 0, headerEnd), true);
+    await expectVdmzipError(decode(damaged), 'CORRUPT');
+    await expect(decode(damaged)).rejects.toThrow('palette indices of 3 bits are not 1, 2, 4 or 8');
     expect(() => writeExtended({ ...header, layout: { kind: 'grey', depth: 1 } }, inner, lowBits)).toThrow('grey of fewer bits has one channel');
     expect(() => writeExtended({ ...header, layout: { kind: 'palette', depth: 1, palette: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9) } }, inner, lowBits)).toThrow('is not 1 … 2 colours');
     await expectVdmzipError(code({ image, metadata: [], layout: { kind: 'palette', depth: 1, palette: Uint8Array.of(10, 10, 10, 10, 10, 10) } }), 'INVALID_ARGUMENT');

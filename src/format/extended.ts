@@ -250,19 +250,14 @@ function layoutField(layout: PngLayout | undefined, channels: number): Uint8Arra
   return out;
 }
 
-/** Reads the PNG layout field of an image of `channels` channels (its entry count, not its byte count, is stored). */
+/** Reads the PNG layout field of an image of `channels` channels (its entry count, not its byte count, is stored); checkExtendedHeader checks what it holds. */
 function readLayout(body: ByteReader, channels: number): PngLayout {
   const code = body.u8();
   const depth = body.u8();
-  if (code === LAYOUT_CODES.grey) {
-    if (![1, 2, 4].includes(depth)) throw new VdmzipError('CORRUPT', `grey of ${depth} bits is not 1, 2 or 4`);
-    return { kind: 'grey', depth: depth as 1 | 2 | 4 };
-  }
+  if (code === LAYOUT_CODES.grey) return { kind: 'grey', depth: depth as 1 | 2 | 4 };
   if (code !== LAYOUT_CODES.palette) throw new VdmzipError('CORRUPT', `PNG layout ${code} is not 1 (palette) or 2 (grey)`);
-  if (![1, 2, 4, 8].includes(depth)) throw new VdmzipError('CORRUPT', `palette indices of ${depth} bits are not 1, 2, 4 or 8`);
-  const entries = body.varint();
-  if (entries < 1 || entries > 2 ** depth) throw new VdmzipError('CORRUPT', `a palette of ${entries} entries does not fit ${depth} bits`);
-  return { kind: 'palette', depth: depth as 1 | 2 | 4 | 8, palette: new Uint8Array(body.bytes(entries * channels)) };
+  // The header's own length bounds the read.
+  return { kind: 'palette', depth: depth as 1 | 2 | 4 | 8, palette: new Uint8Array(body.bytes(body.varint() * channels)) };
 }
 
 /** The metadata list: a varint count, then each chunk's type, placement, varint length and data. */
