@@ -187,21 +187,31 @@ export function checkPngLayoutFits(layout: PngLayout, channels: number, code: Vd
 }
 
 /**
- * Checks that PNG layout `layout` can write `image`: checkPngLayoutFits, and every pixel's colour
- * in the palette, or every grey sample a multiple of 255 / (2^depth − 1). Throws VdmzipError
- * with `code`.
+ * The samples a PNG of layout `layout` stores for `image`: each pixel's palette index, or each
+ * grey sample divided by 255 / (2^depth − 1). Throws VdmzipError with `code` where the layout
+ * cannot write the image: checkPngLayoutFits, a pixel's colour not in the palette, a grey
+ * sample that is no multiple.
  */
-export function checkPngLayout(image: Image | Image16, layout: PngLayout, code: VdmzipErrorCode): void {
+export function pngLayoutSamples(image: Image | Image16, layout: PngLayout, code: VdmzipErrorCode): Uint8Array {
   if (is16(image)) throw new VdmzipError(code, 'a palette or grey of fewer bits holds 8-bit samples only');
   checkPngLayoutFits(layout, image.channels, code);
   if (layout.kind === 'grey') {
     const step = 255 / (2 ** layout.depth - 1);
     if (image.data.some((v) => v % step !== 0)) throw new VdmzipError(code, `a sample is not a ${layout.depth}-bit grey level`);
-  } else if (paletteIndices(image, layout.palette) === undefined) throw new VdmzipError(code, 'the palette lacks a colour of the image');
+    return image.data.map((v) => v / step);
+  }
+  const indices = paletteIndices(image, layout.palette);
+  if (indices === undefined) throw new VdmzipError(code, 'the palette lacks a colour of the image');
+  return indices;
+}
+
+/** Checks that PNG layout `layout` can write `image` (pngLayoutSamples, whose samples it leaves). */
+export function checkPngLayout(image: Image | Image16, layout: PngLayout, code: VdmzipErrorCode): void {
+  pngLayoutSamples(image, layout, code);
 }
 
 /** Each pixel's index into `palette` (entries of the image's channels), or undefined where two entries are alike or a pixel's colour is missing. */
-export function paletteIndices(image: Image, palette: Uint8Array): Uint8Array | undefined {
+function paletteIndices(image: Image, palette: Uint8Array): Uint8Array | undefined {
   const { channels } = image;
   const index = entryIndex(palette, channels);
   if (index === undefined) return undefined;

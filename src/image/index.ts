@@ -7,7 +7,7 @@ import { is16, type Image, type Image16, type Picture } from './image.ts';
 import { decodePng, encodePng, isPng, stripPng } from './png.ts';
 import { decodePnm, encodePnm, isPnm } from './pnm.ts';
 
-export { cropImage, is16, maxValueOf, checkImage16, checkPngLayout, checkMetadata, MAX_PIXELS, SAMPLE_MAX, type Channels, type Image, type Image16, type MetadataChunk, type Picture, type PngLayout } from './image.ts';
+export { cropImage, is16, maxValueOf, checkImage16, checkMetadata, MAX_PIXELS, SAMPLE_MAX, type Channels, type Image, type Image16, type MetadataChunk, type Picture, type PngLayout } from './image.ts';
 export { decodePng, encodePng, stripPng } from './png.ts';
 export { decodePnm, encodePnm } from './pnm.ts';
 

@@ -20,7 +20,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { VdmzipError } from '../errors.ts';
 import { crc32 } from './crc32.ts';
-import { checkDimensions, checkImage, checkImage16, checkPngLayout, checkMetadata, is16, paletteIndices, repeatsAnEntry, type Channels, type Image, type Image16, type MetadataChunk, type Picture, type PngLayout } from './image.ts';
+import { checkDimensions, checkImage, checkImage16, checkMetadata, is16, pngLayoutSamples, repeatsAnEntry, type Channels, type Image, type Image16, type MetadataChunk, type Picture, type PngLayout } from './image.ts';
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
@@ -525,10 +525,9 @@ export function encodePng(image: Image | Image16, metadata: MetadataChunk[] = []
 
 /** Palette indices or grey of fewer bits, packed most significant bits first, every row under filter 0. */
 function encodeLayout(image: Image | Image16, metadata: MetadataChunk[], layout: PngLayout): Uint8Array {
-  checkPngLayout(image, layout, 'INVALID_ARGUMENT');
-  const { width, height, channels, data } = image as Image;
+  const samples = pngLayoutSamples(image, layout, 'INVALID_ARGUMENT');
+  const { width, height, channels } = image;
   const { depth } = layout;
-  const samples = layout.kind === 'palette' ? paletteIndices(image as Image, layout.palette)! : data.map((v) => v / (255 / (2 ** depth - 1)));
   const rowBytes = Math.ceil((width * depth) / 8);
   const filtered = new Uint8Array(height * (rowBytes + 1));
   for (let y = 0; y < height; y++) {
