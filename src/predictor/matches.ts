@@ -72,8 +72,12 @@ export class PixelMatches {
   private readonly symbols: Uint8Array;
   private readonly counts = new Uint16Array(CONTEXTS * SYMBOLS).fill(1);
   private readonly recent = new Float64Array(RECENT_COLOURS).fill(ABSENT);
-  /** For each hashed neighbourhood, the colour of the last pixel that had it. */
-  private readonly followers = new Float64Array(2 ** FOLLOWER_TABLE_BITS).fill(ABSENT);
+  /**
+   * For each hashed neighbourhood, 1 + the colour of the last pixel that had it (0, ABSENT + 1:
+   * none yet), so that the table starts as the zeros a new array holds: a small image never
+   * touches most of its 2 MiB.
+   */
+  private readonly followers = new Float64Array(2 ** FOLLOWER_TABLE_BITS);
   private followerSlot = 0;
   private readonly candidates = new Float64Array(SLOTS);
   /** The current pixel's intervals (frequency 0: the symbol cannot occur). */
@@ -107,7 +111,7 @@ export class PixelMatches {
     candidates[4] = x > 1 ? this.colourAt(pixel - 2) : ABSENT;
     candidates[5] = pixel >= 2 * width ? this.colourAt(pixel - 2 * width) : ABSENT;
     this.followerSlot = followerKey(candidates[0], candidates[1], candidates[2], candidates[3], candidates[4]) & (2 ** FOLLOWER_TABLE_BITS - 1);
-    candidates[FOLLOWER_SLOT] = this.followers[this.followerSlot];
+    candidates[FOLLOWER_SLOT] = this.followers[this.followerSlot] - 1;
     for (let i = 0; i < RECENT_COLOURS; i++) candidates[FOLLOWER_SLOT + 1 + i] = this.recent[i];
 
     // A slot is available where it holds a colour that no slot before it holds (frequency 1 for now).
@@ -170,7 +174,7 @@ export class PixelMatches {
     const { counts, recent } = this;
     this.colours[pixel % (3 * this.width)] = colour;
     this.symbols[pixel % (2 * this.width)] = symbol;
-    this.followers[this.followerSlot] = colour;
+    this.followers[this.followerSlot] = colour + 1;
     const base = this.context * SYMBOLS;
     counts[base + symbol] += INCREMENT;
     let total = 0;
