@@ -684,6 +684,11 @@ class BlendedSymbols {
   private count = 1;
   private window: CountWindow = { counts: new Float64Array(0), firstBin: 0, prior: 1 };
   private massScale = 0;
+  /**
+   * countsBelow[j]: the window's counts before bin j, summed from the first in order (so each
+   * is the same float a running sum would reach), for j = 0 … counts.length.
+   */
+  private countsBelow = new Float64Array(1);
   foundStart = 0;
   foundEnd = TOTAL;
 
@@ -692,12 +697,15 @@ class BlendedSymbols {
     // The counts are checked here, in the one pass that sums them (the hot path of the predictor).
     // (Indexed loops and plain assignments here and in locate: this runs per sample, and
     // iterators and destructured arrays would allocate.)
-    let total = 0;
     const { counts } = window;
+    if (this.countsBelow.length <= counts.length) this.countsBelow = new Float64Array(2 * counts.length + 1);
+    const below = this.countsBelow;
+    let total = 0;
     for (let j = 0; j < counts.length; j++) {
       const n = counts[j];
       if (!(n >= 0 && n < Infinity)) throw new RangeError(`count window: count ${n} is not finite and ≥ 0`);
       total += n;
+      below[j + 1] = total;
     }
     this.lo = lo;
     this.count = count;
@@ -709,10 +717,8 @@ class BlendedSymbols {
     if (symbol <= 0) return 0;
     if (symbol >= this.count) return TOTAL;
     const { counts, firstBin, prior } = this.window;
-    let below = 0;
-    const end = Math.min(counts.length, this.lo + symbol - firstBin);
-    for (let j = 0; j < end; j++) below += counts[j];
-    return Math.min(Math.floor((prior * symbols.share(symbol) + below) * this.massScale), TOTAL - this.count) + symbol;
+    const end = Math.max(0, Math.min(counts.length, this.lo + symbol - firstBin));
+    return Math.min(Math.floor((prior * symbols.share(symbol) + this.countsBelow[end]) * this.massScale), TOTAL - this.count) + symbol;
   }
 
   /** The symbol whose interval holds `slot` (bisection), leaving its interval in foundStart/foundEnd. */

@@ -78,13 +78,16 @@ export class RidgeRegression {
     const ridge = this.ridge + pull;
     for (let i = 0; i < size; i++) {
       const rowI = i * size;
-      for (let j = 0; j <= i; j++) {
+      for (let j = 0; j < i; j++) {
         const rowJ = j * size;
-        let sum = gram[rowI + j] + (i === j ? ridge : 0);
+        let sum = gram[rowI + j];
         for (let k = 0; k < j; k++) sum -= factor[rowI + k] * factor[rowJ + k];
-        // The ridge keeps the matrix positive definite; the floor only guards rounding.
-        factor[rowI + j] = i === j ? Math.sqrt(Math.max(sum, MIN_PIVOT)) : sum / factor[rowJ + j];
+        factor[rowI + j] = sum / factor[rowJ + j];
       }
+      let pivot = gram[rowI + i] + ridge;
+      for (let k = 0; k < i; k++) pivot -= factor[rowI + k] * factor[rowI + k];
+      // The ridge keeps the matrix positive definite; the floor only guards rounding.
+      factor[rowI + i] = Math.sqrt(Math.max(pivot, MIN_PIVOT));
     }
     for (let i = 0; i < size; i++) {
       let sum = prior ? moments[i] + pull * prior.weights[i] : moments[i];

@@ -10,6 +10,7 @@
 import { type RegressionPrior, RidgeRegression } from './least-squares.ts';
 import { NEIGHBOURHOOD_FEATURES, neighbourhoodFeatures, type Neighbours } from './neighbourhood.ts';
 import { blendedGaussianMixtureInterval, boundedGaussianMixtureInterval, type CountWindow, GAUSSIAN_PRECISION_BITS, type ScaleMixture } from '../ans/index.ts';
+import { powerOfTwo } from '../ans/powers-of-two.ts';
 import { SAMPLE_MAX } from '../image/index.ts';
 
 /**
@@ -143,7 +144,7 @@ export class Refiner {
     neighbourhoodFeatures(samples, width, channels, index, x, hasN, c, p, r1, r2, near, differences, this.meanFeatures);
     // Activity class ⌊log2(1 + gradient)⌋, capped.
     let activityClass = 0;
-    while (activityClass + 1 < this.r.activityClasses && 1 + gradient >= 2 ** (activityClass + 1)) activityClass++;
+    while (activityClass + 1 < this.r.activityClasses && 1 + gradient >= powerOfTwo(activityClass + 1)) activityClass++;
     const regression = this.means[c * this.r.activityClasses + activityClass];
     this.pending = index;
     this.pendingMean = regression;
@@ -361,8 +362,8 @@ export class ResidualHistograms {
     this.pendingMean = mean;
     this.pendingStd = std;
     this.pendingSpread = -1;
-    this.pendingWeights.fill(-1);
-    this.pendingSlots.fill(-1);
+    // (A loop, not fill: two entries, per sample.)
+    for (let t = 0; t < EXACT_TABLES; t++) this.pendingWeights[t] = this.pendingSlots[t] = -1;
     let spreadWindow: CountWindow | undefined;
     if (std < h.maxStd) {
       let spreadClass = 0;
@@ -387,7 +388,7 @@ export class ResidualHistograms {
       const total = table.total(slot);
       if (total === 0) continue;
       let countClass = 0;
-      while (countClass + 1 < classes && total >= 2 ** (countClass + 1)) countClass++;
+      while (countClass + 1 < classes && total >= powerOfTwo(countClass + 1)) countClass++;
       this.pendingWeights[t] = c * classes + countClass;
       weightSum += this.exactWeights[t][this.pendingWeights[t]];
     }
