@@ -8,6 +8,8 @@
 //   fixtures/golden/screenshot-crop.vdmz   a crop of a synthetic fixture, which the predictor codes with pixel matches
 // One file per coder path: image.vdmz the predictor alone (format version 4),
 // image-predictor-rows.vdmz the chain (format version 2); the crops pin the predictor's learning.
+// fixtures/golden/version-9/ keeps the same five files as this script wrote them for coder
+// parameters versions 9 and 10: this build no longer writes those versions, but must read them.
 // Files from before 1.0 (other formats and coder parameters) are not readable, and none is kept.
 //
 // The files are committed; the test never regenerates them. Rerun this only when a change to
@@ -25,6 +27,10 @@ import { createEngine } from '../src/model/engines.ts';
 import { initParams } from '../src/model/params.ts';
 
 export const GOLDEN_DIR = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
+/** The golden files of coder parameters versions 9 and 10, which decoders keep reading. */
+export const GOLDEN_VERSION_9_DIR = join(GOLDEN_DIR, 'version-9');
+/** The golden .vdmz files, in both folders. */
+export const GOLDEN_FILES = ['image.vdmz', 'image-predictor-rows.vdmz', 'face-crop.vdmz', 'chelsea-crop.vdmz', 'screenshot-crop.vdmz'] as const;
 export const GOLDEN_CONFIG: ModelConfig = { channels: 3, patch: 8, T: 4, widths: [8, 16], blocks: 1 };
 export const GOLDEN_SEED = 7;
 /** Predictor rows of image-predictor-rows.vdmz: the chain codes the top rows, the predictor the rest. */
@@ -36,7 +42,7 @@ export const GOLDEN_PREDICTOR_ROWS = 4;
  * histograms and exact contexts to shape its bytes, which the 12×10 image's do not;
  * chelsea-crop has more than 2^17 samples, so its exact tables take 2^18 slots;
  * screenshot-crop (text and a button edge on a flat ground, 187 colours) is coded with pixel
- * matches (coder parameters version 10).
+ * matches (coder parameters version 12; 10 in version-9/).
  */
 export const GOLDEN_PHOTO_CROPS = {
   'face-crop.vdmz': { photo: 'face.ppm', x: 400, y: 300, width: 48, height: 48 },

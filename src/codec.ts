@@ -28,6 +28,8 @@ import { decodeChunk, encodeChunk } from './chain/chain.ts';
 import {
   CODER_PARAMS_VERSION,
   MATCHES_PARAMS_VERSION,
+  hasPixelMatches,
+  hasVersion9Predictor,
   type ContainerHeader,
   isCompact,
   messageBytes,
@@ -42,7 +44,7 @@ import {
 import { imagesElbo, type StepSampling } from './chain/elbo.ts';
 import { MIN_MATCH_BITS } from './predictor/matches.ts';
 import { bandIntervalsInWorker } from './predictor/parallel-walk.ts';
-import { bandSamples, popRows, PREDICTOR, pushRows, rowBits, type BandIntervals, type RowBand } from './predictor/predictive.ts';
+import { bandSamples, popRows, PREDICTOR, PREDICTOR_VERSION_9, pushRows, rowBits, type BandIntervals, type RowBand } from './predictor/predictive.ts';
 import { chainSchedule, type ChainSchedule } from './chain/schedule.ts';
 import { chunkLayout, codedPlanes, constantChannel, gatherPixels, MAX_CHUNK_PATCHES, MODEL_CHANNELS, planes, scatterPixels, tiling, type Plane, type Tiling } from './chain/tiling.ts';
 
@@ -482,9 +484,9 @@ function topRows(image: Image, height: number): Image {
   return { width: image.width, height, channels: image.channels, data: image.data.subarray(0, image.width * height * image.channels) };
 }
 
-/** The rows from `top` down as a band of the predictor over the first `coded` channels. */
-function predictorBand(image: Image, top: number, coded: number): RowBand {
-  return { width: image.width, channels: image.channels, coded, top, bottom: image.height, predictor: PREDICTOR };
+/** The rows from `top` down as a band of `predictor` (the one this build writes, unless a file says otherwise) over the first `coded` channels. */
+function predictorBand(image: Image, top: number, coded: number, predictor = PREDICTOR): RowBand {
+  return { width: image.width, channels: image.channels, coded, top, bottom: image.height, predictor };
 }
 
 const seeded = (count: number): Message => {
@@ -576,7 +578,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
   // Every predictor sample costs at least minSampleBits (every pixel MIN_MATCH_BITS with pixel
   // matches), so a payload too short for the predictor rows its header claims (alpha constant
   // or not) is damage: refuse it at once.
-  const matches = coder.version === MATCHES_PARAMS_VERSION;
+  const matches = hasPixelMatches(coder.version);
   const fewestPredictorSamples = bandSamples({ width, channels, coded: predictorChannels(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
   const fewestBits = matches ? (height - chainHeight) * width * MIN_MATCH_BITS : fewestPredictorSamples * PREDICTOR.minSampleBits;
   if (fewestBits > 8 * payload.length) throw corrupt('the payload is too short for its predictor rows');
@@ -615,7 +617,8 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
       end = first;
     }
   }
-  const band = predictorBand(image, chainHeight, predictorChannels(channels, alphaValue !== undefined));
+  const predictor = hasVersion9Predictor(coder.version) ? PREDICTOR_VERSION_9 : PREDICTOR;
+  const band = predictorBand(image, chainHeight, predictorChannels(channels, alphaValue !== undefined), predictor);
   // Progress in samples where the predictor decodes the whole image (the chain reports steps).
   const onRows = chainHeight === 0 ? (stepsDone: number) => options.onProgress?.({ stepsDone, stepsTotal: bandSamples(band) }) : undefined;
   if (chainHeight < height && !(await popRows(m, image.data, band, onRows, matches))) {

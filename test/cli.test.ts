@@ -73,7 +73,7 @@ describe('vdmzip CLI', () => {
     expect(stdout).toMatch(new RegExp(`^model\\s+${modelId.slice(0, 16)}…$`, 'm'));
     expect(stdout).toMatch(/^steps \(T\)\s+100$/m);
     expect(stdout).toMatch(/^patch size\s+32$/m);
-    expect(stdout).toMatch(/^coder\s+parameters version 9, the bits-back chain alone$/m);
+    expect(stdout).toMatch(/^coder\s+parameters version 11, the bits-back chain alone$/m);
     expect(stdout).toMatch(/^pixel sha256\s+fedcba9876543210…$/m);
     expect(stdout).not.toMatch(/^pixel crc32/m);
     expect(stdout).toMatch(/^payload\s+1000 bytes$/m);
@@ -100,7 +100,7 @@ describe('vdmzip CLI', () => {
       await writeFile(path, writeContainer({ ...base, coder: { version: CODER_PARAMS_VERSION, gridFactor: 0.25, chunkSizes: [...chunkSizes], seedWords: 0, predictorRows } }, new Uint8Array(10)));
       const { code, stdout } = await vdmzip('info', path);
       expect(code).toBe(0);
-      expect(stdout).toMatch(new RegExp(`^coder\\s+parameters version 9, ${says}$`, 'm'));
+      expect(stdout).toMatch(new RegExp(`^coder\\s+parameters version 11, ${says}$`, 'm'));
     }
   });
 

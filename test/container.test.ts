@@ -115,7 +115,7 @@ describe('container layout', () => {
       8, // bit depth
       64, // T (varint)
       32, // patch size (varint)
-      9, // coder parameters version
+      11, // coder parameters version
       0x00, 0x00, 0x00, 0x3f, // κ = 0.5 as float32
       3, 0x01, 0x02, 0xac, 0x02, // 3 chunks: 1, 2, 300 as LEB128
       0xc8, 0x01, // 200 seed words as LEB128
@@ -183,7 +183,7 @@ describe('container round trip', () => {
       32, // height (varint)
       4, // channels
       8, // bit depth
-      9, // coder parameters version
+      11, // coder parameters version
       1, 2, 3, 4, 5, 6, 1, 9, 8, // the message without its borrowed count
     ];
     expect(Array.from(writeContainer(header, message))).toEqual(expected);
@@ -321,22 +321,32 @@ describe('container parse failures', () => {
     // Preamble, then model id, width … patch size: 8 + 6 one-byte fields in format 2; width,
     // height, channels and bit depth in format 4.
     const file4 = writeContainer(modelFreeHeader(5, 4, 3), new Uint8Array(8));
-    // Pixel matches (version 10) exist in format 4 only: a chain file of version 10 is a newer one.
+    // Pixel matches (versions 10 and 12) exist in format 4 only: in a chain file they read as newer versions.
     const cases = [
-      [file, 9 + 8 + 6, resign, MATCHES_PARAMS_VERSION, 'version 9'],
-      [file4, 5 + 4, (f: Uint8Array) => f, MATCHES_PARAMS_VERSION + 1, 'versions 9 and 10'],
+      [file, 9 + 8 + 6, resign, [10, MATCHES_PARAMS_VERSION, MATCHES_PARAMS_VERSION + 1], 'versions 9 and 11'],
+      [file4, 5 + 4, (f: Uint8Array) => f, [MATCHES_PARAMS_VERSION + 1, 255], 'versions 9, 10, 11 and 12'],
     ] as const;
-    for (const [valid, coderVersionAt, sign, newer, reads] of cases) {
+    for (const [valid, coderVersionAt, sign, newerVersions, reads] of cases) {
       expect(valid[coderVersionAt]).toBe(CODER_PARAMS_VERSION);
-      const newerCoder = valid.slice();
-      newerCoder[coderVersionAt] = newer;
-      expect(() => parseContainer(sign(newerCoder))).toThrow(
-        expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: `coder parameters version ${newer} is not supported (this vdmzip reads ${reads} in this file format)` }) as unknown as Error,
-      );
+      for (const newer of newerVersions) {
+        const newerCoder = valid.slice();
+        newerCoder[coderVersionAt] = newer;
+        expect(() => parseContainer(sign(newerCoder))).toThrow(
+          expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: `coder parameters version ${newer} is not supported (this vdmzip reads ${reads} in this file format)` }) as unknown as Error,
+        );
+      }
     }
-    const withMatches = file4.slice();
-    withMatches[5 + 4] = MATCHES_PARAMS_VERSION;
-    expect(parseContainer(withMatches).header.coder.version).toBe(MATCHES_PARAMS_VERSION);
+    // Every version 1.0 has had reads back as itself, in the formats that hold it.
+    for (const version of [9, 10, CODER_PARAMS_VERSION, MATCHES_PARAMS_VERSION]) {
+      const older = file4.slice();
+      older[5 + 4] = version;
+      expect(parseContainer(older).header.coder.version).toBe(version);
+    }
+    for (const version of [9, CODER_PARAMS_VERSION]) {
+      const older = file.slice();
+      older[9 + 8 + 6] = version;
+      expect(parseContainer(resign(older)).header.coder.version).toBe(version);
+    }
   });
 
   it('refuses files written before 1.0 (format versions 1 and 3, coder parameters versions 1 to 8) in one line that says so', () => {
@@ -347,7 +357,7 @@ describe('container parse failures', () => {
       expect(() => parseContainer(framed(version, [...new Uint8Array(30)], Uint8Array.of(1, 2, 3)))).toThrow(pre10(`file format version ${version}`));
     }
     // Format 2 under an older coder.
-    for (let version = 1; version < CODER_PARAMS_VERSION; version++) {
+    for (let version = 1; version < 9; version++) {
       const older = file.slice();
       older[9 + 8 + 6] = version;
       expect(() => parseContainer(resign(older))).toThrow(pre10(`coder parameters version ${version}`));

@@ -8,7 +8,9 @@
 // image-predictor-rows.vdmz, the chain over predictor rows (format version 2). face-crop.vdmz and
 // chelsea-crop.vdmz, crops of fixture photos, pin the predictor's learning (regressions,
 // histograms, exact contexts and the size of their tables), which a 12×10 image barely
-// exercises. Files that vdmzip wrote before 1.0 are not read (test/container.test.ts).
+// exercises. fixtures/golden/version-9/ holds the same five files as written for coder parameters
+// versions 9 and 10, which this build reads but no longer writes: they must keep decoding.
+// Files that vdmzip wrote before 1.0 are not read (test/container.test.ts).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +22,7 @@ import { readImage, type Image } from '../src/image/index.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { createEngine } from '../src/model/engines.ts';
-import { GOLDEN_PREDICTOR_ROWS, GOLDEN_PHOTO_CROPS, type GoldenCropName, goldenPhotoCrop } from '../scripts/make-golden.ts';
+import { GOLDEN_FILES, GOLDEN_PREDICTOR_ROWS, GOLDEN_PHOTO_CROPS, GOLDEN_VERSION_9_DIR, type GoldenCropName, goldenPhotoCrop } from '../scripts/make-golden.ts';
 
 const CROPS = Object.keys(GOLDEN_PHOTO_CROPS) as GoldenCropName[];
 
@@ -67,6 +69,15 @@ describe('golden fixture (fixtures/golden)', () => {
   });
 
   for (const kind of ['onnx', 'onnx-unoptimised']) {
+    for (const name of GOLDEN_FILES) {
+      it(`version-9/${name}, written for coder parameters version 9 or 10, still decompresses to its image, pixel for pixel (${kind})`, async () => {
+        const file = new Uint8Array(readFileSync(join(GOLDEN_VERSION_9_DIR, name)));
+        expect(parseContainer(file).header.coder.version).toBe(name === 'screenshot-crop.vdmz' ? 10 : 9);
+        const source = name in GOLDEN_PHOTO_CROPS ? goldenPhotoCrop(name as GoldenCropName) : image;
+        expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!), source, kind);
+      });
+    }
+
     it(`decompresses to image.png, pixel for pixel (${kind})`, async () => {
       expectSamePixels(await decompressImage(vdmz, bundle, engines.get(kind)!), image, kind);
     });
@@ -105,21 +116,43 @@ describe('golden fixture (fixtures/golden)', () => {
 describe("docs/format.md Appendix B's predictor-only files", () => {
   const A = [10, 20, 30];
   const B = [200, 100, 50];
-  const vectors: Array<[Image, string]> = [
-    [{ width: 3, height: 2, channels: 3, data: Uint8Array.of(10, 20, 30, 12, 22, 33, 15, 25, 35, 11, 21, 31, 13, 24, 34, 200, 100, 50) }, '56444d5a0403020308092dd00fe8961f00f5d17a45ea4bb776f22536b473d8'],
-    [{ width: 4, height: 3, channels: 1, data: Uint8Array.of(0, 16, 32, 48, 8, 24, 40, 56, 16, 32, 48, 64) }, '56444d5a04040301080991d4064fdb000065304720a300113b41eb'],
-    [{ width: 2, height: 2, channels: 4, data: Uint8Array.of(1, 2, 3, 255, 4, 5, 6, 255, 7, 8, 9, 255, 10, 11, 12, 255) }, '56444d5a0402020408090da9ff33ec0000694b9e7726961e71'],
-    [{ width: 6, height: 3, channels: 3, data: Uint8Array.from([A, A, B, B, A, A, A, A, B, B, A, A, A, B, B, B, B, A].flat()) }, '56444d5a04060303080a0813102dd6fe04cf022c33363ecf1c00c3976f'],
-    [{ width: 8, height: 2, channels: 1, data: Uint8Array.of(0, 0, 255, 255, 0, 0, 255, 255, 0, 255, 255, 0, 0, 255, 255, 0) }, '56444d5a04080201080a028f0b3bfccb014e41a8394155'],
+  // Each image, the file this build writes (coder parameters version 11 or 12), and the file of version 9 or 10.
+  const vectors: Array<[Image, string, string]> = [
+    [
+      { width: 3, height: 2, channels: 3, data: Uint8Array.of(10, 20, 30, 12, 22, 33, 15, 25, 35, 11, 21, 31, 13, 24, 34, 200, 100, 50) },
+      '56444d5a04030203080b2dd00fe8961f00f5d17a45ea4bb776f22536b473d8',
+      '56444d5a0403020308092dd00fe8961f00f5d17a45ea4bb776f22536b473d8',
+    ],
+    [
+      { width: 4, height: 3, channels: 1, data: Uint8Array.of(0, 16, 32, 48, 8, 24, 40, 56, 16, 32, 48, 64) },
+      '56444d5a04040301080b91d4064fdb000065304720a300113b41eb',
+      '56444d5a04040301080991d4064fdb000065304720a300113b41eb',
+    ],
+    [
+      { width: 2, height: 2, channels: 4, data: Uint8Array.of(1, 2, 3, 255, 4, 5, 6, 255, 7, 8, 9, 255, 10, 11, 12, 255) },
+      '56444d5a04020204080b0da9ff33ec0000694b9e7726961e71',
+      '56444d5a0402020408090da9ff33ec0000694b9e7726961e71',
+    ],
+    [
+      { width: 6, height: 3, channels: 3, data: Uint8Array.from([A, A, B, B, A, A, A, A, B, B, A, A, A, B, B, B, B, A].flat()) },
+      '56444d5a04060303080c0813102dd6fe04cf022c33363ecf1c00c3976f',
+      '56444d5a04060303080a0813102dd6fe04cf022c33363ecf1c00c3976f',
+    ],
+    [
+      { width: 8, height: 2, channels: 1, data: Uint8Array.of(0, 0, 255, 255, 0, 0, 255, 255, 0, 255, 255, 0, 0, 255, 255, 0) },
+      '56444d5a04080201080c028f0b3bfccb014e41a8394155',
+      '56444d5a04080201080a028f0b3bfccb014e41a8394155',
+    ],
   ];
   const spec = readFileSync(fileURLToPath(new URL('../docs/format.md', import.meta.url)), 'utf8');
   const none = undefined as unknown as IntegerEngine;
 
-  it('are in the document, decode to their images, and are what the encoder writes', async () => {
-    for (const [image, hex] of vectors) {
-      expect(spec).toContain(`\`${hex}\``);
-      const file = Uint8Array.from(Buffer.from(hex, 'hex'));
-      expectSamePixels(await decompressImage(file, undefined, none), image, hex);
+  it('are in the document, decode to their images (both versions), and the newer ones are what the encoder writes', async () => {
+    for (const [image, hex, version9Hex] of vectors) {
+      for (const file of [hex, version9Hex]) {
+        expect(spec).toContain(`\`${file}\``);
+        expectSamePixels(await decompressImage(Uint8Array.from(Buffer.from(file, 'hex')), undefined, none), image, file);
+      }
       expect(Buffer.from(await compressImage(image, undefined, none, { effort: 1 })).toString('hex')).toBe(hex);
     }
   });

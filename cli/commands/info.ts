@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_DIR, openModel } from '../../src/codec-api.ts';
-import { bitsPerDim, codedBy, MATCHES_PARAMS_VERSION, parseContainer, sameModel } from '../../src/format/container.ts';
+import { bitsPerDim, codedBy, hasPixelMatches, parseContainer, sameModel } from '../../src/format/container.ts';
 import { isExtended, lowBitsOf, parseExtended, type ExtendedFile } from '../../src/format/extended.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { aboutFile } from '../files.ts';
@@ -128,7 +128,7 @@ export function register(program: Command): void {
         ['image', imageText(width, height, channels, maxValue)],
         ...(extended === undefined ? [] : [['format', `5 (extended) around a file of format ${format}`] as [string, string], ...extendedRows(extended)]),
         ...chain,
-        ['coder', `parameters version ${coder.version}, ${coderText(height, coder.predictorRows)}${coder.version === MATCHES_PARAMS_VERSION ? ', with pixel matches' : ''}`],
+        ['coder', `parameters version ${coder.version}, ${coderText(height, coder.predictorRows)}${hasPixelMatches(coder.version) ? ', with pixel matches' : ''}`],
         ...chainCoding,
         header.pixelSha256Prefix === undefined ? ['pixel check', "SHA-256's first 48 bits, as the payload's initial rANS head"] : ['pixel sha256', `${header.pixelSha256Prefix}…`],
         ['header check', extended === undefined && modelId === undefined ? 'none in format 4 (no CRC): `vdmzip decompress -t` decodes the file and checks its pixels' : 'CRC-32, checked'],

@@ -80,11 +80,27 @@ const CHAIN_FORMAT = 2;
 const PREDICTOR_FORMAT = 4;
 /** Format versions that vdmzip builds before 1.0 wrote. */
 const PRE_1_0_FORMATS: readonly number[] = [1, 3];
-/** The coder parameters version of the predictor and the chain (docs/format.md §7, §8). */
-export const CODER_PARAMS_VERSION = 9 as const;
-/** Version 9 with pixel matches (§7.13): predictor-only files (format 4) only. */
-export const MATCHES_PARAMS_VERSION = 10 as const;
-export type CoderParamsVersion = typeof CODER_PARAMS_VERSION | typeof MATCHES_PARAMS_VERSION;
+/** The first coder parameters version of 1.0 (docs/format.md §7, §8); earlier ones were written before it. */
+const FIRST_CODER_PARAMS_VERSION = 9;
+/** The coder parameters version this build writes: the chain, and the predictor's constants of version 11 (§7.1). */
+export const CODER_PARAMS_VERSION = 11 as const;
+/** CODER_PARAMS_VERSION with pixel matches (§7.13): predictor-only files (format 4) only. */
+export const MATCHES_PARAMS_VERSION = 12 as const;
+/** The versions this build reads: 9 (the predictor's first constants) and 10 (9 with pixel matches), 11 and 12 likewise. */
+export type CoderParamsVersion = 9 | 10 | typeof CODER_PARAMS_VERSION | typeof MATCHES_PARAMS_VERSION;
+/** The versions each file format holds: chain files have no pixel matches. */
+const CHAIN_VERSIONS: readonly CoderParamsVersion[] = [9, CODER_PARAMS_VERSION];
+const PREDICTOR_VERSIONS: readonly CoderParamsVersion[] = [9, 10, CODER_PARAMS_VERSION, MATCHES_PARAMS_VERSION];
+
+/** Whether a file of this version codes pixel matches (§7.13). */
+export function hasPixelMatches(version: CoderParamsVersion): boolean {
+  return version === 10 || version === MATCHES_PARAMS_VERSION;
+}
+
+/** Whether a file of this version uses the predictor's constants of version 9 (§7.1). */
+export function hasVersion9Predictor(version: CoderParamsVersion): boolean {
+  return version === 9 || version === 10;
+}
 
 /** Why a file written before 1.0 does not decode. */
 const PRE_1_0 = 'written by a vdmzip before 1.0, which this version does not read';
@@ -318,7 +334,7 @@ function parsePredictorFile(bytes: Uint8Array): Container {
   const height = body.varint();
   const channels = body.u8() as Channels;
   const bitDepth = body.u8() as 8;
-  const version = readCoderVersion(body, false, MATCHES_PARAMS_VERSION);
+  const version = readCoderVersion(body, false, PREDICTOR_VERSIONS);
   const coder: CoderParams = { version, chunkSizes: [], seedWords: 0, predictorRows: height };
   const header: ContainerHeader = { width, height, channels, bitDepth, coder };
   checkHeader(header, 'CORRUPT');
@@ -336,7 +352,7 @@ function readChainBody(body: ByteReader): { header: ContainerHeader; payloadCrc3
   const bitDepth = body.u8() as 8;
   const steps = body.varint();
   const patchSize = body.varint();
-  const version = readCoderVersion(body, true, CODER_PARAMS_VERSION);
+  const version = readCoderVersion(body, true, CHAIN_VERSIONS);
   const gridFactor = body.f32();
   const chunkCount = body.varint();
   const chunkSizes: number[] = [];
@@ -350,17 +366,21 @@ function readChainBody(body: ByteReader): { header: ContainerHeader; payloadCrc3
 }
 
 /**
- * The coder parameters version byte, 9 … `newest`: a newer version is 'UNSUPPORTED_VERSION',
+ * The coder parameters version byte, one of `versions`: a newer version is 'UNSUPPORTED_VERSION',
  * and so is an older one where such files were written (format version 2); format version 4
  * never held one, so there it is damage.
  */
-function readCoderVersion(body: ByteReader, olderWritten: boolean, newest: CoderParamsVersion): CoderParamsVersion {
+function readCoderVersion(body: ByteReader, olderWritten: boolean, versions: readonly CoderParamsVersion[]): CoderParamsVersion {
   const version = body.u8();
-  if (version === CODER_PARAMS_VERSION || version === newest) return version;
-  if (version < CODER_PARAMS_VERSION && olderWritten) throw new VdmzipError('UNSUPPORTED_VERSION', `coder parameters version ${version}: ${PRE_1_0}`);
-  if (version < CODER_PARAMS_VERSION) throw new VdmzipError('CORRUPT', `format version ${PREDICTOR_FORMAT} needs coder parameters version ${CODER_PARAMS_VERSION} or ${MATCHES_PARAMS_VERSION}`);
-  const read = newest === CODER_PARAMS_VERSION ? `version ${CODER_PARAMS_VERSION}` : `versions ${CODER_PARAMS_VERSION} and ${newest}`;
-  throw new VdmzipError('UNSUPPORTED_VERSION', `coder parameters version ${version} is not supported (this vdmzip reads ${read} in this file format)`);
+  if ((versions as readonly number[]).includes(version)) return version as CoderParamsVersion;
+  if (version < FIRST_CODER_PARAMS_VERSION && olderWritten) throw new VdmzipError('UNSUPPORTED_VERSION', `coder parameters version ${version}: ${PRE_1_0}`);
+  if (version < FIRST_CODER_PARAMS_VERSION) throw new VdmzipError('CORRUPT', `format version ${PREDICTOR_FORMAT} needs coder parameters version ${listed(versions, 'or')}`);
+  throw new VdmzipError('UNSUPPORTED_VERSION', `coder parameters version ${version} is not supported (this vdmzip reads versions ${listed(versions, 'and')} in this file format)`);
+}
+
+/** "9, 10, 11 and 12". */
+function listed(versions: readonly number[], last: string): string {
+  return `${versions.slice(0, -1).join(', ')} ${last} ${versions[versions.length - 1]}`;
 }
 
 /**
@@ -375,8 +395,8 @@ function checkHeader(header: ContainerHeader, invalidCode: VdmzipErrorCode): voi
   checkDimensions(width, height, 'image', invalidCode);
   if (![1, 2, 3, 4].includes(channels)) fail(`channel count ${channels} is not 1 to 4`);
   if (bitDepth !== 8) fail(`bit depth ${bitDepth} is not 8`);
-  const versions: number[] = modelId === undefined ? [CODER_PARAMS_VERSION, MATCHES_PARAMS_VERSION] : [CODER_PARAMS_VERSION];
-  if (!versions.includes(coder.version)) fail(`coder parameters version ${String(coder.version)} is not ${versions.join(' or ')}${modelId === undefined ? '' : ' in a file with a chain'}`);
+  const versions = modelId === undefined ? PREDICTOR_VERSIONS : CHAIN_VERSIONS;
+  if (!versions.includes(coder.version)) fail(`coder parameters version ${String(coder.version)} is not ${listed(versions, 'or')}${modelId === undefined ? '' : ' in a file with a chain'}`);
   if (modelId === undefined) {
     // A predictor-only file: nothing of the chain, every row by the predictor, the pixel check in the payload.
     if (steps !== undefined || patchSize !== undefined || coder.gridFactor !== undefined) fail('a file without a model has no T, patch size or grid factor');

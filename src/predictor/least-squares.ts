@@ -9,9 +9,10 @@
  *
  *   (Σ λ^(n−t) f_t f_tᵀ + ridge·I) w = Σ λ^(n−t) f_t y_t
  *
- * re-solved every `solveEvery` updates (a Cholesky factorisation), so predictions between two
- * solves use the last weights. With a prior, the fit starts from the prior's weights w₀ and is
- * also pulled towards them, by a ridge that fades as the samples come in:
+ * re-solved on a schedule (a Cholesky factorisation: every few updates, fewer once the fit has
+ * settled), so predictions between two solves use the last weights. With a prior, the fit
+ * starts from the prior's weights w₀ and is also pulled towards them, by a ridge that fades as
+ * the samples come in:
  *
  *   (Σ λ^(n−t) f_t f_tᵀ + (ridge + pull·fadeⁿ)·I) w = Σ λ^(n−t) f_t y_t + pull·fadeⁿ·w₀
  *
@@ -35,7 +36,7 @@ export class RidgeRegression {
     readonly size: number,
     private readonly ridge: number,
     private readonly forgetting: number,
-    private readonly solveEvery: number,
+    private readonly solves: SolveSchedule,
     private readonly prior?: RegressionPrior,
   ) {
     this.weights = new Float64Array(size);
@@ -70,7 +71,8 @@ export class RidgeRegression {
       for (let j = 0; j <= i; j++) gram[row + j] = gram[row + j] * forgetting + fi * features[j];
     }
     if (this.prior) this.pull *= this.prior.fade;
-    if (++this.updates % this.solveEvery === 0) this.solve();
+    const n = ++this.updates;
+    if (n % (n > this.solves.settledAfter ? this.solves.settledEvery : this.solves.every) === 0) this.solve();
   }
 
   private solve(): void {
@@ -103,6 +105,17 @@ export class RidgeRegression {
 }
 
 const MIN_PIVOT = 1e-12;
+
+/**
+ * When a regression solves: after every `every`-th update while it has had at most
+ * `settledAfter`, then after every `settledEvery`-th (a fit of thousands of samples moves little
+ * between solves, and the solves are much of the predictor's time).
+ */
+export interface SolveSchedule {
+  every: number;
+  settledAfter: number;
+  settledEvery: number;
+}
 
 /** Weights w₀ a regression starts from, and the ridge `pull` towards them, faded by `fade` at each update. */
 export interface RegressionPrior {

@@ -7,7 +7,7 @@
  * known, as the context statistics do; the regressions start from a prior fitted on the
  * training photos.
  */
-import { type RegressionPrior, RidgeRegression } from './least-squares.ts';
+import { type RegressionPrior, RidgeRegression, type SolveSchedule } from './least-squares.ts';
 import { NEIGHBOURHOOD_FEATURES, neighbourhoodFeatures, type Neighbours } from './neighbourhood.ts';
 import { blendedGaussianMixtureInterval, boundedGaussianMixtureInterval, type CountWindow, GAUSSIAN_PRECISION_BITS, type ScaleMixture } from '../ans/index.ts';
 import { powerOfTwo } from '../ans/powers-of-two.ts';
@@ -35,8 +35,8 @@ export interface Refinement {
   spreadRidge: number;
   spreadForgetting: number;
   spreadWarmup: number;
-  /** Updates between two solves of each regression. */
-  solveEvery: number;
+  /** When each regression solves. */
+  solves: SolveSchedule;
   histograms: HistogramBlend;
   /** Where the regressions start from (zero weights without one, as scripts/fit-refinement-prior.ts walks). */
   prior?: RefinementPrior;
@@ -127,12 +127,12 @@ export class Refiner {
       const activityClass = k % activityClasses;
       const like = prior && priorChannel((k - activityClass) / activityClasses, channels, prior);
       const start = like === undefined ? undefined : regressionPrior(prior!.means, like * activityClasses + activityClass, NEIGHBOURHOOD_FEATURES, prior!.meanPull, prior!.fade);
-      return new RidgeRegression(NEIGHBOURHOOD_FEATURES, r.meanRidge, r.meanForgetting, r.solveEvery, start);
+      return new RidgeRegression(NEIGHBOURHOOD_FEATURES, r.meanRidge, r.meanForgetting, r.solves, start);
     });
     this.spreads = Array.from({ length: channels }, (_, c) => {
       const like = prior && priorChannel(c, channels, prior);
       const start = like === undefined ? undefined : regressionPrior(prior!.spreads, like, SPREAD_FEATURES, prior!.spreadPull, prior!.fade);
-      return new RidgeRegression(SPREAD_FEATURES, r.spreadRidge, r.spreadForgetting, r.solveEvery, start);
+      return new RidgeRegression(SPREAD_FEATURES, r.spreadRidge, r.spreadForgetting, r.solves, start);
     });
   }
 
