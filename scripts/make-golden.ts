@@ -42,7 +42,7 @@ export const GOLDEN_PREDICTOR_ROWS = 4;
  * histograms and exact contexts to shape its bytes, which the 12×10 image's do not;
  * chelsea-crop has more than 2^17 samples, so its exact tables take 2^18 slots;
  * screenshot-crop (text and a button edge on a flat ground, 187 colours) is coded with pixel
- * matches (coder parameters version 12; 10 in version-9/).
+ * matches (coder parameters version 12, with its neighbourhood counts; 10 in version-9/).
  */
 export const GOLDEN_PHOTO_CROPS = {
   'face-crop.vdmz': { photo: 'face.ppm', x: 400, y: 300, width: 48, height: 48 },

@@ -42,7 +42,7 @@ import {
   isCoderFile,
 } from './format/container.ts';
 import { imagesElbo, type StepSampling } from './chain/elbo.ts';
-import { MIN_MATCH_BITS } from './predictor/matches.ts';
+import { MIN_MATCH_BITS, MIN_MATCH_BITS_MIXED } from './predictor/matches.ts';
 import { bandIntervalsInWorker } from './predictor/parallel-walk.ts';
 import { bandSamples, popRows, PREDICTOR, PREDICTOR_VERSION_9, pushRows, rowBits, type BandIntervals, type RowBand } from './predictor/predictive.ts';
 import { chainSchedule, type ChainSchedule } from './chain/schedule.ts';
@@ -579,8 +579,10 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
   // matches), so a payload too short for the predictor rows its header claims (alpha constant
   // or not) is damage: refuse it at once.
   const matches = hasPixelMatches(coder.version);
+  const predictor = hasVersion9Predictor(coder.version) ? PREDICTOR_VERSION_9 : PREDICTOR;
   const fewestPredictorSamples = bandSamples({ width, channels, coded: predictorChannels(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
-  const fewestBits = matches ? (height - chainHeight) * width * MIN_MATCH_BITS : fewestPredictorSamples * PREDICTOR.minSampleBits;
+  const fewestMatchBits = predictor.matchNeighbourhoods ? MIN_MATCH_BITS_MIXED : MIN_MATCH_BITS;
+  const fewestBits = matches ? (height - chainHeight) * width * fewestMatchBits : fewestPredictorSamples * predictor.minSampleBits;
   if (fewestBits > 8 * payload.length) throw corrupt('the payload is too short for its predictor rows');
   let m: Message;
   try {
@@ -617,7 +619,6 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
       end = first;
     }
   }
-  const predictor = hasVersion9Predictor(coder.version) ? PREDICTOR_VERSION_9 : PREDICTOR;
   const band = predictorBand(image, chainHeight, predictorChannels(channels, alphaValue !== undefined), predictor);
   // Progress in samples where the predictor decodes the whole image (the chain reports steps).
   const onRows = chainHeight === 0 ? (stepsDone: number) => options.onProgress?.({ stepsDone, stepsTotal: bandSamples(band) }) : undefined;

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Message } from '../src/ans/index.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
 import { colourAt } from '../src/image/image.ts';
-import { ESCAPE, followerKey, MATCH_PRECISION_BITS, MIN_MATCH_BITS, PixelMatches } from '../src/predictor/matches.ts';
+import { ESCAPE, followerKey, MATCH_PRECISION_BITS, MIN_MATCH_BITS, MIN_MATCH_BITS_MIXED, neighbourhoodKey, PixelMatches } from '../src/predictor/matches.ts';
 import { bandIntervalsInWorker } from '../src/predictor/parallel-walk.ts';
 import { bandDistributions, bandIntervals, bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from '../src/predictor/predictive.ts';
 
@@ -196,32 +196,65 @@ const fewColours = fc
   });
 
 describe('pixel matches (§7.13)', () => {
-  it('each pixel\'s symbols tile [0, 2^16) over the colours it may repeat and the escape; the decoder finds every slot\'s symbol', () => {
-    fc.assert(
-      fc.property(fewColours, ({ samples, band }) => {
-        const matches = new PixelMatches(band.width);
-        for (let pixel = 0; pixel < band.width * band.bottom; pixel++) {
-          matches.prepare(pixel);
-          const { starts, frequencies } = matches;
-          let next = 0;
-          for (let s = 0; s <= ESCAPE; s++) {
-            if (frequencies[s] === 0) continue;
-            expect(starts[s]).toBe(next);
-            next += frequencies[s];
-            for (const slot of [starts[s], starts[s] + frequencies[s] - 1]) expect(matches.find(slot)).toBe(s);
+  for (const [version, neighbourhoods, fewestBits] of [
+    [10, undefined, MIN_MATCH_BITS],
+    [12, PREDICTOR.matchNeighbourhoods, MIN_MATCH_BITS_MIXED],
+  ] as const) {
+    it(`each pixel's symbols tile [0, 2^16) over the colours it may repeat and the escape; the decoder finds every slot's symbol (version ${version})`, () => {
+      fc.assert(
+        fc.property(fewColours, ({ samples, band }) => {
+          const matches = new PixelMatches(band.width, neighbourhoods);
+          for (let pixel = 0; pixel < band.width * band.bottom; pixel++) {
+            matches.prepare(pixel);
+            const { starts, frequencies } = matches;
+            let next = 0;
+            for (let s = 0; s <= ESCAPE; s++) {
+              if (frequencies[s] === 0) continue;
+              expect(starts[s]).toBe(next);
+              next += frequencies[s];
+              for (const slot of [starts[s], starts[s] + frequencies[s] - 1]) expect(matches.find(slot)).toBe(s);
+            }
+            expect(next).toBe(2 ** MATCH_PRECISION_BITS);
+            expect(frequencies[ESCAPE]).toBeGreaterThan(0);
+            // A symbol other than the escape costs at least the version's least.
+            for (let s = 0; s < ESCAPE; s++) expect(MATCH_PRECISION_BITS - Math.log2(Math.max(1, frequencies[s]))).toBeGreaterThanOrEqual(fewestBits);
+            const colour = colourAt(samples, pixel * band.channels, band.coded);
+            const symbol = matches.symbolOf(colour);
+            if (symbol !== ESCAPE) expect(matches.colourOf(symbol)).toBe(colour);
+            matches.learn(pixel, symbol, colour);
           }
-          expect(next).toBe(2 ** MATCH_PRECISION_BITS);
-          expect(frequencies[ESCAPE]).toBeGreaterThan(0);
-          // A symbol other than the escape costs at least MIN_MATCH_BITS.
-          for (let s = 0; s < ESCAPE; s++) expect(MATCH_PRECISION_BITS - Math.log2(Math.max(1, frequencies[s]))).toBeGreaterThanOrEqual(MIN_MATCH_BITS);
-          const colour = colourAt(samples, pixel * band.channels, band.coded);
-          const symbol = matches.symbolOf(colour);
-          if (symbol !== ESCAPE) expect(matches.colourOf(symbol)).toBe(colour);
-          matches.learn(pixel, symbol, colour);
-        }
-      }),
-      { numRuns: 100, seed: 20261204 },
-    );
+        }),
+        { numRuns: 100, seed: 20261204 },
+      );
+    });
+  }
+
+  it("in version 12, the neighbourhood counts make a screenshot's match symbols cheaper", () => {
+    // screenshot-tool.png: widgets and text, where the same four neighbours' colours go on the same way again.
+    const image = readImage(new Uint8Array(readFileSync(fileURLToPath(new URL('../fixtures/synthetic/screenshot-tool.png', import.meta.url)))));
+    const symbolBits = (neighbourhoods?: typeof PREDICTOR.matchNeighbourhoods) => {
+      const matches = new PixelMatches(image.width, neighbourhoods);
+      let bits = 0;
+      for (let pixel = 0; pixel < image.width * image.height; pixel++) {
+        const colour = colourAt(image.data, pixel * image.channels, image.channels);
+        matches.prepare(pixel);
+        const symbol = matches.symbolOf(colour);
+        bits += MATCH_PRECISION_BITS - Math.log2(matches.frequencies[symbol]);
+        matches.learn(pixel, symbol, colour);
+      }
+      return bits;
+    };
+    expect(symbolBits(PREDICTOR.matchNeighbourhoods)).toBeLessThan(0.98 * symbolBits(undefined));
+  });
+
+  it("the neighbourhood counts' row keys are docs/format.md Appendix B's", () => {
+    const row = (key: number) => key & (2 ** 16 - 1);
+    const keys = [neighbourhoodKey(0, -1, -1, -1, -1), neighbourhoodKey(4, 1971210, 1971210, 3302600, -1), neighbourhoodKey(14, 2 ** 32 - 1, 0, 255, 65535)];
+    expect(keys.map((key) => [key, row(key)])).toEqual([
+      [-729076403, 11597],
+      [-449301634, 13182],
+      [915525557, 53173],
+    ]);
   });
 
   it('round-trip, are used only where they make the band smaller, and make few-colour images much smaller', async () => {

@@ -13,7 +13,9 @@
  * and whether the neighbourhood's last follower is a colour none of the six neighbours has.
  * Only the first slot holding a colour can code it, so repeated colours take no probability,
  * and an absent slot none either. The followers repeat what a neighbourhood did before: a
- * glyph's or an icon's next pixel.
+ * glyph's or an icon's next pixel. From coder parameters version 12 the counts of the exact
+ * colours of W, N, NW and NE (hashed) are mixed in where that neighbourhood was seen before:
+ * the same four colours tend to be followed the same way (an anti-aliased edge, a widget).
  */
 import { mix } from './refinement.ts';
 
@@ -44,6 +46,23 @@ const CONTEXTS = 15 * 4 * 4 * 2;
 const ABSENT = -1;
 /** The followers' hash starts from this (any constant: it is part of coder parameters version 10). */
 const FOLLOWER_SEED = 0x2545f491;
+/** The neighbourhood contexts' hash starts from this (likewise, version 12). */
+const NEIGHBOURHOOD_SEED = 0x5851f42d;
+
+/**
+ * The counts of exact neighbourhoods (coder parameters version 12; none in version 10): per
+ * hashed W, N, NW, NE colours, a count per symbol (+1 per pixel, all halved, rounding up, when
+ * their total passes `halveAbove`), mixed with the context's distribution as if that were
+ * `weight` more counts.
+ */
+export interface NeighbourhoodCounts {
+  tableBits: number;
+  weight: number;
+  halveAbove: number;
+}
+
+/** The least a match symbol of version 12 costs: every other available symbol keeps a frequency of at least 1. */
+export const MIN_MATCH_BITS_MIXED = -Math.log2(1 - 1 / 2 ** MATCH_PRECISION_BITS);
 
 /**
  * Pattern index of W, N, NW, NE's equalities: their labels in order of first appearance (the
@@ -79,15 +98,22 @@ export class PixelMatches {
    */
   private readonly followers = new Float64Array(2 ** FOLLOWER_TABLE_BITS);
   private followerSlot = 0;
+  /** Per hashed neighbourhood, SYMBOLS counts (zeros: a new array), and the current pixel's row of them. */
+  private readonly neighbourhoods?: Uint16Array;
+  private neighbourhoodBase = 0;
   private readonly candidates = new Float64Array(SLOTS);
   /** The current pixel's intervals (frequency 0: the symbol cannot occur). */
   readonly starts = new Int32Array(SYMBOLS);
   readonly frequencies = new Int32Array(SYMBOLS);
   private context = 0;
 
-  constructor(private readonly width: number) {
+  constructor(
+    private readonly width: number,
+    private readonly mixed?: NeighbourhoodCounts,
+  ) {
     this.colours = new Float64Array(3 * width);
     this.symbols = new Uint8Array(2 * width);
+    if (mixed) this.neighbourhoods = new Uint16Array(2 ** mixed.tableBits * SYMBOLS);
   }
 
   private colourAt(pixel: number): number {
@@ -140,6 +166,11 @@ export class PixelMatches {
       frequencies[s] = s === ESCAPE || frequencies[s] !== 0 ? counts[base + s] : 0;
       total += frequencies[s];
     }
+    if (this.mixed) {
+      this.neighbourhoodBase = (neighbourhoodKey(pattern, w, n, nw, ne) & (2 ** this.mixed.tableBits - 1)) * SYMBOLS;
+      this.mixNeighbourhood(total);
+      return;
+    }
     // Scaled to 2^16 with floors; the remainder (less than the symbol count) goes to the escape.
     // Every count is ≥ 1 and the total ≤ HALVE_ABOVE + INCREMENT = 8224, so every frequency is ≥ 7.
     let start = 0;
@@ -150,6 +181,35 @@ export class PixelMatches {
       start += frequencies[s];
     }
     frequencies[ESCAPE] += 2 ** MATCH_PRECISION_BITS - start;
+  }
+
+  /**
+   * The prepared pixel's intervals where the neighbourhood's counts h are mixed in: symbol s (of
+   * K available, with context counts c totalling `total`, and H = Σ h over them) gets
+   * 1 + ⌊(2^16 − K)·(h_s·total + weight·c_s) / ((H + weight)·total)⌋, the escape the rest (≥ 1).
+   * The products stay below 2^53 and their quotients' floors are exact (docs/format.md §7.13).
+   */
+  private mixNeighbourhood(total: number): void {
+    const { frequencies, starts, neighbourhoods, neighbourhoodBase } = this;
+    const { weight } = this.mixed!;
+    let available = 0;
+    let seen = 0;
+    for (let s = 0; s < SYMBOLS; s++) {
+      if (frequencies[s] === 0) continue;
+      available++;
+      seen += neighbourhoods![neighbourhoodBase + s];
+    }
+    const spread = 2 ** MATCH_PRECISION_BITS - available;
+    const denominator = (seen + weight) * total;
+    let start = 0;
+    for (let s = 0; s < ESCAPE; s++) {
+      starts[s] = start;
+      if (frequencies[s] === 0) continue;
+      frequencies[s] = 1 + Math.floor((spread * (neighbourhoods![neighbourhoodBase + s] * total + weight * frequencies[s])) / denominator);
+      start += frequencies[s];
+    }
+    starts[ESCAPE] = start;
+    frequencies[ESCAPE] = 2 ** MATCH_PRECISION_BITS - start;
   }
 
   /** The symbol that codes `colour` at the prepared pixel: its first candidate slot holding it, else ESCAPE. */
@@ -180,12 +240,25 @@ export class PixelMatches {
     let total = 0;
     for (let s = 0; s < SYMBOLS; s++) total += counts[base + s];
     if (total > HALVE_ABOVE) for (let s = 0; s < SYMBOLS; s++) counts[base + s] = (counts[base + s] + 1) >>> 1;
+    if (this.mixed) {
+      const seen = this.neighbourhoods!;
+      const at = this.neighbourhoodBase;
+      seen[at + symbol]++;
+      let sum = 0;
+      for (let s = 0; s < SYMBOLS; s++) sum += seen[at + s];
+      if (sum > this.mixed.halveAbove) for (let s = 0; s < SYMBOLS; s++) seen[at + s] = (seen[at + s] + 1) >>> 1;
+    }
     // Move to front: the colour leaves its place (or the last) and enters first.
     let at = recent.indexOf(colour);
     if (at < 0) at = RECENT_COLOURS - 1;
     for (; at > 0; at--) recent[at] = recent[at - 1];
     recent[0] = colour;
   }
+}
+
+/** The neighbourhood counts' hash of a pixel's pattern (0 … 14) and W, N, NW, NE colours (ABSENT where missing): a signed 32-bit integer. */
+export function neighbourhoodKey(pattern: number, w: number, n: number, nw: number, ne: number): number {
+  return mix(mix(mix(mix(mix(NEIGHBOURHOOD_SEED, pattern), w), n), nw), ne);
 }
 
 /** The followers' hash of a pixel's W, N, NW, NE and WW colours (ABSENT, −1, where missing): a signed 32-bit integer. */
