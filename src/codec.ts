@@ -42,7 +42,7 @@ import {
   isCoderFile,
 } from './format/container.ts';
 import { imagesElbo, type StepSampling } from './chain/elbo.ts';
-import { MIN_MATCH_BITS, MIN_MATCH_BITS_MIXED } from './predictor/matches.ts';
+import { fewestMatchBits } from './predictor/matches.ts';
 import { bandIntervalsInWorker } from './predictor/parallel-walk.ts';
 import { bandSamples, popRows, PREDICTOR, PREDICTOR_VERSION_9, pushRows, rowBits, type BandIntervals, type RowBand } from './predictor/predictive.ts';
 import { chainSchedule, type ChainSchedule } from './chain/schedule.ts';
@@ -575,14 +575,13 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
   if (chainHeight > 0 && total !== tiling(width, chainHeight, header.patchSize ?? 0).count) throw corrupt('the chunk schedule does not cover the image');
   if (coder.chunkSizes.some((n) => n > MAX_CHUNK_PATCHES)) throw corrupt(`a chunk exceeds ${MAX_CHUNK_PATCHES} patches`);
 
-  // Every predictor sample costs at least minSampleBits (every pixel MIN_MATCH_BITS with pixel
+  // Every predictor sample costs at least minSampleBits (every pixel fewestMatchBits with pixel
   // matches), so a payload too short for the predictor rows its header claims (alpha constant
   // or not) is damage: refuse it at once.
   const matches = hasPixelMatches(coder.version);
   const predictor = hasVersion9Predictor(coder.version) ? PREDICTOR_VERSION_9 : PREDICTOR;
   const fewestPredictorSamples = bandSamples({ width, channels, coded: predictorChannels(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
-  const fewestMatchBits = predictor.matchNeighbourhoods ? MIN_MATCH_BITS_MIXED : MIN_MATCH_BITS;
-  const fewestBits = matches ? (height - chainHeight) * width * fewestMatchBits : fewestPredictorSamples * predictor.minSampleBits;
+  const fewestBits = matches ? (height - chainHeight) * width * fewestMatchBits(predictor.matches) : fewestPredictorSamples * predictor.minSampleBits;
   if (fewestBits > 8 * payload.length) throw corrupt('the payload is too short for its predictor rows');
   let m: Message;
   try {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Message } from '../src/ans/index.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
 import { colourAt } from '../src/image/image.ts';
-import { ESCAPE, followerKey, MATCH_PRECISION_BITS, MIN_MATCH_BITS, MIN_MATCH_BITS_MIXED, neighbourhoodKey, PixelMatches } from '../src/predictor/matches.ts';
+import { ESCAPE, fewestMatchBits, followerKey, MATCH_PRECISION_BITS, MATCHES, MATCHES_VERSION_10, type MatchModel, neighbourhoodKey, PixelMatches } from '../src/predictor/matches.ts';
 import { bandIntervalsInWorker } from '../src/predictor/parallel-walk.ts';
 import { bandDistributions, bandIntervals, bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from '../src/predictor/predictive.ts';
 
@@ -196,14 +196,14 @@ const fewColours = fc
   });
 
 describe('pixel matches (§7.13)', () => {
-  for (const [version, neighbourhoods, fewestBits] of [
-    [10, undefined, MIN_MATCH_BITS],
-    [12, PREDICTOR.matchNeighbourhoods, MIN_MATCH_BITS_MIXED],
+  for (const [version, model] of [
+    [10, MATCHES_VERSION_10],
+    [12, MATCHES],
   ] as const) {
     it(`each pixel's symbols tile [0, 2^16) over the colours it may repeat and the escape; the decoder finds every slot's symbol (version ${version})`, () => {
       fc.assert(
         fc.property(fewColours, ({ samples, band }) => {
-          const matches = new PixelMatches(band.width, neighbourhoods);
+          const matches = new PixelMatches(band.width, model);
           for (let pixel = 0; pixel < band.width * band.bottom; pixel++) {
             matches.prepare(pixel);
             const { starts, frequencies } = matches;
@@ -217,7 +217,7 @@ describe('pixel matches (§7.13)', () => {
             expect(next).toBe(2 ** MATCH_PRECISION_BITS);
             expect(frequencies[ESCAPE]).toBeGreaterThan(0);
             // A symbol other than the escape costs at least the version's least.
-            for (let s = 0; s < ESCAPE; s++) expect(MATCH_PRECISION_BITS - Math.log2(Math.max(1, frequencies[s]))).toBeGreaterThanOrEqual(fewestBits);
+            for (let s = 0; s < ESCAPE; s++) expect(MATCH_PRECISION_BITS - Math.log2(Math.max(1, frequencies[s]))).toBeGreaterThanOrEqual(fewestMatchBits(model));
             const colour = colourAt(samples, pixel * band.channels, band.coded);
             const symbol = matches.symbolOf(colour);
             if (symbol !== ESCAPE) expect(matches.colourOf(symbol)).toBe(colour);
@@ -229,11 +229,11 @@ describe('pixel matches (§7.13)', () => {
     });
   }
 
-  it("in version 12, the neighbourhood counts make a screenshot's match symbols cheaper", () => {
+  it("in version 12, the neighbourhood counts and the follower's third state make a screenshot's match symbols cheaper", () => {
     // screenshot-tool.png: widgets and text, where the same four neighbours' colours go on the same way again.
     const image = readImage(new Uint8Array(readFileSync(fileURLToPath(new URL('../fixtures/synthetic/screenshot-tool.png', import.meta.url)))));
-    const symbolBits = (neighbourhoods?: typeof PREDICTOR.matchNeighbourhoods) => {
-      const matches = new PixelMatches(image.width, neighbourhoods);
+    const symbolBits = (model: MatchModel) => {
+      const matches = new PixelMatches(image.width, model);
       let bits = 0;
       for (let pixel = 0; pixel < image.width * image.height; pixel++) {
         const colour = colourAt(image.data, pixel * image.channels, image.channels);
@@ -244,7 +244,7 @@ describe('pixel matches (§7.13)', () => {
       }
       return bits;
     };
-    expect(symbolBits(PREDICTOR.matchNeighbourhoods)).toBeLessThan(0.98 * symbolBits(undefined));
+    expect(symbolBits(MATCHES)).toBeLessThan(0.98 * symbolBits(MATCHES_VERSION_10));
   });
 
   it("the neighbourhood counts' row keys are docs/format.md Appendix B's", () => {

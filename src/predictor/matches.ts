@@ -10,7 +10,8 @@
  *
  * The symbol's distribution is adaptive counts per context, the context being which of the
  * four nearest neighbours (W, N, NW, NE) equal one another, how W and N were themselves coded,
- * and whether the neighbourhood's last follower is a colour none of the six neighbours has.
+ * and whether the neighbourhood's last follower is a colour none of the six neighbours has
+ * (from version 12: or one of theirs, or none).
  * Only the first slot holding a colour can code it, so repeated colours take no probability,
  * and an absent slot none either. The followers repeat what a neighbourhood did before: a
  * glyph's or an icon's next pixel. From coder parameters version 12 the counts of the exact
@@ -34,14 +35,8 @@ export const MATCH_PRECISION_BITS = 16;
 /** A count's increment per coded symbol, and the total above which a context's counts halve. */
 const INCREMENT = 32;
 const HALVE_ABOVE = 8192;
-/**
- * The fewest bits a match symbol costs: the escape's count is at least 1 of at most
- * HALVE_ABOVE + INCREMENT, so its frequency is at least ⌊2^16 / 8224⌋ = 7, and another
- * symbol's at most 2^16 − 7.
- */
-export const MIN_MATCH_BITS = -Math.log2(1 - Math.floor(2 ** MATCH_PRECISION_BITS / (HALVE_ABOVE + INCREMENT)) / 2 ** MATCH_PRECISION_BITS);
-/** Equality patterns of W, N, NW, NE (the 15 set partitions of four), times 4 classes of W's symbol and 4 of N's, times whether the follower is a new colour. */
-const CONTEXTS = 15 * 4 * 4 * 2;
+/** Equality patterns of W, N, NW, NE (the 15 set partitions of four), times 4 classes of W's symbol and 4 of N's (times the follower's states: MatchModel). */
+const PATTERN_CONTEXTS = 15 * 4 * 4;
 /** A colour that no pixel has: the stand-in of an absent neighbour. */
 const ABSENT = -1;
 /** The followers' hash starts from this (any constant: it is part of coder parameters version 10). */
@@ -50,10 +45,9 @@ const FOLLOWER_SEED = 0x2545f491;
 const NEIGHBOURHOOD_SEED = 0x5851f42d;
 
 /**
- * The counts of exact neighbourhoods (coder parameters version 12; none in version 10): per
- * hashed W, N, NW, NE colours, a count per symbol (+1 per pixel, all halved, rounding up, when
- * their total passes `halveAbove`), mixed with the context's distribution as if that were
- * `weight` more counts.
+ * The counts of exact neighbourhoods: per hashed W, N, NW, NE colours, a count per symbol (+1
+ * per pixel, all halved, rounding up, when their total passes `halveAbove`), mixed with the
+ * context's distribution as if that were `weight` more counts.
  */
 export interface NeighbourhoodCounts {
   tableBits: number;
@@ -61,8 +55,30 @@ export interface NeighbourhoodCounts {
   halveAbove: number;
 }
 
-/** The least a match symbol of version 12 costs: every other available symbol keeps a frequency of at least 1. */
-export const MIN_MATCH_BITS_MIXED = -Math.log2(1 - 1 / 2 ** MATCH_PRECISION_BITS);
+/** How a coder parameters version codes match symbols. */
+export interface MatchModel {
+  /** The follower in the context: 2 states (a new colour or not) or 3 (absent, a neighbour's colour, new). */
+  followerStates: 2 | 3;
+  /** Counts of exact neighbourhoods mixed into the context's (none: the context's alone). */
+  neighbourhoods?: NeighbourhoodCounts;
+}
+
+/** Pixel matches of coder parameters version 10. */
+export const MATCHES_VERSION_10: MatchModel = { followerStates: 2 };
+/** Pixel matches of coder parameters version 12, which this build writes (docs/experiments.md, "Neighbourhood counts"). */
+export const MATCHES: MatchModel = { followerStates: 3, neighbourhoods: { tableBits: 16, weight: 32, halveAbove: 255 } };
+
+/**
+ * The fewest bits a match symbol costs under `model`. Version 10: the escape's count is at least 1
+ * of at most HALVE_ABOVE + INCREMENT, so its frequency is at least ⌊2^16 / 8224⌋ = 7, and another
+ * symbol's at most 2^16 − 7. With neighbourhood counts every other available symbol keeps a
+ * frequency of at least 1 (a pixel whose only symbol is the escape, the first, costs nothing
+ * here but its samples).
+ */
+export function fewestMatchBits(model: MatchModel): number {
+  const least = model.neighbourhoods ? 1 : Math.floor(2 ** MATCH_PRECISION_BITS / (HALVE_ABOVE + INCREMENT));
+  return -Math.log2(1 - least / 2 ** MATCH_PRECISION_BITS);
+}
 
 /**
  * Pattern index of W, N, NW, NE's equalities: their labels in order of first appearance (the
@@ -89,7 +105,7 @@ export class PixelMatches {
   private readonly colours: Float64Array;
   /** The last two rows' symbols, for their neighbours' contexts, pixel p at p mod 2W. */
   private readonly symbols: Uint8Array;
-  private readonly counts = new Uint16Array(CONTEXTS * SYMBOLS).fill(1);
+  private readonly counts: Uint16Array;
   private readonly recent = new Float64Array(RECENT_COLOURS).fill(ABSENT);
   /**
    * For each hashed neighbourhood, 1 + the colour of the last pixel that had it (0, ABSENT + 1:
@@ -107,13 +123,17 @@ export class PixelMatches {
   readonly frequencies = new Int32Array(SYMBOLS);
   private context = 0;
 
+  private readonly mixed?: NeighbourhoodCounts;
+
   constructor(
     private readonly width: number,
-    private readonly mixed?: NeighbourhoodCounts,
+    private readonly model: MatchModel,
   ) {
     this.colours = new Float64Array(3 * width);
     this.symbols = new Uint8Array(2 * width);
-    if (mixed) this.neighbourhoods = new Uint16Array(2 ** mixed.tableBits * SYMBOLS);
+    this.counts = new Uint16Array(PATTERN_CONTEXTS * model.followerStates * SYMBOLS).fill(1);
+    this.mixed = model.neighbourhoods;
+    if (this.mixed) this.neighbourhoods = new Uint16Array(2 ** this.mixed.tableBits * SYMBOLS);
   }
 
   private colourAt(pixel: number): number {
@@ -158,7 +178,9 @@ export class PixelMatches {
     const pattern = PATTERNS[labelN * 16 + labelNW * 4 + labelNE];
     const classW = hasW ? symbolClass(this.symbolAt(pixel - 1)) : 3;
     const classN = hasN ? symbolClass(this.symbolAt(pixel - width)) : 3;
-    this.context = ((pattern * 4 + classW) * 4 + classN) * 2 + frequencies[FOLLOWER_SLOT];
+    // The follower: a new colour (its slot available), or (3 states) a neighbour's colour, or absent.
+    const follower = frequencies[FOLLOWER_SLOT] !== 0 ? this.model.followerStates - 1 : candidates[FOLLOWER_SLOT] === ABSENT ? 0 : this.model.followerStates - 2;
+    this.context = ((pattern * 4 + classW) * 4 + classN) * this.model.followerStates + follower;
 
     const base = this.context * SYMBOLS;
     let total = 0;

@@ -24,7 +24,7 @@ import {
   type Message,
   type ScaleMixture,
 } from '../ans/index.ts';
-import { ESCAPE, MATCH_PRECISION_BITS, type NeighbourhoodCounts, PixelMatches } from './matches.ts';
+import { ESCAPE, MATCH_PRECISION_BITS, MATCHES, MATCHES_VERSION_10, type MatchModel, PixelMatches } from './matches.ts';
 import { activity, differenceNeighboursInto, neighboursInto, prediction, type Neighbours } from './neighbourhood.ts';
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
 import type { RidgeRegression } from './least-squares.ts';
@@ -66,8 +66,8 @@ export interface Predictor {
    * edge value with the mean on it.
    */
   minSampleBits: number;
-  /** Pixel matches' counts of exact neighbourhoods (§7.13; none before coder parameters version 12). */
-  matchNeighbourhoods?: NeighbourhoodCounts;
+  /** How pixel matches are coded (§7.13), where a file has them. */
+  matches: MatchModel;
 }
 
 /**
@@ -143,6 +143,7 @@ export const PREDICTOR_VERSION_9: Predictor = {
     },
   },
   minSampleBits: 2.1e-5,
+  matches: MATCHES_VERSION_10,
 };
 
 /**
@@ -156,7 +157,7 @@ export const PREDICTOR_VERSION_9: Predictor = {
 export const PREDICTOR: Predictor = {
   ...PREDICTOR_VERSION_9,
   refinement: { ...PREDICTOR_VERSION_9.refinement, solves: { every: 4, settledAfter: 4096, settledEvery: 16 } },
-  matchNeighbourhoods: { tableBits: 16, weight: 32, halveAbove: 255 },
+  matches: MATCHES,
 };
 
 /**
@@ -523,7 +524,7 @@ function matchSymbols(samples: Uint8Array, band: RowBand): { symbols: Uint8Array
   if (band.top !== 0) throw new Error('pixel matches code a band of every row');
   const pixels = band.bottom * band.width;
   const [symbols, starts, frequencies] = [new Uint8Array(pixels), new Int32Array(pixels), new Int32Array(pixels)];
-  const matches = new PixelMatches(band.width, band.predictor.matchNeighbourhoods);
+  const matches = new PixelMatches(band.width, band.predictor.matches);
   for (let pixel = 0; pixel < pixels; pixel++) {
     const colour = colourAt(samples, pixel * band.channels, band.coded);
     matches.prepare(pixel);
@@ -562,7 +563,7 @@ export async function popRows(m: Message, samples: Uint8Array, band: RowBand, on
   const { tails } = band.predictor;
   const { coded, channels } = band;
   const count = bandSamples(band);
-  const pixelMatches = matches ? new PixelMatches(band.width, band.predictor.matchNeighbourhoods) : undefined;
+  const pixelMatches = matches ? new PixelMatches(band.width, band.predictor.matches) : undefined;
   let symbol = ESCAPE;
   for (let k = 0; k < count; k++) {
     const c = k % coded;
