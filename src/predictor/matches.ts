@@ -114,7 +114,8 @@ export class PixelMatches {
    */
   private readonly followers = new Float64Array(2 ** FOLLOWER_TABLE_BITS);
   private followerSlot = 0;
-  /** Per hashed neighbourhood, SYMBOLS counts (zeros: a new array), and the current pixel's row of them. */
+  /** The model's neighbourhood counts, if it has them: per hashed neighbourhood, SYMBOLS counts (zeros: a new array), and the current pixel's row of them. */
+  private readonly mixed?: NeighbourhoodCounts;
   private readonly neighbourhoods?: Uint16Array;
   private neighbourhoodBase = 0;
   private readonly candidates = new Float64Array(SLOTS);
@@ -122,8 +123,6 @@ export class PixelMatches {
   readonly starts = new Int32Array(SYMBOLS);
   readonly frequencies = new Int32Array(SYMBOLS);
   private context = 0;
-
-  private readonly mixed?: NeighbourhoodCounts;
 
   constructor(
     private readonly width: number,
