@@ -29,7 +29,7 @@ import {
   CODER_PARAMS_VERSION,
   MATCHES_PARAMS_VERSION,
   hasPixelMatches,
-  hasVersion9Predictor,
+  type CoderParamsVersion,
   type ContainerHeader,
   isCompact,
   messageBytes,
@@ -44,7 +44,7 @@ import {
 import { imagesElbo, type StepSampling } from './chain/elbo.ts';
 import { fewestMatchBits } from './predictor/matches.ts';
 import { bandIntervalsInWorker } from './predictor/parallel-walk.ts';
-import { bandSamples, popRows, PREDICTOR, PREDICTOR_VERSION_9, pushRows, rowBits, type BandIntervals, type RowBand } from './predictor/predictive.ts';
+import { bandSamples, popRows, PREDICTOR, PREDICTOR_VERSION_9, type Predictor, pushRows, rowBits, type BandIntervals, type RowBand } from './predictor/predictive.ts';
 import { chainSchedule, type ChainSchedule } from './chain/schedule.ts';
 import { chunkLayout, codedPlanes, constantChannel, gatherPixels, MAX_CHUNK_PATCHES, MODEL_CHANNELS, planes, scatterPixels, tiling, type Plane, type Tiling } from './chain/tiling.ts';
 
@@ -484,6 +484,11 @@ function topRows(image: Image, height: number): Image {
   return { width: image.width, height, channels: image.channels, data: image.data.subarray(0, image.width * height * image.channels) };
 }
 
+/** The predictor whose constants a coder parameters version names (docs/format.md §7.1). */
+function predictorOf(version: CoderParamsVersion): Predictor {
+  return version === 9 || version === 10 ? PREDICTOR_VERSION_9 : PREDICTOR;
+}
+
 /** The rows from `top` down as a band of `predictor` (the one this build writes, unless a file says otherwise) over the first `coded` channels. */
 function predictorBand(image: Image, top: number, coded: number, predictor = PREDICTOR): RowBand {
   return { width: image.width, channels: image.channels, coded, top, bottom: image.height, predictor };
@@ -579,7 +584,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
   // matches), so a payload too short for the predictor rows its header claims (alpha constant
   // or not) is damage: refuse it at once.
   const matches = hasPixelMatches(coder.version);
-  const predictor = hasVersion9Predictor(coder.version) ? PREDICTOR_VERSION_9 : PREDICTOR;
+  const predictor = predictorOf(coder.version);
   const fewestPredictorSamples = bandSamples({ width, channels, coded: predictorChannels(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
   const fewestBits = matches ? (height - chainHeight) * width * fewestMatchBits(predictor.matches) : fewestPredictorSamples * predictor.minSampleBits;
   if (fewestBits > 8 * payload.length) throw corrupt('the payload is too short for its predictor rows');

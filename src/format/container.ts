@@ -97,11 +97,6 @@ export function hasPixelMatches(version: CoderParamsVersion): boolean {
   return version === 10 || version === MATCHES_PARAMS_VERSION;
 }
 
-/** Whether a file of this version uses the predictor's constants of version 9 (§7.1). */
-export function hasVersion9Predictor(version: CoderParamsVersion): boolean {
-  return version === 9 || version === 10;
-}
-
 /** Why a file written before 1.0 does not decode. */
 const PRE_1_0 = 'written by a vdmzip before 1.0, which this version does not read';
 
