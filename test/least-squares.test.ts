@@ -26,6 +26,8 @@ function closedForm(rows: [number, number, number][], ridge: number, forgetting:
 
 /** Solves after every update. */
 const EVERY_UPDATE = { every: 1, settledAfter: 0, settledEvery: 1 };
+/** One forgetting factor for every update. */
+const steady = (factor: number) => ({ first: factor, after: 0, later: factor });
 
 describe('RidgeRegression', () => {
   it('solves the weighted, regularised normal equations', () => {
@@ -35,7 +37,7 @@ describe('RidgeRegression', () => {
         fc.constantFrom(0.5, 1, 100),
         fc.constantFrom(0.9, 0.999, 1),
         (rows, ridge, forgetting) => {
-          const regression = new RidgeRegression(2, ridge, forgetting, EVERY_UPDATE);
+          const regression = new RidgeRegression(2, ridge, steady(forgetting), EVERY_UPDATE);
           for (const [f0, f1, y] of rows) regression.learn(Float64Array.of(f0, f1), y);
           const [w0, w1] = closedForm(rows, ridge, forgetting);
           expect(regression.weights[0]).toBeCloseTo(w0, 6);
@@ -55,7 +57,7 @@ describe('RidgeRegression', () => {
         fc.constantFrom(0.5, 0.9, 0.999),
         (rows, start, pull, fade) => {
           const prior = { weights: Float64Array.from(start), pull, fade };
-          const regression = new RidgeRegression(2, 1, 0.999, EVERY_UPDATE, prior);
+          const regression = new RidgeRegression(2, 1, steady(0.999), EVERY_UPDATE, prior);
           expect(Array.from(regression.weights)).toEqual(start);
           for (const [f0, f1, y] of rows) regression.learn(Float64Array.of(f0, f1), y);
           const [w0, w1] = closedForm(rows, 1, 0.999, prior);
@@ -65,12 +67,12 @@ describe('RidgeRegression', () => {
       ),
       { numRuns: 300, seed: 1130 },
     );
-    expect(() => new RidgeRegression(3, 1, 1, EVERY_UPDATE, { weights: [1, 2], pull: 1, fade: 1 })).toThrow(RangeError);
+    expect(() => new RidgeRegression(3, 1, steady(1), EVERY_UPDATE, { weights: [1, 2], pull: 1, fade: 1 })).toThrow(RangeError);
   });
 
   it('fits a linear law (with a little noise, so that every solve moves the weights), and re-solves only on its schedule (every 3 updates up to 30, then every 7)', () => {
     const law = [0.5, -1.25, 2, 0.75];
-    const regression = new RidgeRegression(4, 1e-6, 1, { every: 3, settledAfter: 30, settledEvery: 7 });
+    const regression = new RidgeRegression(4, 1e-6, steady(1), { every: 3, settledAfter: 30, settledEvery: 7 });
     const features = new Float64Array(4);
     let state = 7;
     let solves = 0;
@@ -88,8 +90,33 @@ describe('RidgeRegression', () => {
     expect(regression.count).toBe(80);
   });
 
+  it('forgets by `first` up to `after` updates, then by `later`', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -50, max: 50 }), fc.integer({ min: -50, max: 50 }), fc.integer({ min: -255, max: 255 })), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 40 }),
+        (rows, after) => {
+          const regression = new RidgeRegression(2, 1, { first: 0.9, after, later: 0.99 }, EVERY_UPDATE);
+          for (const [f0, f1, y] of rows) regression.learn(Float64Array.of(f0, f1), y);
+          // The weights solve the equations of the first `after` rows at 0.9, then the rest at 0.99.
+          let [a, b, d, u, v] = [0, 0, 0, 0, 0];
+          rows.forEach(([f0, f1, y], k) => {
+            const forgetting = k < after ? 0.9 : 0.99;
+            [a, b, d] = [a * forgetting + f0 * f0, b * forgetting + f0 * f1, d * forgetting + f1 * f1];
+            [u, v] = [u * forgetting + f0 * y, v * forgetting + f1 * y];
+          });
+          [a, d] = [a + 1, d + 1];
+          const det = a * d - b * b;
+          expect(regression.weights[0]).toBeCloseTo((u * d - b * v) / det, 6);
+          expect(regression.weights[1]).toBeCloseTo((a * v - b * u) / det, 6);
+        },
+      ),
+      { numRuns: 300, seed: 1131 },
+    );
+  });
+
   it('keeps finite weights on features that never vary or are all zero (the ridge keeps it solvable)', () => {
-    const regression = new RidgeRegression(3, 1, 0.999, EVERY_UPDATE);
+    const regression = new RidgeRegression(3, 1, steady(0.999), EVERY_UPDATE);
     for (let n = 0; n < 5000; n++) regression.learn(Float64Array.of(0, 5, 5), n % 2 ? 3 : -3);
     for (const w of regression.weights) expect(Number.isFinite(w)).toBe(true);
     expect(regression.weights[0]).toBe(0);

@@ -35,7 +35,7 @@ export class RidgeRegression {
   constructor(
     readonly size: number,
     private readonly ridge: number,
-    private readonly forgetting: number,
+    private readonly forgetting: Forgetting,
     private readonly solves: SolveSchedule,
     private readonly prior?: RegressionPrior,
   ) {
@@ -63,7 +63,9 @@ export class RidgeRegression {
   }
 
   learn(features: Float64Array, target: number): void {
-    const { gram, moments, size, forgetting } = this;
+    const { gram, moments, size } = this;
+    const n = this.updates + 1;
+    const forgetting = n > this.forgetting.after ? this.forgetting.later : this.forgetting.first;
     for (let i = 0; i < size; i++) {
       const fi = features[i];
       moments[i] = moments[i] * forgetting + fi * target;
@@ -71,7 +73,7 @@ export class RidgeRegression {
       for (let j = 0; j <= i; j++) gram[row + j] = gram[row + j] * forgetting + fi * features[j];
     }
     if (this.prior) this.pull *= this.prior.fade;
-    const n = ++this.updates;
+    this.updates = n;
     if (n % (n > this.solves.settledAfter ? this.solves.settledEvery : this.solves.every) === 0) this.solve();
   }
 
@@ -105,6 +107,16 @@ export class RidgeRegression {
 }
 
 const MIN_PIVOT = 1e-12;
+
+/**
+ * The forgetting factor λ of a regression's n-th update: `first` while n ≤ `after`, then `later`
+ * (a longer memory once a large picture has shown it that many samples).
+ */
+export interface Forgetting {
+  first: number;
+  after: number;
+  later: number;
+}
 
 /**
  * When a regression solves: after every `every`-th update while it has had at most

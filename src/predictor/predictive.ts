@@ -117,11 +117,11 @@ export const PREDICTOR_VERSION_9: Predictor = {
   adaptation: { thresholds: [4, 16], biasPrior: 16, spreadPrior: 8, halveAt: 64, carryPrior: 100 },
   refinement: {
     meanRidge: 200,
-    meanForgetting: 0.999,
+    meanForgetting: { first: 0.999, after: 16384, later: 0.999 },
     activityClasses: 6,
     spreadScale: 1.1,
     spreadRidge: 100,
-    spreadForgetting: 0.9999,
+    spreadForgetting: { first: 0.9999, after: 16384, later: 0.9999 },
     spreadWarmup: 0,
     solves: { every: 4, settledAfter: 4096, settledEvery: 4 },
     histograms: {
@@ -148,15 +148,20 @@ export const PREDICTOR_VERSION_9: Predictor = {
 
 /**
  * The predictor of coder parameters versions 11 and 12, which this build writes: version 9's,
- * with each regression solving every 16 updates instead of 4 once it has had 4,096. The solves
+ * with each regression solving every 16 updates instead of 4 once it has had 4,096 (the solves
  * were a quarter of the predictor's time, and a fit of thousands of samples moves little
- * between them: the walk is about 20% faster for 0.01–0.04% more bits on photos, and small
- * pictures (fewer updates than that per regression) keep their bytes (docs/experiments.md,
- * "Fewer solves").
+ * between them: the walk is about 20% faster), and a mean regression forgetting more slowly
+ * (λ 0.9995) once it has had 16,384 (a large picture has the samples for a longer memory).
+ * Small pictures (fewer updates than that per regression) keep their bytes
+ * (docs/experiments.md, "Fewer solves").
  */
 export const PREDICTOR: Predictor = {
   ...PREDICTOR_VERSION_9,
-  refinement: { ...PREDICTOR_VERSION_9.refinement, solves: { every: 4, settledAfter: 4096, settledEvery: 16 } },
+  refinement: {
+    ...PREDICTOR_VERSION_9.refinement,
+    solves: { every: 4, settledAfter: 4096, settledEvery: 16 },
+    meanForgetting: { first: 0.999, after: 16384, later: 0.9995 },
+  },
   matches: MATCHES,
 };
 

@@ -7,7 +7,7 @@
  * known, as the context statistics do; the regressions start from a prior fitted on the
  * training photos.
  */
-import { type RegressionPrior, RidgeRegression, type SolveSchedule } from './least-squares.ts';
+import { type Forgetting, type RegressionPrior, RidgeRegression, type SolveSchedule } from './least-squares.ts';
 import { NEIGHBOURHOOD_FEATURES, neighbourhoodFeatures, type Neighbours } from './neighbourhood.ts';
 import { blendedGaussianMixtureInterval, boundedGaussianMixtureInterval, type CountWindow, GAUSSIAN_PRECISION_BITS, type ScaleMixture } from '../ans/index.ts';
 import { powerOfTwo } from '../ans/powers-of-two.ts';
@@ -29,11 +29,11 @@ import { SAMPLE_MAX } from '../image/index.ts';
  */
 export interface Refinement {
   meanRidge: number;
-  meanForgetting: number;
+  meanForgetting: Forgetting;
   activityClasses: number;
   spreadScale: number;
   spreadRidge: number;
-  spreadForgetting: number;
+  spreadForgetting: Forgetting;
   spreadWarmup: number;
   /** When each regression solves. */
   solves: SolveSchedule;
