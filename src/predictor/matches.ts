@@ -114,9 +114,8 @@ export class PixelMatches {
    */
   private readonly followers = new Float64Array(2 ** FOLLOWER_TABLE_BITS);
   private followerSlot = 0;
-  /** The model's neighbourhood counts, if it has them: per hashed neighbourhood, SYMBOLS counts (zeros: a new array), and the current pixel's row of them. */
-  private readonly mixed?: NeighbourhoodCounts;
-  private readonly neighbourhoods?: Uint16Array;
+  /** Where the model has neighbourhood counts: per hashed neighbourhood, SYMBOLS counts (zeros: a new array), and the current pixel's row of them. */
+  private readonly neighbourhoodTable?: Uint16Array;
   private neighbourhoodBase = 0;
   private readonly candidates = new Float64Array(SLOTS);
   /** The current pixel's intervals (frequency 0: the symbol cannot occur). */
@@ -131,8 +130,7 @@ export class PixelMatches {
     this.colours = new Float64Array(3 * width);
     this.symbols = new Uint8Array(2 * width);
     this.counts = new Uint16Array(PATTERN_CONTEXTS * model.followerStates * SYMBOLS).fill(1);
-    this.mixed = model.neighbourhoods;
-    if (this.mixed) this.neighbourhoods = new Uint16Array(2 ** this.mixed.tableBits * SYMBOLS);
+    if (model.neighbourhoods) this.neighbourhoodTable = new Uint16Array(2 ** model.neighbourhoods.tableBits * SYMBOLS);
   }
 
   private colourAt(pixel: number): number {
@@ -187,9 +185,10 @@ export class PixelMatches {
       frequencies[s] = s === ESCAPE || frequencies[s] !== 0 ? counts[base + s] : 0;
       total += frequencies[s];
     }
-    if (this.mixed) {
-      this.neighbourhoodBase = (neighbourhoodKey(pattern, w, n, nw, ne) & (2 ** this.mixed.tableBits - 1)) * SYMBOLS;
-      this.mixNeighbourhood(total);
+    const mixed = this.model.neighbourhoods;
+    if (mixed) {
+      this.neighbourhoodBase = (neighbourhoodKey(pattern, w, n, nw, ne) & (2 ** mixed.tableBits - 1)) * SYMBOLS;
+      this.mixNeighbourhood(total, mixed.weight);
       return;
     }
     // Scaled to 2^16 with floors; the remainder (less than the symbol count) goes to the escape.
@@ -210,15 +209,15 @@ export class PixelMatches {
    * 1 + ⌊(2^16 − K)·(h_s·total + weight·c_s) / ((H + weight)·total)⌋, the escape the rest (≥ 1).
    * The products stay below 2^53 and their quotients' floors are exact (docs/format.md §7.13).
    */
-  private mixNeighbourhood(total: number): void {
-    const { frequencies, starts, neighbourhoods, neighbourhoodBase } = this;
-    const { weight } = this.mixed!;
+  private mixNeighbourhood(total: number, weight: number): void {
+    const { frequencies, starts, neighbourhoodBase } = this;
+    const neighbourhoods = this.neighbourhoodTable!;
     let available = 0;
     let seen = 0;
     for (let s = 0; s < SYMBOLS; s++) {
       if (frequencies[s] === 0) continue;
       available++;
-      seen += neighbourhoods![neighbourhoodBase + s];
+      seen += neighbourhoods[neighbourhoodBase + s];
     }
     const spread = 2 ** MATCH_PRECISION_BITS - available;
     const denominator = (seen + weight) * total;
@@ -226,7 +225,7 @@ export class PixelMatches {
     for (let s = 0; s < ESCAPE; s++) {
       starts[s] = start;
       if (frequencies[s] === 0) continue;
-      frequencies[s] = 1 + Math.floor((spread * (neighbourhoods![neighbourhoodBase + s] * total + weight * frequencies[s])) / denominator);
+      frequencies[s] = 1 + Math.floor((spread * (neighbourhoods[neighbourhoodBase + s] * total + weight * frequencies[s])) / denominator);
       start += frequencies[s];
     }
     starts[ESCAPE] = start;
@@ -261,13 +260,14 @@ export class PixelMatches {
     let total = 0;
     for (let s = 0; s < SYMBOLS; s++) total += counts[base + s];
     if (total > HALVE_ABOVE) for (let s = 0; s < SYMBOLS; s++) counts[base + s] = (counts[base + s] + 1) >>> 1;
-    if (this.mixed) {
-      const seen = this.neighbourhoods!;
+    const mixed = this.model.neighbourhoods;
+    if (mixed) {
+      const seen = this.neighbourhoodTable!;
       const at = this.neighbourhoodBase;
       seen[at + symbol]++;
       let sum = 0;
       for (let s = 0; s < SYMBOLS; s++) sum += seen[at + s];
-      if (sum > this.mixed.halveAbove) for (let s = 0; s < SYMBOLS; s++) seen[at + s] = (seen[at + s] + 1) >>> 1;
+      if (sum > mixed.halveAbove) for (let s = 0; s < SYMBOLS; s++) seen[at + s] = (seen[at + s] + 1) >>> 1;
     }
     // Move to front: the colour leaves its place (or the last) and enters first.
     let at = recent.indexOf(colour);
