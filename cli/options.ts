@@ -21,6 +21,7 @@ export interface FileOptions {
   verbose?: boolean;
   progress?: boolean;
   threads: number;
+  workers?: number;
   device: DeviceChoice;
   model?: string;
 }
@@ -48,6 +49,7 @@ export function addFileOptions(command: Command, what: string): Command {
     .option('-v, --verbose', 'print, for each file, its sizes, bits per dimension and seconds taken')
     .option('--progress', 'show the progress bar even when stderr is not a terminal')
     .addOption(new Option('--threads <n>', 'ONNX Runtime threads').argParser(positiveInt).default(1))
+    .addOption(new Option('--workers <n>', 'threads that code the bands of a large image (over 4 megapixels) side by side (default: every core)').argParser(positiveInt))
     .addOption(deviceOption())
     .option('--model <dir>', 'model folder (default: the shipped model)');
 }

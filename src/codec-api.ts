@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkEffort, codedGridFactor, compressPictureOrStore, decompressPicture as decodePicture, needsModel, type CodingProgress, type Effort } from './codec.ts';
+import { checkEffort, checkWorkers, codedGridFactor, NO_NETWORK, compressPictureOrStore, decompressPicture as decodePicture, needsModel, type CodingProgress, type Effort } from './codec.ts';
 import { VdmzipError } from './errors.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
 import { is16, type Image, type Picture } from './image/index.ts';
@@ -18,6 +18,10 @@ export interface CodecOptions {
   model?: string | ModelBundle;
   /** Threads for ONNX Runtime (default 1). */
   threads?: number;
+  /** Threads that code and decode the bands of a large image side by side (default: every core). */
+  workers?: number;
+  /** Bands of rows a predictor file is cut into, each coded apart (default: 1 per 2 megapixels; compression only). */
+  bands?: number;
   /**
    * Where the network runs (default 'cpu'): 'gpu' is ONNX Runtime's WebGPU provider and fails
    * (VdmzipError 'DEVICE_UNAVAILABLE') where no GPU answers; 'auto' takes the GPU where one
@@ -114,17 +118,6 @@ export async function openEngineOrExplain(bundle: ModelBundle, threads: number, 
   }
 }
 
-/**
- * What a file that needs no network is coded with: the predictor never calls it, so a call
- * means a bug, not a missing device.
- */
-const NO_NETWORK: IntegerEngine = {
-  name: 'none',
-  batch: 1,
-  run: () => Promise.reject(new Error('the predictor runs no network')),
-  dispose: () => Promise.resolve(),
-};
-
 /** A model and engine, opened once and used for many images. */
 export class VdmzipCodec {
   private opened: Promise<{ engine: IntegerEngine; info: DeviceInfo }> | undefined;
@@ -152,6 +145,7 @@ export class VdmzipCodec {
     if (!DEVICE_CHOICES.includes(device)) throw new VdmzipError('INVALID_ARGUMENT', `unknown device ${String(device)} (expected ${DEVICE_CHOICES.join(', ')})`);
     if (options.gridFactor !== undefined) codedGridFactor(options.gridFactor);
     if (options.effort !== undefined) checkEffort(options.effort);
+    if (options.workers !== undefined) checkWorkers(options.workers);
     const codec = new VdmzipCodec(options);
     if (device === 'gpu') await codec.engine();
     return codec;
@@ -193,7 +187,7 @@ export class VdmzipCodec {
     const passes = verify ? 2 : 1;
     const progress = passProgress(onProgress, passes);
     const predictorOnly = this.options.effort === 1;
-    const bytes = await compressPictureOrStore(picture, predictorOnly ? undefined : this.bundle, predictorOnly ? NO_NETWORK : await this.engine(), { gridFactor: this.options.gridFactor, effort: this.options.effort, onProgress: progress.pass(0) });
+    const bytes = await compressPictureOrStore(picture, predictorOnly ? undefined : this.bundle, predictorOnly ? NO_NETWORK : await this.engine(), { gridFactor: this.options.gridFactor, effort: this.options.effort, workers: this.options.workers, bands: this.options.bands, onProgress: progress.pass(0) });
     progress.endPass(0);
     if (verify && !samePicture(await this.decode(bytes, progress.pass(1)), picture)) {
       throw new VdmzipError('CORRUPT', 'verification failed: the file does not decode to the input (please report this)');
@@ -226,8 +220,9 @@ export class VdmzipCodec {
   /** Decodes with the model and engine only where the file needs them: a file the predictor coded alone needs neither. */
   private async decode(bytes: Uint8Array, onProgress: ((p: CodingProgress) => void) | undefined): Promise<Picture> {
     // A file the decoder will refuse needs no model either: decompressPicture says what is wrong with it.
-    if (!needsModel(bytes)) return decodePicture(bytes, undefined, NO_NETWORK, { onProgress });
-    return decodePicture(bytes, this.bundle, await this.engine(), { onProgress });
+    const { workers } = this.options;
+    if (!needsModel(bytes)) return decodePicture(bytes, undefined, NO_NETWORK, { onProgress, workers });
+    return decodePicture(bytes, this.bundle, await this.engine(), { onProgress, workers });
   }
 
   async dispose(): Promise<void> {

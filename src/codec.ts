@@ -15,8 +15,9 @@
 //
 // Specified in docs/format.md §6 (payload order), §8.7, §8.9, §10, §11.
 
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Message, popUniform, pushUniform } from './ans/index.ts';
-import { VdmzipError } from './errors.ts';
+import { VdmzipError, type VdmzipErrorCode } from './errors.ts';
 import type { Image } from './image/index.ts';
 import { checkImage, checkImage16, checkMetadata, checkPngLayout, cropImage, is16, maxValueOf, SAMPLE_MAX, type Picture } from './image/image.ts';
 import { isExtended, lowBitsOf, parseExtended, readExtendedHeader, samplesSha256Prefix, writeExtended, type ExtendedHeader, type SampleSplit } from './format/extended.ts';
@@ -39,11 +40,14 @@ import {
   pixelSha256Prefix,
   sameModel,
   writeContainer,
+  writeBandedFile,
   isCoderFile,
+  type Band,
 } from './format/container.ts';
 import { imagesElbo, type StepSampling } from './chain/elbo.ts';
 import { fewestMatchBits } from './predictor/matches.ts';
 import { bandIntervalsInWorker } from './predictor/parallel-walk.ts';
+import { defaultWorkers, mapLimited, workerTask, type WorkerReport } from './workers.ts';
 import { bandSamples, popRows, PREDICTOR, PREDICTOR_VERSION_9, type Predictor, pushRows, rowBits, type BandIntervals, type RowBand } from './predictor/predictive.ts';
 import { chainSchedule, type ChainSchedule } from './chain/schedule.ts';
 import { chunkLayout, codedPlanes, constantChannel, gatherPixels, MAX_CHUNK_PATCHES, MODEL_CHANNELS, planes, scatterPixels, tiling, type Plane, type Tiling } from './chain/tiling.ts';
@@ -130,8 +134,31 @@ export interface CoderOptions {
    * predictor alone). Default: the encoder's choice, the smallest file it measures.
    */
   predictorRows?: number;
+  /**
+   * Bands of rows the predictor's file is cut into, each coded apart so that as many threads
+   * code and decode it (default: `defaultBandCount`, 1 below 4 megapixels).
+   */
+  bands?: number;
+  /** Threads that code (and decode) the bands side by side (default: every core, `defaultWorkers`). */
+  workers?: number;
   onProgress?: (p: CodingProgress) => void;
 }
+
+export function checkWorkers(workers: number): number {
+  if (!Number.isInteger(workers) || workers < 1) throw new VdmzipError('INVALID_ARGUMENT', `workers must be a positive integer, got ${String(workers)}`);
+  return workers;
+}
+
+/**
+ * What a file that needs no network is coded with: the predictor never calls it, so a call
+ * means a bug, not a missing device.
+ */
+export const NO_NETWORK: IntegerEngine = {
+  name: 'none',
+  batch: 1,
+  run: () => Promise.reject(new Error('the predictor runs no network')),
+  dispose: () => Promise.resolve(),
+};
 
 /**
  * Pseudo-random seed words in push order. They are generated from the top of the stack
@@ -228,34 +255,34 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
     throw new VdmzipError('INVALID_ARGUMENT', `predictor rows ${String(forcedRows)} is not an integer in 0…${image.height}`);
   }
   const effort = checkEffort(options.effort ?? DEFAULT_EFFORT);
+  const workers = checkWorkers(options.workers ?? defaultWorkers());
   if (options.gridFactor !== undefined) codedGridFactor(options.gridFactor);
-  const alphaChannel = planes(image.channels).alpha;
-  const alphaValue = alphaChannel ? constantChannel(image, alphaChannel.channel) : undefined;
-  const codedChannels = predictorChannels(image.channels, alphaValue !== undefined);
-  const predictorSamples = bandSamples(predictorBand(image, 0, codedChannels));
+  const codedChannels = predictorChannels(image);
+  // A large image's predictor file is made of bands coded apart (format version 6).
+  const bandCount = options.bands ?? (forcedRows === undefined || forcedRows === image.height ? defaultBandCount(image.width, image.height) : 1);
+  if (!(Number.isInteger(bandCount) && bandCount >= 1 && bandCount <= image.height)) throw new VdmzipError('INVALID_ARGUMENT', `band count ${String(bandCount)} is not an integer in 1…${image.height}`);
+  if (bandCount > 1 && forcedRows !== undefined && forcedRows < image.height) throw new VdmzipError('INVALID_ARGUMENT', 'only a file whose every row the predictor codes has bands');
+  const bands = bandCount > 1 ? bandImages(image, bandHeights(image.height, bandCount)) : undefined;
+  const predictorSamples = bands ? bands.reduce((sum, band) => sum + predictorSamplesOf(band), 0) : predictorSamplesOf(image);
   // Progress after the estimate (if one ran) counts on from what the estimate reported.
   let estimated = 0;
   const { onProgress } = options;
   const report = onProgress && ((p: CodingProgress) => onProgress({ stepsDone: estimated + p.stepsDone, stepsTotal: estimated + p.stepsTotal }));
   const coding: CoderOptions = { ...options, onProgress: report };
-  // The predictor's walk over every row, where a worker did it beside the estimate.
+  // The predictor's walk over every row (or its bands' files), where workers did it beside the estimate.
   let intervals: BandIntervals | undefined;
-  let [estimateDone, walkDone] = [0, 0];
-  const reportBoth = () => onProgress?.({ stepsDone: estimateDone + walkDone, stepsTotal: estimated + predictorSamples });
+  let [estimateDone, walkDone, chainStarted] = [0, 0, false];
+  const reportBoth = () => chainStarted || onProgress?.({ stepsDone: estimateDone + walkDone, stepsTotal: estimated + predictorSamples });
+  const stopBands = new AbortController();
+  const bandsFile = bands && encodeBands(bands, workers, (done) => ((walkDone = done), reportBoth()), stopBands.signal);
+  // Settled here as well, so that a failure elsewhere first leaves no rejection unhandled.
+  bandsFile?.catch(() => undefined);
   const estimate = async (bundle: ModelBundle) => {
-    // The network runs on this thread while a worker walks the predictor's band on another core
+    // The network runs on this thread while a worker walks the predictor's rows on another core
     // (its intervals are needed whatever the estimate says). Where no worker runs, this thread
-    // walks the band afterwards.
+    // walks them afterwards. The bands of a large image are already being coded.
     const stop = new AbortController();
-    const walk = bandIntervalsInWorker(
-      image.data,
-      predictorBand(image, 0, codedChannels),
-      (done) => {
-        walkDone = Math.min(done, predictorSamples);
-        reportBoth();
-      },
-      stop.signal,
-    ).catch(() => undefined);
+    const walk = bands || workers < 2 ? undefined : bandIntervalsInWorker(image.data, predictorBand(image, 0, codedChannels), (done) => ((walkDone = Math.min(done, predictorSamples)), reportBoth()), stop.signal).catch(() => undefined);
     try {
       const ratio = await predictorToChainEstimate(image, bundle, engine, codedChannels, (calls, total) => {
         // Counted as if the rest were the predictor's samples: a chain, if it runs, reports its own total.
@@ -269,67 +296,190 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
       stop.abort();
     }
   };
-  const codeWithPredictor = async (reportRows: boolean) => {
-    // A predictor-only file keeps its pixel check in the message's initial head (format version 4).
-    const m = new Message(pixelCheckHead(image.data));
-    const band = predictorBand(image, 0, codedChannels);
-    const onProgress = reportRows ? (stepsDone: number) => report?.({ stepsDone, stepsTotal: predictorSamples }) : undefined;
-    matches = await pushRows(m, image.data, band, { onProgress, tryMatches: true, intervals });
-    if (reportRows) report?.({ stepsDone: predictorSamples, stepsTotal: predictorSamples });
-    return m;
+  const predictorFile = async (reportRows: boolean): Promise<Uint8Array> => {
+    if (bandsFile) return bandsFile;
+    const onRows = reportRows ? (stepsDone: number) => report?.({ stepsDone, stepsTotal: predictorSamples }) : undefined;
+    return predictorOnlyFile(image, { intervals, onProgress: onRows });
   };
-
-  let rows = image.height;
-  // Whether the predictor's file codes pixel matches (coder parameters version 10).
-  let matches = false;
-  let seedCount = 0;
-  let m: Message;
-  let chunkSizes: number[] = [];
   const model = () => {
     if (!bundle) throw new VdmzipError('INVALID_ARGUMENT', 'the network needs a model (effort 1, or every row by the predictor, codes without one)');
     return bundle;
   };
-  const predictorOnly =
-    forcedRows === undefined
-      ? effort === 1 || (effort === 2 && (patchFill(image, model()) < MIN_PATCH_FILL || (await estimate(model())) < CLEAR_PREDICTOR_RATIO))
-      : forcedRows === image.height;
-  let gridFactor = 0;
-  if (predictorOnly) m = await codeWithPredictor(true);
-  else {
-    const patches = tiling(image.width, image.height, model().meta.config.patch).count * codedPlanes(image).length;
-    gridFactor = codedGridFactor(options.gridFactor ?? defaultGridFactor(patches));
-    const plan = await planChain(image, model(), engine, gridFactor, codedChannels, coding, forcedRows);
-    rows = plan.rows;
-    seedCount = Math.max(0, Math.ceil((plan.reach + SEED_MARGIN_BITS - plan.predictorBits) / 16));
-    const band = predictorBand(image, plan.top.height, codedChannels);
-    let coded: { m: Message; chunkSizes: number[] } | undefined;
-    while (!(coded = await encodeAll(plan.c, image, plan.top, band, seedCount, plan.opening))) seedCount = Math.ceil(seedCount * 1.1) + 2;
-    if (plan.c.openings.length > 1) pushUniform(coded.m, plan.opening, plan.c.openings.length);
-    ({ m, chunkSizes } = coded);
+  try {
+    const predictorOnly =
+      forcedRows === undefined
+        ? effort === 1 || (effort === 2 && (patchFill(image, model()) < MIN_PATCH_FILL || (await estimate(model())) < CLEAR_PREDICTOR_RATIO))
+        : forcedRows === image.height;
+    if (predictorOnly) {
+      const file = await predictorFile(true);
+      report?.({ stepsDone: predictorSamples, stepsTotal: predictorSamples });
+      return file;
+    }
+    chainStarted = true;
+    const chainFile = await chainCodedFile(image, model(), engine, coding, forcedRows);
     // Every row by the predictor instead, where that is smaller still: tiny images, and pictures the
     // network models worse than the predictor does.
-    const predictorFile = forcedRows === undefined ? await codeWithPredictor(false) : undefined;
-    if (predictorFile && predictorFile.bitLength() < m.bitLength()) [rows, seedCount, m, chunkSizes] = [image.height, 0, predictorFile, []];
+    const otherFile = forcedRows === undefined ? await predictorFile(false) : undefined;
+    return otherFile && otherFile.length < chainFile.length ? otherFile : chainFile;
+  } finally {
+    stopBands.abort();
   }
-  if (alphaChannel) {
-    if (alphaValue !== undefined) pushUniform(m, alphaValue, 256);
-    pushUniform(m, alphaValue === undefined ? 0 : 1, 2);
-  }
+}
 
-  const geometry = { width: image.width, height: image.height, channels: image.channels, bitDepth: 8 } as const;
-  // A file whose every row the predictor codes needs no model: it records none (format version 4).
-  const header: ContainerHeader =
-    rows === image.height
-      ? { ...geometry, coder: { version: matches ? MATCHES_PARAMS_VERSION : CODER_PARAMS_VERSION, chunkSizes, seedWords: seedCount, predictorRows: rows } }
-      : {
-          ...geometry,
-          pixelSha256Prefix: pixelSha256Prefix(image.data),
-          modelId: model().id,
-          steps: model().meta.config.T,
-          patchSize: model().meta.config.patch,
-          coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords: seedCount, predictorRows: rows },
-        };
+/** A chain file (format version 2): the chain codes the top rows, the predictor the `forcedRows` (or a number it chooses) below them. */
+async function chainCodedFile(image: Image, bundle: ModelBundle, engine: IntegerEngine, options: CoderOptions, forcedRows: number | undefined): Promise<Uint8Array> {
+  const codedChannels = predictorChannels(image);
+  const patches = tiling(image.width, image.height, bundle.meta.config.patch).count * codedPlanes(image).length;
+  const gridFactor = codedGridFactor(options.gridFactor ?? defaultGridFactor(patches));
+  const plan = await planChain(image, bundle, engine, gridFactor, codedChannels, options, forcedRows);
+  let seedCount = Math.max(0, Math.ceil((plan.reach + SEED_MARGIN_BITS - plan.predictorBits) / 16));
+  const band = predictorBand(image, plan.top.height, codedChannels);
+  let coded: { m: Message; chunkSizes: number[] } | undefined;
+  while (!(coded = await encodeAll(plan.c, image, plan.top, band, seedCount, plan.opening))) seedCount = Math.ceil(seedCount * 1.1) + 2;
+  const { m, chunkSizes } = coded;
+  if (plan.c.openings.length > 1) pushUniform(m, plan.opening, plan.c.openings.length);
+  pushAlphaMode(m, image);
+  const header: ContainerHeader = {
+    width: image.width,
+    height: image.height,
+    channels: image.channels,
+    bitDepth: 8,
+    pixelSha256Prefix: pixelSha256Prefix(image.data),
+    modelId: bundle.id,
+    steps: bundle.meta.config.T,
+    patchSize: bundle.meta.config.patch,
+    coder: { version: CODER_PARAMS_VERSION, gridFactor, chunkSizes, seedWords: seedCount, predictorRows: plan.rows },
+  };
   return writeContainer(header, m.toBytes());
+}
+
+/**
+ * A predictor-only file (format version 4): the predictor codes every row, and the message
+ * starts at the pixels' check. `intervals`, where given, are the predictor's walk over the
+ * image (bandIntervals); `onProgress` counts coded samples.
+ */
+async function predictorOnlyFile(image: Image, options: { intervals?: BandIntervals; onProgress?: (samplesDone: number) => void } = {}): Promise<Uint8Array> {
+  const m = new Message(pixelCheckHead(image.data));
+  const matches = await pushRows(m, image.data, predictorBand(image, 0, predictorChannels(image)), { ...options, tryMatches: true });
+  pushAlphaMode(m, image);
+  const coder = { version: matches ? MATCHES_PARAMS_VERSION : CODER_PARAMS_VERSION, chunkSizes: [], seedWords: 0, predictorRows: image.height };
+  return writeContainer({ width: image.width, height: image.height, channels: image.channels, bitDepth: 8, coder }, m.toBytes());
+}
+
+/**
+ * Pixels per band of a large image's predictor file (format version 6, docs/format.md §2.8):
+ * an image of at least twice this many is cut into ⌊pixels / BAND_PIXELS⌋ bands of rows,
+ * each coded as an image of its own, so that as many threads code and decode it. A band's
+ * predictor starts learning afresh: cut into two, the 5.1-megapixel training photo kleiber
+ * (x2) costs 0.01% more, the 3.3-megapixel dragonfly 0.08%; into five, 0.11% and 0.41%
+ * (docs/experiments.md, "Bands").
+ */
+const BAND_PIXELS = 2 ** 21;
+
+/** How many bands the encoder cuts an image into by default (1: the image whole). */
+export function defaultBandCount(width: number, height: number): number {
+  return Math.max(1, Math.min(height, Math.floor((width * height) / BAND_PIXELS)));
+}
+
+/** The heights of `count` bands of rows, as even as rows allow, top first. */
+function bandHeights(height: number, count: number): number[] {
+  return Array.from({ length: count }, (_, k) => Math.floor(((k + 1) * height) / count) - Math.floor((k * height) / count));
+}
+
+/** The bands of `image` with these heights, each an image with its own copy of the samples. */
+function bandImages(image: Image, heights: readonly number[]): Image[] {
+  const row = image.width * image.channels;
+  let top = 0;
+  return heights.map((height) => {
+    const data = image.data.slice(top * row, (top += height) * row);
+    return { width: image.width, height, channels: image.channels, data };
+  });
+}
+
+/** Worker tasks of this module (src/workers.ts): a band's predictor file, and a band file's samples. */
+const ENCODE_BAND = 'vdmzip:encode-band';
+const DECODE_BAND = 'vdmzip:decode-band';
+type BandTask = { task: typeof ENCODE_BAND; band: Image } | { task: typeof DECODE_BAND; file: Uint8Array };
+
+/** What a band task's worker posts as its result: the band's bytes, or why a band file does not decode. */
+type BandResult = Uint8Array | { code: VdmzipErrorCode; message: string };
+
+/**
+ * `task` in a worker thread, or on this thread where `workers` is 1 or no worker could run it
+ * (`here` then does the same work). `onProgress` gets the task's own count of work done. A
+ * file the worker found damaged fails as it would have here, without a second try.
+ */
+async function inWorker(task: BandTask, workers: number, here: (onProgress: (done: number) => void) => Promise<Uint8Array>, onProgress: (done: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
+  if (workers > 1) {
+    let result: BandResult | undefined;
+    try {
+      result = await workerTask<BandResult>(import.meta.url, task, { onProgress, signal });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+    }
+    if (result instanceof Uint8Array) return result;
+    if (result) throw new VdmzipError(result.code, result.message);
+  }
+  return here(onProgress);
+}
+
+/** The banded file (format version 6) of these bands, coded by up to `workers` threads; `onProgress` counts coded samples. */
+async function encodeBands(bands: Image[], workers: number, onProgress?: (samplesDone: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
+  const done = new Float64Array(bands.length);
+  const files = await mapLimited(bands, workers, (band, k) => {
+    const report = (samples: number) => {
+      done[k] = samples;
+      onProgress?.(done.reduce((a, b) => a + b, 0));
+    };
+    return inWorker({ task: ENCODE_BAND, band }, workers, (progress) => predictorOnlyFile(band, { onProgress: progress }), report, signal);
+  });
+  return writeBandedFile(files);
+}
+
+/** The image of a banded file's bands, decoded by up to `workers` threads; progress counts pixels. */
+async function decodeBands(header: ContainerHeader, bands: Band[], engine: IntegerEngine, workers: number, onProgress?: (p: CodingProgress) => void): Promise<Image> {
+  const { width, height, channels } = header;
+  const image: Image = { width, height, channels, data: new Uint8Array(width * height * channels) };
+  const done = new Float64Array(bands.length);
+  await mapLimited(bands, workers, async (band, k) => {
+    const pixels = width * band.header.height;
+    const report = (pixelsDone: number) => {
+      done[k] = pixelsDone;
+      onProgress?.({ stepsDone: Math.round(done.reduce((a, b) => a + b, 0)), stepsTotal: width * height });
+    };
+    const here = async (progress: (done: number) => void) => (await decompressImage(band.file, undefined, engine, { onProgress: (p) => progress((p.stepsDone / p.stepsTotal) * pixels) })).data;
+    image.data.set(await inWorker({ task: DECODE_BAND, file: band.file }, workers, here, report), band.top * width * channels);
+  });
+  return image;
+}
+
+/** A band task in this worker thread: its progress and result go to the thread that started it. */
+async function runBandTask(task: BandTask): Promise<void> {
+  const port = parentPort!;
+  const progress = (done: number) => port.postMessage({ done } satisfies WorkerReport<BandResult>);
+  let result: Uint8Array;
+  try {
+    if (task.task === ENCODE_BAND) result = await predictorOnlyFile(task.band, { onProgress: progress });
+    else {
+      const { file } = task;
+      const { width, height } = parseContainer(file).header;
+      result = (await decompressImage(file, undefined, NO_NETWORK, { onProgress: (p) => progress((p.stepsDone / p.stepsTotal) * width * height) })).data;
+    }
+  } catch (error) {
+    if (!(error instanceof VdmzipError)) throw error;
+    port.postMessage({ result: { code: error.code, message: error.message } } satisfies WorkerReport<BandResult>);
+    return;
+  }
+  port.postMessage({ result } satisfies WorkerReport<BandResult>, [result.buffer as ArrayBuffer]);
+}
+
+/** The alpha mode, decoded first (docs/format.md §6): whether an alpha channel is constant, and then its value. */
+function pushAlphaMode(m: Message, image: Image): void {
+  const alpha = planes(image.channels).alpha;
+  if (!alpha) return;
+  const value = constantChannel(image, alpha.channel);
+  if (value !== undefined) pushUniform(m, value, 256);
+  pushUniform(m, value === undefined ? 0 : 1, 2);
 }
 
 interface ChainPlan {
@@ -405,8 +555,19 @@ async function planChain(image: Image, bundle: ModelBundle, engine: IntegerEngin
 }
 
 /** Channels the predictor rows code: all but a constant alpha channel (the last), which costs 9 bits in all. */
-function predictorChannels(channels: number, constantAlpha: boolean): number {
+function codedChannelsOf(channels: number, constantAlpha: boolean): number {
   return constantAlpha ? channels - 1 : channels;
+}
+
+/** The channels the predictor codes of `image` (codedChannelsOf). */
+function predictorChannels(image: Image): number {
+  const alpha = planes(image.channels).alpha;
+  return codedChannelsOf(image.channels, alpha !== undefined && constantChannel(image, alpha.channel) !== undefined);
+}
+
+/** The samples the predictor codes where it codes every row of `image`. */
+function predictorSamplesOf(image: Image): number {
+  return image.width * image.height * predictorChannels(image);
 }
 
 /**
@@ -568,7 +729,8 @@ export function checkModel(header: ContainerHeader, bundle: ModelBundle | undefi
 
 /** Decodes .vdmz bytes; `bundle` may be undefined for a file the predictor coded alone (format 4). */
 export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | undefined, engine: IntegerEngine, options: CoderOptions = {}): Promise<Image> {
-  const { header, payload } = parseContainer(bytes);
+  const { header, payload, bands } = parseContainer(bytes);
+  if (bands) return decodeBands(header, bands, engine, checkWorkers(options.workers ?? defaultWorkers()), options.onProgress);
   checkModel(header, bundle);
   const { width, height, channels, coder } = header;
   const corrupt = (why: string) => new VdmzipError('CORRUPT', why);
@@ -585,7 +747,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
   // or not) is damage: refuse it at once.
   const matches = hasPixelMatches(coder.version);
   const predictor = predictorOf(coder.version);
-  const fewestPredictorSamples = bandSamples({ width, channels, coded: predictorChannels(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
+  const fewestPredictorSamples = bandSamples({ width, channels, coded: codedChannelsOf(channels, planes(channels).alpha !== undefined), top: chainHeight, bottom: height });
   const fewestBits = matches ? (height - chainHeight) * width * fewestMatchBits(predictor.matches) : fewestPredictorSamples * predictor.minSampleBits;
   if (fewestBits > 8 * payload.length) throw corrupt('the payload is too short for its predictor rows');
   let m: Message;
@@ -623,7 +785,7 @@ export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | u
       end = first;
     }
   }
-  const band = predictorBand(image, chainHeight, predictorChannels(channels, alphaValue !== undefined), predictor);
+  const band = predictorBand(image, chainHeight, codedChannelsOf(channels, alphaValue !== undefined), predictor);
   // Progress in samples where the predictor decodes the whole image (the chain reports steps).
   const onRows = chainHeight === 0 ? (stepsDone: number) => options.onProgress?.({ stepsDone, stepsTotal: bandSamples(band) }) : undefined;
   if (chainHeight < height && !(await popRows(m, image.data, band, onRows, matches))) {
@@ -740,8 +902,8 @@ export async function decompressPicture(bytes: Uint8Array, bundle: ModelBundle |
   const { header, inner, lowBits } = parseExtended(bytes);
   const corrupt = (why: string) => new VdmzipError('CORRUPT', why);
   if (header.inner === 'png') return storedPicture(header, inner);
-  // The inner file is one of format 2 or 4 (§2.7); anything else in its place is damage.
-  if (!isCoderFile(inner)) throw corrupt('the inner file is not a file of format 2 or 4');
+  // The inner file is one of format 2, 4 or 6 (§2.7); anything else in its place is damage.
+  if (!isCoderFile(inner)) throw corrupt('the inner file is not a file of format 2, 4 or 6');
   const innerImage = await decompressImage(inner, bundle, engine, options);
   const { width, height, channels, maxValue, split, metadata } = header;
   if (innerImage.width !== width || innerImage.height !== height || innerImage.channels !== channels) throw corrupt('the inner file holds another image than the header describes');
@@ -764,3 +926,5 @@ export async function decompressPicture(bytes: Uint8Array, bundle: ModelBundle |
   if (header.layout) checkPngLayout(image, header.layout, 'CORRUPT');
   return { image, metadata, ...(header.layout && { layout: header.layout }) };
 }
+
+if (!isMainThread && [ENCODE_BAND, DECODE_BAND].includes((workerData as Partial<BandTask> | undefined)?.task ?? '')) await runBandTask(workerData as BandTask);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +102,22 @@ describe('vdmzip CLI', () => {
       expect(code).toBe(0);
       expect(stdout).toMatch(new RegExp(`^coder\\s+parameters version 11, ${says}$`, 'm'));
     }
+  });
+
+  it('compress --bands cuts an image into bands that info lists and decompress puts back together', async () => {
+    const input = join(dir, 'banded.pgm');
+    const pixels = Buffer.from(Array.from({ length: 20 * 9 }, (_, i) => (i * 37) % 256));
+    await writeFile(input, Buffer.concat([Buffer.from('P5\n20 9\n255\n'), pixels]));
+    expect((await vdmzip('compress', '-q', '-e', '1', '--bands', '3', '--workers', '2', input)).code).toBe(0);
+    const info = await vdmzip('info', `${input}.vdmz`);
+    expect(info.stdout).toMatch(/^bands\s+3, each coded as an image of its own: 3 \+ 3 \+ 3 rows$/m);
+    expect(info.stdout).toMatch(/^model\s+none needed \(format 6: the predictive coder codes every row\)$/m);
+    const output = join(dir, 'banded-back.pgm');
+    expect((await vdmzip('decompress', '-q', '-o', output, `${input}.vdmz`)).code).toBe(0);
+    expect((await readFile(output)).subarray(-pixels.length).equals(pixels)).toBe(true);
+    const zero = await vdmzip('compress', '--workers', '0', input);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/^vdmzip: .*workers.*\n$/);
   });
 
   it("info matches a format version 2 file's model id prefix against the model", async () => {

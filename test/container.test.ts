@@ -316,7 +316,7 @@ describe('container parse failures', () => {
     const newer = file.slice();
     newer[4] = 5;
     expect(() => parseContainer(resign(newer))).toThrow(
-      expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: 'file format version 5 is not supported (this vdmzip reads versions 2 and 4)' }) as unknown as Error,
+      expect.objectContaining({ code: 'UNSUPPORTED_VERSION', message: 'file format version 5 is not supported (this vdmzip reads versions 2, 4 and 6)' }) as unknown as Error,
     );
     // Preamble, then model id, width … patch size: 8 + 6 one-byte fields in format 2; width,
     // height, channels and bit depth in format 4.

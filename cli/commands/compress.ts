@@ -6,9 +6,9 @@ import { readPicture, withoutMetadata } from '../../src/image/index.ts';
 import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs } from '../batch.ts';
 import { aboutFile } from '../files.ts';
 import { imageInputBound, readBoundedInput } from '../input.ts';
-import { addFileOptions, describeDevice, effortOption, positiveNumber, type FileOptions } from '../options.ts';
+import { addFileOptions, describeDevice, effortOption, positiveInt, positiveNumber, type FileOptions } from '../options.ts';
 
-type CompressOptions = FileOptions & { verify?: boolean; grid?: number; effort: Effort; strip?: boolean };
+type CompressOptions = FileOptions & { verify?: boolean; grid?: number; effort: Effort; strip?: boolean; bands?: number };
 
 /** The default output name: the input with .vdmz appended. */
 export function compressedName(input: string): string {
@@ -24,6 +24,7 @@ export function register(program: Command): void {
     .addOption(effortOption())
     .option('--verify', 'decode each file after encoding and compare every pixel (about twice the time)')
     .option('--strip', 'leave out PNG metadata (colour profile, EXIF, text, resolution, time), which is kept by default')
+    .addOption(new Option('--bands <n>', 'cut the image into N bands of rows coded apart, so that N threads code and decode it, at a small cost in bytes (default: 1 band per 2 megapixels)').argParser(positiveInt))
     .addOption(new Option('--grid <kappa>', "advanced: latent grid width κ, as a fraction of each step's std for every chunk but the opening one, whose grids the encoder picks per file (default 1.25)").argParser(positiveNumber))
     .addHelpText(
       'after',
@@ -38,7 +39,7 @@ Exit status: 0 success; 1 if any input failed (the others are still compressed);
     .action(async (files: string[], o: CompressOptions) => {
       const jobs = planJobs(files, o, compressedName);
       const codec = openOnFirstUse(async () => {
-        return VdmzipCodec.open({ model: o.model, threads: o.threads, effort: o.effort, gridFactor: o.grid, verify: o.verify, device: o.device, onDevice: o.verbose && !o.quiet ? (info) => process.stderr.write(`${describeDevice(info)}\n`) : undefined });
+        return VdmzipCodec.open({ model: o.model, threads: o.threads, workers: o.workers, bands: o.bands, effort: o.effort, gridFactor: o.grid, verify: o.verify, device: o.device, onDevice: o.verbose && !o.quiet ? (info) => process.stderr.write(`${describeDevice(info)}\n`) : undefined });
       });
       try {
         await runJobs(jobs, o, async (job, bar) => {

@@ -71,7 +71,7 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
     .action(async (files: string[], o: DecompressOptions) => {
       const jobs = o.test ? testJobs(files, o) : planJobs(files, o, decompressedName);
       const codec = openOnFirstUse(async () => {
-        return VdmzipCodec.open({ model: o.model, threads: o.threads, device: o.device, onDevice: o.verbose && !o.quiet ? (info) => process.stderr.write(`${describeDevice(info)}\n`) : undefined });
+        return VdmzipCodec.open({ model: o.model, threads: o.threads, workers: o.workers, device: o.device, onDevice: o.verbose && !o.quiet ? (info) => process.stderr.write(`${describeDevice(info)}\n`) : undefined });
       });
       try {
         await runJobs(jobs, o, async (job, bar) => {

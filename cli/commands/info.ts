@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_DIR, openModel } from '../../src/codec-api.ts';
-import { bitsPerDim, codedBy, hasPixelMatches, parseContainer, sameModel } from '../../src/format/container.ts';
+import { bitsPerDim, codedBy, hasPixelMatches, parseContainer, sameModel, type CoderParamsVersion } from '../../src/format/container.ts';
 import { isExtended, lowBitsOf, parseExtended, type ExtendedFile } from '../../src/format/extended.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { aboutFile } from '../files.ts';
@@ -98,7 +98,7 @@ export function register(program: Command): void {
         printRows(stored);
         return;
       }
-      const { header, payload } = await aboutFile(path, () => parseContainer(extended?.inner ?? bytes));
+      const { header, payload, bands } = await aboutFile(path, () => parseContainer(extended?.inner ?? bytes));
       const { width, height, channels, coder } = header;
       const maxValue = extended?.header.maxValue ?? 255;
       const chunks = coder.chunkSizes;
@@ -128,10 +128,13 @@ export function register(program: Command): void {
         ['image', imageText(width, height, channels, maxValue)],
         ...(extended === undefined ? [] : [['format', `5 (extended) around a file of format ${format}`] as [string, string], ...extendedRows(extended)]),
         ...chain,
-        ['coder', `parameters version ${coder.version}, ${coderText(height, coder.predictorRows)}${hasPixelMatches(coder.version) ? ', with pixel matches' : ''}`],
+        bands === undefined
+          ? ['coder', `parameters version ${coder.version}, ${coderText(height, coder.predictorRows)}${hasPixelMatches(coder.version) ? ', with pixel matches' : ''}`]
+          : ['coder', `the predictive coder alone, band by band (parameters ${bandVersions(bands.map((band) => band.header.coder.version))})`],
+        ...(bands === undefined ? [] : [['bands', `${bands.length}, each coded as an image of its own: ${bandRows(bands.map((band) => band.header.height))} rows`] as [string, string]]),
         ...chainCoding,
-        header.pixelSha256Prefix === undefined ? ['pixel check', "SHA-256's first 48 bits, as the payload's initial rANS head"] : ['pixel sha256', `${header.pixelSha256Prefix}…`],
-        ['header check', extended === undefined && modelId === undefined ? 'none in format 4 (no CRC): `vdmzip decompress -t` decodes the file and checks its pixels' : 'CRC-32, checked'],
+        header.pixelSha256Prefix === undefined ? ['pixel check', `SHA-256's first 48 bits, as the payload's initial rANS head${bands === undefined ? '' : ' (each band its own)'}`] : ['pixel sha256', `${header.pixelSha256Prefix}…`],
+        ['header check', extended === undefined && modelId === undefined ? `none in format ${format} (no CRC): \`vdmzip decompress -t\` decodes the file and checks its pixels` : 'CRC-32, checked'],
         ['raw size', `${rawBytes} bytes (${width}·${height}·${channels} samples)`],
         ['header', `${bytes.length - payload.length - (extended?.lowBits.length ?? 0)} bytes`],
         ['payload', `${payload.length} bytes${extended === undefined ? '' : ' (inner file)'}`],
@@ -141,4 +144,18 @@ export function register(program: Command): void {
       ];
       printRows(rows);
     });
+}
+
+/** "version 11 in 3 bands, 12 in 1": each coder parameters version with how many bands use it. */
+function bandVersions(versions: number[]): string {
+  const counts = new Map<number, number>();
+  for (const v of versions) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const parts = [...counts].sort(([a], [b]) => a - b).map(([v, n], i) => `${i === 0 ? 'version ' : ''}${v}${hasPixelMatches(v as CoderParamsVersion) ? ' (pixel matches)' : ''} in ${n} band${n === 1 ? '' : 's'}`);
+  return parts.join(', ');
+}
+
+/** Band heights, "100 + 100 + 101", shortened where there are many. */
+function bandRows(heights: number[]): string {
+  const shown = heights.slice(0, CHUNKS_SHOWN).join(' + ');
+  return heights.length > CHUNKS_SHOWN ? `${shown} + …` : shown;
 }

@@ -2,8 +2,8 @@
  * The .vdmz container: everything a decoder needs besides the model bundle, and enough checks
  * that a damaged or mismatched file fails with a one-line reason instead of decoding to a wrong
  * image. docs/format.md §2 specifies it field by field; in short, every file starts with the
- * magic "VDMZ" and a format version byte, and vdmzip 1.0 writes and reads two formats, both
- * with coder parameters version 9:
+ * magic "VDMZ" and a format version byte. This module writes and reads three formats (format 5,
+ * which wraps one of them, is extended.ts's):
  *
  * Format version 4, predictor-only files (format.md §2.3): the predictor codes every row and
  * no model is needed.
@@ -15,7 +15,7 @@
  *           v     height (varint, ≥ 1; width·height ≤ MAX_PIXELS)
  *           1     channels (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA)
  *           1     bit depth (8)
- *           1     coder parameters version (9)
+ *           1     coder parameters version (9 to 12)
  *                 payload: the rANS message without its borrowed-word count (always 0),
  *                 so its 7-byte head and then its tail words, to the end of the file
  *
@@ -64,6 +64,16 @@
  * made with another model a 2^-64 chance of passing the model check, after which it must still
  * pass the decoder's own checks (seed, nothing left over, pixels).
  *
+ * Format version 6, banded files (format.md §2.8): a large image's rows in bands, each band a
+ * format 4 file of its own, so that the bands decode side by side.
+ *
+ *   offset  size  field
+ *   0       4     magic "VDMZ"
+ *   4       1     format version (6)
+ *   5       v     width, height (varints), then channels and bit depth (1 byte each)
+ *           v     band count B (2…height), then B − 1 varints: the lengths of all bands but the last
+ *                 the bands, top first, the last to the end of the file
+ *
  * Files that vdmzip builds before 1.0 wrote (container formats 1 and 3, coder parameters
  * versions 1 to 8) are refused as 'UNSUPPORTED_VERSION', naming them as such.
  */
@@ -78,6 +88,7 @@ export const CONTAINER_MAGIC = 'VDMZ';
 /** The format versions this build writes and reads: files with a chain, and predictor-only files. */
 const CHAIN_FORMAT = 2;
 const PREDICTOR_FORMAT = 4;
+const BANDED_FORMAT = 6;
 /** Format versions that vdmzip builds before 1.0 wrote. */
 const PRE_1_0_FORMATS: readonly number[] = [1, 3];
 /** The first coder parameters version of 1.0 (docs/format.md §7, §8); earlier ones were written before it. */
@@ -134,9 +145,18 @@ export type ContainerHeader = {
    * file of format version 4, whose check is the payload's initial head (`pixelCheckHead`).
    */
   pixelSha256Prefix?: string;
+  /**
+   * Format version 6: how many bands of rows the file holds, each a format 4 file of its own
+   * (`Container.bands`). The coder version is then the highest of the bands'.
+   */
+  bands?: number;
 };
 
-export type Container = { header: ContainerHeader; payload: Uint8Array };
+/** A parsed file: its header and payload, and for format version 6 its bands (`payload` is then all of them). */
+export type Container = { header: ContainerHeader; payload: Uint8Array; bands?: Band[] };
+
+/** One band of a format 6 file: a format 4 file of the rows from `top` on. */
+export type Band = Container & { top: number; file: Uint8Array };
 
 const MODEL_ID_PREFIX_BYTES = 8;
 const PIXEL_SHA256_PREFIX_BYTES = 8;
@@ -268,20 +288,52 @@ function writePredictorFile(header: ContainerHeader, payload: Uint8Array): Uint8
   return out;
 }
 
+/**
+ * A format version 6 file (docs/format.md §2.8) of the format 4 files of an image's bands of
+ * rows, top band first: each band is coded as an image of its own, so that each decodes
+ * without the others, on its own thread.
+ */
+export function writeBandedFile(bandFiles: readonly Uint8Array[]): Uint8Array {
+  if (bandFiles.length < 2) throw new VdmzipError('INVALID_ARGUMENT', 'a banded file holds at least 2 bands');
+  const headers = bandFiles.map((file) => {
+    if (formatVersionOf(file) !== PREDICTOR_FORMAT) throw new VdmzipError('INVALID_ARGUMENT', `a band must be a file of format ${PREDICTOR_FORMAT}`);
+    return parsePredictorFile(file).header;
+  });
+  const { width, channels } = headers[0];
+  if (headers.some((h) => h.width !== width || h.channels !== channels)) throw new VdmzipError('INVALID_ARGUMENT', 'the bands differ in width or channels');
+  const height = headers.reduce((sum, h) => sum + h.height, 0);
+  checkDimensions(width, height, 'image', 'INVALID_ARGUMENT');
+  const lengths = bandFiles.slice(0, -1).map((file) => file.length);
+  const varints = [width, height, bandFiles.length, ...lengths];
+  const headerLength = COMPACT_PREAMBLE_BYTES + 2 + varints.reduce((n, v) => n + varintLength(v), 0);
+  const out = new Uint8Array(headerLength + bandFiles.reduce((n, file) => n + file.length, 0));
+  const writer = new ByteWriter(out);
+  writer.bytes(Buffer.from(CONTAINER_MAGIC, 'latin1'));
+  writer.u8(BANDED_FORMAT);
+  writer.varint(width);
+  writer.varint(height);
+  writer.u8(channels);
+  writer.u8(8);
+  writer.varint(bandFiles.length);
+  for (const length of lengths) writer.varint(length);
+  for (const file of bandFiles) writer.bytes(file);
+  return out;
+}
+
 /** The format version byte of `bytes` when they start with the magic and have one, else undefined (docs/format.md §2.1). */
 export function formatVersionOf(bytes: Uint8Array): number | undefined {
   const magic = Buffer.from(CONTAINER_MAGIC, 'latin1');
   return bytes.length > magic.length && magic.equals(bytes.subarray(0, magic.length)) ? bytes[magic.length] : undefined;
 }
 
-/** Whether `bytes` start as a file of format 2 or 4 does: what parseContainer reads, and the inner file of format 5 must be. */
+/** Whether `bytes` start as a file of format 2, 4 or 6 does: what parseContainer reads, and the inner file of format 5 must be. */
 export function isCoderFile(bytes: Uint8Array): boolean {
   const version = formatVersionOf(bytes);
-  return version === CHAIN_FORMAT || version === PREDICTOR_FORMAT;
+  return version === CHAIN_FORMAT || version === PREDICTOR_FORMAT || version === BANDED_FORMAT;
 }
 
 /**
- * Parses and verifies a .vdmz file of format version 2 or 4. The payload is a view into
+ * Parses and verifies a .vdmz file of format version 2, 4 or 6. The payload is a view into
  * `bytes`, not a copy. Throws only VdmzipError: 'UNSUPPORTED_FORMAT' (not a .vdmz file),
  * 'TRUNCATED', 'CORRUPT', 'UNSUPPORTED_VERSION' (a newer file, or one written before 1.0),
  * 'TOO_LARGE' (more pixels than MAX_PIXELS).
@@ -294,6 +346,7 @@ export function parseContainer(bytes: Uint8Array): Container {
   }
   if (bytes.length === 0) throw new VdmzipError('TRUNCATED', 'file is empty');
   if (bytes.length > magic.length && bytes[magic.length] === PREDICTOR_FORMAT) return parsePredictorFile(bytes);
+  if (bytes.length > magic.length && bytes[magic.length] === BANDED_FORMAT) return parseBandedFile(bytes);
   if (bytes.length < PREAMBLE_BYTES) throw new VdmzipError('TRUNCATED', 'file ends inside its header');
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -305,7 +358,7 @@ export function parseContainer(bytes: Uint8Array): Container {
   }
   if (PRE_1_0_FORMATS.includes(version)) throw new VdmzipError('UNSUPPORTED_VERSION', `file format version ${version}: ${PRE_1_0}`);
   if (version !== CHAIN_FORMAT) {
-    throw new VdmzipError('UNSUPPORTED_VERSION', `file format version ${version} is not supported (this vdmzip reads versions ${CHAIN_FORMAT} and ${PREDICTOR_FORMAT})`);
+    throw new VdmzipError('UNSUPPORTED_VERSION', `file format version ${version} is not supported (this vdmzip reads versions ${CHAIN_FORMAT}, ${PREDICTOR_FORMAT} and ${BANDED_FORMAT})`);
   }
 
   const body = new ByteReader(bytes, PREAMBLE_BYTES, headerEnd);
@@ -322,13 +375,19 @@ export function parseContainer(bytes: Uint8Array): Container {
   return { header, payload };
 }
 
-/** Format version 4: no CRC guards the header, so a field that runs past the file's end is a file cut short. */
-function parsePredictorFile(bytes: Uint8Array): Container {
-  const body = new ByteReader(bytes, COMPACT_PREAMBLE_BYTES, bytes.length, 'TRUNCATED');
+/** Width, height, channels and bit depth as formats 4 and 6 store them after the preamble (checked by checkHeader). */
+function readGeometry(body: ByteReader): { width: number; height: number; channels: Channels; bitDepth: 8 } {
   const width = body.varint();
   const height = body.varint();
   const channels = body.u8() as Channels;
   const bitDepth = body.u8() as 8;
+  return { width, height, channels, bitDepth };
+}
+
+/** Format version 4: no CRC guards the header, so a field that runs past the file's end is a file cut short. */
+function parsePredictorFile(bytes: Uint8Array): Container {
+  const body = new ByteReader(bytes, COMPACT_PREAMBLE_BYTES, bytes.length, 'TRUNCATED');
+  const { width, height, channels, bitDepth } = readGeometry(body);
   const version = readCoderVersion(body, false, PREDICTOR_VERSIONS);
   const coder: CoderParams = { version, chunkSizes: [], seedWords: 0, predictorRows: height };
   const header: ContainerHeader = { width, height, channels, bitDepth, coder };
@@ -336,6 +395,45 @@ function parsePredictorFile(bytes: Uint8Array): Container {
   // The payload starts with the message's whole head: fewer bytes than that is a file cut short.
   if (bytes.length - body.pos < MESSAGE_HEAD_BYTES) throw new VdmzipError('TRUNCATED', 'file ends inside its payload');
   return { header, payload: bytes.subarray(body.pos) };
+}
+
+/**
+ * Format version 6: the image's geometry, the band count and the lengths of all bands but the
+ * last, then the bands, each a format 4 file of the same width and channels whose heights add
+ * up to the image's. No CRC guards the header: a field or band that runs past the file's end is
+ * a file cut short, and each band carries its own pixel check.
+ */
+function parseBandedFile(bytes: Uint8Array): Container {
+  const body = new ByteReader(bytes, COMPACT_PREAMBLE_BYTES, bytes.length, 'TRUNCATED');
+  const { width, height, channels, bitDepth } = readGeometry(body);
+  const count = body.varint();
+  const geometry = { width, height, channels, bitDepth, coder: { version: CODER_PARAMS_VERSION, chunkSizes: [], seedWords: 0, predictorRows: height } };
+  checkHeader(geometry, 'CORRUPT');
+  if (!isIntegerIn(count, 2, height)) throw new VdmzipError('CORRUPT', `band count ${count} is not in 2…${height}`);
+  const lengths: number[] = [];
+  for (let k = 0; k < count - 1; k++) {
+    const length = body.varint();
+    if (length === 0) throw new VdmzipError('CORRUPT', `band ${k + 1} is empty`);
+    lengths.push(length);
+  }
+  const payload = bytes.subarray(body.pos);
+  const bands: Band[] = [];
+  let [start, top] = [body.pos, 0];
+  for (let k = 0; k < count; k++) {
+    const end = k < count - 1 ? start + lengths[k] : bytes.length;
+    if (end > bytes.length || start === bytes.length) throw new VdmzipError('TRUNCATED', `file ends inside band ${k + 1} of ${count}`);
+    const file = bytes.subarray(start, end);
+    if (formatVersionOf(file) !== PREDICTOR_FORMAT) throw new VdmzipError('CORRUPT', `band ${k + 1} is not a file of format ${PREDICTOR_FORMAT}`);
+    const band = parsePredictorFile(file);
+    if (band.header.width !== width || band.header.channels !== channels) throw new VdmzipError('CORRUPT', `band ${k + 1} differs from the image in width or channels`);
+    if (top + band.header.height > height) throw new VdmzipError('CORRUPT', 'the bands hold more rows than the image');
+    bands.push({ ...band, top, file });
+    [start, top] = [end, top + band.header.height];
+  }
+  if (top !== height) throw new VdmzipError('CORRUPT', 'the bands hold fewer rows than the image');
+  let version = bands[0].header.coder.version;
+  for (const band of bands) if (band.header.coder.version > version) version = band.header.coder.version;
+  return { header: { ...geometry, coder: { ...geometry.coder, version }, bands: count }, payload, bands };
 }
 
 /** Format version 2's header body. */
