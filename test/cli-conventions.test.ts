@@ -252,7 +252,7 @@ describe('compress and decompress round trips', () => {
     expect((await withModel('compress', '-e', '1', 'ten-bit.pgm')).code).toBe(0);
     const asPng = await withModel('decompress', 'ten-bit.pgm.vdmz', '-o', 'ten-bit.png');
     expect(asPng.code).toBe(1);
-    expect(asPng.stderr).toBe("vdmzip: ten-bit.png: the image's samples run to 1023, which PNG cannot hold without rescaling; write PGM/PPM instead\n");
+    expect(asPng.stderr).toBe("vdmzip: ten-bit.png: the image's samples run to 1023, which PNG cannot hold without rescaling; write PGM/PPM/PAM instead\n");
     expect(existsSync(at('ten-bit.png'))).toBe(false);
     const asPgm = await withModel('decompress', '-c', '--format', 'pnm', 'ten-bit.pgm.vdmz');
     expect(Buffer.from(asPgm.stdout).equals(Buffer.from(writeImage(grey, 'pnm')))).toBe(true);
@@ -374,7 +374,7 @@ describe('messages and exit codes', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
       'vdmzip: mixed/missing.png: no such file or directory\n' +
-        'vdmzip: mixed/notes.txt: not a PNG, PGM or PPM image\n' +
+        'vdmzip: mixed/notes.txt: not a PNG or Netpbm (PBM, PGM, PPM, PAM) image\n' +
         'vdmzip: 2 of 4 inputs failed\n',
     );
     expect((await readdir(at('mixed'))).sort()).toEqual(['a.png', 'a.png.vdmz', 'b.pgm', 'b.pgm.vdmz', 'notes.txt']);
@@ -403,9 +403,9 @@ describe('messages and exit codes', () => {
       [['decompress', 'truncated.vdmz'], 'vdmzip: truncated.vdmz: the payload does not end with the image: damaged or cut short\n'],
       [['decompress', 'header-cut.vdmz'], 'vdmzip: header-cut.vdmz: file ends inside its header\n'],
       [['decompress', 'rgb.png'], 'vdmzip: rgb.png: not a .vdmz file\n'],
-      [['compress', 'text.png'], 'vdmzip: text.png: not a PNG, PGM or PPM image\n'],
+      [['compress', 'text.png'], 'vdmzip: text.png: not a PNG or Netpbm (PBM, PGM, PPM, PAM) image\n'],
       [['compress', 'huge.png'], 'vdmzip: huge.png: PNG image is 20000×20000 pixels; vdmzip handles at most 268435456\n'],
-      [['decompress', '-o', 'rgba.ppm', 'rgba.png.vdmz'], 'vdmzip: rgba.ppm: the image has an alpha channel, which PGM/PPM cannot hold; write PNG instead\n'],
+      [['decompress', '-o', 'rgba.ppm', 'rgba.png.vdmz'], 'vdmzip: rgba.ppm: the image has an alpha channel, which PGM/PPM cannot hold; write PAM or PNG instead\n'],
       [['compress', '-c', 'rgb.png', '--model', join(dir, 'nowhere')], `vdmzip: ${join(dir, 'nowhere')}: cannot load the model: no model.json (not a vdmzip model folder)\n`],
     ];
     const runs = await mapLimit(cases, 3, ([args]) => withModel(...(args as [string, ...string[]])));

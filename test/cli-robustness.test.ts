@@ -119,14 +119,16 @@ describe('endless or oversized input fails at once, in bounded memory', () => {
   it('/dev/zero as a file, on standard input and through a pipe, for compress, decompress and info', async () => {
     const base = await baseline();
     const cases: Array<[string, { stdin?: 'zero' }, RegExp]> = [
-      [`$VDMZIP compress --model model -c /dev/zero`, {}, /^vdmzip: \/dev\/zero: not a PNG, PGM or PPM image\n$/],
-      [`$VDMZIP compress --model model -c - `, { stdin: 'zero' }, /^vdmzip: <stdin>: not a PNG, PGM or PPM image\n$/],
-      [`cat /dev/zero | $VDMZIP compress --model model -c -`, {}, /^vdmzip: <stdin>: not a PNG, PGM or PPM image\n$/],
+      [`$VDMZIP compress --model model -c /dev/zero`, {}, /^vdmzip: \/dev\/zero: not a PNG or Netpbm \(PBM, PGM, PPM, PAM\) image\n$/],
+      [`$VDMZIP compress --model model -c - `, { stdin: 'zero' }, /^vdmzip: <stdin>: not a PNG or Netpbm \(PBM, PGM, PPM, PAM\) image\n$/],
+      [`cat /dev/zero | $VDMZIP compress --model model -c -`, {}, /^vdmzip: <stdin>: not a PNG or Netpbm \(PBM, PGM, PPM, PAM\) image\n$/],
       [`$VDMZIP decompress --model model -c /dev/zero`, {}, /^vdmzip: \/dev\/zero: not a \.vdmz file\n$/],
       [`cat /dev/zero | $VDMZIP decompress --model model -c -`, {}, /^vdmzip: <stdin>: not a \.vdmz file\n$/],
       [`$VDMZIP info /dev/zero`, {}, /^vdmzip: \/dev\/zero: not a \.vdmz file\n$/],
       // A header that promises a small image, then no end of data: read up to the bound, no further.
       [`(printf 'P6\\n100 100\\n255\\n'; cat /dev/zero) | $VDMZIP compress --model model -c -`, {}, /^vdmzip: <stdin>: input goes on past \d+ bytes, more than its header's 100×100 PPM image can take\n$/],
+      [`(printf 'P4\\n100 100\\n'; cat /dev/zero) | $VDMZIP compress --model model -c -`, {}, /^vdmzip: <stdin>: input goes on past \d+ bytes, more than its header's 100×100 PBM image can take\n$/],
+      [`(printf 'P7\\nWIDTH 100\\nHEIGHT 100\\nDEPTH 4\\nMAXVAL 255\\nENDHDR\\n'; cat /dev/zero) | $VDMZIP compress --model model -c -`, {}, /^vdmzip: <stdin>: input goes on past \d+ bytes, more than its header's 100×100 PAM image can take\n$/],
       // A header that promises more than MAX_PIXELS: refused before anything more is read.
       [`(printf 'P5\\n70000 70000\\n255\\n'; cat /dev/zero) | $VDMZIP compress --model model -c -`, {}, /^vdmzip: <stdin>: PNM image is 70000×70000 pixels; vdmzip handles at most 268435456\n$/],
     ];

@@ -120,6 +120,23 @@ describe('vdmzip CLI', () => {
     expect(zero.stderr).toMatch(/^vdmzip: .*workers.*\n$/);
   });
 
+  it('PBM and PAM files come back byte for byte under their own names, and .pgm refuses alpha', async () => {
+    const pbm = join(dir, 'ink.pbm');
+    const pam = join(dir, 'sprite.pam');
+    await writeFile(pbm, Buffer.concat([Buffer.from('P4\n12 3\n'), Buffer.from([0xf0, 0x30, 0x0f, 0x00, 0xaa, 0x50])]));
+    await writeFile(pam, Buffer.concat([Buffer.from('P7\nWIDTH 3\nHEIGHT 2\nDEPTH 2\nMAXVAL 255\nTUPLTYPE GRAYSCALE_ALPHA\nENDHDR\n'), Buffer.from([0, 0, 9, 255, 30, 128, 31, 128, 200, 0, 201, 255])]));
+    for (const file of [pbm, pam]) {
+      const original = await readFile(file);
+      expect((await vdmzip('compress', '-q', '-e', '1', file)).code).toBe(0);
+      await rm(file);
+      expect((await vdmzip('decompress', '-q', `${file}.vdmz`)).code).toBe(0);
+      expect((await readFile(file)).equals(original)).toBe(true);
+    }
+    const grey = await vdmzip('decompress', '-q', '-o', join(dir, 'sprite.pgm'), `${pam}.vdmz`);
+    expect(grey.code).toBe(1);
+    expect(grey.stderr).toMatch(/alpha channel, which PGM\/PPM cannot hold; write PAM or PNG instead\n$/);
+  });
+
   it("info matches a format version 2 file's model id prefix against the model", async () => {
     const path = join(dir, 'sample-ours.vdmz');
     await writeFile(path, sampleFile(bundle.id));

@@ -87,17 +87,19 @@ describe('PGM/PPM', () => {
     expect(codeOf(() => decodePnm(bytes(`P5 ${MAX_PIXELS} 2 255\n`)))).toBe('TOO_LARGE');
     expect(codeOf(() => decodePnm(bytes('P5 99999999999999999999 1 255\n')))).toBe('CORRUPT');
     expect(codeOf(() => decodePnm(bytes('P5 1 1 255\n', 7, ...Buffer.from('P5 1 1 255\n'), 8)))).toBe('UNSUPPORTED_FORMAT');
-    expect(codeOf(() => decodePnm(bytes('P4 1 1\n', 0)))).toBe('UNSUPPORTED_FORMAT');
+    expect(codeOf(() => decodePnm(bytes('P8 1 1\n', 0)))).toBe('UNSUPPORTED_FORMAT');
   });
 
-  it('refuses to write an alpha channel it cannot store', () => {
+  it('refuses to write an alpha channel to PGM/PPM, and writes it to PAM instead', () => {
     const image: Image = { width: 1, height: 1, channels: 4, data: Uint8Array.of(1, 2, 3, 4) };
-    expect(codeOf(() => encodePnm(image))).toBe('UNSUPPORTED_FORMAT');
+    expect(codeOf(() => encodePnm(image, undefined, 'ppm'))).toBe('UNSUPPORTED_FORMAT');
+    expect(codeOf(() => encodePnm(image, undefined, 'pgm'))).toBe('UNSUPPORTED_FORMAT');
+    expect(Buffer.from(encodePnm(image)).toString('latin1')).toBe('P7\nWIDTH 1\nHEIGHT 1\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\nENDHDR\n\x01\x02\x03\x04');
   });
 
   it('never throws anything but a VdmzipError on arbitrary bytes after a PNM magic', () => {
     fc.assert(
-      fc.property(fc.constantFrom('P2', 'P3', 'P5', 'P6'), fc.uint8Array({ maxLength: 40 }), (magic, rest) => {
+      fc.property(fc.constantFrom('P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7'), fc.uint8Array({ maxLength: 40 }), (magic, rest) => {
         const file = Uint8Array.from([...Buffer.from(magic), ...rest]);
         try {
           const image = decodePnm(file);
@@ -108,5 +110,79 @@ describe('PGM/PPM', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('PBM', () => {
+  it('reads P4 (rows padded to bytes, most significant bit first) and P1 (digits, separators optional) as grey, 1 black → 0', () => {
+    // 10 pixels a row: 2 bytes, the last 6 bits padding (set here, and ignored).
+    const p4 = readPicture(bytes('P4\n# a comment\n10 2\n', 0b10110000, 0b01111111, 0b00000000, 0b11000000));
+    expect(p4.layout).toEqual({ kind: 'grey', depth: 1 });
+    expect(Array.from(p4.image.data)).toEqual([0, 255, 0, 0, 255, 255, 255, 255, 255, 0, 255, 255, 255, 255, 255, 255, 255, 255, 0, 0]);
+    const p1 = readPicture(bytes('P1 3 2\n101\n0 1\n# end of row\n1\n'));
+    expect(Array.from(p1.image.data)).toEqual([0, 255, 0, 255, 0, 0]);
+  });
+
+  it('writes what it reads back bit for bit, and refuses anything but black and white', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 5 }), fc.integer(), (width, height, seed) => {
+        const data = new Uint8Array(width * height).map((_, i) => (((i + seed) * 2654435761) >>> 31 ? 255 : 0));
+        const file = encodePnm({ width, height, channels: 1, data }, undefined, 'pbm');
+        expect(Buffer.from(file.subarray(0, 2)).toString()).toBe('P4');
+        expect(file.length).toBe(`P4\n${width} ${height}\n`.length + Math.ceil(width / 8) * height);
+        const back = readPicture(file);
+        expect(Buffer.from(back.image.data).equals(Buffer.from(data))).toBe(true);
+        expect(Buffer.from(writeImage(back.image, 'pnm')).subarray(0, 2).toString()).toBe('P5');
+        expect(Buffer.from(encodePnm(back.image, back.layout)).equals(Buffer.from(file))).toBe(true);
+      }),
+    );
+    expect(codeOf(() => encodePnm({ width: 1, height: 1, channels: 1, data: Uint8Array.of(7) }, undefined, 'pbm'))).toBe('UNSUPPORTED_FORMAT');
+    expect(codeOf(() => encodePnm({ width: 1, height: 1, channels: 3, data: Uint8Array.of(0, 0, 0) }, undefined, 'pbm'))).toBe('UNSUPPORTED_FORMAT');
+  });
+
+  it('refuses truncated and malformed bitmaps', () => {
+    expect(codeOf(() => decodePnm(bytes('P4 9 2\n', 0, 0, 0)))).toBe('TRUNCATED');
+    expect(codeOf(() => decodePnm(bytes('P1 2 2 0 1 1')))).toBe('TRUNCATED');
+    expect(codeOf(() => decodePnm(bytes('P1 2 1 0 2')))).toBe('CORRUPT');
+    expect(codeOf(() => decodePnm(bytes('P4 1 1\n', 0, 0)))).toBe('UNSUPPORTED_FORMAT');
+  });
+});
+
+describe('PAM', () => {
+  const pam = (header: string, ...raster: number[]) => bytes(`P7\n${header}ENDHDR\n`, ...raster);
+
+  it('reads every tuple type it knows, comments included, and a PAM without one by its depth', () => {
+    const rgba = readImage(pam('# made by hand\nWIDTH 2\nHEIGHT 1\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\n', 1, 2, 3, 4, 5, 6, 7, 8));
+    expect(rgba).toEqual({ width: 2, height: 1, channels: 4, data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) });
+    expect(readImage(pam('WIDTH 1\nHEIGHT 1\nDEPTH 2\nMAXVAL 255\nTUPLTYPE GRAYSCALE_ALPHA\n', 9, 10)).channels).toBe(2);
+    expect(readImage(pam('WIDTH 1\nHEIGHT 1\nDEPTH 3\nMAXVAL 255\n', 1, 2, 3)).channels).toBe(3);
+    const bw = readImage16(pam('WIDTH 2\nHEIGHT 1\nDEPTH 1\nMAXVAL 1\nTUPLTYPE BLACKANDWHITE\n', 0, 1));
+    expect(bw).toEqual({ width: 2, height: 1, channels: 1, maxValue: 1, data: Uint16Array.of(0, 1) });
+    const wide = readImage16(pam('WIDTH 1\nHEIGHT 1\nDEPTH 2\nMAXVAL 65535\nTUPLTYPE GRAYSCALE_ALPHA\n', 1, 2, 3, 4));
+    expect(Array.from(wide.data)).toEqual([0x0102, 0x0304]);
+  });
+
+  it('round-trips grey and RGB, with or without alpha, at any maxval', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom(1, 2, 3, 4), fc.constantFrom(1, 255, 1023, 65535), fc.integer(), (width, height, channels, maxValue, seed) => {
+        const size = width * height * channels;
+        const values = Array.from({ length: size }, (_, i) => (((i + seed) * 2654435761) >>> 0) % (maxValue + 1));
+        const image = maxValue === 255 ? { width, height, channels: channels as Image['channels'], data: Uint8Array.from(values) } : { width, height, channels: channels as Image['channels'], maxValue, data: Uint16Array.from(values) };
+        const file = encodePnm(image, undefined, 'pam');
+        expect(Buffer.from(file.subarray(0, 2)).toString()).toBe('P7');
+        expect(readImage16(file)).toEqual(image);
+      }),
+    );
+  });
+
+  it('refuses headers without a field, with tuple types it does not know or that disagree with the depth, and truncated rasters', () => {
+    expect(codeOf(() => decodePnm(pam('WIDTH 1\nHEIGHT 1\nMAXVAL 255\n', 0)))).toBe('CORRUPT');
+    expect(codeOf(() => decodePnm(pam('WIDTH 1\nHEIGHT 1\nDEPTH 4\nMAXVAL 255\nTUPLTYPE CMYK\n', 0, 0, 0, 0)))).toBe('UNSUPPORTED_FORMAT');
+    expect(codeOf(() => decodePnm(pam('WIDTH 1\nHEIGHT 1\nDEPTH 5\nMAXVAL 255\n', 0, 0, 0, 0, 0)))).toBe('UNSUPPORTED_FORMAT');
+    expect(codeOf(() => decodePnm(pam('WIDTH 1\nHEIGHT 1\nDEPTH 3\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\n', 0, 0, 0)))).toBe('CORRUPT');
+    expect(codeOf(() => decodePnm(pam('WIDTH 1x\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\n', 0)))).toBe('CORRUPT');
+    expect(codeOf(() => decodePnm(pam('WIDTH 2\nHEIGHT 1\nDEPTH 1\nMAXVAL 255\n', 0)))).toBe('TRUNCATED');
+    expect(codeOf(() => decodePnm(bytes('P7\nWIDTH 2\nHEIGHT 1\n')))).toBe('TRUNCATED');
+    expect(codeOf(() => decodePnm(pam(`WIDTH ${MAX_PIXELS}\nHEIGHT 2\nDEPTH 1\nMAXVAL 255\n`)))).toBe('TOO_LARGE');
   });
 });

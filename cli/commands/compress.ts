@@ -18,7 +18,7 @@ export function compressedName(input: string): string {
 export function register(program: Command): void {
   const command = program
     .command('compress')
-    .description('compress PNG, PGM or PPM images to .vdmz')
+    .description('compress PNG or Netpbm (PBM, PGM, PPM, PAM) images to .vdmz')
     .argument('[files...]', 'images to compress; - reads standard input');
   addFileOptions(command, 'compressed')
     .addOption(effortOption())

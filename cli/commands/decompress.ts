@@ -11,12 +11,12 @@ import { addFileOptions, describeDevice, type FileOptions } from '../options.ts'
 
 type DecompressOptions = FileOptions & { format?: ImageFormat; test?: boolean };
 
-const IMAGE_EXTENSION = /\.(png|ppm|pgm|pnm)$/i;
-const PNM_EXTENSION = /\.(ppm|pgm|pnm)$/i;
+const IMAGE_EXTENSION = /\.(png|pbm|pgm|ppm|pnm|pam)$/i;
 const VDMZ_EXTENSION = /\.vdmz$/i;
+const FORMATS: readonly ImageFormat[] = ['png', 'pnm', 'pbm', 'pgm', 'ppm', 'pam'];
 
 /**
- * The default output name: X.vdmz → X when X ends in .png, .ppm, .pgm or .pnm;
+ * The default output name: X.vdmz → X when X ends in .png, .pbm, .pgm, .ppm, .pnm or .pam;
  * otherwise .png is appended to the name without its .vdmz (photo.vdmz → photo.png,
  * photo.bin → photo.bin.png), so the output never replaces the input.
  */
@@ -25,9 +25,10 @@ export function decompressedName(input: string): string {
   return stripped !== input && IMAGE_EXTENSION.test(stripped) ? stripped : `${stripped}.png`;
 }
 
-/** The format to write: --format, else by the output's extension (PNG unless .ppm/.pgm/.pnm). */
+/** The format to write: --format, else the output's extension where it names one (PNG otherwise). */
 export function outputFormat(output: string | undefined, format: ImageFormat | undefined): ImageFormat {
-  return format ?? (output !== undefined && PNM_EXTENSION.test(output) ? 'pnm' : 'png');
+  const extension = output?.match(IMAGE_EXTENSION)?.[1].toLowerCase();
+  return format ?? (extension as ImageFormat | undefined) ?? 'png';
 }
 
 /**
@@ -52,17 +53,19 @@ function testJobs(files: string[], o: DecompressOptions): Job[] {
 export function register(program: Command): void {
   const command = program
     .command('decompress')
-    .description('decompress .vdmz files to PNG, PGM or PPM')
+    .description('decompress .vdmz files to PNG or Netpbm (PBM, PGM, PPM, PAM)')
     .argument('[files...]', '.vdmz files; - reads standard input');
   addFileOptions(command, 'decompressed')
     .option('-t, --test', 'decode each file and check it, writing nothing (with -v, say what it holds)')
-    .addOption(new Option('--format <format>', 'output format (default: by the output extension, PNG unless .ppm/.pgm/.pnm; PNG on standard output)').choices(['png', 'pnm']))
+    .addOption(new Option('--format <format>', 'output format (default: by the output extension, PNG unless .pbm/.pgm/.ppm/.pnm/.pam; PNG on standard output)').choices(FORMATS))
     .addHelpText(
       'after',
       `
-X.vdmz is written to X when X ends in .png, .ppm, .pgm or .pnm, else to X.png (a name
-without .vdmz gets .png appended); - (standard input) goes to standard output.
-PNM output is PGM (P5) for grey and PPM (P6) for colour images; it cannot hold alpha.
+X.vdmz is written to X when X ends in .png, .pbm, .pgm, .ppm, .pnm or .pam, else to X.png
+(a name without .vdmz gets .png appended); - (standard input) goes to standard output.
+Netpbm output: .pgm/.ppm are PGM (P5) for grey and PPM (P6) for colour images, without
+alpha; .pam is PAM (P7); .pbm is PBM (P4), black and white only; .pnm (or --format pnm) is
+whichever of these the image needs (PBM for a picture that came from a 1-bit image).
 Inputs are never deleted or changed (-k is the default and only behaviour), and an
 existing output is never overwritten without -f. Outputs are written to a temporary
 file and renamed into place, so an interrupted run leaves no partial file.
@@ -82,11 +85,14 @@ Exit status: 0 success; 1 if any input failed (the others are still decompressed
           // No format for -t, which writes nothing.
           const format = job.output === null ? undefined : outputFormat(job.output, o.format);
           const output = { file: job.output ?? STDOUT_NAME };
-          if (format === 'pnm' && (header.channels === 2 || header.channels === 4)) {
-            throw new VdmzipError('UNSUPPORTED_FORMAT', 'the image has an alpha channel, which PGM/PPM cannot hold; write PNG instead', output);
+          if ((format === 'pgm' || format === 'ppm') && (header.channels === 2 || header.channels === 4)) {
+            throw new VdmzipError('UNSUPPORTED_FORMAT', 'the image has an alpha channel, which PGM/PPM cannot hold; write PAM or PNG instead', output);
+          }
+          if (format === 'pbm' && (header.channels !== 1 || header.maxValue !== SAMPLE_MAX)) {
+            throw new VdmzipError('UNSUPPORTED_FORMAT', 'PBM holds black and white only; write PGM, PPM, PAM or PNG instead', output);
           }
           if (format === 'png' && header.maxValue !== SAMPLE_MAX && header.maxValue !== 0xffff) {
-            throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', `the image's samples run to ${header.maxValue}, which PNG cannot hold without rescaling; write PGM/PPM instead`, output);
+            throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', `the image's samples run to ${header.maxValue}, which PNG cannot hold without rescaling; write PGM/PPM/PAM instead`, output);
           }
           const coder = await codec.get();
           const picture = await aboutFile(label, () => coder.decompressPicture(input, bar.update)).catch(inUserWords);

@@ -8,7 +8,7 @@ import { BoundedInput, imageInputBound } from './limits.ts';
 /** Bytes read at a time. */
 const READ_BYTES = 1024 * 1024;
 
-export const IMAGE_FILE = /\.(png|ppm|pgm|pnm)$/i;
+export const IMAGE_FILE = /\.(png|pbm|pgm|ppm|pnm|pam)$/i;
 
 /** Each path as is if it is a file; the images directly inside it (sorted) if it is a folder. */
 export function listImageFiles(paths: string[]): string[] {

@@ -1,18 +1,23 @@
 /**
- * Image input and output: PNG and PGM/PPM, 8-bit and 16-bit samples, with PNG metadata.
+ * Image input and output: PNG and Netpbm (PBM, PGM, PPM, PAM), 8-bit and 16-bit samples, with PNG metadata.
  * See png.ts and pnm.ts for what each reader accepts.
  */
 import { VdmzipError } from '../errors.ts';
+import { NOT_AN_IMAGE } from './limits.ts';
 import { is16, type Image, type Image16, type Picture } from './image.ts';
 import { decodePng, encodePng, isPng, stripPng } from './png.ts';
-import { decodePnm, encodePnm, isPnm } from './pnm.ts';
+import { decodePnmPicture, encodePnm, isPnm, type NetpbmKind } from './pnm.ts';
 
 export { cropImage, is16, maxValueOf, checkImage16, checkMetadata, MAX_PIXELS, SAMPLE_MAX, type Channels, type Image, type Image16, type MetadataChunk, type Picture, type PngLayout } from './image.ts';
 export { decodePng, encodePng, stripPng } from './png.ts';
 export { decodePnm, encodePnm } from './pnm.ts';
 
-/** 'pnm' writes PGM (P5) for grey and PPM (P6) for RGB images. */
-export type ImageFormat = 'png' | 'pnm';
+/**
+ * 'png', or a Netpbm kind (pnm.ts): 'pnm' writes PGM (P5) for grey, PPM (P6) for RGB, PAM (P7)
+ * for either with alpha, and PBM (P4) for a 1-bit grey layout; 'pbm', 'pgm', 'ppm' and 'pam'
+ * ask for one of them.
+ */
+export type ImageFormat = 'png' | NetpbmKind;
 
 /** The format of `bytes` by its magic number, or undefined when it is neither PNG nor PNM. */
 export function detectImageFormat(bytes: Uint8Array): ImageFormat | undefined {
@@ -21,15 +26,15 @@ export function detectImageFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
-/** Decodes a PNG or PGM/PPM file, chosen by its magic number: pixels at their depth, PNG metadata, and the PNG file itself. */
+/** Decodes a PNG or Netpbm file, chosen by its magic number: pixels at their depth, PNG metadata, and the PNG file itself. */
 export function readPicture(bytes: Uint8Array): Picture {
   switch (detectImageFormat(bytes)) {
     case 'png':
       return { ...decodePng(bytes), png: bytes };
     case 'pnm':
-      return { image: decodePnm(bytes), metadata: [] };
+      return { ...decodePnmPicture(bytes), metadata: [] };
     default:
-      throw new VdmzipError('UNSUPPORTED_FORMAT', 'not a PNG, PGM or PPM image');
+      throw new VdmzipError('UNSUPPORTED_FORMAT', NOT_AN_IMAGE);
   }
 }
 
@@ -42,9 +47,9 @@ export function withoutMetadata(picture: Picture): Picture {
   return { ...picture, metadata: [], png: picture.png && stripPng(picture.png) };
 }
 
-/** Encodes a picture as PNG (with its metadata) or PGM/PPM (which holds none). */
+/** Encodes a picture as PNG (with its metadata) or Netpbm (which holds none: pnm.ts says which kind). */
 export function writePicture(picture: Picture, format: ImageFormat): Uint8Array {
-  return format === 'png' ? encodePng(picture.image, picture.metadata, picture.layout) : encodePnm(picture.image);
+  return format === 'png' ? encodePng(picture.image, picture.metadata, picture.layout) : encodePnm(picture.image, picture.layout, format);
 }
 
 /** The 8-bit pixels of a PNG or PGM/PPM file ('UNSUPPORTED_BIT_DEPTH' for other depths; readPicture reads every file). */

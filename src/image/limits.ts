@@ -32,9 +32,10 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const PNG_HEADER_BYTES = 8 + 8 + 13;
 /** Samples per pixel of PNG colour types 0, 2, 3, 4, 6. */
 const PNG_SAMPLES: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-const PNM_CHANNELS: Record<string, number> = { P2: 1, P3: 3, P5: 1, P6: 3 };
+const PNM_CHANNELS: Record<string, number> = { P1: 1, P2: 1, P3: 3, P4: 1, P5: 1, P6: 3 };
+const PNM_NAMES: Record<string, string> = { P1: 'PBM image', P2: 'PGM image', P3: 'PPM image', P4: 'PBM image', P5: 'PGM image', P6: 'PPM image' };
 
-const NOT_AN_IMAGE = 'not a PNG, PGM or PPM image';
+export const NOT_AN_IMAGE = 'not a PNG or Netpbm (PBM, PGM, PPM, PAM) image';
 
 function bound(width: number, height: number, rawBytes: number, what: string): InputBound {
   return { maxBytes: 2 * rawBytes + INPUT_SLACK_BYTES, image: `${width}×${height} ${what}` };
@@ -46,7 +47,7 @@ function startsLike(prefix: Uint8Array, signature: readonly number[]): boolean {
   return true;
 }
 
-/** The bound of a PNG, PGM or PPM file (see InputBoundOf); 'UNSUPPORTED_FORMAT' for anything else. */
+/** The bound of a PNG or Netpbm file (see InputBoundOf); 'UNSUPPORTED_FORMAT' for anything else. */
 export const imageInputBound: InputBoundOf = (prefix, complete) => {
   if (prefix.length >= 1 && prefix[0] === PNG_SIGNATURE[0]) return pngBound(prefix, complete);
   if (prefix.length >= 1 && prefix[0] === 0x50) return pnmBound(prefix, complete);
@@ -76,18 +77,20 @@ function pngBound(prefix: Uint8Array, complete: boolean): InputBound | undefined
   return bound(width, height, (height + 7) * rowBytes, 'PNG image');
 }
 
-/** Reads the three header numbers of a PNM file as far as `prefix` holds them. */
+/** Reads the header numbers of a Netpbm file (two for a bitmap, three for the others) as far as `prefix` holds them. */
 function pnmBound(prefix: Uint8Array, complete: boolean): InputBound | undefined {
   if (prefix.length < 2) {
     if (complete) throw new VdmzipError('UNSUPPORTED_FORMAT', NOT_AN_IMAGE);
     return undefined;
   }
   const magic = String.fromCharCode(prefix[0], prefix[1]);
+  if (magic === 'P7') return pamBound(prefix, complete);
   const channels = PNM_CHANNELS[magic];
   if (channels === undefined) throw new VdmzipError('UNSUPPORTED_FORMAT', NOT_AN_IMAGE);
+  const bitmap = magic === 'P1' || magic === 'P4';
   const numbers: number[] = [];
   let pos = 2;
-  while (numbers.length < 3) {
+  while (numbers.length < (bitmap ? 2 : 3)) {
     // Whitespace, and comments from # to the end of the line.
     while (pos < prefix.length && (isPnmSpace(prefix[pos]) || prefix[pos] === 0x23)) {
       if (prefix[pos] === 0x23) while (pos < prefix.length && prefix[pos] !== 0x0a && prefix[pos] !== 0x0d) pos++;
@@ -101,15 +104,32 @@ function pnmBound(prefix: Uint8Array, complete: boolean): InputBound | undefined
       if (!complete && prefix.length < HEADER_SEARCH_BYTES) return undefined;
       throw new VdmzipError('TRUNCATED', 'PNM file ends inside its header');
     }
-    if (pos === start || !(isPnmSpace(prefix[pos]) || prefix[pos] === 0x23)) throw new VdmzipError('CORRUPT', 'PNM header is not three decimal numbers');
+    if (pos === start || !(isPnmSpace(prefix[pos]) || prefix[pos] === 0x23)) throw new VdmzipError('CORRUPT', 'PNM header is not decimal numbers');
     numbers.push(value);
   }
   const [width, height, maxval] = numbers;
   checkDimensions(width, height, 'PNM image');
-  const binary = magic === 'P5' || magic === 'P6';
-  // A plain (P2, P3) sample takes up to 5 digits and a separator.
-  const sampleBytes = binary ? (maxval > 255 ? 2 : 1) : 6;
-  return bound(width, height, width * height * channels * sampleBytes, magic === 'P5' || magic === 'P2' ? 'PGM image' : 'PPM image');
+  // A binary bitmap packs 8 pixels a byte; a plain (P1, P2, P3) sample takes up to 5 digits and a separator.
+  const rawBytes = magic === 'P4' ? Math.ceil(width / 8) * height : width * height * channels * (magic === 'P5' || magic === 'P6' ? (maxval > 255 ? 2 : 1) : 6);
+  return bound(width, height, rawBytes, PNM_NAMES[magic]);
+}
+
+/** A PAM header's WIDTH, HEIGHT, DEPTH and MAXVAL, read up to its ENDHDR line as far as `prefix` holds it. */
+function pamBound(prefix: Uint8Array, complete: boolean): InputBound | undefined {
+  const text = new TextDecoder('latin1').decode(prefix.subarray(0, HEADER_SEARCH_BYTES));
+  const end = /^ENDHDR\r?$/m.exec(text);
+  if (end === null) {
+    if (!complete && prefix.length < HEADER_SEARCH_BYTES) return undefined;
+    throw new VdmzipError('TRUNCATED', 'PAM file ends inside its header');
+  }
+  const field = (name: string) => {
+    const match = new RegExp(`^${name}[ \\t]+(\\d{1,10})[ \\t\\r]*$`, 'm').exec(text.slice(0, end.index));
+    if (match === null) throw new VdmzipError('CORRUPT', `PAM header has no ${name}`);
+    return Number(match[1]);
+  };
+  const [width, height, depth, maxval] = [field('WIDTH'), field('HEIGHT'), field('DEPTH'), field('MAXVAL')];
+  checkDimensions(width, height, 'PAM image');
+  return bound(width, height, width * height * Math.min(depth, 4) * (maxval > 255 ? 2 : 1), 'PAM image');
 }
 
 /** Netpbm whitespace: space, tab, LF, VT, FF, CR. */

@@ -483,7 +483,7 @@ export function encodePng(image: Image | Image16, metadata: MetadataChunk[] = []
   if (is16(image)) {
     checkImage16(image);
     if (image.maxValue !== 0xffff) {
-      throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', `PNG cannot hold samples 0 … ${image.maxValue} without rescaling them; write PGM/PPM instead`);
+      throw new VdmzipError('UNSUPPORTED_BIT_DEPTH', `PNG cannot hold samples 0 … ${image.maxValue} without rescaling them; write PGM/PPM/PAM instead`);
     }
     data = new Uint8Array(image.data.length * 2);
     for (let i = 0; i < image.data.length; i++) {
