@@ -274,7 +274,7 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
   let [estimateDone, walkDone, chainStarted] = [0, 0, false];
   const reportBoth = () => chainStarted || onProgress?.({ stepsDone: estimateDone + walkDone, stepsTotal: estimated + predictorSamples });
   const stopBands = new AbortController();
-  const bandsFile = bands && encodeBands(bands, workers, (done) => ((walkDone = done), reportBoth()), stopBands.signal);
+  const bandsFile = bands && encodeBands(image, bands, workers, (done) => ((walkDone = done), reportBoth()), stopBands.signal);
   // Settled here as well, so that a failure elsewhere first leaves no rejection unhandled.
   bandsFile?.catch(() => undefined);
   const estimate = async (bundle: ModelBundle) => {
@@ -424,7 +424,7 @@ async function inWorker(task: BandTask, workers: number, here: (onProgress: (don
 }
 
 /** The banded file (format version 6) of these bands, coded by up to `workers` threads; `onProgress` counts coded samples. */
-async function encodeBands(bands: Image[], workers: number, onProgress?: (samplesDone: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
+async function encodeBands(image: Image, bands: Image[], workers: number, onProgress?: (samplesDone: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
   const done = new Float64Array(bands.length);
   const files = await mapLimited(bands, workers, (band, k) => {
     const report = (samples: number) => {
@@ -433,7 +433,7 @@ async function encodeBands(bands: Image[], workers: number, onProgress?: (sample
     };
     return inWorker({ task: ENCODE_BAND, band }, workers, (progress) => predictorOnlyFile(band, { onProgress: progress }), report, signal);
   });
-  return writeBandedFile(files);
+  return writeBandedFile(files, image.data);
 }
 
 /** The image of a banded file's bands, decoded by up to `workers` threads; progress counts pixels. */
@@ -450,6 +450,8 @@ async function decodeBands(header: ContainerHeader, bands: Band[], engine: Integ
     const here = async (progress: (done: number) => void) => (await decompressImage(band.file, undefined, engine, { onProgress: (p) => progress((p.stepsDone / p.stepsTotal) * pixels) })).data;
     image.data.set(await inWorker({ task: DECODE_BAND, file: band.file }, workers, here, report), band.top * width * channels);
   });
+  // Each band checked its own pixels; this checks that they are the image's, in its order.
+  if (!pixelsMatch(header, image.data)) throw new VdmzipError('CORRUPT', 'decoded pixels fail their checksum: damaged file');
   return image;
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -40,7 +41,8 @@ describe('bands (format version 6)', () => {
       bandFiles.push(await compress(cropImage(photo, 0, top, 48, height), { effort: 1 }));
       top += height;
     }
-    const expected = [...Buffer.from('VDMZ'), 6, ...leb128(48), ...leb128(40), 3, 8, ...leb128(3), ...leb128(bandFiles[0].length), ...leb128(bandFiles[1].length)];
+    const sha = [...createHash('sha256').update(photo.data).digest().subarray(0, 8)];
+    const expected = [...Buffer.from('VDMZ'), 6, ...leb128(48), ...leb128(40), 3, 8, ...sha, ...leb128(3), ...leb128(bandFiles[0].length), ...leb128(bandFiles[1].length)];
     expect(Buffer.from(one).equals(Buffer.concat([Buffer.from(expected), ...bandFiles]))).toBe(true);
     for (const workers of [1, 2]) expect(sameSamples(await decompress(one, { workers }), photo)).toBe(true);
     const { header, bands } = parseContainer(one);
@@ -108,21 +110,25 @@ describe('banded file damage', () => {
       return (error as VdmzipError).code;
     }
   };
-  const banded = (width: number, height: number, count: number, lengths: number[], files: Uint8Array[]) =>
-    new Uint8Array(Buffer.concat([Buffer.from([...Buffer.from('VDMZ'), 6, ...leb128(width), ...leb128(height), 3, 8, ...leb128(count), ...lengths.flatMap(leb128)]), ...files]));
+  const sha = (pixels: Uint8Array) => [...createHash('sha256').update(pixels).digest().subarray(0, 8)];
+  const photoSha = sha(cropImage(photo, 0, 0, 48, 40).data);
+  /** A banded file of these fields; 20 bytes before the bands for two bands of at most 16383 bytes. */
+  const banded = (width: number, height: number, count: number, lengths: number[], files: Uint8Array[], check = photoSha) =>
+    new Uint8Array(Buffer.concat([Buffer.from([...Buffer.from('VDMZ'), 6, ...leb128(width), ...leb128(height), 3, 8, ...check, ...leb128(count), ...lengths.flatMap(leb128)]), ...files]));
 
   it('writes what it parses, and refuses fewer than two bands or bands unlike each other', async () => {
     const [a, b] = await bandsOf();
-    expect(Buffer.from(writeBandedFile([a, b])).equals(Buffer.from(banded(48, 40, 2, [a.length], [a, b])))).toBe(true);
-    expect(() => writeBandedFile([a])).toThrow(/at least 2 bands/);
-    expect(() => writeBandedFile([a, banded(48, 40, 2, [a.length], [a, b])])).toThrow(/format 4/);
+    expect(Buffer.from(writeBandedFile([a, b], photo.data)).equals(Buffer.from(banded(48, 40, 2, [a.length], [a, b])))).toBe(true);
+    expect(() => writeBandedFile([a], photo.data)).toThrow(/at least 2 bands/);
+    expect(() => writeBandedFile([a, banded(48, 40, 2, [a.length], [a, b])], photo.data)).toThrow(/format 4/);
+    expect(() => writeBandedFile([a, b], photo.data.subarray(1))).toThrow(/not those of the bands/);
   });
 
   it('says truncated for a file cut anywhere before the last band has its head, and corrupt for bands that do not fit', async () => {
     const [a, b] = await bandsOf();
     const whole = banded(48, 40, 2, [a.length], [a, b]);
     expect(code(whole)).toBe('parsed');
-    for (const cut of [5, 8, 11, 12 + a.length - 1, 12 + a.length, 12 + a.length + 5]) expect(code(whole.subarray(0, cut))).toBe('TRUNCATED');
+    for (const cut of [5, 8, 11, 16, 19, 20 + a.length - 1, 20 + a.length, 20 + a.length + 5]) expect(code(whole.subarray(0, cut))).toBe('TRUNCATED');
     expect(code(banded(48, 40, 1, [], [a]))).toBe('CORRUPT');
     expect(code(banded(48, 40, 41, [], [a]))).toBe('CORRUPT');
     expect(code(banded(48, 41, 2, [a.length], [a, b]))).toBe('CORRUPT');
@@ -136,11 +142,19 @@ describe('banded file damage', () => {
   it('never decodes a damaged band to a wrong image', async () => {
     const [a, b] = await bandsOf();
     const whole = banded(48, 40, 2, [a.length], [a, b]);
-    for (const at of [12 + 12, 12 + a.length - 1, whole.length - 1]) {
+    for (const at of [10, 20 + 12, 20 + a.length - 1, whole.length - 1]) {
       const damaged = whole.slice();
       damaged[at] ^= 0x10;
       await expect(decompress(damaged)).rejects.toBeInstanceOf(VdmzipError);
     }
     await expect(decompress(new Uint8Array([...whole, 0]))).rejects.toBeInstanceOf(VdmzipError);
+  });
+
+  it("refuses bands in another order, each sound on its own, by the whole image's checksum", async () => {
+    const [a, b] = await bandsOf();
+    const swapped = banded(48, 40, 2, [b.length], [b, a]);
+    expect(code(swapped)).toBe('parsed');
+    for (const workers of [1, 2]) await expect(decompress(swapped, { workers })).rejects.toThrow('decoded pixels fail their checksum');
+    expect(sameSamples(await decompress(banded(48, 40, 2, [a.length], [a, b])), photo)).toBe(true);
   });
 });

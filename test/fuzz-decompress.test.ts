@@ -45,15 +45,15 @@ type Case = { kind: keyof typeof COUNTS; bytes: Uint8Array; source?: Valid };
 // with the payload CRC. Format
 // version 4 (predictor-only files) has none of these: magic, version, two varints and three
 // bytes, then the payload, so its flips reach the decoder without re-signing; nor has
-// version 6 (bands): two varints, two bytes, the band count and all but one band length, then
-// the bands, each a file of version 4.
+// version 6 (bands): two varints, two bytes, 8 bytes of pixel SHA-256, the band count and all
+// but one band length, then the bands, each a file of version 4.
 const compact = (file: Uint8Array) => file[4] === 4 || file[4] === 6;
 const varintEnd = (file: Uint8Array, at: number) => {
   while (file[at] & 0x80) at++;
   return at + 1;
 };
 function bandedHeaderEnd(file: Uint8Array): number {
-  let at = varintEnd(file, varintEnd(file, 5)) + 2;
+  let at = varintEnd(file, varintEnd(file, 5)) + 2 + 8;
   const count = file[at];
   at = varintEnd(file, at);
   for (let k = 1; k < count; k++) at = varintEnd(file, at);

@@ -133,7 +133,7 @@ export function register(program: Command): void {
           : ['coder', `the predictive coder alone, band by band (parameters ${bandVersions(bands.map((band) => band.header.coder.version))})`],
         ...(bands === undefined ? [] : [['bands', `${bands.length}, each coded as an image of its own: ${bandRows(bands.map((band) => band.header.height))} rows`] as [string, string]]),
         ...chainCoding,
-        header.pixelSha256Prefix === undefined ? ['pixel check', `SHA-256's first 48 bits, as the payload's initial rANS head${bands === undefined ? '' : ' (each band its own)'}`] : ['pixel sha256', `${header.pixelSha256Prefix}…`],
+        header.pixelSha256Prefix === undefined ? ['pixel check', "SHA-256's first 48 bits, as the payload's initial rANS head"] : ['pixel sha256', `${header.pixelSha256Prefix}…${bands === undefined ? '' : " (and each band's first 48 bits as its payload's initial rANS head)"}`],
         ['header check', extended === undefined && modelId === undefined ? `none in format ${format} (no CRC): \`vdmzip decompress -t\` decodes the file and checks its pixels` : 'CRC-32, checked'],
         ['raw size', `${rawBytes} bytes (${width}·${height}·${channels} samples)`],
         ['header', `${bytes.length - payload.length - (extended?.lowBits.length ?? 0)} bytes`],

@@ -71,6 +71,7 @@
  *   0       4     magic "VDMZ"
  *   4       1     format version (6)
  *   5       v     width, height (varints), then channels and bit depth (1 byte each)
+ *           8     pixel SHA-256, first 8 bytes (of the whole image: the bands' order is checked too)
  *           v     band count B (2…height), then B − 1 varints: the lengths of all bands but the last
  *                 the bands, top first, the last to the end of the file
  *
@@ -293,7 +294,7 @@ function writePredictorFile(header: ContainerHeader, payload: Uint8Array): Uint8
  * rows, top band first: each band is coded as an image of its own, so that each decodes
  * without the others, on its own thread.
  */
-export function writeBandedFile(bandFiles: readonly Uint8Array[]): Uint8Array {
+export function writeBandedFile(bandFiles: readonly Uint8Array[], pixels: Uint8Array): Uint8Array {
   if (bandFiles.length < 2) throw new VdmzipError('INVALID_ARGUMENT', 'a banded file holds at least 2 bands');
   const headers = bandFiles.map((file) => {
     if (formatVersionOf(file) !== PREDICTOR_FORMAT) throw new VdmzipError('INVALID_ARGUMENT', `a band must be a file of format ${PREDICTOR_FORMAT}`);
@@ -305,7 +306,8 @@ export function writeBandedFile(bandFiles: readonly Uint8Array[]): Uint8Array {
   checkDimensions(width, height, 'image', 'INVALID_ARGUMENT');
   const lengths = bandFiles.slice(0, -1).map((file) => file.length);
   const varints = [width, height, bandFiles.length, ...lengths];
-  const headerLength = COMPACT_PREAMBLE_BYTES + 2 + varints.reduce((n, v) => n + varintLength(v), 0);
+  if (pixels.length !== width * height * channels) throw new VdmzipError('INVALID_ARGUMENT', 'the pixels are not those of the bands');
+  const headerLength = COMPACT_PREAMBLE_BYTES + 2 + PIXEL_SHA256_PREFIX_BYTES + varints.reduce((n, v) => n + varintLength(v), 0);
   const out = new Uint8Array(headerLength + bandFiles.reduce((n, file) => n + file.length, 0));
   const writer = new ByteWriter(out);
   writer.bytes(Buffer.from(CONTAINER_MAGIC, 'latin1'));
@@ -314,6 +316,7 @@ export function writeBandedFile(bandFiles: readonly Uint8Array[]): Uint8Array {
   writer.varint(height);
   writer.u8(channels);
   writer.u8(8);
+  writer.bytes(Buffer.from(pixelSha256Prefix(pixels), 'hex'));
   writer.varint(bandFiles.length);
   for (const length of lengths) writer.varint(length);
   for (const file of bandFiles) writer.bytes(file);
@@ -406,6 +409,7 @@ function parsePredictorFile(bytes: Uint8Array): Container {
 function parseBandedFile(bytes: Uint8Array): Container {
   const body = new ByteReader(bytes, COMPACT_PREAMBLE_BYTES, bytes.length, 'TRUNCATED');
   const { width, height, channels, bitDepth } = readGeometry(body);
+  const pixelSha256Prefix = body.hex(PIXEL_SHA256_PREFIX_BYTES);
   const count = body.varint();
   const geometry = { width, height, channels, bitDepth, coder: { version: CODER_PARAMS_VERSION, chunkSizes: [], seedWords: 0, predictorRows: height } };
   checkHeader(geometry, 'CORRUPT');
@@ -433,7 +437,7 @@ function parseBandedFile(bytes: Uint8Array): Container {
   if (top !== height) throw new VdmzipError('CORRUPT', 'the bands hold fewer rows than the image');
   let version = bands[0].header.coder.version;
   for (const band of bands) if (band.header.coder.version > version) version = band.header.coder.version;
-  return { header: { ...geometry, coder: { ...geometry.coder, version }, bands: count }, payload, bands };
+  return { header: { ...geometry, coder: { ...geometry.coder, version }, bands: count, pixelSha256Prefix }, payload, bands };
 }
 
 /** Format version 2's header body. */
