@@ -1,5 +1,6 @@
-// `npm run bench:speed [-- [-e N] IMAGE...]`: vdmzip's command line against `cjxl -d 0 -e 9`
-// and `djxl` on the same images, each tool a fresh process, one at a time, one thread: wall
+// `npm run bench:speed [-- [-e N] [--threads N] IMAGE...]`: vdmzip's command line against
+// `cjxl -d 0 -e 9` and `djxl` on the same images, each tool a fresh process, one at a time,
+// each with N threads (default 1: vdmzip `--workers N`, JPEG-XL `--num_threads=N`): wall
 // seconds and peak memory of each, and the ratios the speed targets are set in (vdmzip compress
 // time over cjxl's, vdmzip decompress time over djxl's). Also the start-up figures: `vdmzip
 // --help` and decompressing a 32×32 file, median of 5. Every vdmzip file is decoded and
@@ -46,11 +47,14 @@ function samePixels(a: Uint8Array, b: Uint8Array): boolean {
 
 export async function main(argv: string[]): Promise<number> {
   let effort = '2';
+  let threads = 1;
   const images: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '-e') effort = argv[++i] ?? effort;
+    else if (argv[i] === '--threads') threads = Number(argv[++i]);
     else images.push(argv[i]);
   }
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new Error('--threads takes a positive integer');
   if (images.length === 0) images.push(...DEFAULT_IMAGES);
   const jxl = CLASSIC_CODECS.find((c) => c.id === 'jxl-e9')!;
   const jxlMissing = missingTools(jxl);
@@ -64,14 +68,15 @@ export async function main(argv: string[]): Promise<number> {
       const megapixels = (pixels.width * pixels.height) / 1e6;
       const file = join(work, 'image.vdmz');
       const back = join(work, 'back.png');
-      const encode = await run([node, CLI, 'compress', '-q', '-f', '-e', effort, '-o', file, image], work);
-      const decode = await run([node, CLI, 'decompress', '-q', '-f', '-o', back, file], work);
+      const workers = ['--workers', String(threads)];
+      const encode = await run([node, CLI, 'compress', '-q', '-f', '-e', effort, ...workers, '-o', file, image], work);
+      const decode = await run([node, CLI, 'decompress', '-q', '-f', ...workers, '-o', back, file], work);
       if (!samePixels(readFileSync(image), readFileSync(back))) throw new Error(`${image}: the vdmzip file did not decode to the image`);
       let cjxl: Run | undefined;
       let djxl: Run | undefined;
       if (jxlMissing.length === 0) {
-        cjxl = await run(jxl.encode(image, join(work, 'image.jxl'), 1), work);
-        djxl = await run(jxl.decode!(join(work, 'image.jxl'), join(work, 'jxl.png'), 1), work);
+        cjxl = await run(jxl.encode(image, join(work, 'image.jxl'), threads), work);
+        djxl = await run(jxl.decode!(join(work, 'image.jxl'), join(work, 'jxl.png'), threads), work);
       }
       totals.megapixels += megapixels;
       totals.vdmzipEncode += encode.seconds;
@@ -93,7 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     const help = await medianOf5([node, CLI, '--help']);
     const smallDecode = await medianOf5([node, CLI, 'decompress', '-q', '-f', '-o', join(work, 'small.png'), small]);
 
-    console.log(`# vdmzip speed: ${images.length} image${images.length === 1 ? '' : 's'}, effort ${effort}, one process at a time, one thread\n`);
+    console.log(`# vdmzip speed: ${images.length} image${images.length === 1 ? '' : 's'}, effort ${effort}, one process at a time, ${threads === 1 ? 'one thread' : `${threads} threads`} each\n`);
     console.log('| image | MP | vdmzip bytes | vdmzip compress s | cjxl -e 9 s | ratio | vdmzip decompress s | djxl s | ratio | vdmzip peak MiB (enc / dec) | JPEG-XL peak MiB (enc / dec) |');
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const row of rows) console.log(row);
