@@ -6,6 +6,7 @@
 //   fixtures/golden/image-predictor-rows.vdmz   the same with GOLDEN_PREDICTOR_ROWS predictor rows under the chain
 //   fixtures/golden/face-crop.vdmz, chelsea-crop.vdmz   crops of fixture photos (GOLDEN_PHOTO_CROPS), which the predictor codes alone
 //   fixtures/golden/screenshot-crop.vdmz   a crop of a synthetic fixture, which the predictor codes with pixel matches
+//   fixtures/golden/bands-crop.vdmz   a crop of a fixture photo in GOLDEN_BANDS.bands bands (format version 6)
 // One file per coder path: image.vdmz the predictor alone (format version 4),
 // image-predictor-rows.vdmz the chain (format version 2); the crops pin the predictor's learning.
 // fixtures/golden/version-9/ keeps the same five files as this script wrote them for coder
@@ -51,6 +52,14 @@ export const GOLDEN_PHOTO_CROPS = {
 } as const;
 export type GoldenCropName = keyof typeof GOLDEN_PHOTO_CROPS;
 
+/** A banded file (format version 6): a crop of a fixture photo, cut into this many bands. */
+export const GOLDEN_BANDS = { file: 'bands-crop.vdmz', photo: 'chelsea.png', x: 200, y: 100, width: 64, height: 48, bands: 3 } as const;
+
+export function goldenBandsCrop(): Image {
+  const { photo, x, y, width, height } = GOLDEN_BANDS;
+  return cropImage(readImage(new Uint8Array(readFileSync(fileURLToPath(new URL(`../fixtures/${photo}`, import.meta.url))))), x, y, width, height);
+}
+
 export function goldenPhotoCrop(name: GoldenCropName): Image {
   const { photo, x, y, width, height } = GOLDEN_PHOTO_CROPS[name];
   return cropImage(readImage(new Uint8Array(readFileSync(fileURLToPath(new URL(`../fixtures/${photo}`, import.meta.url))))), x, y, width, height);
@@ -93,8 +102,8 @@ async function main(): Promise<void> {
       ['image-predictor-rows.vdmz', image, GOLDEN_PREDICTOR_ROWS],
       ...Object.keys(GOLDEN_PHOTO_CROPS).map((name) => [name, goldenPhotoCrop(name as GoldenCropName), undefined] as const),
     ] as const;
-    for (const [name, source, predictorRows] of cases) {
-      const bytes = await compressImage(source, bundle, engine, { predictorRows });
+    for (const [name, source, predictorRows, bands] of [...cases.map(([n, i, r]) => [n, i, r, undefined] as const), [GOLDEN_BANDS.file, goldenBandsCrop(), undefined, GOLDEN_BANDS.bands] as const]) {
+      const bytes = await compressImage(source, bundle, engine, { predictorRows, bands });
       const decoded = await decompressImage(bytes, bundle, engine);
       if (!decoded.data.every((v, i) => v === source.data[i])) throw new Error(`${name} does not round-trip`);
       writeFileSync(join(GOLDEN_DIR, name), bytes);

@@ -22,7 +22,7 @@ import { readImage, type Image } from '../src/image/index.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
 import { createEngine } from '../src/model/engines.ts';
-import { GOLDEN_FILES, GOLDEN_PREDICTOR_ROWS, GOLDEN_PHOTO_CROPS, GOLDEN_VERSION_9_DIR, type GoldenCropName, goldenPhotoCrop } from '../scripts/make-golden.ts';
+import { GOLDEN_BANDS, GOLDEN_FILES, GOLDEN_PREDICTOR_ROWS, GOLDEN_PHOTO_CROPS, GOLDEN_VERSION_9_DIR, type GoldenCropName, goldenBandsCrop, goldenPhotoCrop } from '../scripts/make-golden.ts';
 
 const CROPS = Object.keys(GOLDEN_PHOTO_CROPS) as GoldenCropName[];
 
@@ -97,6 +97,14 @@ describe('golden fixture (fixtures/golden)', () => {
       });
     }
 
+    it(`${GOLDEN_BANDS.file} (format 6, ${GOLDEN_BANDS.bands} bands) decompresses to its crop, and compressing the crop again in as many bands gives it byte for byte (${kind})`, async () => {
+      const file = golden(GOLDEN_BANDS.file);
+      expect(file[4]).toBe(6);
+      expect(parseContainer(file).bands).toHaveLength(GOLDEN_BANDS.bands);
+      expectSamePixels(await decompressImage(file, bundle, engines.get(kind)!, { workers: 1 }), goldenBandsCrop(), kind);
+      expect(Buffer.from(await compressImage(goldenBandsCrop(), bundle, engines.get(kind)!, { bands: GOLDEN_BANDS.bands, workers: 1 })).equals(Buffer.from(file))).toBe(true);
+    });
+
     for (const [name, predictorRows] of [['image.vdmz', undefined], ['image-predictor-rows.vdmz', GOLDEN_PREDICTOR_ROWS], ...CROPS.map((crop) => [crop, undefined] as const)] as const) {
       it(`compressing its image again gives ${name} byte for byte (${kind})`, async () => {
         const file = golden(name);
@@ -154,6 +162,18 @@ describe("docs/format.md Appendix B's predictor-only files", () => {
         expectSamePixels(await decompressImage(Uint8Array.from(Buffer.from(file, 'hex')), undefined, none), image, file);
       }
       expect(Buffer.from(await compressImage(image, undefined, none, { effort: 1 })).toString('hex')).toBe(hex);
+    }
+  });
+
+  it('the banded files (format 6) are in the document, decode to their images, and are what the encoder writes in as many bands', async () => {
+    const banded: Array<[Image, number, string]> = [
+      [vectors[0][0], 2, '56444d5a0603020308f5d18eb9f689030f021756444d5a04030103080b860f1019631a01439a1804670556444d5a04030103080bcc4c10550de001cf64a3cef669102d700d'],
+      [vectors[1][0], 3, '56444d5a06040301086530df467f5c1daf03151556444d5a04040101080bfb8800ea536e00fc62d09056444d5a04040101080b4d590f17f9210cff9b0dee56444d5a04040101080ba4db118220ee08f4e372ee'],
+    ];
+    for (const [image, bands, hex] of banded) {
+      expect(spec).toContain(`\`${hex}\``);
+      expectSamePixels(await decompressImage(Uint8Array.from(Buffer.from(hex, 'hex')), undefined, none, { workers: 1 }), image, hex);
+      expect(Buffer.from(await compressImage(image, undefined, none, { effort: 1, bands, workers: 1 })).toString('hex')).toBe(hex);
     }
   });
 });
