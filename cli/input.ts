@@ -5,7 +5,7 @@
  * fails at once, in little memory, instead of being read whole first.
  */
 import { open } from 'node:fs/promises';
-import { CONTAINER_MAGIC, parseContainer } from '../src/format/container.ts';
+import { BANDED_FORMAT, bandedImageOf, CONTAINER_MAGIC, parseContainer } from '../src/format/container.ts';
 import { EXTENDED_FORMAT, readExtendedHeader } from '../src/format/extended.ts';
 import { VdmzipError } from '../src/errors.ts';
 import { MAX_PIXELS } from '../src/image/image.ts';
@@ -44,6 +44,16 @@ export const vdmzInputBound: InputBoundOf = (prefix, complete) => {
   const headerEnd = framed ? PREAMBLE_BYTES + Buffer.from(prefix).readUInt32LE(magic.length + 1) + CRC_BYTES : prefix.length;
   if (headerEnd > HEADER_SEARCH_BYTES) return ANY_VDMZ;
   if (headerEnd > prefix.length) return undefined;
+  if (version === BANDED_FORMAT) {
+    // Bands of a predictor-only file: its image bounds it as format 4's does, the bands unread.
+    try {
+      const { width, height, channels } = bandedImageOf(prefix);
+      return { maxBytes: 2 * width * height * channels + INPUT_SLACK_BYTES, image: `${width}×${height} image` };
+    } catch (error) {
+      if (!(error instanceof VdmzipError) || error.code !== 'TRUNCATED') throw error;
+      return prefix.length < HEADER_SEARCH_BYTES ? undefined : ANY_VDMZ;
+    }
+  }
   if (version === EXTENDED_FORMAT) {
     // The header gives the file's length exactly.
     const { header, payloadStart, innerLength, lowBitsLength } = readExtendedHeader(prefix.subarray(0, headerEnd));

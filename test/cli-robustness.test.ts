@@ -129,6 +129,7 @@ describe('endless or oversized input fails at once, in bounded memory', () => {
       [`(printf 'P6\\n100 100\\n255\\n'; cat /dev/zero) | $VDMZIP compress --model model -c -`, {}, /^vdmzip: <stdin>: input goes on past \d+ bytes, more than its header's 100×100 PPM image can take\n$/],
       [`(printf 'P4\\n100 100\\n'; cat /dev/zero) | $VDMZIP compress --model model -c -`, {}, /^vdmzip: <stdin>: input goes on past \d+ bytes, more than its header's 100×100 PBM image can take\n$/],
       [`(printf 'P7\\nWIDTH 100\\nHEIGHT 100\\nDEPTH 4\\nMAXVAL 255\\nENDHDR\\n'; cat /dev/zero) | $VDMZIP compress --model model -c -`, {}, /^vdmzip: <stdin>: input goes on past \d+ bytes, more than its header's 100×100 PAM image can take\n$/],
+      [`(printf 'VDMZ\\006\\144\\144\\003\\010'; cat /dev/zero) | $VDMZIP decompress --model model -c -`, {}, /^vdmzip: <stdin>: input goes on past \d+ bytes, more than its header's 100×100 image can take\n$/],
       // A header that promises more than MAX_PIXELS: refused before anything more is read.
       [`(printf 'P5\\n70000 70000\\n255\\n'; cat /dev/zero) | $VDMZIP compress --model model -c -`, {}, /^vdmzip: <stdin>: PNM image is 70000×70000 pixels; vdmzip handles at most 268435456\n$/],
     ];

@@ -89,7 +89,7 @@ export const CONTAINER_MAGIC = 'VDMZ';
 /** The format versions this build writes and reads: files with a chain, and predictor-only files. */
 const CHAIN_FORMAT = 2;
 const PREDICTOR_FORMAT = 4;
-const BANDED_FORMAT = 6;
+export const BANDED_FORMAT = 6;
 /** Format versions that vdmzip builds before 1.0 wrote. */
 const PRE_1_0_FORMATS: readonly number[] = [1, 3];
 /** The first coder parameters version of 1.0 (docs/format.md §7, §8); earlier ones were written before it. */
@@ -376,6 +376,18 @@ export function parseContainer(bytes: Uint8Array): Container {
     throw new VdmzipError('CORRUPT', 'payload fails its CRC check (damaged or cut short)');
   }
   return { header, payload };
+}
+
+/**
+ * The image a banded file (format version 6) holds, from its first bytes alone: what a reader
+ * needs to bound the file's length before the bands are read. 'TRUNCATED' where `prefix` ends
+ * first; 'TOO_LARGE' and 'CORRUPT' as parseContainer says them.
+ */
+export function bandedImageOf(prefix: Uint8Array): { width: number; height: number; channels: Channels } {
+  if (formatVersionOf(prefix) !== BANDED_FORMAT) throw new VdmzipError('INVALID_ARGUMENT', `not a file of format ${BANDED_FORMAT}`);
+  const { width, height, channels, bitDepth } = readGeometry(new ByteReader(prefix, COMPACT_PREAMBLE_BYTES, prefix.length, 'TRUNCATED'));
+  checkHeader({ width, height, channels, bitDepth, coder: { version: CODER_PARAMS_VERSION, chunkSizes: [], seedWords: 0, predictorRows: height } }, 'CORRUPT');
+  return { width, height, channels };
 }
 
 /** Width, height, channels and bit depth as formats 4 and 6 store them after the preamble (checked by checkHeader). */
