@@ -448,7 +448,8 @@ async function decodeBands(header: ContainerHeader, bands: Band[], engine: Integ
       onProgress?.({ stepsDone: Math.round(done.reduce((a, b) => a + b, 0)), stepsTotal: width * height });
     };
     const here = async (progress: (done: number) => void) => (await decompressImage(band.file, undefined, engine, { onProgress: (p) => progress((p.stepsDone / p.stepsTotal) * pixels) })).data;
-    image.data.set(await inWorker({ task: DECODE_BAND, file: band.file }, workers, here, report), band.top * width * channels);
+    // The band's own bytes: a view of the whole file would copy all of it to the worker.
+    image.data.set(await inWorker({ task: DECODE_BAND, file: band.file.slice() }, workers, here, report), band.top * width * channels);
   });
   // Each band checked its own pixels; this checks that they are the image's, in its order.
   if (!pixelsMatch(header, image.data)) throw new VdmzipError('CORRUPT', 'decoded pixels fail their checksum: damaged file');
