@@ -29,6 +29,9 @@ import { decodeChunk, encodeChunk } from './chain/chain.ts';
 import {
   CODER_PARAMS_VERSION,
   MATCHES_PARAMS_VERSION,
+  FIRST_CHANNEL_PARAMS_VERSION,
+  FIRST_CHANNEL_MATCHES_PARAMS_VERSION,
+  hasFirstChannelContexts,
   hasPixelMatches,
   type CoderParamsVersion,
   type ContainerHeader,
@@ -48,7 +51,7 @@ import { imagesElbo, type StepSampling } from './chain/elbo.ts';
 import { fewestMatchBits } from './predictor/matches.ts';
 import { bandIntervalsInWorker } from './predictor/parallel-walk.ts';
 import { defaultWorkers, mapLimited, workerTask, type WorkerReport } from './workers.ts';
-import { bandSamples, popRows, PREDICTOR, PREDICTOR_VERSION_9, type Predictor, pushRows, rowBits, type BandIntervals, type RowBand } from './predictor/predictive.ts';
+import { bandSamples, popRows, PREDICTOR, PREDICTOR_FIRST_CHANNEL_CONTEXTS, PREDICTOR_VERSION_9, type Predictor, pushRows, rowBits, type BandIntervals, type RowBand } from './predictor/predictive.ts';
 import { chainSchedule, type ChainSchedule } from './chain/schedule.ts';
 import { chunkLayout, codedPlanes, constantChannel, gatherPixels, MAX_CHUNK_PATCHES, MODEL_CHANNELS, planes, scatterPixels, tiling, type Plane, type Tiling } from './chain/tiling.ts';
 
@@ -277,12 +280,17 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
   const bandsFile = bands && encodeBands(image, bands, workers, (done) => ((walkDone = done), reportBoth()), stopBands.signal);
   // Settled here as well, so that a failure elsewhere first leaves no rejection unhandled.
   bandsFile?.catch(() => undefined);
+  // Which predictor a picture too large to code both ways gets (the bands choose their own).
+  const chosen = bands ? Promise.resolve(undefined) : sampledPredictor(image);
+  chosen.catch(() => undefined);
   const estimate = async (bundle: ModelBundle) => {
     // The network runs on this thread while a worker walks the predictor's rows on another core
     // (its intervals are needed whatever the estimate says). Where no worker runs, this thread
     // walks them afterwards. The bands of a large image are already being coded.
     const stop = new AbortController();
-    const walk = bands || workers < 2 ? undefined : bandIntervalsInWorker(image.data, predictorBand(image, 0, codedChannels), (done) => ((walkDone = Math.min(done, predictorSamples)), reportBoth()), stop.signal).catch(() => undefined);
+    // The walk is that of the predictor the picture will be coded with (PREDICTOR where it is coded both ways).
+    const predictor = (await chosen) ?? PREDICTOR;
+    const walk = bands || workers < 2 ? undefined : bandIntervalsInWorker(image.data, predictorBand(image, 0, codedChannels, predictor), (done) => ((walkDone = Math.min(done, predictorSamples)), reportBoth()), stop.signal).catch(() => undefined);
     try {
       const ratio = await predictorToChainEstimate(image, bundle, engine, codedChannels, (calls, total) => {
         // Counted as if the rest were the predictor's samples: a chain, if it runs, reports its own total.
@@ -299,7 +307,7 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
   const predictorFile = async (reportRows: boolean): Promise<Uint8Array> => {
     if (bandsFile) return bandsFile;
     const onRows = reportRows ? (stepsDone: number) => report?.({ stepsDone, stepsTotal: predictorSamples }) : undefined;
-    return predictorOnlyFile(image, { intervals, onProgress: onRows });
+    return smallestPredictorFile(image, { chosen: await chosen, intervals, onProgress: onRows });
   };
   const model = () => {
     if (!bundle) throw new VdmzipError('INVALID_ARGUMENT', 'the network needs a model (effort 1, or every row by the predictor, codes without one)');
@@ -354,16 +362,65 @@ async function chainCodedFile(image: Image, bundle: ModelBundle, engine: Integer
 }
 
 /**
- * A predictor-only file (format version 4): the predictor codes every row, and the message
- * starts at the pixels' check. `intervals`, where given, are the predictor's walk over the
- * image (bandIntervals); `onProgress` counts coded samples.
+ * A predictor-only file (format version 4) under `predictor` (PREDICTOR or
+ * PREDICTOR_FIRST_CHANNEL_CONTEXTS): the predictor codes every row, and the message starts at
+ * the pixels' check. `intervals`, where given, are that predictor's walk over the image
+ * (bandIntervals); `onProgress` counts coded samples.
  */
-async function predictorOnlyFile(image: Image, options: { intervals?: BandIntervals; onProgress?: (samplesDone: number) => void } = {}): Promise<Uint8Array> {
+async function predictorOnlyFile(image: Image, predictor: Predictor, options: { intervals?: BandIntervals; onProgress?: (samplesDone: number) => void } = {}): Promise<Uint8Array> {
   const m = new Message(pixelCheckHead(image.data));
-  const matches = await pushRows(m, image.data, predictorBand(image, 0, predictorChannels(image)), { ...options, tryMatches: true });
+  const matches = await pushRows(m, image.data, predictorBand(image, 0, predictorChannels(image), predictor), { ...options, tryMatches: true });
   pushAlphaMode(m, image);
-  const coder = { version: matches ? MATCHES_PARAMS_VERSION : CODER_PARAMS_VERSION, chunkSizes: [], seedWords: 0, predictorRows: image.height };
+  const first = predictor === PREDICTOR_FIRST_CHANNEL_CONTEXTS;
+  const version = matches ? (first ? FIRST_CHANNEL_MATCHES_PARAMS_VERSION : MATCHES_PARAMS_VERSION) : first ? FIRST_CHANNEL_PARAMS_VERSION : CODER_PARAMS_VERSION;
+  const coder = { version, chunkSizes: [], seedWords: 0, predictorRows: image.height };
   return writeContainer({ width: image.width, height: image.height, channels: image.channels, bitDepth: 8, coder }, m.toBytes());
+}
+
+/**
+ * Pictures of at most this many pixels are coded under both predictors and keep the smaller
+ * file; a larger one is coded under the predictor that codes a sample of its rows smaller
+ * (`sampledPredictor`).
+ */
+const FIRST_CHANNEL_SAMPLE_PIXELS = 2 ** 16;
+/**
+ * On a sample, the first channel's exact contexts must save at least this share of its bits:
+ * they cost the walk a fifth more time, and on photographs a sample's small gain (0.0–0.3%)
+ * may not hold over the picture.
+ */
+const FIRST_CHANNEL_SAMPLE_GAIN = 0.01;
+
+/**
+ * The predictor a picture of more than FIRST_CHANNEL_SAMPLE_PIXELS pixels is coded with: its
+ * central rows (that many pixels) coded as a picture of their own under each, pixel matches
+ * tried as in the file; PREDICTOR_FIRST_CHANNEL_CONTEXTS where it writes FIRST_CHANNEL_SAMPLE_GAIN
+ * fewer bits. Undefined for a smaller picture, which is coded both ways.
+ */
+async function sampledPredictor(image: Image): Promise<Predictor | undefined> {
+  if (image.width * image.height <= FIRST_CHANNEL_SAMPLE_PIXELS) return undefined;
+  const rows = Math.max(1, Math.floor(FIRST_CHANNEL_SAMPLE_PIXELS / image.width));
+  const sample = cropImage(image, 0, Math.floor((image.height - rows) / 2), image.width, rows);
+  const bits = async (predictor: Predictor) => {
+    const m = new Message();
+    await pushRows(m, sample.data, predictorBand(sample, 0, predictorChannels(sample), predictor), { tryMatches: true });
+    return m.bitLength();
+  };
+  return (await bits(PREDICTOR_FIRST_CHANNEL_CONTEXTS)) < (1 - FIRST_CHANNEL_SAMPLE_GAIN) * (await bits(PREDICTOR)) ? PREDICTOR_FIRST_CHANNEL_CONTEXTS : PREDICTOR;
+}
+
+/**
+ * The predictor-only file of `image` under the predictor that suits it (docs/format.md §11):
+ * `chosen` where the caller already took it from sampledPredictor, which `intervals` (if
+ * given) then belong to; a small picture is coded both ways and keeps the smaller file
+ * (`intervals`, if given, are PREDICTOR's).
+ */
+async function smallestPredictorFile(image: Image, options: { chosen?: Predictor; intervals?: BandIntervals; onProgress?: (samplesDone: number) => void } = {}): Promise<Uint8Array> {
+  const { intervals, onProgress } = options;
+  const chosen = options.chosen ?? (await sampledPredictor(image));
+  if (chosen) return predictorOnlyFile(image, chosen, { intervals, onProgress });
+  const withContexts = await predictorOnlyFile(image, PREDICTOR_FIRST_CHANNEL_CONTEXTS);
+  const plain = await predictorOnlyFile(image, PREDICTOR, { intervals, onProgress });
+  return withContexts.length < plain.length ? withContexts : plain;
 }
 
 /**
@@ -431,7 +488,7 @@ async function encodeBands(image: Image, bands: Image[], workers: number, onProg
       done[k] = samples;
       onProgress?.(done.reduce((a, b) => a + b, 0));
     };
-    return inWorker({ task: ENCODE_BAND, band }, workers, (progress) => predictorOnlyFile(band, { onProgress: progress }), report, signal);
+    return inWorker({ task: ENCODE_BAND, band }, workers, (progress) => smallestPredictorFile(band, { onProgress: progress }), report, signal);
   });
   return writeBandedFile(files, image.data);
 }
@@ -462,7 +519,7 @@ async function runBandTask(task: BandTask): Promise<void> {
   const progress = (done: number) => port.postMessage({ done } satisfies WorkerReport<BandResult>);
   let result: Uint8Array;
   try {
-    if (task.task === ENCODE_BAND) result = await predictorOnlyFile(task.band, { onProgress: progress });
+    if (task.task === ENCODE_BAND) result = await smallestPredictorFile(task.band, { onProgress: progress });
     else {
       const { file } = task;
       const { width, height } = parseContainer(file).header;
@@ -650,7 +707,8 @@ function topRows(image: Image, height: number): Image {
 
 /** The predictor whose constants a coder parameters version names (docs/format.md §7.1). */
 function predictorOf(version: CoderParamsVersion): Predictor {
-  return version === 9 || version === 10 ? PREDICTOR_VERSION_9 : PREDICTOR;
+  if (version === 9 || version === 10) return PREDICTOR_VERSION_9;
+  return hasFirstChannelContexts(version) ? PREDICTOR_FIRST_CHANNEL_CONTEXTS : PREDICTOR;
 }
 
 /** The rows from `top` down as a band of `predictor` (the one this build writes, unless a file says otherwise) over the first `coded` channels. */

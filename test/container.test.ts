@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   bitsPerDim,
   CODER_PARAMS_VERSION,
+  FIRST_CHANNEL_MATCHES_PARAMS_VERSION,
+  FIRST_CHANNEL_PARAMS_VERSION,
   MATCHES_PARAMS_VERSION,
   messageBytes,
   parseContainer,
@@ -323,8 +325,8 @@ describe('container parse failures', () => {
     const file4 = writeContainer(modelFreeHeader(5, 4, 3), new Uint8Array(8));
     // Pixel matches (versions 10 and 12) exist in format 4 only: in a chain file they read as newer versions.
     const cases = [
-      [file, 9 + 8 + 6, resign, [10, MATCHES_PARAMS_VERSION, MATCHES_PARAMS_VERSION + 1], 'versions 9 and 11'],
-      [file4, 5 + 4, (f: Uint8Array) => f, [MATCHES_PARAMS_VERSION + 1, 255], 'versions 9, 10, 11 and 12'],
+      [file, 9 + 8 + 6, resign, [10, MATCHES_PARAMS_VERSION, FIRST_CHANNEL_PARAMS_VERSION, FIRST_CHANNEL_MATCHES_PARAMS_VERSION + 1], 'versions 9 and 11'],
+      [file4, 5 + 4, (f: Uint8Array) => f, [FIRST_CHANNEL_MATCHES_PARAMS_VERSION + 1, 255], 'versions 9, 10, 11, 12, 13 and 14'],
     ] as const;
     for (const [valid, coderVersionAt, sign, newerVersions, reads] of cases) {
       expect(valid[coderVersionAt]).toBe(CODER_PARAMS_VERSION);
@@ -337,7 +339,7 @@ describe('container parse failures', () => {
       }
     }
     // Every version 1.0 has had reads back as itself, in the formats that hold it.
-    for (const version of [9, 10, CODER_PARAMS_VERSION, MATCHES_PARAMS_VERSION]) {
+    for (const version of [9, 10, CODER_PARAMS_VERSION, MATCHES_PARAMS_VERSION, FIRST_CHANNEL_PARAMS_VERSION, FIRST_CHANNEL_MATCHES_PARAMS_VERSION]) {
       const older = file4.slice();
       older[5 + 4] = version;
       expect(parseContainer(older).header.coder.version).toBe(version);

@@ -133,7 +133,7 @@ describe("docs/format.md Appendix B's predictor-only files", () => {
     ],
     [
       { width: 4, height: 3, channels: 1, data: Uint8Array.of(0, 16, 32, 48, 8, 24, 40, 56, 16, 32, 48, 64) },
-      '56444d5a04040301080b91d4064fdb000065304720a300113b41eb',
+      '56444d5a04040301080d6e62003b3722046530e19e5330ada4',
       '56444d5a04040301080991d4064fdb000065304720a300113b41eb',
     ],
     [
@@ -156,6 +156,11 @@ describe("docs/format.md Appendix B's predictor-only files", () => {
   const none = undefined as unknown as IntegerEngine;
 
   it('are in the document, decode to their images (both versions), and the newer ones are what the encoder writes', async () => {
+    // The grey ramp as version 11 wrote it, before version 13 coded it smaller.
+    const grey11 = '56444d5a04040301080b91d4064fdb000065304720a300113b41eb';
+    expect(spec).toContain(`\`${grey11}\``);
+    expectSamePixels(await decompressImage(Uint8Array.from(Buffer.from(grey11, 'hex')), undefined, none), vectors[1][0], grey11);
+    expect(parseContainer(Uint8Array.from(Buffer.from(vectors[1][1], 'hex'))).header.coder.version).toBe(13);
     for (const [image, hex, version9Hex] of vectors) {
       for (const file of [hex, version9Hex]) {
         expect(spec).toContain(`\`${file}\``);

@@ -98,15 +98,26 @@ const FIRST_CODER_PARAMS_VERSION = 9;
 export const CODER_PARAMS_VERSION = 11 as const;
 /** CODER_PARAMS_VERSION with pixel matches (§7.13): predictor-only files (format 4) only. */
 export const MATCHES_PARAMS_VERSION = 12 as const;
-/** The versions this build reads: 9 (the predictor's first constants) and 10 (9 with pixel matches), 11 and 12 likewise. */
-export type CoderParamsVersion = 9 | 10 | typeof CODER_PARAMS_VERSION | typeof MATCHES_PARAMS_VERSION;
+/** Versions 11 and 12 with exact contexts for the first channel too (§7.10): predictor-only files only. */
+export const FIRST_CHANNEL_PARAMS_VERSION = 13 as const;
+export const FIRST_CHANNEL_MATCHES_PARAMS_VERSION = 14 as const;
+/**
+ * The versions this build reads: 9 (the predictor's first constants) and 10 (9 with pixel
+ * matches), 11 and 12 likewise, and 13 and 14 (11 and 12 with the first channel's exact contexts).
+ */
+export type CoderParamsVersion = 9 | 10 | typeof CODER_PARAMS_VERSION | typeof MATCHES_PARAMS_VERSION | typeof FIRST_CHANNEL_PARAMS_VERSION | typeof FIRST_CHANNEL_MATCHES_PARAMS_VERSION;
 /** The versions each file format holds: chain files have no pixel matches. */
 const CHAIN_VERSIONS: readonly CoderParamsVersion[] = [9, CODER_PARAMS_VERSION];
-const PREDICTOR_VERSIONS: readonly CoderParamsVersion[] = [9, 10, CODER_PARAMS_VERSION, MATCHES_PARAMS_VERSION];
+const PREDICTOR_VERSIONS: readonly CoderParamsVersion[] = [9, 10, CODER_PARAMS_VERSION, MATCHES_PARAMS_VERSION, FIRST_CHANNEL_PARAMS_VERSION, FIRST_CHANNEL_MATCHES_PARAMS_VERSION];
 
 /** Whether a file of this version codes pixel matches (§7.13). */
 export function hasPixelMatches(version: CoderParamsVersion): boolean {
-  return version === 10 || version === MATCHES_PARAMS_VERSION;
+  return version === 10 || version === MATCHES_PARAMS_VERSION || version === FIRST_CHANNEL_MATCHES_PARAMS_VERSION;
+}
+
+/** Whether a file of this version has exact contexts for its first channel (§7.10). */
+export function hasFirstChannelContexts(version: CoderParamsVersion): boolean {
+  return version === FIRST_CHANNEL_PARAMS_VERSION || version === FIRST_CHANNEL_MATCHES_PARAMS_VERSION;
 }
 
 /** Why a file written before 1.0 does not decode. */

@@ -131,7 +131,7 @@ export const PREDICTOR_VERSION_9: Predictor = {
       reach: 12,
       prior: 64,
       halveAt: 4096,
-      exact: { minTableBits: 17, maxTableBits: 19, halveAt: 1024, countClasses: 8, rate: 0.003, floor: 0.01, initialWeight: 0.5 },
+      exact: { minTableBits: 17, maxTableBits: 19, halveAt: 1024, countClasses: 8, rate: 0.003, floor: 0.01, initialWeight: 0.5, firstChannel: false },
     },
     prior: {
       channels: REFINEMENT_PRIOR_CHANNELS,
@@ -163,6 +163,21 @@ export const PREDICTOR: Predictor = {
     meanForgetting: { first: 0.999, after: 16384, later: 0.9995 },
   },
   matches: MATCHES,
+};
+
+/**
+ * The predictor of coder parameters versions 13 and 14: version 11's, with exact contexts for
+ * the first channel as well (docs/format.md §7.10). Rendered gradients, text and icons repeat
+ * their local shapes exactly, which these count (the synthetic fixtures' files −1.2%,
+ * color-space −7%); photographs gain nothing and walk a fifth slower, so the encoder chooses it
+ * per file (docs/experiments.md, "Exact contexts for the first channel").
+ */
+export const PREDICTOR_FIRST_CHANNEL_CONTEXTS: Predictor = {
+  ...PREDICTOR,
+  refinement: {
+    ...PREDICTOR.refinement,
+    histograms: { ...PREDICTOR.refinement.histograms, exact: { ...PREDICTOR.refinement.histograms.exact!, firstChannel: true } },
+  },
 };
 
 /**
@@ -295,7 +310,7 @@ class BandWalker {
     this.learning.distribution(index, c, ne - n, n - nw, nw - w, base, mean, r1, r2, std, out);
     this.meansCurrent[slot] = out[0];
     refining.coded(out[0]);
-    this.window = this.histograms.select(index, x, c, out[0], out[1], samples, differences);
+    this.window = this.histograms.select(index, x, c, out[0], out[1], samples, differences, near);
     return index;
   }
 }

@@ -100,6 +100,12 @@ export interface ExactContexts {
   rate: number;
   floor: number;
   initialWeight: number;
+  /**
+   * Whether the first channel has exact contexts too (coder parameters versions 13 and 14),
+   * keyed by its own neighbours' differences to W and centred on W: where a picture repeats
+   * its local shapes exactly, as rendered gradients and text do, they predict it.
+   */
+  firstChannel: boolean;
 }
 
 /** The spread regression's features: a constant and the nine measures `spread` is given. */
@@ -340,7 +346,7 @@ export class ResidualHistograms {
     const { exact } = h;
     let slots = exact ? 2 ** exact.minTableBits : 0;
     while (exact && slots < samples && slots < 2 ** exact.maxTableBits) slots *= 2;
-    for (let t = 0; exact && channels > 1 && t < EXACT_TABLES; t++) {
+    for (let t = 0; exact && (channels > 1 || exact.firstChannel) && t < EXACT_TABLES; t++) {
       this.exactContexts.push(new ExactCounts(slots, span, exact.halveAt));
       this.exactWeights.push(new Float64Array(channels * exact.countClasses).fill(exact.initialWeight / EXACT_TABLES));
     }
@@ -356,7 +362,7 @@ export class ResidualHistograms {
    * `differences` their difference-plane neighbours) where those have counts; none if neither
    * applies.
    */
-  select(index: number, x: number, c: number, mean: number, std: number, samples: Uint8Array, differences: Neighbours | undefined): CountWindow | undefined {
+  select(index: number, x: number, c: number, mean: number, std: number, samples: Uint8Array, differences: Neighbours | undefined, near: Neighbours): CountWindow | undefined {
     const { h } = this;
     this.pending = index;
     this.pendingMean = mean;
@@ -375,10 +381,17 @@ export class ResidualHistograms {
       spreadWindow.firstBin = whole - h.reach;
       this.pendingSpread = context;
     }
-    if (this.exactContexts.length === 0 || !differences) return spreadWindow;
-    exactKeys(samples, index, x, this.channels, c, differences, this.keys);
-    // The windows are centred on the value the W neighbour's difference would give.
-    const exactFirst = samples[index - 1] + differences.w - h.reach;
+    if (this.exactContexts.length === 0 || !(differences || h.exact!.firstChannel)) return spreadWindow;
+    let exactFirst: number;
+    if (differences) {
+      exactKeys(samples, index, x, this.channels, c, differences, this.keys);
+      // The windows are centred on the value the W neighbour's difference would give.
+      exactFirst = samples[index - 1] + differences.w - h.reach;
+    } else {
+      firstChannelKeys(samples, index, x, this.channels, near, this.keys);
+      // The first channel's are centred on W.
+      exactFirst = near.w - h.reach;
+    }
     this.pendingExactFirst = exactFirst;
     const classes = h.exact!.countClasses;
     let weightSum = 0;
@@ -475,6 +488,19 @@ function exactKeys(samples: Uint8Array, index: number, x: number, channels: numb
   out[0] = hash(c, d.w, d.n, step);
   out[1] = hash(c + EXACT_TABLES * 4, step, stepW, d.w);
 }
+
+/**
+ * The first channel's keys (versions 13 and 14): its neighbours' differences to W, with NE in
+ * the first table and W − WW in the second (WW is W where x < 2), under seeds of their own.
+ */
+function firstChannelKeys(samples: Uint8Array, index: number, x: number, channels: number, near: Neighbours, out: Int32Array): void {
+  const ww = x >= 2 ? samples[index - 2 * channels] : near.w;
+  out[0] = hash(FIRST_CHANNEL_SEED, near.n - near.w, near.nw - near.w, near.ne - near.w);
+  out[1] = hash(FIRST_CHANNEL_SEED + EXACT_TABLES * 4, near.n - near.w, near.nw - near.w, near.w - ww);
+}
+
+/** The first channel's first seed: above every later channel's (c and c + 8, c ≤ 3). */
+const FIRST_CHANNEL_SEED = 16;
 
 function hash(seed: number, a: number, b: number, c: number): number {
   let h = Math.imul(seed + 1, 0x9e3779b1);
