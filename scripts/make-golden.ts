@@ -6,6 +6,7 @@
 //   fixtures/golden/image-predictor-rows.vdmz   the same with GOLDEN_PREDICTOR_ROWS predictor rows under the chain
 //   fixtures/golden/face-crop.vdmz, chelsea-crop.vdmz   crops of fixture photos (GOLDEN_PHOTO_CROPS), which the predictor codes alone
 //   fixtures/golden/screenshot-crop.vdmz   a crop of a synthetic fixture, which the predictor codes with pixel matches
+//   fixtures/golden/gradient-crop.vdmz, menu-crop.vdmz   crops of synthetic fixtures coded with the first channel's exact contexts (versions 13, 14)
 //   fixtures/golden/bands-crop.vdmz   a crop of a fixture photo in GOLDEN_BANDS.bands bands (format version 6)
 // One file per coder path: image.vdmz the predictor alone (format version 4),
 // image-predictor-rows.vdmz the chain (format version 2); the crops pin the predictor's learning.
@@ -43,12 +44,17 @@ export const GOLDEN_PREDICTOR_ROWS = 4;
  * histograms and exact contexts to shape its bytes, which the 12×10 image's do not;
  * chelsea-crop has more than 2^17 samples, so its exact tables take 2^18 slots;
  * screenshot-crop (text and a button edge on a flat ground, 187 colours) is coded with pixel
- * matches (coder parameters version 12, with its neighbourhood counts; 10 in version-9/).
+ * matches (coder parameters version 12, with its neighbourhood counts; 10 in version-9/);
+ * gradient-crop (RGBA colour gradients) with the first channel's exact contexts (version 13)
+ * and menu-crop (text on a blurred gradient) with both (version 14). Those two have no
+ * version-9/ counterpart.
  */
 export const GOLDEN_PHOTO_CROPS = {
   'face-crop.vdmz': { photo: 'face.ppm', x: 400, y: 300, width: 48, height: 48 },
   'chelsea-crop.vdmz': { photo: 'chelsea.png', x: 100, y: 60, width: 256, height: 192 },
   'screenshot-crop.vdmz': { photo: 'synthetic/shell-exit.png', x: 150, y: 200, width: 96, height: 64 },
+  'gradient-crop.vdmz': { photo: 'synthetic/color-space.png', x: 150, y: 40, width: 96, height: 64 },
+  'menu-crop.vdmz': { photo: 'synthetic/shell-appmenu-classic.png', x: 60, y: 40, width: 96, height: 64 },
 } as const;
 export type GoldenCropName = keyof typeof GOLDEN_PHOTO_CROPS;
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_MODEL_DIR, openModel } from '../../src/codec-api.ts';
-import { bitsPerDim, codedBy, hasPixelMatches, parseContainer, sameModel, type CoderParamsVersion } from '../../src/format/container.ts';
+import { bitsPerDim, codedBy, hasFirstChannelContexts, hasPixelMatches, parseContainer, sameModel, type CoderParamsVersion } from '../../src/format/container.ts';
 import { isExtended, lowBitsOf, parseExtended, type ExtendedFile } from '../../src/format/extended.ts';
 import { VdmzipError } from '../../src/errors.ts';
 import { aboutFile } from '../files.ts';
@@ -129,7 +129,7 @@ export function register(program: Command): void {
         ...(extended === undefined ? [] : [['format', `5 (extended) around a file of format ${format}`] as [string, string], ...extendedRows(extended)]),
         ...chain,
         bands === undefined
-          ? ['coder', `parameters version ${coder.version}, ${coderText(height, coder.predictorRows)}${hasPixelMatches(coder.version) ? ', with pixel matches' : ''}`]
+          ? ['coder', `parameters version ${coder.version}, ${coderText(height, coder.predictorRows)}${hasPixelMatches(coder.version) ? ', with pixel matches' : ''}${hasFirstChannelContexts(coder.version) ? ', with exact contexts for the first channel' : ''}`]
           : ['coder', `the predictive coder alone, band by band (parameters ${bandVersions(bands.map((band) => band.header.coder.version))})`],
         ...(bands === undefined ? [] : [['bands', `${bands.length}, each coded as an image of its own: ${bandRows(bands.map((band) => band.header.height))} rows`] as [string, string]]),
         ...chainCoding,
