@@ -359,8 +359,8 @@ export class ResidualHistograms {
   /**
    * The window to blend with sample `index` of channel c (column x) under mean and σ: the
    * spread context's where σ < maxStd, combined with the exact contexts' (later channels,
-   * `differences` their difference-plane neighbours) where those have counts; none if neither
-   * applies.
+   * `differences` their difference-plane neighbours; with `firstChannel` the first channel too,
+   * `near` its neighbours) where those have counts; none if neither applies.
    */
   select(index: number, x: number, c: number, mean: number, std: number, samples: Uint8Array, differences: Neighbours | undefined, near: Neighbours): CountWindow | undefined {
     const { h } = this;
