@@ -280,8 +280,9 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
   const bandsFile = bands && encodeBands(image, bands, workers, (done) => ((walkDone = done), reportBoth()), stopBands.signal);
   // Settled here as well, so that a failure elsewhere first leaves no rejection unhandled.
   bandsFile?.catch(() => undefined);
-  // Which predictor a picture too large to code both ways gets (the bands choose their own).
-  const chosen = bands ? Promise.resolve(undefined) : sampledPredictor(image);
+  // Which predictor a picture too large to code both ways gets (the bands choose their own; a
+  // file whose chain codes rows by request has no predictor-only file to choose for).
+  const chosen = bands || (forcedRows !== undefined && forcedRows < image.height) ? Promise.resolve(undefined) : sampledPredictor(image);
   chosen.catch(() => undefined);
   const estimate = async (bundle: ModelBundle) => {
     // The network runs on this thread while a worker walks the predictor's rows on another core
@@ -463,11 +464,21 @@ type BandTask = { task: typeof ENCODE_BAND; band: Image } | { task: typeof DECOD
 type BandResult = Uint8Array | { code: VdmzipErrorCode; message: string };
 
 /**
- * `task` in a worker thread, or on this thread where `workers` is 1 or no worker could run it
- * (`here` then does the same work). `onProgress` gets the task's own count of work done. A
- * file the worker found damaged fails as it would have here, without a second try.
+ * A band task's work, wherever it runs: the band's predictor file (progress in coded samples),
+ * or the band file's samples (progress in pixels).
  */
-async function inWorker(task: BandTask, workers: number, here: (onProgress: (done: number) => void) => Promise<Uint8Array>, onProgress: (done: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
+async function bandWork(task: BandTask, onProgress: (done: number) => void): Promise<Uint8Array> {
+  if (task.task === ENCODE_BAND) return smallestPredictorFile(task.band, { onProgress });
+  const { width, height } = parseContainer(task.file).header;
+  return (await decompressImage(task.file, undefined, NO_NETWORK, { onProgress: (p) => onProgress((p.stepsDone / p.stepsTotal) * width * height) })).data;
+}
+
+/**
+ * `task` in a worker thread, or on this thread (bandWork) where `workers` is 1 or no worker
+ * could run it. `onProgress` gets the task's own count of work done. A file the worker found
+ * damaged fails as it would have here, without a second try.
+ */
+async function inWorker(task: BandTask, workers: number, onProgress: (done: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
   if (workers > 1) {
     let result: BandResult | undefined;
     try {
@@ -478,7 +489,7 @@ async function inWorker(task: BandTask, workers: number, here: (onProgress: (don
     if (result instanceof Uint8Array) return result;
     if (result) throw new VdmzipError(result.code, result.message);
   }
-  return here(onProgress);
+  return bandWork(task, onProgress);
 }
 
 /** The banded file (format version 6) of these bands, coded by up to `workers` threads; `onProgress` counts coded samples. */
@@ -489,25 +500,23 @@ async function encodeBands(image: Image, bands: Image[], workers: number, onProg
       done[k] = samples;
       onProgress?.(done.reduce((a, b) => a + b, 0));
     };
-    return inWorker({ task: ENCODE_BAND, band }, workers, (progress) => smallestPredictorFile(band, { onProgress: progress }), report, signal);
+    return inWorker({ task: ENCODE_BAND, band }, workers, report, signal);
   });
   return writeBandedFile(files, image.data);
 }
 
 /** The image of a banded file's bands, decoded by up to `workers` threads; progress counts pixels. */
-async function decodeBands(header: ContainerHeader, bands: Band[], engine: IntegerEngine, workers: number, onProgress?: (p: CodingProgress) => void): Promise<Image> {
+async function decodeBands(header: ContainerHeader, bands: Band[], workers: number, onProgress?: (p: CodingProgress) => void): Promise<Image> {
   const { width, height, channels } = header;
   const image: Image = { width, height, channels, data: new Uint8Array(width * height * channels) };
   const done = new Float64Array(bands.length);
   await mapLimited(bands, workers, async (band, k) => {
-    const pixels = width * band.header.height;
     const report = (pixelsDone: number) => {
       done[k] = pixelsDone;
       onProgress?.({ stepsDone: Math.round(done.reduce((a, b) => a + b, 0)), stepsTotal: width * height });
     };
-    const here = async (progress: (done: number) => void) => (await decompressImage(band.file, undefined, engine, { onProgress: (p) => progress((p.stepsDone / p.stepsTotal) * pixels) })).data;
     // The band's own bytes: a view of the whole file would copy all of it to the worker.
-    image.data.set(await inWorker({ task: DECODE_BAND, file: band.file.slice() }, workers, here, report), band.top * width * channels);
+    image.data.set(await inWorker({ task: DECODE_BAND, file: band.file.slice() }, workers, report), band.top * width * channels);
   });
   // Each band checked its own pixels; this checks that they are the image's, in its order.
   if (!pixelsMatch(header, image.data)) throw new VdmzipError('CORRUPT', 'decoded pixels fail their checksum: damaged file');
@@ -520,12 +529,7 @@ async function runBandTask(task: BandTask): Promise<void> {
   const progress = (done: number) => port.postMessage({ done } satisfies WorkerReport<BandResult>);
   let result: Uint8Array;
   try {
-    if (task.task === ENCODE_BAND) result = await smallestPredictorFile(task.band, { onProgress: progress });
-    else {
-      const { file } = task;
-      const { width, height } = parseContainer(file).header;
-      result = (await decompressImage(file, undefined, NO_NETWORK, { onProgress: (p) => progress((p.stepsDone / p.stepsTotal) * width * height) })).data;
-    }
+    result = await bandWork(task, progress);
   } catch (error) {
     if (!(error instanceof VdmzipError)) throw error;
     port.postMessage({ result: { code: error.code, message: error.message } } satisfies WorkerReport<BandResult>);
@@ -792,7 +796,7 @@ export function checkModel(header: ContainerHeader, bundle: ModelBundle | undefi
 /** Decodes .vdmz bytes; `bundle` may be undefined for a file the predictor coded alone (format 4). */
 export async function decompressImage(bytes: Uint8Array, bundle: ModelBundle | undefined, engine: IntegerEngine, options: CoderOptions = {}): Promise<Image> {
   const { header, payload, bands } = parseContainer(bytes);
-  if (bands) return decodeBands(header, bands, engine, checkWorkers(options.workers ?? defaultWorkers()), options.onProgress);
+  if (bands) return decodeBands(header, bands, checkWorkers(options.workers ?? defaultWorkers()), options.onProgress);
   checkModel(header, bundle);
   const { width, height, channels, coder } = header;
   const corrupt = (why: string) => new VdmzipError('CORRUPT', why);

@@ -396,9 +396,16 @@ export function parseContainer(bytes: Uint8Array): Container {
  */
 export function bandedImageOf(prefix: Uint8Array): { width: number; height: number; channels: Channels } {
   if (formatVersionOf(prefix) !== BANDED_FORMAT) throw new VdmzipError('INVALID_ARGUMENT', `not a file of format ${BANDED_FORMAT}`);
-  const { width, height, channels, bitDepth } = readGeometry(new ByteReader(prefix, COMPACT_PREAMBLE_BYTES, prefix.length, 'TRUNCATED'));
-  checkHeader({ width, height, channels, bitDepth, coder: { version: CODER_PARAMS_VERSION, chunkSizes: [], seedWords: 0, predictorRows: height } }, 'CORRUPT');
+  const { width, height, channels } = readBandedGeometry(new ByteReader(prefix, COMPACT_PREAMBLE_BYTES, prefix.length, 'TRUNCATED'));
   return { width, height, channels };
+}
+
+/** A format 6 header's geometry, checked as a predictor-only header's (its coder version: the bands'). */
+function readBandedGeometry(body: ByteReader): ContainerHeader {
+  const { width, height, channels, bitDepth } = readGeometry(body);
+  const geometry = { width, height, channels, bitDepth, coder: { version: CODER_PARAMS_VERSION, chunkSizes: [], seedWords: 0, predictorRows: height } };
+  checkHeader(geometry, 'CORRUPT');
+  return geometry;
 }
 
 /** Width, height, channels and bit depth as formats 4 and 6 store them after the preamble (checked by checkHeader). */
@@ -427,15 +434,14 @@ function parsePredictorFile(bytes: Uint8Array): Container {
  * Format version 6: the image's geometry, the band count and the lengths of all bands but the
  * last, then the bands, each a format 4 file of the same width and channels whose heights add
  * up to the image's. No CRC guards the header: a field or band that runs past the file's end is
- * a file cut short, and each band carries its own pixel check.
+ * a file cut short; each band carries its own pixel check, and the header the image's SHA-256 prefix.
  */
 function parseBandedFile(bytes: Uint8Array): Container {
   const body = new ByteReader(bytes, COMPACT_PREAMBLE_BYTES, bytes.length, 'TRUNCATED');
-  const { width, height, channels, bitDepth } = readGeometry(body);
+  const geometry = readBandedGeometry(body);
+  const { width, height, channels } = geometry;
   const pixelSha256Prefix = body.hex(PIXEL_SHA256_PREFIX_BYTES);
   const count = body.varint();
-  const geometry = { width, height, channels, bitDepth, coder: { version: CODER_PARAMS_VERSION, chunkSizes: [], seedWords: 0, predictorRows: height } };
-  checkHeader(geometry, 'CORRUPT');
   if (!isIntegerIn(count, 2, height)) throw new VdmzipError('CORRUPT', `band count ${count} is not in 2…${height}`);
   const lengths: number[] = [];
   for (let k = 0; k < count - 1; k++) {
