@@ -682,7 +682,9 @@ const ESTIMATE_CALL_SAMPLES = 64_000;
  * The predictor's bits over the network's −ELBO, at a fraction of the chain's work (which also
  * measures several opening schedules): on SAMPLE_CROPS crops spread along the image's
  * diagonal, each coded on its own, where the image holds at least twice their patches; on the
- * whole image otherwise.
+ * whole image otherwise. The −ELBO's sum stops once the ratio is certain to fall below
+ * CLEAR_PREDICTOR_RATIO (its terms are never negative): the ratio returned is then an upper
+ * bound, below that threshold all the same, and the decision is the one the whole sum makes.
  */
 async function predictorToChainEstimate(image: Image, bundle: ModelBundle, engine: IntegerEngine, codedChannels: number, onCall?: (calls: number, total: number) => void): Promise<number> {
   const { patch } = bundle.meta.config;
@@ -697,7 +699,7 @@ async function predictorToChainEstimate(image: Image, bundle: ModelBundle, engin
   let predictorBits = 0;
   for (const crop of crops) predictorBits += rowBits(crop.data, predictorBand(crop, 0, codedChannels)).reduce((sum, bits) => sum + bits, 0);
   // The crops share their network calls (a GPU's batch), each with its own noise as if alone.
-  const bounds = await imagesElbo(crops, bundle, engine, 1, undefined, ESTIMATE_STEPS, onCall);
+  const bounds = await imagesElbo(crops, bundle, engine, { sampling: ESTIMATE_STEPS, onCall, stopAbove: predictorBits / CLEAR_PREDICTOR_RATIO });
   const chainBits = bounds.reduce((sum, b) => sum + b.prior + b.diffusion + b.reconstruction, 0);
   return predictorBits / chainBits;
 }

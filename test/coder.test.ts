@@ -256,11 +256,12 @@ describe('round trips, every pixel compared', () => {
       const bytes = await compressImage(image, bundle, engine, { onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
       // Progress moves during the estimate, one report per network call, towards a total that
       // includes the predictor's samples (whose walk reports every 65536 samples: none here, then
-      // once at the end).
-      expect(reports.length).toBeGreaterThan(2);
+      // once at the end). The estimate stops once the predictor is sure to win (on this ramp
+      // after its first call), and the total drops to the calls made.
+      expect(reports.length).toBeGreaterThanOrEqual(2);
       for (let k = 1; k < reports.length; k++) {
         expect(reports[k][0]).toBeGreaterThan(reports[k - 1][0]);
-        expect(reports[k][1]).toBe(reports[0][1]);
+        expect(reports[k][1]).toBeLessThanOrEqual(reports[k - 1][1]);
       }
       expect(reports.at(-2)![1] - reports.at(-2)![0]).toBe(width * height * 3);
       expect(reports.at(-1)![0]).toBe(reports.at(-1)![1]);

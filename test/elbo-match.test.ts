@@ -88,13 +88,37 @@ describe('file size against the model −ELBO', () => {
     const counting: IntegerEngine = { name: engine.name, batch: 64, run: (...args) => (calls++, engine.run(...args)), dispose: () => Promise.resolve() };
     const four = images.slice(0, 4);
     const alone = [];
-    for (const image of four) alone.push(await imageElbo(image, bundle, counting, 3, undefined, { exactSteps: 4, stride: 4 }));
+    for (const image of four) alone.push(await imageElbo(image, bundle, counting, { seed: 3, sampling: { exactSteps: 4, stride: 4 } }));
     const aloneCalls = calls;
     calls = 0;
-    const together = await imagesElbo(four, bundle, counting, 3, undefined, { exactSteps: 4, stride: 4 });
+    const together = await imagesElbo(four, bundle, counting, { seed: 3, sampling: { exactSteps: 4, stride: 4 } });
     expect(together).toEqual(alone);
     expect(calls * 4).toBe(aloneCalls);
     await expect(imagesElbo([four[0], cropImage(four[1], 0, 0, 16, 16)], bundle, engine)).rejects.toThrow(RangeError);
+  });
+
+  it('stopped once its sum passes a bound: a lower bound of every term, in fewer network calls, or the whole sum where the bound is not passed', async () => {
+    const bits = (results: { prior: number; diffusion: number; reconstruction: number }[]) => results.reduce((sum, e) => sum + e.prior + e.diffusion + e.reconstruction, 0);
+    let calls = 0;
+    const counting: IntegerEngine = { name: engine.name, batch: engine.batch, run: (...args) => (calls++, engine.run(...args)), dispose: () => Promise.resolve() };
+    const four = images.slice(0, 4);
+    const whole = await imagesElbo(four, bundle, counting);
+    const wholeCalls = calls;
+    expect(whole.every((e) => e.complete)).toBe(true);
+    calls = 0;
+    const reports: [number, number][] = [];
+    const stopped = await imagesElbo(four, bundle, counting, { stopAbove: 0.8 * bits(whole), onCall: (done, total) => reports.push([done, total]) });
+    expect(bits(stopped)).toBeGreaterThan(0.8 * bits(whole));
+    expect(bits(stopped)).toBeLessThanOrEqual(bits(whole));
+    stopped.forEach((e, m) => {
+      expect(e.complete).toBe(false);
+      for (const term of ['prior', 'diffusion', 'reconstruction'] as const) expect(e[term]).toBeLessThanOrEqual(whole[m][term]);
+    });
+    expect(calls).toBeLessThan(wholeCalls);
+    // The progress it reports ends at its own last call.
+    expect(reports[reports.length - 1][0]).toBe(reports[reports.length - 1][1]);
+    const unreached = await imagesElbo(four, bundle, engine, { stopAbove: bits(whole) + 1 });
+    expect(unreached).toEqual(whole);
   });
 
   it('estimated from a sample of the steps, it stays within 1% of the sum over all of them', async () => {
@@ -103,9 +127,9 @@ describe('file size against the model −ELBO', () => {
     for (const image of images) {
       const whole = bits(await imageElbo(image, bundle, engine));
       // Every step exact: the same sum, to the last bit.
-      expect(bits(await imageElbo(image, bundle, engine, 1, undefined, { exactSteps: bundle.meta.config.T, stride: 4 }))).toBe(whole);
+      expect(bits(await imageElbo(image, bundle, engine, { sampling: { exactSteps: bundle.meta.config.T, stride: 4 } }))).toBe(whole);
       full += whole;
-      sampled += bits(await imageElbo(image, bundle, engine, 1, undefined, { exactSteps: 4, stride: 4 }));
+      sampled += bits(await imageElbo(image, bundle, engine, { sampling: { exactSteps: 4, stride: 4 } }));
     }
     // Measured: 0.998 (7 of this model's 16 steps evaluated; the shipped model's estimate in
     // the encoder, 16 exact steps and one in 16 after them, measured 0.997–1.000 of the full
@@ -117,10 +141,10 @@ describe('file size against the model −ELBO', () => {
     const bits = (e: { prior: number; diffusion: number; reconstruction: number }) => e.prior + e.diffusion + e.reconstruction;
     const image = images[0];
     const whole = bits(await imageElbo(image, bundle, engine));
-    expect(bits(await imageElbo(image, bundle, engine, 1, [16]))).toBe(whole);
+    expect(bits(await imageElbo(image, bundle, engine, { chunkSizes: [16] }))).toBe(whole);
     // Each patch alone still sees the later ones right of and below it (version 5), but none
     // before it; the noise draws differ too, so compare loosely.
-    const single = bits(await imageElbo(image, bundle, engine, 1, new Array(16).fill(1)));
+    const single = bits(await imageElbo(image, bundle, engine, { chunkSizes: new Array(16).fill(1) }));
     expect(single).toBeGreaterThan(whole);
   });
 });

@@ -42,7 +42,7 @@ export function register(program: Command): void {
             throw error instanceof VdmzipError ? error.withFile(file) : error;
           }
           const started = performance.now();
-          const r = await imageElbo(image, bundle, engine, o.seed);
+          const r = await imageElbo(image, bundle, engine, { seed: o.seed });
           results.push(r);
           const bpd = (r.prior + r.diffusion + r.reconstruction) / r.dims;
           perImage.push({ file, dims: r.dims, bpd });

@@ -334,7 +334,7 @@ export async function runBench(paths: string[], options: BenchOptions = {}): Pro
           }
         } else if (id === 'elbo' && codec && elboEngine) {
           const started = performance.now();
-          const bits = await imageElbo(image, codec.bundle, elboEngine, options.elboSeed ?? 1);
+          const bits = await imageElbo(image, codec.bundle, elboEngine, { seed: options.elboSeed });
           const seconds = (performance.now() - started) / 1000;
           elboBits.set(result, bits);
           result.elbo = { bpd: (bits.prior + bits.diffusion + bits.reconstruction) / bits.dims, prior: bits.prior / bits.dims, diffusion: bits.diffusion / bits.dims, reconstruction: bits.reconstruction / bits.dims, seconds };

@@ -28,12 +28,33 @@ export interface ElboBits {
   stepDistortion: Float64Array;
   /** Per-patch totals in bits and dims, for standard errors. */
   patches: { bits: number; dims: number }[];
+  /** False where `stopAbove` ended the sum early: every term is then a lower bound. */
+  complete: boolean;
 }
 
 /** Which diffusion steps `imageElbo` evaluates when it estimates: the first `exactSteps`, then one in each run of `stride`. */
 export interface StepSampling {
   exactSteps: number;
   stride: number;
+}
+
+export interface ElboOptions {
+  /** The noise streams' seed (1 by default). */
+  seed?: number;
+  /** Patches per chunk (a file's own schedule); MAX_CHUNK_PATCHES each by default. */
+  chunkSizes?: number[];
+  /** Estimate the diffusion term from a sample of the steps instead of summing every one. */
+  sampling?: StepSampling;
+  /** Hears after each network call how many have run, of how many. */
+  onCall?: (calls: number, total: number) => void;
+  /**
+   * Stop once the bits summed so far over every image exceed this. Every term of every step is
+   * a divergence or a −log2 of a probability, never negative, so the sum only grows from
+   * there: the results' bits are then lower bounds (`complete` false), enough to know the −ELBO is
+   * above this, at a fraction of the network calls (steps are evaluated from the least noisy,
+   * which carry most of the bits).
+   */
+  stopAbove?: number;
 }
 
 /**
@@ -49,17 +70,17 @@ export interface StepSampling {
  * unbiased estimate from fewer network evaluations (stepDistortion then holds the evaluated
  * steps only). The prior and reconstruction terms are exact either way.
  */
-export async function imageElbo(image: Image, bundle: ModelBundle, engine: IntegerEngine, seed = 1, chunkSizes?: number[], sampling?: StepSampling): Promise<ElboBits> {
-  return (await imagesElbo([image], bundle, engine, seed, chunkSizes, sampling))[0];
+export async function imageElbo(image: Image, bundle: ModelBundle, engine: IntegerEngine, options: ElboOptions = {}): Promise<ElboBits> {
+  return (await imagesElbo([image], bundle, engine, options))[0];
 }
 
 /**
  * `imageElbo` of each of several images of one size and channel count, each with its own
  * noise stream from `seed` (so each result equals its `imageElbo`), the network calls of the
- * images at each step shared (`predictChunks`): what a GPU needs to be busy. `onCall` hears
- * after each of those calls how many have run, of how many.
+ * images at each step shared (`predictChunks`): what a GPU needs to be busy.
  */
-export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: IntegerEngine, seed = 1, chunkSizes?: number[], sampling?: StepSampling, onCall?: (calls: number, total: number) => void): Promise<ElboBits[]> {
+export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: IntegerEngine, options: ElboOptions = {}): Promise<ElboBits[]> {
+  const { seed = 1, chunkSizes, sampling, onCall, stopAbove = Infinity } = options;
   const [first] = images;
   if (images.some((im) => im.width !== first.width || im.height !== first.height || im.channels !== first.channels)) {
     throw new RangeError('imagesElbo: the images differ in size or channels');
@@ -89,7 +110,7 @@ export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: I
   const totalCalls = planesCoded.length * sizes.length * weights.reduce((n, w) => n + (w > 0 ? 1 : 0), 0);
   let calls = 0;
   const k = reverseVariance(bundle.meta);
-  const results: ElboBits[] = images.map(() => ({ dims: 0, prior: 0, diffusion: 0, reconstruction: 0, stepDistortion: new Float64Array(T + 1), patches: [] }));
+  const results: ElboBits[] = images.map(() => ({ dims: 0, prior: 0, diffusion: 0, reconstruction: 0, stepDistortion: new Float64Array(T + 1), patches: [], complete: true }));
   const nats = 1 / Math.LN2;
   const priorPerDim = (v: number) => 0.5 * (sigma2[T] + alpha2[T] * v * v - 1 - Math.log(sigma2[T])) * nats;
   for (const plane of planesCoded) {
@@ -129,7 +150,7 @@ export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: I
           s,
           denoiser,
         );
-        onCall?.(++calls, totalCalls);
+        calls++;
         chunks.forEach(({ layout, pixels, z, eps, perPatch, patchOf }, m) => {
           const { active } = layout;
           const { epsHat, stdFactor } = predictions[m];
@@ -158,6 +179,12 @@ export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: I
             perPatch[patchOf(a)] += bits;
           }
         });
+        if (results.reduce((sum, r) => sum + r.prior + r.diffusion + r.reconstruction, 0) > stopAbove) {
+          onCall?.(calls, calls);
+          for (const r of results) r.complete = false;
+          return results;
+        }
+        onCall?.(calls, totalCalls);
       }
       chunks.forEach(({ layout, perPatch, dimsPerPatch }, m) => {
         results[m].dims += layout.active.length;
