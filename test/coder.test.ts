@@ -249,8 +249,9 @@ describe('round trips, every pixel compared', () => {
 
   it('an image that the predictor clearly codes better is coded by the predictor without running the chain', async () => {
     // 96×96 is 144 patches of 8: enough for the sampled estimate (4 crops of 4×2 patches); 20×12
-    // is 6 patches, estimated on the whole image.
-    for (const [width, height] of [[96, 96], [20, 12]]) {
+    // is 6 patches, estimated on the whole image; 160×128 (2^14 pixels and more) has a worker walk
+    // the predictor's rows beside the estimate (where a second core is free), for the same file.
+    for (const [width, height] of [[96, 96], [20, 12], [160, 128]]) {
       const image = makeImage(width, height, 3, (x, y, c) => (x * 2 + y + c * 40) & 255);
       const reports: number[][] = [];
       const bytes = await compressImage(image, bundle, engine, { onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
@@ -267,6 +268,7 @@ describe('round trips, every pixel compared', () => {
       expect(reports.at(-1)![0]).toBe(reports.at(-1)![1]);
       expect(parseContainer(bytes).header.coder).toMatchObject({ predictorRows: height, chunkSizes: [] });
       expectSameImage(await decompressImage(bytes, bundle, engine), image);
+      expect(await compressImage(image, bundle, engine, { workers: 1 })).toEqual(bytes);
     }
     const image = makeImage(96, 96, 3, (x, y, c) => (x * 2 + y + c * 40) & 255);
     const reports: number[][] = [];
