@@ -131,7 +131,11 @@ describe('runBench', () => {
     // Which coder made each file, from its header: per image and counted in the total.
     for (const r of result.images) expect(r.predictorRows === 0 || r.predictorRows === r.height || (r.predictorRows! > 0 && r.predictorRows! < r.height)).toBe(true);
     expect(md).toContain('| coded by |');
-    expect(md).toMatch(/\| \*\*total\*\* \(2\) \|.*\| 2 (chain|predictor|split) \||\| 1 \w+, 1 \w+ \|/);
+    // The total also says what share of the pixels lies in rows the chain codes.
+    const pixels = result.images.reduce((n, r) => n + r.width * r.height, 0);
+    const chainPixels = result.images.reduce((n, r) => n + r.width * (r.height - r.predictorRows!), 0);
+    const share = `chain ${((100 * chainPixels) / pixels).toFixed(1)}% of pixels`;
+    expect(md).toMatch(new RegExp(`\\| \\*\\*total\\*\\* \\(2\\) \\|.*\\| (2 (chain|predictor|split)|1 \\w+, 1 \\w+); ${share} \\|`));
     expect(svg.startsWith('<?xml')).toBe(true);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);

@@ -50,15 +50,19 @@ function codedByCell(r: ImageResult): string {
   return kind === 'both' ? `chain + ${r.predictorRows} rows` : CODED_BY_WORDS[kind];
 }
 
-/** The same for a set of images: how many files each way. */
+/** The same for a set of images: how many files each way, and the share of their pixels in rows the chain codes. */
 function codedByCounts(images: ImageResult[]): string {
   const counts = new Map<string, number>();
+  let [pixels, chainPixels] = [0, 0];
   for (const r of images) {
     if (r.predictorRows === undefined) continue;
     const word = CODED_BY_WORDS[codedBy(r.height, r.predictorRows)];
     counts.set(word, (counts.get(word) ?? 0) + 1);
+    pixels += r.width * r.height;
+    chainPixels += r.width * (r.height - r.predictorRows);
   }
-  return [...counts].map(([word, n]) => `${n} ${word}`).join(', ') || '–';
+  if (pixels === 0) return '–';
+  return `${[...counts].map(([word, n]) => `${n} ${word}`).join(', ')}; chain ${((100 * chainPixels) / pixels).toFixed(1)}% of pixels`;
 }
 
 /** Shortest distinct display names: the base name, or the path when base names repeat. */
