@@ -28,7 +28,7 @@ export interface ElboBits {
   stepDistortion: Float64Array;
   /** Per-patch totals in bits and dims, for standard errors. */
   patches: { bits: number; dims: number }[];
-  /** False where `stopAbove` ended the sum early: every term is then a lower bound. */
+  /** False where `stopAbove` ended the sum early: every term is then a lower bound, and dims and patches count the finished chunks only. */
   complete: boolean;
 }
 
