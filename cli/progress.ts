@@ -24,18 +24,24 @@ export function clock(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** The text of one progress line. */
-export function progressLine(label: string, p: CodingProgress, elapsedSeconds: number): string {
+/** The text of one progress line, `secondsLeft` its estimated time left (undefined: not known yet). */
+export function progressLine(label: string, p: CodingProgress, secondsLeft: number | undefined): string {
   const fraction = p.stepsTotal > 0 ? Math.min(1, p.stepsDone / p.stepsTotal) : 1;
   const filled = Math.round(fraction * BAR_WIDTH);
   const bar = '#'.repeat(filled) + '.'.repeat(BAR_WIDTH - filled);
-  const eta = fraction >= 1 ? 'done' : p.stepsDone > 0 ? `ETA ${clock((elapsedSeconds * (p.stepsTotal - p.stepsDone)) / p.stepsDone)}` : 'ETA ?';
+  const eta = fraction >= 1 ? 'done' : secondsLeft !== undefined ? `ETA ${clock(secondsLeft)}` : 'ETA ?';
   const name = label.length > LABEL_WIDTH ? `…${label.slice(-(LABEL_WIDTH - 1))}` : label;
   return `${name} ${String(Math.floor(fraction * 100)).padStart(3)}% [${bar}] ${eta}`;
 }
 
 export class ProgressBar {
   private readonly start = Date.now();
+  /**
+   * The first report's time and steps. The time left is estimated from the pace since then, not
+   * since the start: what comes before the first report (loading ONNX Runtime and the model,
+   * the first sample walks) is paid once and would make a long ETA of a short job.
+   */
+  private first?: { time: number; steps: number };
   private lastDraw = -Infinity;
   private drawn = false;
   private readonly tty: boolean;
@@ -52,12 +58,15 @@ export class ProgressBar {
   readonly update = (p: CodingProgress): void => {
     if (this.mode === 'never' || (this.mode === 'auto' && !this.tty)) return;
     const now = Date.now();
+    this.first ??= { time: now, steps: p.stepsDone };
     if (this.mode === 'auto' && now - this.start < SHOW_AFTER_MS) return;
     const final = p.stepsDone >= p.stepsTotal;
     if (!final && now - this.lastDraw < REDRAW_MS) return;
     this.lastDraw = now;
     this.drawn = true;
-    const line = progressLine(this.label, p, (now - this.start) / 1000);
+    const { time, steps } = this.first;
+    const secondsLeft = p.stepsDone > steps ? ((now - time) / 1000 / (p.stepsDone - steps)) * (p.stepsTotal - p.stepsDone) : undefined;
+    const line = progressLine(this.label, p, secondsLeft);
     this.stream.write(this.tty ? `\r\x1b[K${line}` : `${line}\n`);
   };
 

@@ -8,7 +8,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { modelDir } from '../cli/options.ts';
 import { clock, ProgressBar, progressLine } from '../cli/progress.ts';
 import { DEFAULT_MODEL_DIR } from '../src/codec-api.ts';
@@ -474,7 +474,8 @@ describe('the progress bar', () => {
   };
 
   it('shows percentage, bar and ETA', () => {
-    expect(progressLine('photo.png', { stepsDone: 25, stepsTotal: 100 }, 10)).toBe('photo.png  25% [######..................] ETA 0:30');
+    expect(progressLine('photo.png', { stepsDone: 25, stepsTotal: 100 }, 30)).toBe('photo.png  25% [######..................] ETA 0:30');
+    expect(progressLine('photo.png', { stepsDone: 25, stepsTotal: 100 }, undefined)).toBe('photo.png  25% [######..................] ETA ?');
     expect(progressLine('photo.png', { stepsDone: 100, stepsTotal: 100 }, 10)).toBe('photo.png 100% [########################] done');
     expect(clock(3725)).toBe('1:02:05');
   });
@@ -491,6 +492,24 @@ describe('the progress bar', () => {
     expect(writes[0]).toMatch(/^\r\x1b\[Kx\.png  50% \[#{12}\.{12}\] ETA 0:0\d$/);
     expect(writes[1]).toMatch(/^\r\x1b\[Kx\.png 100% .* done$/);
     expect(writes[2]).toBe('\r\x1b[K');
+  });
+
+  it("estimates the time left from the pace since the first report, not from the start (loading is paid once)", () => {
+    vi.useFakeTimers({ now: 0, toFake: ['Date'] });
+    try {
+      const { writes, stream } = fakeStream(false);
+      const bar = new ProgressBar('x.png', 'always', stream);
+      // Loading takes 15 s before the first report; then 10 steps take 1 s, and 980 are left.
+      vi.setSystemTime(15_000);
+      bar.update({ stepsDone: 10, stepsTotal: 1000 });
+      vi.setSystemTime(16_000);
+      bar.update({ stepsDone: 20, stepsTotal: 1000 });
+      expect(writes[0]).toMatch(/ETA \?\n$/);
+      // 98 s at that pace (from the start it would say 16 s · 980/20 = 13:04).
+      expect(writes[1]).toMatch(/ETA 1:38\n$/);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stays off a pipe unless forced, and -q silences it', () => {
