@@ -80,8 +80,15 @@ class ProtoWriter {
     return this.bytes(field, new TextEncoder().encode(value));
   }
 
+  /** A nested message, its chunks taken over as they are: the weights are copied once, by the outermost finish. */
   message(field: number, inner: ProtoWriter): this {
-    return this.bytes(field, inner.finish());
+    inner.flushScratch();
+    this.tag(field, WIRE_LENGTH);
+    this.varint(inner.length);
+    this.flushScratch();
+    for (const chunk of inner.chunks) this.chunks.push(chunk);
+    this.length += inner.length;
+    return this;
   }
 
   /** Packed repeated int64 field. */
@@ -131,12 +138,22 @@ function attributeProto(a: Attribute): ProtoWriter {
   return w;
 }
 
+/** Whether this host stores numbers little-endian, as ONNX's raw_data does. */
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 function tensorProto(name: string, dims: number[], data: Float32Array | BigInt64Array): ProtoWriter {
-  const raw = new Uint8Array(data.byteLength);
-  // raw_data is little-endian; copy through a DataView so the host byte order never matters.
-  const view = new DataView(raw.buffer);
-  if (data instanceof Float32Array) data.forEach((v, i) => view.setFloat32(4 * i, v, true));
-  else data.forEach((v, i) => view.setBigInt64(8 * i, v, true));
+  let raw: Uint8Array;
+  if (LITTLE_ENDIAN_HOST) {
+    raw = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  } else {
+    // Through a DataView, so that the bytes are little-endian on any host.
+    raw = new Uint8Array(data.byteLength);
+    const view = new DataView(raw.buffer);
+    for (let i = 0; i < data.length; i++) {
+      if (data instanceof Float32Array) view.setFloat32(4 * i, data[i], true);
+      else view.setBigInt64(8 * i, (data as BigInt64Array)[i], true);
+    }
+  }
   return new ProtoWriter()
     .packedInts(TensorProto.dims, dims)
     .int(TensorProto.data_type, data instanceof Float32Array ? DataType.FLOAT : DataType.INT64)
