@@ -47,7 +47,7 @@ import {
   isCoderFile,
   type Band,
 } from './format/container.ts';
-import { imagesElbo, type StepSampling } from './chain/elbo.ts';
+import { elboTotal, imagesElbo, type StepSampling } from './chain/elbo.ts';
 import { fewestMatchBits } from './predictor/matches.ts';
 import { bandIntervalsInWorker } from './predictor/parallel-walk.ts';
 import { defaultWorkers, mapLimited, workerTask, type WorkerReport } from './workers.ts';
@@ -286,21 +286,22 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
   chosen.catch(() => undefined);
   const estimate = async (bundle: ModelBundle) => {
     // The network runs on this thread while a worker walks the predictor's rows on another core
-    // (its intervals are needed whatever the estimate says). Where no worker runs, this thread
-    // walks them afterwards. The bands of a large image are already being coded.
+    // (its intervals are needed whatever the estimate says). Where no worker runs (and for a
+    // small picture, MIN_WORKER_WALK_PIXELS), this thread walks them afterwards. The bands of a
+    // large image are already being coded.
     const stop = new AbortController();
     // The walk is that of the predictor the picture will be coded with (PREDICTOR where it is coded both ways).
     const predictor = (await chosen) ?? PREDICTOR;
     const walk = bands || workers < 2 || image.width * image.height < MIN_WORKER_WALK_PIXELS ? undefined : bandIntervalsInWorker(image.data, predictorBand(image, 0, codedChannels, predictor), (done) => ((walkDone = Math.min(done, predictorSamples)), reportBoth()), stop.signal).catch(() => undefined);
     try {
-      const ratio = await predictorToChainEstimate(image, bundle, engine, codedChannels, (calls, total) => {
+      const predictorWins = await predictorClearlyWins(image, bundle, engine, codedChannels, (calls, total) => {
         // Counted as if the rest were the predictor's samples: a chain, if it runs, reports its own total.
         estimated = total * ESTIMATE_CALL_SAMPLES;
         estimateDone = calls * ESTIMATE_CALL_SAMPLES;
         reportBoth();
       });
       intervals = await walk;
-      return ratio;
+      return predictorWins;
     } finally {
       stop.abort();
     }
@@ -317,7 +318,7 @@ export async function compressImage(image: Image, bundle: ModelBundle | undefine
   try {
     const predictorOnly =
       forcedRows === undefined
-        ? effort === 1 || (effort === 2 && (patchFill(image, model()) < MIN_PATCH_FILL || (await estimate(model())) < CLEAR_PREDICTOR_RATIO))
+        ? effort === 1 || (effort === 2 && (patchFill(image, model()) < MIN_PATCH_FILL || (await estimate(model()))))
         : forcedRows === image.height;
     if (predictorOnly) {
       const file = await predictorFile(true);
@@ -636,8 +637,8 @@ function predictorSamplesOf(image: Image): number {
 }
 
 /**
- * Where the estimate of `predictorToChainEstimate` is below this, the encoder codes every row
- * by the predictor without running the chain. On large images the estimate comes from sampled
+ * Where the predictor's bits over the network's −ELBO are below this (`predictorClearlyWins`),
+ * the encoder codes every row by the predictor without running the chain. On large images the estimate comes from sampled
  * crops: on the five fixture photos it was 0.925–0.975 where the files' own ratios were
  * 0.927–0.965 (measured with an earlier model and predictor), mostly above, as the crops hold back the predictor's learning
  * more than the network's context. On smaller images it uses the whole image's −ELBO, which
@@ -686,16 +687,21 @@ const ESTIMATE_CALL_SAMPLES = 64_000;
  * 3.00 s without, 2.44 s with).
  */
 const MIN_WORKER_WALK_PIXELS = 2 ** 14;
+// (Equal to FIRST_CHANNEL_SAMPLE_PIXELS by measurement, not by necessity: a picture of exactly
+// 2^14 pixels is coded both ways and still has a worker walk beside the estimate.)
+
+/** The estimate's verdict: the predictor's bits are clearly below the chain's (`CLEAR_PREDICTOR_RATIO`). */
+const clearlyBelow = (predictorBits: number, chainBits: number): boolean => predictorBits / chainBits < CLEAR_PREDICTOR_RATIO;
 
 /**
- * The predictor's bits over the network's −ELBO, at a fraction of the chain's work (which also
- * measures several opening schedules): on SAMPLE_CROPS crops spread along the image's
- * diagonal, each coded on its own, where the image holds at least twice their patches; on the
- * whole image otherwise. The −ELBO's sum stops once the ratio is certain to fall below
- * CLEAR_PREDICTOR_RATIO (its terms are never negative): the ratio returned is then an upper
- * bound, below that threshold all the same, and the decision is the one the whole sum makes.
+ * Whether the predictor clearly codes `image` in fewer bits than the chain would: its bits
+ * against the network's −ELBO, at a fraction of the chain's work (which also measures several
+ * opening schedules), on SAMPLE_CROPS crops spread along the image's diagonal, each coded on its
+ * own, where the image holds at least twice their patches; on the whole image otherwise. The
+ * −ELBO's sum stops as soon as the verdict holds of the bits summed so far: its terms are never
+ * negative, so it would hold of the whole sum too.
  */
-async function predictorToChainEstimate(image: Image, bundle: ModelBundle, engine: IntegerEngine, codedChannels: number, onCall?: (calls: number, total: number) => void): Promise<number> {
+async function predictorClearlyWins(image: Image, bundle: ModelBundle, engine: IntegerEngine, codedChannels: number, onCall?: (calls: number, total: number) => void): Promise<boolean> {
   const { patch } = bundle.meta.config;
   const [w, h] = [SAMPLE_ACROSS * patch, SAMPLE_DOWN * patch];
   const sampled = image.width >= w && image.height >= h && tiling(image.width, image.height, patch).count >= 2 * SAMPLE_CROPS * SAMPLE_ACROSS * SAMPLE_DOWN;
@@ -708,9 +714,8 @@ async function predictorToChainEstimate(image: Image, bundle: ModelBundle, engin
   let predictorBits = 0;
   for (const crop of crops) predictorBits += rowBits(crop.data, predictorBand(crop, 0, codedChannels)).reduce((sum, bits) => sum + bits, 0);
   // The crops share their network calls (a GPU's batch), each with its own noise as if alone.
-  const bounds = await imagesElbo(crops, bundle, engine, { sampling: ESTIMATE_STEPS, onCall, stopAbove: predictorBits / CLEAR_PREDICTOR_RATIO });
-  const chainBits = bounds.reduce((sum, b) => sum + b.prior + b.diffusion + b.reconstruction, 0);
-  return predictorBits / chainBits;
+  const bounds = await imagesElbo(crops, bundle, engine, { sampling: ESTIMATE_STEPS, onCall, stopWhen: (chainBits) => clearlyBelow(predictorBits, chainBits) });
+  return clearlyBelow(predictorBits, elboTotal(bounds));
 }
 
 /** Seed bits beyond a chain's measured reach, so that the real run does not borrow. */

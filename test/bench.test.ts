@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLASSIC_CODECS, imageSets, renderChart, renderMarkdown, runBench, samePixels, type BenchResult } from '../src/bench/index.ts';
 import { missingTools, type ClassicCodec } from '../src/bench/codecs.ts';
 import { measureClassic } from '../src/bench/run.ts';
+import { percentOf } from '../src/bench/render.ts';
 import { compress } from '../src/codec-api.ts';
 import { encodePng, readPicture, stripPng, type Image } from '../src/image/index.ts';
 import { runCli } from '../cli/main.ts';
@@ -115,6 +116,10 @@ describe('runBench', () => {
     }
   });
 
+  it('writes a share of pixels to one decimal, never as 0% or 100% when it is neither', () => {
+    expect([percentOf(0, 10), percentOf(1, 3), percentOf(1, 10_000), percentOf(9_999, 10_000), percentOf(10, 10)]).toEqual(['0.0%', '33.3%', '<0.1%', '>99.9%', '100.0%']);
+  });
+
   it('renders every codec and image in the Markdown and the chart', () => {
     const md = renderMarkdown(result);
     const svg = renderChart(result);
@@ -134,7 +139,7 @@ describe('runBench', () => {
     // The total also says what share of the pixels lies in rows the chain codes.
     const pixels = result.images.reduce((n, r) => n + r.width * r.height, 0);
     const chainPixels = result.images.reduce((n, r) => n + r.width * (r.height - r.predictorRows!), 0);
-    const share = `chain ${((100 * chainPixels) / pixels).toFixed(1)}% of pixels`;
+    const share = `chain ${percentOf(chainPixels, pixels)} of pixels`;
     expect(md).toMatch(new RegExp(`\\| \\*\\*total\\*\\* \\(2\\) \\|.*\\| (2 (chain|predictor|split)|1 \\w+, 1 \\w+); ${share} \\|`));
     expect(svg.startsWith('<?xml')).toBe(true);
     expect(svg.trim().endsWith('</svg>')).toBe(true);

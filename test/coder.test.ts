@@ -254,11 +254,15 @@ describe('round trips, every pixel compared', () => {
     for (const [width, height] of [[96, 96], [20, 12], [160, 128]]) {
       const image = makeImage(width, height, 3, (x, y, c) => (x * 2 + y + c * 40) & 255);
       const reports: number[][] = [];
-      const bytes = await compressImage(image, bundle, engine, { onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
+      let runs = 0;
+      const counting: IntegerEngine = { name: engine.name, batch: engine.batch, run: (...args) => (runs++, engine.run(...args)), dispose: () => Promise.resolve() };
+      const bytes = await compressImage(image, bundle, counting, { workers: 2, onProgress: (p) => reports.push([p.stepsDone, p.stepsTotal]) });
+      // The estimate's sum stops once the predictor is sure to win: on this ramp after its first
+      // network call, of one per step (T) it would make without stopping.
+      expect(runs).toBeLessThan(bundle.meta.config.T);
       // Progress moves during the estimate, one report per network call, towards a total that
       // includes the predictor's samples (whose walk reports every 65536 samples: none here, then
-      // once at the end). The estimate stops once the predictor is sure to win (on this ramp
-      // after its first call), and the total drops to the calls made.
+      // once at the end); a stopped estimate counts the calls it made.
       expect(reports.length).toBeGreaterThanOrEqual(2);
       for (let k = 1; k < reports.length; k++) {
         expect(reports[k][0]).toBeGreaterThan(reports[k - 1][0]);

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compressImage, decompressImage } from '../src/codec.ts';
-import { imageElbo, imagesElbo } from '../src/chain/elbo.ts';
+import { elboTotal, imageElbo, imagesElbo } from '../src/chain/elbo.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
 import { loadBundle, type ModelBundle } from '../src/model/bundle.ts';
 import type { IntegerEngine } from '../src/model/denoiser.ts';
@@ -107,8 +107,9 @@ describe('file size against the model −ELBO', () => {
     expect(whole.every((e) => e.complete)).toBe(true);
     calls = 0;
     const reports: [number, number][] = [];
-    const stopped = await imagesElbo(four, bundle, counting, { stopAbove: 0.8 * bits(whole), onCall: (done, total) => reports.push([done, total]) });
+    const stopped = await imagesElbo(four, bundle, counting, { stopWhen: (sum) => sum > 0.8 * bits(whole), onCall: (done, total) => reports.push([done, total]) });
     expect(bits(stopped)).toBeGreaterThan(0.8 * bits(whole));
+    expect(elboTotal(stopped)).toBe(bits(stopped));
     expect(bits(stopped)).toBeLessThanOrEqual(bits(whole));
     stopped.forEach((e, m) => {
       expect(e.complete).toBe(false);
@@ -117,7 +118,7 @@ describe('file size against the model −ELBO', () => {
     expect(calls).toBeLessThan(wholeCalls);
     // The progress it reports ends at its own last call.
     expect(reports[reports.length - 1][0]).toBe(reports[reports.length - 1][1]);
-    const unreached = await imagesElbo(four, bundle, engine, { stopAbove: bits(whole) + 1 });
+    const unreached = await imagesElbo(four, bundle, engine, { stopWhen: (sum) => sum > bits(whole) + 1 });
     expect(unreached).toEqual(whole);
   });
 

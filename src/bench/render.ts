@@ -62,7 +62,15 @@ function codedByCounts(images: ImageResult[]): string {
     chainPixels += r.width * (r.height - r.predictorRows);
   }
   if (pixels === 0) return '–';
-  return `${[...counts].map(([word, n]) => `${n} ${word}`).join(', ')}; chain ${((100 * chainPixels) / pixels).toFixed(1)}% of pixels`;
+  return `${[...counts].map(([word, n]) => `${n} ${word}`).join(', ')}; chain ${percentOf(chainPixels, pixels)} of pixels`;
+}
+
+/** part/whole as a percentage to one decimal, never rounded to 0% or 100% unless it is. */
+export function percentOf(part: number, whole: number): string {
+  const percent = (100 * part) / whole;
+  if (part > 0 && percent < 0.05) return '<0.1%';
+  if (part < whole && percent >= 99.95) return '>99.9%';
+  return `${percent.toFixed(1)}%`;
 }
 
 /** Shortest distinct display names: the base name, or the path when base names repeat. */

@@ -28,7 +28,7 @@ export interface ElboBits {
   stepDistortion: Float64Array;
   /** Per-patch totals in bits and dims, for standard errors. */
   patches: { bits: number; dims: number }[];
-  /** False where `stopAbove` ended the sum early: every term is then a lower bound, and dims and patches count the finished chunks only. */
+  /** False where `stopWhen` ended the sum early: every term is then a lower bound, and dims and patches count the finished chunks only. */
   complete: boolean;
 }
 
@@ -45,16 +45,17 @@ export interface ElboOptions {
   chunkSizes?: number[];
   /** Estimate the diffusion term from a sample of the steps instead of summing every one. */
   sampling?: StepSampling;
-  /** Hears after each network call how many have run, of how many. */
+  /** Hears after each network call how many have run, of how many (after a stop: of as many as ran). */
   onCall?: (calls: number, total: number) => void;
   /**
-   * Stop once the bits summed so far over every image exceed this. Every term of every step is
-   * a divergence or a −log2 of a probability, never negative, so the sum only grows from
-   * there: the results' bits are then lower bounds (`complete` false), enough to know the −ELBO is
-   * above this, at a fraction of the network calls (steps are evaluated from the least noisy,
-   * which carry most of the bits).
+   * Stop once this holds of the bits summed so far over every image (`elboTotal` of the
+   * results), checked after each network call. Every term of every step is a divergence or a
+   * −log2 of a probability, never negative (up to rounding), so the sum only grows: a predicate
+   * that stays true as its argument grows, such as "above some bound", then holds of the whole
+   * sum too. The results' bits are then lower bounds (`complete` false), at a fraction of the
+   * network calls (steps are evaluated from the least noisy, which carry most of the bits).
    */
-  stopAbove?: number;
+  stopWhen?: (bitsSoFar: number) => boolean;
 }
 
 /**
@@ -80,7 +81,7 @@ export async function imageElbo(image: Image, bundle: ModelBundle, engine: Integ
  * images at each step shared (`predictChunks`): what a GPU needs to be busy.
  */
 export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: IntegerEngine, options: ElboOptions = {}): Promise<ElboBits[]> {
-  const { seed = 1, chunkSizes, sampling, onCall, stopAbove = Infinity } = options;
+  const { seed = 1, chunkSizes, sampling, onCall, stopWhen } = options;
   const [first] = images;
   if (images.some((im) => im.width !== first.width || im.height !== first.height || im.channels !== first.channels)) {
     throw new RangeError('imagesElbo: the images differ in size or channels');
@@ -179,7 +180,7 @@ export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: I
             perPatch[patchOf(a)] += bits;
           }
         });
-        if (results.reduce((sum, r) => sum + r.prior + r.diffusion + r.reconstruction, 0) > stopAbove) {
+        if (stopWhen?.(elboTotal(results))) {
           onCall?.(calls, calls);
           for (const r of results) r.complete = false;
           return results;
@@ -193,6 +194,11 @@ export async function imagesElbo(images: Image[], bundle: ModelBundle, engine: I
     }
   }
   return results;
+}
+
+/** The bits of several images' −ELBO, all terms, summed in order. */
+export function elboTotal(results: readonly ElboBits[]): number {
+  return results.reduce((sum, r) => sum + r.prior + r.diffusion + r.reconstruction, 0);
 }
 
 export interface ElboSummary {

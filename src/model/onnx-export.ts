@@ -142,17 +142,15 @@ function attributeProto(a: Attribute): ProtoWriter {
 const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 function tensorProto(name: string, dims: number[], data: Float32Array | BigInt64Array): ProtoWriter {
-  let raw: Uint8Array;
-  if (LITTLE_ENDIAN_HOST) {
-    raw = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
-  } else {
-    // Through a DataView, so that the bytes are little-endian on any host.
+  // The array's own bytes (fresh arrays, never changed after): the outermost finish copies them.
+  let raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (!LITTLE_ENDIAN_HOST) {
+    // Through a DataView, so that the bytes are little-endian on any host (not run on the
+    // little-endian machines the tests run on).
     raw = new Uint8Array(data.byteLength);
     const view = new DataView(raw.buffer);
-    for (let i = 0; i < data.length; i++) {
-      if (data instanceof Float32Array) view.setFloat32(4 * i, data[i], true);
-      else view.setBigInt64(8 * i, (data as BigInt64Array)[i], true);
-    }
+    if (data instanceof Float32Array) for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+    else for (let i = 0; i < data.length; i++) view.setBigInt64(8 * i, data[i], true);
   }
   return new ProtoWriter()
     .packedInts(TensorProto.dims, dims)
