@@ -3,7 +3,8 @@ import { VdmzipCodec } from '../../src/codec-api.ts';
 import { imageOfFile } from '../../src/codec.ts';
 import { bitsPerDim } from '../../src/format/container.ts';
 import { VdmzipError } from '../../src/errors.ts';
-import { SAMPLE_MAX, writePicture, type ImageFormat } from '../../src/image/index.ts';
+import { IMAGE_FORMATS, SAMPLE_MAX, writePicture, type ImageFormat } from '../../src/image/index.ts';
+import { IMAGE_FILE } from '../../src/image/files.ts';
 import { describeImage, inputLabel, openOnFirstUse, planJobs, runJobs, type Job } from '../batch.ts';
 import { aboutFile, STDOUT_NAME } from '../files.ts';
 import { readBoundedInput, vdmzInputBound } from '../input.ts';
@@ -11,9 +12,7 @@ import { addFileOptions, describeDevice, type FileOptions } from '../options.ts'
 
 type DecompressOptions = FileOptions & { format?: ImageFormat; test?: boolean };
 
-const IMAGE_EXTENSION = /\.(png|pbm|pgm|ppm|pnm|pam)$/i;
 const VDMZ_EXTENSION = /\.vdmz$/i;
-const FORMATS: readonly ImageFormat[] = ['png', 'pnm', 'pbm', 'pgm', 'ppm', 'pam'];
 
 /**
  * The default output name: X.vdmz → X when X ends in .png, .pbm, .pgm, .ppm, .pnm or .pam;
@@ -22,12 +21,12 @@ const FORMATS: readonly ImageFormat[] = ['png', 'pnm', 'pbm', 'pgm', 'ppm', 'pam
  */
 export function decompressedName(input: string): string {
   const stripped = input.replace(VDMZ_EXTENSION, '');
-  return stripped !== input && IMAGE_EXTENSION.test(stripped) ? stripped : `${stripped}.png`;
+  return stripped !== input && IMAGE_FILE.test(stripped) ? stripped : `${stripped}.png`;
 }
 
 /** The format to write: --format, else the output's extension where it names one (PNG otherwise). */
 export function outputFormat(output: string | undefined, format: ImageFormat | undefined): ImageFormat {
-  const extension = output?.match(IMAGE_EXTENSION)?.[1].toLowerCase();
+  const extension = output?.match(IMAGE_FILE)?.[1].toLowerCase();
   return format ?? (extension as ImageFormat | undefined) ?? 'png';
 }
 
@@ -57,7 +56,7 @@ export function register(program: Command): void {
     .argument('[files...]', '.vdmz files; - reads standard input');
   addFileOptions(command, 'decompressed')
     .option('-t, --test', 'decode each file and check it, writing nothing (with -v, say what it holds)')
-    .addOption(new Option('--format <format>', 'output format (default: by the output extension, PNG unless .pbm/.pgm/.ppm/.pnm/.pam; PNG on standard output)').choices(FORMATS))
+    .addOption(new Option('--format <format>', 'output format (default: by the output extension, PNG unless .pbm/.pgm/.ppm/.pnm/.pam; PNG on standard output)').choices(IMAGE_FORMATS))
     .addHelpText(
       'after',
       `

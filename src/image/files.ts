@@ -3,12 +3,14 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VdmzipError } from '../errors.ts';
+import { IMAGE_FORMATS } from './index.ts';
 import { BoundedInput, imageInputBound } from './limits.ts';
 
 /** Bytes read at a time. */
 const READ_BYTES = 1024 * 1024;
 
-export const IMAGE_FILE = /\.(png|pbm|pgm|ppm|pnm|pam)$/i;
+/** A file name that ends in an image format's extension (`IMAGE_FORMATS`), the format's name as its first group. */
+export const IMAGE_FILE = new RegExp(`\\.(${IMAGE_FORMATS.join('|')})$`, 'i');
 
 /** Each path as is if it is a file; the images directly inside it (sorted) if it is a folder. */
 export function listImageFiles(paths: string[]): string[] {

@@ -6,7 +6,7 @@ import { VdmzipError } from '../errors.ts';
 import { NOT_AN_IMAGE } from './limits.ts';
 import { is16, type Image, type Image16, type Picture } from './image.ts';
 import { decodePng, encodePng, isPng, stripPng } from './png.ts';
-import { decodePnmPicture, encodePnm, isPnm, type NetpbmKind } from './pnm.ts';
+import { decodePnmPicture, encodePnm, isPnm, NETPBM_KINDS, type NetpbmKind } from './pnm.ts';
 
 export { cropImage, is16, maxValueOf, checkImage16, checkMetadata, MAX_PIXELS, SAMPLE_MAX, type Channels, type Image, type Image16, type MetadataChunk, type Picture, type PngLayout } from './image.ts';
 export { decodePng, encodePng, stripPng } from './png.ts';
@@ -18,6 +18,9 @@ export { decodePnm, encodePnm } from './pnm.ts';
  * ask for one of them.
  */
 export type ImageFormat = 'png' | NetpbmKind;
+
+/** Every image format, each also the file extension that names it. */
+export const IMAGE_FORMATS: readonly ImageFormat[] = ['png', ...NETPBM_KINDS];
 
 /** The format of `bytes` by its magic number, or undefined when it is neither PNG nor PNM. */
 export function detectImageFormat(bytes: Uint8Array): ImageFormat | undefined {

@@ -231,7 +231,8 @@ function isWhitespace(b: number): boolean {
  * only); 'pgm' and 'ppm' P5 or P6 by the image's channels (no alpha); 'pam' P7 whatever the
  * image.
  */
-export type NetpbmKind = 'pnm' | 'pbm' | 'pgm' | 'ppm' | 'pam';
+export const NETPBM_KINDS = ['pnm', 'pbm', 'pgm', 'ppm', 'pam'] as const;
+export type NetpbmKind = (typeof NETPBM_KINDS)[number];
 
 /** Whether every sample is black (0) or white (255): what PBM holds. */
 function isBilevel(image: Image | Image16): image is Image {
