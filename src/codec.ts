@@ -28,9 +28,6 @@ import { Denoiser, type IntegerEngine } from './model/denoiser.ts';
 import { decodeChunk, encodeChunk } from './chain/chain.ts';
 import {
   CODER_PARAMS_VERSION,
-  MATCHES_PARAMS_VERSION,
-  FIRST_CHANNEL_PARAMS_VERSION,
-  FIRST_CHANNEL_MATCHES_PARAMS_VERSION,
   hasFirstChannelContexts,
   hasPixelMatches,
   type CoderParamsVersion,
@@ -38,6 +35,7 @@ import {
   isCompact,
   messageBytes,
   parseContainer,
+  predictorParamsVersion,
   pixelCheckHead,
   pixelsMatch,
   pixelSha256Prefix,
@@ -373,9 +371,7 @@ async function predictorOnlyFile(image: Image, predictor: Predictor, options: { 
   const m = new Message(pixelCheckHead(image.data));
   const matches = await pushRows(m, image.data, predictorBand(image, 0, predictorChannels(image), predictor), { ...options, tryMatches: true });
   pushAlphaMode(m, image);
-  const first = predictor === PREDICTOR_FIRST_CHANNEL_CONTEXTS;
-  const version = matches ? (first ? FIRST_CHANNEL_MATCHES_PARAMS_VERSION : MATCHES_PARAMS_VERSION) : first ? FIRST_CHANNEL_PARAMS_VERSION : CODER_PARAMS_VERSION;
-  const coder = { version, chunkSizes: [], seedWords: 0, predictorRows: image.height };
+  const coder = { version: predictorParamsVersion(matches, predictor === PREDICTOR_FIRST_CHANNEL_CONTEXTS), chunkSizes: [], seedWords: 0, predictorRows: image.height };
   return writeContainer({ width: image.width, height: image.height, channels: image.channels, bitDepth: 8, coder }, m.toBytes());
 }
 
@@ -684,11 +680,10 @@ const ESTIMATE_CALL_SAMPLES = 64_000;
  * a worker beside it: a worker starts a fresh V8 isolate that loads the code (about 0.2 s on
  * two cores) and the estimate of a small picture is over sooner (a 32×32 crop at effort 2:
  * 0.64 s without the worker, 0.75 s with it; 100×100 and 200×200 the same either way; 300×300
- * 3.00 s without, 2.44 s with).
+ * 3.00 s without, 2.44 s with). Equal to FIRST_CHANNEL_SAMPLE_PIXELS by measurement, not by
+ * necessity: a picture of exactly 2^14 pixels is coded both ways and still has a worker walk.
  */
 const MIN_WORKER_WALK_PIXELS = 2 ** 14;
-// (Equal to FIRST_CHANNEL_SAMPLE_PIXELS by measurement, not by necessity: a picture of exactly
-// 2^14 pixels is coded both ways and still has a worker walk beside the estimate.)
 
 /** The estimate's verdict: the predictor's bits are clearly below the chain's (`CLEAR_PREDICTOR_RATIO`). */
 const clearlyBelow = (predictorBits: number, chainBits: number): boolean => predictorBits / chainBits < CLEAR_PREDICTOR_RATIO;

@@ -120,6 +120,12 @@ export function hasFirstChannelContexts(version: CoderParamsVersion): boolean {
   return version === FIRST_CHANNEL_PARAMS_VERSION || version === FIRST_CHANNEL_MATCHES_PARAMS_VERSION;
 }
 
+/** The version this build writes for a predictor-only file with or without pixel matches and the first channel's exact contexts (the inverse of the two above). */
+export function predictorParamsVersion(matches: boolean, firstChannelContexts: boolean): CoderParamsVersion {
+  if (firstChannelContexts) return matches ? FIRST_CHANNEL_MATCHES_PARAMS_VERSION : FIRST_CHANNEL_PARAMS_VERSION;
+  return matches ? MATCHES_PARAMS_VERSION : CODER_PARAMS_VERSION;
+}
+
 /** Why a file written before 1.0 does not decode. */
 const PRE_1_0 = 'written by a vdmzip before 1.0, which this version does not read';
 
