@@ -24,6 +24,48 @@ function closedForm(rows: [number, number, number][], ridge: number, forgetting:
   return [(u * d - b * v) / det, (a * v - b * u) / det];
 }
 
+/**
+ * docs/format.md §7.6's arithmetic written out one operation at a time, as a reference for the
+ * WebAssembly kernels (src/predictor/assembly/ridge.ts), which must give the same weights to
+ * the last bit: the gram update's pairs, the Cholesky factorisation and both substitutions.
+ */
+function referenceWeights(rows: Float64Array[], targets: number[], ridge: number, forgetting: number, every: number, prior?: RegressionPrior): Float64Array {
+  const size = rows[0].length;
+  const [gram, factor] = [new Float64Array(size * size), new Float64Array(size * size)];
+  const moments = new Float64Array(size);
+  const weights = prior ? Float64Array.from(prior.weights) : new Float64Array(size);
+  let pull = prior ? prior.pull : 0;
+  rows.forEach((f, t) => {
+    for (let i = 0; i < size; i++) {
+      moments[i] = moments[i] * forgetting + f[i] * targets[t];
+      for (let j = 0; j <= i; j++) gram[i * size + j] = gram[i * size + j] * forgetting + f[i] * f[j];
+    }
+    if (prior) pull *= prior.fade;
+    if ((t + 1) % every !== 0) return;
+    for (let i = 0; i < size; i++) {
+      for (let j = 0; j < i; j++) {
+        let sum = gram[i * size + j];
+        for (let k = 0; k < j; k++) sum -= factor[i * size + k] * factor[j * size + k];
+        factor[i * size + j] = sum / factor[j * size + j];
+      }
+      let pivot = gram[i * size + i] + (ridge + pull);
+      for (let k = 0; k < i; k++) pivot -= factor[i * size + k] * factor[i * size + k];
+      factor[i * size + i] = Math.sqrt(Math.max(pivot, 1e-12));
+    }
+    for (let i = 0; i < size; i++) {
+      let sum = prior ? moments[i] + pull * prior.weights[i] : moments[i];
+      for (let k = 0; k < i; k++) sum -= factor[i * size + k] * weights[k];
+      weights[i] = sum / factor[i * size + i];
+    }
+    for (let i = size - 1; i >= 0; i--) {
+      let sum = weights[i];
+      for (let k = i + 1; k < size; k++) sum -= factor[k * size + i] * weights[k];
+      weights[i] = sum / factor[i * size + i];
+    }
+  });
+  return weights;
+}
+
 /** Solves after every update. */
 const EVERY_UPDATE = { every: 1, settledAfter: 0, settledEvery: 1 };
 /** One forgetting factor for every update. */
@@ -112,6 +154,29 @@ describe('RidgeRegression', () => {
         },
       ),
       { numRuns: 300, seed: 1131 },
+    );
+  });
+
+  it('computes the weights of the specification arithmetic to the last bit, for every size the predictor uses and more (odd and even rows)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 21 }).chain((size) =>
+          fc.record({
+            rows: fc.array(fc.array(fc.double({ min: -300, max: 300, noNaN: true }), { minLength: size, maxLength: size }), { minLength: 1, maxLength: 30 }),
+            targets: fc.array(fc.double({ min: -255, max: 255, noNaN: true }), { minLength: 30, maxLength: 30 }),
+            start: fc.option(fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: size, maxLength: size }), { nil: undefined }),
+            every: fc.integer({ min: 1, max: 4 }),
+          }),
+        ),
+        ({ rows, targets, start, every }) => {
+          const features = rows.map((row) => Float64Array.from(row));
+          const prior = start && { weights: Float64Array.from(start), pull: 3000, fade: 0.999 };
+          const regression = new RidgeRegression(features[0].length, 200, steady(0.999), { every, settledAfter: 0, settledEvery: every }, prior);
+          features.forEach((f, t) => regression.learn(f, targets[t]));
+          expect(Array.from(regression.weights)).toEqual(Array.from(referenceWeights(features, targets, 200, 0.999, every, prior)));
+        },
+      ),
+      { numRuns: 300, seed: 1132 },
     );
   });
 

@@ -1,4 +1,6 @@
 // Specified in docs/format.md §7.6.
+import { instantiateKernels, type Kernels } from './kernels.ts';
+
 /**
  * Ridge regression learned online with exponential forgetting: the predictive coder's way of
  * fitting, to the picture it is coding, how a sample follows from its neighbours and how large
@@ -22,12 +24,11 @@
  */
 export class RidgeRegression {
   readonly weights: Float64Array;
-  /** Σ λ^(n−t) f fᵀ, lower triangle (row i, column j ≤ i, row-major). */
-  private readonly gram: Float64Array;
-  /** Σ λ^(n−t) f y. */
-  private readonly moments: Float64Array;
-  /** Cholesky factor of gram + ridge·I, lower triangle. */
-  private readonly factor: Float64Array;
+  /** The kernels (kernels.ts) that update and solve the fit, in whose memory every array below lives. */
+  private readonly kernels: Kernels;
+  /** Where each array starts in the kernels' memory: the gram Σ λ^(n−t) f fᵀ (lower triangle, row i, column j ≤ i, row-major), the moments Σ λ^(n−t) f y, the Cholesky factor of gram + ridge·I (lower triangle), the prior's weights, and the features being learned. */
+  private readonly at: { weights: number; gram: number; moments: number; factor: number; prior: number; features: number };
+  private readonly features: Float64Array;
   private updates = 0;
   /** pull·fadeⁿ, multiplied by fade at each update (a fixed sequence of products, not a power). */
   private pull: number;
@@ -39,14 +40,19 @@ export class RidgeRegression {
     private readonly solves: SolveSchedule,
     private readonly prior?: RegressionPrior,
   ) {
-    this.weights = new Float64Array(size);
-    this.gram = new Float64Array(size * size);
-    this.moments = new Float64Array(size);
-    this.factor = new Float64Array(size * size);
+    const vector = size * Float64Array.BYTES_PER_ELEMENT;
+    const matrix = size * vector;
+    // The weights at offset 0, so that a prior's offset is never 0 (the kernels' "no prior").
+    this.at = { weights: 0, moments: vector, prior: 2 * vector, features: 3 * vector, gram: 4 * vector, factor: 4 * vector + matrix };
+    const { kernels, memory } = instantiateKernels(4 * vector + 2 * matrix);
+    this.kernels = kernels;
+    this.weights = new Float64Array(memory, this.at.weights, size);
+    this.features = new Float64Array(memory, this.at.features, size);
     this.pull = prior ? prior.pull : 0;
     if (prior) {
       if (prior.weights.length !== size) throw new RangeError(`prior has ${prior.weights.length} weights for ${size} features`);
       this.weights.set(prior.weights);
+      new Float64Array(memory, this.at.prior, size).set(prior.weights);
     }
   }
 
@@ -63,50 +69,18 @@ export class RidgeRegression {
   }
 
   learn(features: Float64Array, target: number): void {
-    const { gram, moments, size } = this;
+    const { at, size } = this;
     const n = this.updates + 1;
     const forgetting = n > this.forgetting.after ? this.forgetting.later : this.forgetting.first;
-    for (let i = 0; i < size; i++) {
-      const fi = features[i];
-      moments[i] = moments[i] * forgetting + fi * target;
-      const row = i * size;
-      for (let j = 0; j <= i; j++) gram[row + j] = gram[row + j] * forgetting + fi * features[j];
-    }
+    this.features.set(features);
+    this.kernels.learn(at.gram, at.moments, at.features, size, forgetting, target);
     if (this.prior) this.pull *= this.prior.fade;
     this.updates = n;
-    if (n % (n > this.solves.settledAfter ? this.solves.settledEvery : this.solves.every) === 0) this.solve();
-  }
-
-  private solve(): void {
-    const { gram, moments, factor, weights, size, prior, pull } = this;
-    const ridge = this.ridge + pull;
-    for (let i = 0; i < size; i++) {
-      const rowI = i * size;
-      for (let j = 0; j < i; j++) {
-        const rowJ = j * size;
-        let sum = gram[rowI + j];
-        for (let k = 0; k < j; k++) sum -= factor[rowI + k] * factor[rowJ + k];
-        factor[rowI + j] = sum / factor[rowJ + j];
-      }
-      let pivot = gram[rowI + i] + ridge;
-      for (let k = 0; k < i; k++) pivot -= factor[rowI + k] * factor[rowI + k];
-      // The ridge keeps the matrix positive definite; the floor only guards rounding.
-      factor[rowI + i] = Math.sqrt(Math.max(pivot, MIN_PIVOT));
-    }
-    for (let i = 0; i < size; i++) {
-      let sum = prior ? moments[i] + pull * prior.weights[i] : moments[i];
-      for (let k = 0; k < i; k++) sum -= factor[i * size + k] * weights[k];
-      weights[i] = sum / factor[i * size + i];
-    }
-    for (let i = size - 1; i >= 0; i--) {
-      let sum = weights[i];
-      for (let k = i + 1; k < size; k++) sum -= factor[k * size + i] * weights[k];
-      weights[i] = sum / factor[i * size + i];
+    if (n % (n > this.solves.settledAfter ? this.solves.settledEvery : this.solves.every) === 0) {
+      this.kernels.solve(at.gram, at.moments, at.factor, at.weights, size, this.ridge + this.pull, this.prior ? at.prior : 0, this.pull);
     }
   }
 }
-
-const MIN_PIVOT = 1e-12;
 
 /**
  * The forgetting factor λ of a regression's n-th update: `first` while n ≤ `after`, then `later`
