@@ -3,15 +3,16 @@
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
-const SOURCE = fileURLToPath(new URL('../src/predictor/assembly/index.ts', import.meta.url));
+const SOURCE = fileURLToPath(new URL('../src/kernels/assembly/index.ts', import.meta.url));
 
 /**
- * The kernels' binary: their memory imported (each instance gets its own, sized by its
- * user), the stub runtime (nothing is allocated or collected inside), no assertions, SIMD.
+ * The kernels' binary: their memory imported (each instance gets its own), the stub runtime
+ * (a bump allocator: nothing is freed or collected inside), no assertions, no abort import (a
+ * failure traps), SIMD.
  */
 export async function compileKernels(): Promise<Uint8Array> {
   let binary: Uint8Array | undefined;
-  const args = [SOURCE, '-O3', '--runtime', 'stub', '--importMemory', '--noAssert', '--enable', 'simd', '-o', 'kernels.wasm'];
+  const args = [SOURCE, '-O3', '--runtime', 'stub', '--importMemory', '--noAssert', '--use', 'abort=', '--enable', 'simd', '-o', 'kernels.wasm'];
   const { error, stderr } = await asc.main(args, {
     writeFile: (name, contents) => {
       if (name.endsWith('.wasm')) binary = contents as Uint8Array;

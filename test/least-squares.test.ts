@@ -26,7 +26,7 @@ function closedForm(rows: [number, number, number][], ridge: number, forgetting:
 
 /**
  * docs/format.md §7.6's arithmetic written out one operation at a time, as a reference for the
- * WebAssembly kernels (src/predictor/assembly/ridge.ts), which must give the same weights to
+ * WebAssembly kernels (src/kernels/assembly/ridge.ts), which must give the same weights to
  * the last bit: the gram update's pairs, the Cholesky factorisation and both substitutions.
  */
 function referenceWeights(rows: Float64Array[], targets: number[], ridge: number, forgetting: number, every: number, prior?: RegressionPrior): Float64Array {

@@ -58,10 +58,12 @@ export const MAX_BIN = powerOfTwo(31) - 1;
  * in one bin, or spread far beyond the window), and they keep every
  * intermediate finite (no ∞·0).
  */
-const MIN_STD_IN_BINS = powerOfTwo(-20);
-const MAX_STD_IN_BINS = powerOfTwo(40);
-const MAX_ABS_MEAN_IN_BINS = powerOfTwo(40);
+export const MIN_STD_IN_BINS = powerOfTwo(-20);
+export const MAX_STD_IN_BINS = powerOfTwo(40);
+export const MAX_ABS_MEAN_IN_BINS = powerOfTwo(40);
 const INVERSE_BUCKET_SCALE = 1 / PHI_INVERSE_BUCKET_WIDTH;
+/** Φ's table units as a share of 1 (§5.6's `unit` for one Gaussian). */
+const PHI_UNIT = 1 / PHI_ONE;
 
 /**
  * The symbols of one Gaussian: a contiguous bin range and the constants of
@@ -78,10 +80,6 @@ class GaussianSymbols {
   gridScale = 1;
   /** Frequency mass shared out by Φ: the total minus the 1 every symbol gets. */
   spread = TOTAL - 1;
-  /** Scale mixtures only (0 otherwise): the wide component's share, in 1/2^8. */
-  wideShare256 = 0;
-  /** Table steps per bin of the wide component: gridScale / its scale factor. */
-  wideGridScale = 1;
   /** C(symbol) and C(symbol + 1) of the symbol `locate` found last. */
   foundStart = 0;
   foundEnd = TOTAL;
@@ -100,7 +98,6 @@ class GaussianSymbols {
     this.firstBoundary = this.firstBin + 0.5 - mean;
     this.gridScale = PHI_STEPS_PER_UNIT / std;
     this.spread = TOTAL - this.count;
-    this.wideShare256 = 0;
   }
 
   /** The alphabet lo … hi of the bounded code (validated by the caller). */
@@ -112,14 +109,6 @@ class GaussianSymbols {
     this.firstBoundary = lo + 0.5 - mean;
     this.gridScale = PHI_STEPS_PER_UNIT / std;
     this.spread = TOTAL - count;
-    this.wideShare256 = 0;
-  }
-
-  /** `spanRange` for the scale mixture (1 − w)·N(μ, σ²) + w·N(μ, (sσ)²) (validated by the caller). */
-  spanRangeMixture(lo: number, count: number, meanInBins: number, stdInBins: number, mixture: ScaleMixture): void {
-    this.spanRange(lo, count, meanInBins, stdInBins);
-    this.wideShare256 = mixture.wideShare * MIXTURE_SHARE_UNITS;
-    this.wideGridScale = this.gridScale / mixture.wideScale;
   }
 
   /** C(symbol) for symbol ∈ [0, count]; strictly increasing in symbol. */
@@ -128,31 +117,8 @@ class GaussianSymbols {
     if (symbol >= this.count) return TOTAL;
     // phi·spread can exceed 2^53 and round, but IEEE rounding is deterministic
     // and monotone, which is all the code needs.
-    return Math.floor(this.boundaryPhi(symbol) * this.spread * this.phiUnit()) + symbol;
-  }
-
-  /**
-   * Φ of the (mixture) distribution at the lower boundary of `symbol` ∈ [1, count), as a share
-   * of 1: what `cumulative` spreads over its frequencies, for codes that blend it with others.
-   */
-  share(symbol: number): number {
-    return this.boundaryPhi(symbol) * this.phiUnit();
-  }
-
-  /**
-   * Φ at the lower boundary of `symbol` in table units: the table value, or for a mixture the
-   * blend of two table values in integer shares, exact (< 2^39). `phiUnit` turns it into a share of 1.
-   */
-  private boundaryPhi(symbol: number): number {
-    const boundary = this.firstBoundary + (symbol - 1);
-    const phi = phiAtPosition(boundary * this.gridScale + PHI_TABLE_CENTRE);
-    if (this.wideShare256 === 0) return phi;
-    const wide = phiAtPosition(boundary * this.wideGridScale + PHI_TABLE_CENTRE);
-    return (MIXTURE_SHARE_UNITS - this.wideShare256) * phi + this.wideShare256 * wide;
-  }
-
-  private phiUnit(): number {
-    return this.wideShare256 === 0 ? 1 / PHI_ONE : 1 / (PHI_ONE * MIXTURE_SHARE_UNITS);
+    const phi = phiAtPosition((this.firstBoundary + (symbol - 1)) * this.gridScale + PHI_TABLE_CENTRE);
+    return Math.floor(phi * this.spread * PHI_UNIT) + symbol;
   }
 
   /**
@@ -296,7 +262,7 @@ function clampMean(meanInBins: number): number {
  * Validates every parameter before a call touches the message, so a bad
  * element throws without leaving a half-coded message behind.
  */
-function checkParameters(count: number, mu: Float64Array, sigma: Float64Array | number, delta: number): void {
+export function checkParameters(count: number, mu: Float64Array, sigma: Float64Array | number, delta: number): void {
   if (!(delta > 0 && delta < Infinity)) throw new RangeError(`Gaussian: grid width δ = ${delta} is not positive and finite`);
   if (mu.length !== count) throw new RangeError(`Gaussian: ${mu.length} means for ${count} symbols`);
   for (let i = 0; i < count; i++) {
@@ -313,7 +279,7 @@ function checkParameters(count: number, mu: Float64Array, sigma: Float64Array | 
 }
 
 /** checkParameters for one symbol, with no array to allocate (it runs once per sample). */
-function checkScalarParameters(mu: number, sigma: number, delta: number): void {
+export function checkScalarParameters(mu: number, sigma: number, delta: number): void {
   if (!(delta > 0 && delta < Infinity)) throw new RangeError(`Gaussian: grid width δ = ${delta} is not positive and finite`);
   if (mu !== mu) throw new RangeError('Gaussian: mean 0 is NaN');
   if (!(sigma > 0)) throw new RangeError(`Gaussian: σ = ${sigma} is not positive`);
@@ -470,7 +436,7 @@ export function discretisedGaussianBits(bin: number, mu: number, sigma: number, 
 
 // ---- Bounded discretised Gaussian -----------------------------------------
 
-function checkAlphabet(lo: number, hi: number): void {
+export function checkAlphabet(lo: number, hi: number): void {
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < MIN_BIN || hi > MAX_BIN || hi < lo) {
     throw new RangeError(`bounded Gaussian: [${lo}, ${hi}] is not an int32 range`);
   }
@@ -480,7 +446,7 @@ function checkAlphabet(lo: number, hi: number): void {
 }
 
 /** Throws unless `bin` is an integer of the alphabet lo … hi (`what`: the codec, for the message). */
-function checkBoundedBin(bin: number, lo: number, hi: number, what: string): void {
+export function checkBoundedBin(bin: number, lo: number, hi: number, what: string): void {
   if (!Number.isInteger(bin) || bin < lo || bin > hi) throw new RangeError(`${what}: bin ${bin} is outside [${lo}, ${hi}]`);
 }
 
@@ -580,251 +546,7 @@ export function boundedGaussianBits(
   return symbols.symbolBits(bin - lo);
 }
 
-// ---- Bounded scale mixture of two Gaussians --------------------------------
-
-/**
- * Two Gaussians with one mean: (1 − wideShare)·N(μ, σ²) + wideShare·N(μ, (wideScale·σ)²).
- * The wide component gives prediction residuals the heavy tails that one Gaussian lacks.
- * wideShare is a multiple of 1/256 in [0, 1), so that the blend of the two Φ table values is
- * an exact integer; wideScale ≥ 1.
- */
-export type ScaleMixture = { wideShare: number; wideScale: number };
-const MIXTURE_SHARE_UNITS = 256;
-
-function checkMixture(mixture: ScaleMixture): void {
-  const units = mixture.wideShare * MIXTURE_SHARE_UNITS;
-  if (!(Number.isInteger(units) && units >= 0 && units < MIXTURE_SHARE_UNITS)) {
-    throw new RangeError(`scale mixture: share ${mixture.wideShare} is not a multiple of 1/${MIXTURE_SHARE_UNITS} in [0, 1)`);
-  }
-  if (!(mixture.wideScale >= 1 && mixture.wideScale < Infinity)) throw new RangeError(`scale mixture: scale ${mixture.wideScale} is not finite and ≥ 1`);
-}
-
-/**
- * The scale mixture over the integer bins lo … hi as a Codec (grid width 1), the bins lo and
- * hi absorbing the tails. With wideShare 0 it codes exactly as `boundedGaussian(lo, hi, μ, σ, 1)`.
- */
-export function boundedGaussianMixture(lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture): Codec<number> {
-  checkAlphabet(lo, hi);
-  checkScalarParameters(mu, sigma, 1);
-  checkMixture(mixture);
-  const count = hi - lo + 1;
-  return {
-    push(m, bin) {
-      checkBoundedBin(bin, lo, hi, 'bounded Gaussian mixture');
-      symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
-      symbols.pushSymbol(m, bin - lo);
-    },
-    pop: (m) => popMixtureChecked(m, lo, count, mu, sigma, mixture),
-  };
-}
-
-/** `boundedGaussianMixture(lo, hi, mu, sigma, mixture).pop(m)` without making the codec: for a decoder's per-sample loop. */
-export function popBoundedGaussianMixture(m: Message, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture): number {
-  checkAlphabet(lo, hi);
-  checkScalarParameters(mu, sigma, 1);
-  checkMixture(mixture);
-  return popMixtureChecked(m, lo, hi - lo + 1, mu, sigma, mixture);
-}
-
-function popMixtureChecked(m: Message, lo: number, count: number, mu: number, sigma: number, mixture: ScaleMixture): number {
-  symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
-  return lo + symbols.popSymbol(m);
-}
-
-/**
- * Pushes bins[i] ∈ [lo, hi] under the scale mixture with means mu[i] and narrow spreads
- * sigma[i], last element first (checked before anything is pushed), so that
- * `boundedGaussianMixture(…).pop` returns them in array order.
- */
-export function pushBoundedGaussianMixtures(m: Message, lo: number, hi: number, bins: Int32Array, mu: Float64Array, sigma: Float64Array, mixture: ScaleMixture): void {
-  checkAlphabet(lo, hi);
-  checkParameters(bins.length, mu, sigma, 1);
-  checkMixture(mixture);
-  for (let i = 0; i < bins.length; i++) {
-    checkBoundedBin(bins[i], lo, hi, 'bounded Gaussian mixture');
-  }
-  const count = hi - lo + 1;
-  for (let i = bins.length - 1; i >= 0; i--) {
-    symbols.spanRangeMixture(lo, count, mu[i], sigma[i], mixture);
-    symbols.pushSymbol(m, bins[i] - lo);
-  }
-}
-
-/** Bits that coding `bin` with `boundedGaussianMixture(lo, hi, mu, sigma, mixture)` costs. */
-export function boundedGaussianMixtureBits(bin: number, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture): number {
-  checkAlphabet(lo, hi);
-  checkScalarParameters(mu, sigma, 1);
-  checkMixture(mixture);
-  checkBoundedBin(bin, lo, hi, 'bounded Gaussian mixture');
-  symbols.spanRangeMixture(lo, hi - lo + 1, mu, sigma, mixture);
-  return symbols.symbolBits(bin - lo);
-}
-
-// ---- The scale mixture blended with observed counts ------------------------
-
-/**
- * Counts of the bins firstBin … firstBin + counts.length − 1 that a coder has seen (finite,
- * ≥ 0; bins outside the alphabet must stay at 0), blended with a distribution p as
- *
- *   P(b) = (prior·p(b) + counts(b)) / (prior + Σ counts),   prior > 0:
- *
- * an adaptive histogram that starts as p and moves towards what the coder sees, for shapes the
- * parametric p cannot take (JPEG-XL's and CALIC's coders are histograms per context).
- */
-export type CountWindow = { counts: Float64Array; firstBin: number; prior: number };
-
-/**
- * The cumulative frequencies of the blend over lo … lo + count − 1, on `symbols` set up by
- * spanRangeMixture: C(s) = min(⌊(prior·Φ(s) + H(s))·(2^24 − count)/(prior + Σ counts)⌋,
- * 2^24 − count) + s, with H(s) the counts of the symbols below s. IEEE rounding is monotone,
- * so C is strictly increasing and every symbol keeps a frequency ≥ 1.
- */
-class BlendedSymbols {
-  private lo = 0;
-  private count = 1;
-  private window: CountWindow = { counts: new Float64Array(0), firstBin: 0, prior: 1 };
-  private massScale = 0;
-  /**
-   * countsBelow[j]: the window's counts before bin j, summed from the first in order (so each
-   * is the same float a running sum would reach), for j = 0 … counts.length.
-   */
-  private countsBelow = new Float64Array(1);
-  foundStart = 0;
-  foundEnd = TOTAL;
-
-  set(lo: number, count: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow): void {
-    symbols.spanRangeMixture(lo, count, mu, sigma, mixture);
-    // The counts are checked here, in the one pass that sums them (the hot path of the predictor).
-    // (Indexed loops and plain assignments here and in locate: this runs per sample, and
-    // iterators and destructured arrays would allocate.)
-    const { counts } = window;
-    if (this.countsBelow.length <= counts.length) this.countsBelow = new Float64Array(2 * counts.length + 1);
-    const below = this.countsBelow;
-    let total = 0;
-    for (let j = 0; j < counts.length; j++) {
-      const n = counts[j];
-      if (!(n >= 0 && n < Infinity)) throw new RangeError(`count window: count ${n} is not finite and ≥ 0`);
-      total += n;
-      below[j + 1] = total;
-    }
-    this.lo = lo;
-    this.count = count;
-    this.window = window;
-    this.massScale = (TOTAL - count) / (window.prior + total);
-  }
-
-  cumulative(symbol: number): number {
-    if (symbol <= 0) return 0;
-    if (symbol >= this.count) return TOTAL;
-    const { counts, firstBin, prior } = this.window;
-    const end = Math.max(0, Math.min(counts.length, this.lo + symbol - firstBin));
-    return Math.min(Math.floor((prior * symbols.share(symbol) + this.countsBelow[end]) * this.massScale), TOTAL - this.count) + symbol;
-  }
-
-  /** The symbol whose interval holds `slot` (bisection), leaving its interval in foundStart/foundEnd. */
-  locate(slot: number): number {
-    let low = 0;
-    let high = this.count;
-    let lowValue = 0;
-    let highValue = TOTAL;
-    while (high - low > 1) {
-      const middle = Math.floor((low + high) / 2);
-      const value = this.cumulative(middle);
-      if (value <= slot) {
-        low = middle;
-        lowValue = value;
-      } else {
-        high = middle;
-        highValue = value;
-      }
-    }
-    this.foundStart = lowValue;
-    this.foundEnd = highValue;
-    return low;
-  }
-}
-
-const blended = new BlendedSymbols();
-
-/** The window's prior and first bin; its counts within the alphabet are checked as BlendedSymbols.set sums them. */
-function checkCountWindow(window: CountWindow): void {
-  if (!(window.prior > 0 && window.prior < Infinity)) throw new RangeError(`count window: prior ${window.prior} is not positive and finite`);
-  if (!Number.isInteger(window.firstBin)) throw new RangeError(`count window: first bin ${window.firstBin} is not an integer`);
-}
-
-/**
- * The scale mixture over lo … hi blended with `window`'s counts, as a Codec. Counts of bins
- * outside lo … hi are ignored.
- */
-export function blendedGaussianMixture(lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow): Codec<number> {
-  checkAlphabet(lo, hi);
-  checkScalarParameters(mu, sigma, 1);
-  checkMixture(mixture);
-  checkCountWindow(window);
-  const count = hi - lo + 1;
-  const inAlphabet = clipWindow(window, lo, hi);
-  return {
-    push(m, bin) {
-      checkBoundedBin(bin, lo, hi, 'blended Gaussian mixture');
-      blended.set(lo, count, mu, sigma, mixture, inAlphabet);
-      const start = blended.cumulative(bin - lo);
-      m.push(start, blended.cumulative(bin - lo + 1) - start, GAUSSIAN_PRECISION_BITS);
-    },
-    pop: (m) => popBlendedChecked(m, lo, count, mu, sigma, mixture, inAlphabet),
-  };
-}
-
-/** `blendedGaussianMixture(lo, hi, mu, sigma, mixture, window).pop(m)` without making the codec: for a decoder's per-sample loop. */
-export function popBlendedGaussianMixture(m: Message, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow): number {
-  checkAlphabet(lo, hi);
-  checkScalarParameters(mu, sigma, 1);
-  checkMixture(mixture);
-  checkCountWindow(window);
-  return popBlendedChecked(m, lo, hi - lo + 1, mu, sigma, mixture, clipWindow(window, lo, hi));
-}
-
-function popBlendedChecked(m: Message, lo: number, count: number, mu: number, sigma: number, mixture: ScaleMixture, inAlphabet: CountWindow): number {
-  blended.set(lo, count, mu, sigma, mixture, inAlphabet);
-  const symbol = blended.locate(m.peek(GAUSSIAN_PRECISION_BITS));
-  m.pop(blended.foundStart, blended.foundEnd - blended.foundStart, GAUSSIAN_PRECISION_BITS);
-  return lo + symbol;
-}
-
-/** `window` without the counts of bins outside lo … hi (the same object when it has none). */
-function clipWindow(window: CountWindow, lo: number, hi: number): CountWindow {
-  const first = Math.max(lo, window.firstBin);
-  const last = Math.min(hi, window.firstBin + window.counts.length - 1);
-  if (first === window.firstBin && last === window.firstBin + window.counts.length - 1) return window;
-  const counts = last < first ? new Float64Array(0) : window.counts.subarray(first - window.firstBin, last - window.firstBin + 1);
-  return { counts, firstBin: first, prior: window.prior };
-}
-
-/**
- * The interval [start, start + frequency) of `bin` under `blendedGaussianMixture(lo, hi, mu,
- * sigma, mixture, window)`, written to out[0] and out[1] (total 2^24): for coders that work out
- * every symbol's interval first and push them in reverse afterwards, while the window changes.
- */
-export function blendedGaussianMixtureInterval(bin: number, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow, out: Float64Array): void {
-  checkAlphabet(lo, hi);
-  checkScalarParameters(mu, sigma, 1);
-  checkMixture(mixture);
-  checkCountWindow(window);
-  checkBoundedBin(bin, lo, hi, 'blended Gaussian mixture');
-  blended.set(lo, hi - lo + 1, mu, sigma, mixture, clipWindow(window, lo, hi));
-  out[0] = blended.cumulative(bin - lo);
-  out[1] = blended.cumulative(bin - lo + 1) - out[0];
-}
-
-/** The interval of `bin` under `boundedGaussianMixture(lo, hi, mu, sigma, mixture)`, to out[0] (start) and out[1] (frequency). */
-export function boundedGaussianMixtureInterval(bin: number, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture, out: Float64Array): void {
-  checkAlphabet(lo, hi);
-  checkScalarParameters(mu, sigma, 1);
-  checkMixture(mixture);
-  checkBoundedBin(bin, lo, hi, 'bounded Gaussian mixture');
-  symbols.spanRangeMixture(lo, hi - lo + 1, mu, sigma, mixture);
-  out[0] = symbols.cumulative(bin - lo);
-  out[1] = symbols.cumulative(bin - lo + 1) - out[0];
-}
+// ---- Truncated Gaussian ----------------------------------------------------
 
 /**
  * A Gaussian N(μ, σ²) on the integer bins lo … hi, truncated there and renormalised (docs/

@@ -9,16 +9,6 @@ export {
   popGaussians,
   boundedGaussian,
   boundedGaussianBits,
-  boundedGaussianMixture,
-  popBoundedGaussianMixture,
-  popBlendedGaussianMixture,
-  boundedGaussianMixtureBits,
-  pushBoundedGaussianMixtures,
-  boundedGaussianMixtureInterval,
-  blendedGaussianMixture,
-  blendedGaussianMixtureInterval,
-  type CountWindow,
-  type ScaleMixture,
   pushBoundedGaussians,
   popBoundedGaussians,
   pushTruncatedGaussian,
@@ -30,5 +20,17 @@ export {
   MIN_BIN,
   MAX_BIN,
 } from './gaussian.ts';
+export {
+  boundedGaussianMixture,
+  popBoundedGaussianMixture,
+  boundedGaussianMixtureBits,
+  pushBoundedGaussianMixtures,
+  boundedGaussianMixtureInterval,
+  blendedGaussianMixture,
+  popBlendedGaussianMixture,
+  blendedGaussianMixtureInterval,
+  type CountWindow,
+  type ScaleMixture,
+} from './mixture.ts';
 export { phiFixed, PHI_ONE, PHI_FRACTION_BITS } from './phi-table.ts';
 export { powerOfTwo } from './powers-of-two.ts';

@@ -1,5 +1,5 @@
 // Specified in docs/format.md §7.6.
-import { instantiateKernels, type Kernels } from './kernels.ts';
+import { instantiateKernels, type Kernels } from '../kernels/index.ts';
 
 /**
  * Ridge regression learned online with exponential forgetting: the predictive coder's way of
@@ -24,7 +24,7 @@ import { instantiateKernels, type Kernels } from './kernels.ts';
  */
 export class RidgeRegression {
   readonly weights: Float64Array;
-  /** The kernels (kernels.ts) that update and solve the fit, in whose memory every array below lives. */
+  /** The kernels (src/kernels/) that update and solve the fit, in whose memory every array below lives. */
   private readonly kernels: Kernels;
   /** Where each array starts in the kernels' memory: the gram Σ λ^(n−t) f fᵀ (lower triangle, row i, column j ≤ i, row-major), the moments Σ λ^(n−t) f y, the Cholesky factor of gram + ridge·I (lower triangle), the prior's weights, and the features being learned. */
   private readonly at: { weights: number; gram: number; moments: number; factor: number; prior: number; features: number };
@@ -40,19 +40,19 @@ export class RidgeRegression {
     private readonly solves: SolveSchedule,
     private readonly prior?: RegressionPrior,
   ) {
+    const { kernels, memory } = instantiateKernels();
     const vector = size * Float64Array.BYTES_PER_ELEMENT;
     const matrix = size * vector;
-    // The weights at offset 0, so that a prior's offset is never 0 (the kernels' "no prior").
-    this.at = { weights: 0, moments: vector, prior: 2 * vector, features: 3 * vector, gram: 4 * vector, factor: 4 * vector + matrix };
-    const { kernels, memory } = instantiateKernels(4 * vector + 2 * matrix);
+    // alloc never returns 0, the kernels' "no prior".
+    this.at = { weights: kernels.alloc(vector), moments: kernels.alloc(vector), prior: prior ? kernels.alloc(vector) : 0, features: kernels.alloc(vector), gram: kernels.alloc(matrix), factor: kernels.alloc(matrix) };
     this.kernels = kernels;
-    this.weights = new Float64Array(memory, this.at.weights, size);
-    this.features = new Float64Array(memory, this.at.features, size);
+    this.weights = new Float64Array(memory.buffer, this.at.weights, size);
+    this.features = new Float64Array(memory.buffer, this.at.features, size);
     this.pull = prior ? prior.pull : 0;
     if (prior) {
       if (prior.weights.length !== size) throw new RangeError(`prior has ${prior.weights.length} weights for ${size} features`);
       this.weights.set(prior.weights);
-      new Float64Array(memory, this.at.prior, size).set(prior.weights);
+      new Float64Array(memory.buffer, this.at.prior, size).set(prior.weights);
     }
   }
 

@@ -14,16 +14,7 @@
  * Every parameter is computed with IEEE-754 basic operations from integer samples, so encoder
  * and decoder agree on any machine (docs/format.md §1).
  */
-import {
-  popBlendedGaussianMixture,
-  blendedGaussianMixtureInterval,
-  popBoundedGaussianMixture,
-  boundedGaussianMixtureInterval,
-  type CountWindow,
-  GAUSSIAN_PRECISION_BITS,
-  type Message,
-  type ScaleMixture,
-} from '../ans/index.ts';
+import { GAUSSIAN_PRECISION_BITS, type Message, type ScaleMixture } from '../ans/index.ts';
 import { ESCAPE, MATCH_PRECISION_BITS, MATCHES, MATCHES_VERSION_10, type MatchModel, PixelMatches } from './matches.ts';
 import { activity, differenceNeighboursInto, neighboursInto, prediction, type Neighbours } from './neighbourhood.ts';
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
@@ -212,8 +203,9 @@ class BandWalker {
   private readonly learning: Learner;
   readonly refining: Refiner;
   private readonly histograms: ResidualHistograms;
-  /** The counts to blend with the distribution of the sample `next` gave last (none where σ is wide). */
-  window: CountWindow | undefined;
+  /** The mean and σ `next` gave last, which `interval` and `pop` code under (with the histograms' window). */
+  private mean = 0;
+  private std = 1;
   /** The spread regression's measures of the current sample (reused: the walk allocates nothing per sample). */
   private readonly spreadMeasures = new Float64Array(9);
   /** The current sample's neighbours, the channel before's, and their differences: filled in place per sample. */
@@ -242,7 +234,7 @@ class BandWalker {
     this.learning.learn(samples);
     refining.learn(samples);
     this.histograms.learn(samples);
-    this.window = undefined;
+    this.histograms.deselect();
     const k = this.k++;
     const c = k % band.coded;
     const pixel = (k - c) / band.coded;
@@ -262,6 +254,8 @@ class BandWalker {
       out[0] = this.current[slot];
       out[1] = c === 0 ? FIRST_SAMPLE_STD : FIRST_SAMPLE_STD / 2;
       this.meansCurrent[slot] = out[0];
+      this.mean = out[0];
+      this.std = out[1];
       return index;
     }
     const hasN = pixel >= width;
@@ -310,8 +304,20 @@ class BandWalker {
     this.learning.distribution(index, c, ne - n, n - nw, nw - w, base, mean, r1, r2, std, out);
     this.meansCurrent[slot] = out[0];
     refining.coded(out[0]);
-    this.window = this.histograms.select(index, x, c, out[0], out[1], samples, differences, near);
+    this.histograms.select(index, x, c, out[0], out[1], samples, channels, differences, near);
+    this.mean = out[0];
+    this.std = out[1];
     return index;
+  }
+
+  /** The interval [start, start + frequency) of `value` under the distribution `next` gave last, to out[0] and out[1]. */
+  interval(value: number, out: Float64Array): void {
+    this.histograms.interval(value, this.mean, this.std, out);
+  }
+
+  /** Pops the value of the sample `next` gave last. */
+  pop(m: Message): number {
+    return this.histograms.pop(m, this.mean, this.std);
   }
 }
 
@@ -479,11 +485,8 @@ function* walkIntervals(samples: Uint8Array, band: RowBand, starts: Float64Array
   const walker = new BandWalker(samples, band);
   const out = new Float64Array(2);
   const interval = new Float64Array(2);
-  const { tails } = band.predictor;
   for (let k = 0; k < starts.length; k++) {
-    const value = samples[walker.next(out)];
-    if (walker.window) blendedGaussianMixtureInterval(value, 0, SAMPLE_MAX, out[0], out[1], tails, walker.window, interval);
-    else boundedGaussianMixtureInterval(value, 0, SAMPLE_MAX, out[0], out[1], tails, interval);
+    walker.interval(samples[walker.next(out)], interval);
     [starts[k], frequencies[k]] = interval;
     if ((k + 1) % SAMPLES_PER_PAUSE === 0) yield;
   }
@@ -580,7 +583,6 @@ function matchesPay(matches: { symbols: Uint8Array; frequencies: Int32Array }, f
 export async function popRows(m: Message, samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void, matches = false): Promise<boolean> {
   const walker = new BandWalker(samples, band);
   const out = new Float64Array(2);
-  const { tails } = band.predictor;
   const { coded, channels } = band;
   const count = bandSamples(band);
   const pixelMatches = matches ? new PixelMatches(band.width, band.predictor.matches) : undefined;
@@ -597,7 +599,7 @@ export async function popRows(m: Message, samples: Uint8Array, band: RowBand, on
     }
     const index = walker.next(out);
     if (symbol === ESCAPE) {
-      samples[index] = walker.window ? popBlendedGaussianMixture(m, 0, SAMPLE_MAX, out[0], out[1], tails, walker.window) : popBoundedGaussianMixture(m, 0, SAMPLE_MAX, out[0], out[1], tails);
+      samples[index] = walker.pop(m);
       if (m.borrowedWords !== 0) return false;
     }
     if (pixelMatches && c === coded - 1) pixelMatches.learn(pixel, symbol, colourAt(samples, pixel * channels, coded));

@@ -9,9 +9,11 @@
  */
 import { type Forgetting, type RegressionPrior, RidgeRegression, type SolveSchedule } from './least-squares.ts';
 import { NEIGHBOURHOOD_FEATURES, neighbourhoodFeatures, type Neighbours } from './neighbourhood.ts';
-import { blendedGaussianMixtureInterval, boundedGaussianMixtureInterval, type CountWindow, GAUSSIAN_PRECISION_BITS, type ScaleMixture } from '../ans/index.ts';
+import { GAUSSIAN_PRECISION_BITS, type Message, type ScaleMixture } from '../ans/index.ts';
+import { installMixture, MIXTURE_SHARE_UNITS } from '../ans/mixture.ts';
 import { powerOfTwo } from '../ans/powers-of-two.ts';
 import { SAMPLE_MAX } from '../image/index.ts';
+import { instantiateKernels, type Kernels } from '../kernels/index.ts';
 
 /**
  * The refinements. Later channels predict from their differences to the channel before
@@ -59,7 +61,7 @@ export interface RefinementPrior {
 
 /**
  * The adaptive histograms: where σ < maxStd, the sample's distribution is blended
- * with counts of the values seen before in its context (`CountWindow` in gaussian.ts, at
+ * with counts of the values seen before in its context (`CountWindow` in src/ans/mixture.ts, at
  * weight `prior`), for shapes the mixture cannot take — residuals that are exactly 0 far more
  * often than any Gaussian allows, say. A context is the channel, σ in half-octaves from the
  * σ floor (`spreadClasses` of them) and the mean's fraction in quarters; it counts values
@@ -204,265 +206,121 @@ function regressionPrior(table: Float64Array, k: number, size: number, pull: num
   return { weights: table.subarray(k * size, (k + 1) * size), pull, fade };
 }
 
-/** Counts of the values seen, per context, within a window of `span` bins that moves with the sample. */
-abstract class ContextCounts {
-  /** Per context, the sum of its counts (ExactCounts swaps in a larger array as it grows). */
-  totals: Float64Array;
-  constructor(
-    contexts: number,
-    readonly span: number,
-    private readonly halveAt: number,
-    protected counts: Float64Array | Float32Array,
-  ) {
-    this.totals = new Float64Array(contexts);
-  }
-
-  /** The share of context k's counts on `value`, its window starting at `firstBin` (0 outside it or without counts). */
-  share(k: number, firstBin: number, value: number): number {
-    const offset = value - firstBin;
-    return offset < 0 || offset >= this.span || this.totals[k] === 0 ? 0 : this.counts[k * this.span + offset] / this.totals[k];
-  }
-
-  /** Counts `value` in context k, its window starting at `firstBin`; halves the context's counts at halveAt. */
-  count(k: number, firstBin: number, value: number): void {
-    const offset = value - firstBin;
-    if (offset < 0 || offset >= this.span) return;
-    const start = k * this.span;
-    this.counts[start + offset] += 1;
-    if (++this.totals[k] >= this.halveAt) {
-      for (let j = start; j < start + this.span; j++) this.counts[j] /= 2;
-      this.totals[k] /= 2;
-    }
-  }
-}
-
-/** The spread contexts: few, each with a CountWindow the blend reads directly. */
-class SpreadCounts extends ContextCounts {
-  readonly windows: CountWindow[];
-  constructor(contexts: number, span: number, prior: number, halveAt: number) {
-    const counts = new Float64Array(contexts * span);
-    super(contexts, span, halveAt, counts);
-    this.windows = Array.from({ length: contexts }, (_, k) => ({ counts: counts.subarray(k * span, (k + 1) * span), firstBin: 0, prior }));
-  }
-}
-
-/** Rows an exact table starts with; it doubles them as slots are first counted. */
-const INITIAL_ROWS = 256;
-
 /**
- * The exact contexts: a hashed table of 2^17–2^19 slots, of which a picture counts at most one
- * per sample. Each slot gets its window of 25 counts when it is first counted, not all up front:
- * the same counts, without touching (and faulting in) megabytes of zeros a small picture never
- * reads. Counts are float32, to halve the memory: storing one rounds it as ECMAScript specifies,
- * the same on every machine, and counts below 1,024 lose nothing until halved a dozen times.
+ * The counts of `HistogramBlend` and the sample waiting to be counted, kept in WebAssembly
+ * (src/kernels/assembly/histograms.ts) with the coding of the distribution they shape: the
+ * spread contexts, and the exact contexts' hashed tables of 2^17–2^19 slots (each slot gets its
+ * window of float32 counts when first counted, so a small picture never touches most of them).
+ * This side works out each sample's keys; the kernel selects, blends, codes and learns.
  */
-class ExactCounts extends ContextCounts {
-  /** Per slot: 1 + its row of counts (the context ContextCounts indexes), 0 while it has none. */
-  private readonly rowOf: Int32Array;
-  private rows = 0;
-
-  constructor(
-    readonly slots: number,
-    span: number,
-    halveAt: number,
-  ) {
-    super(INITIAL_ROWS, span, halveAt, new Float32Array(INITIAL_ROWS * span));
-    this.rowOf = new Int32Array(slots);
-  }
-
-  /** The sum of slot k's counts (0 if it has none). */
-  total(k: number): number {
-    const row = this.rowOf[k];
-    return row === 0 ? 0 : this.totals[row - 1];
-  }
-
-  /** The share of slot k's counts on `value`, its window starting at `firstBin` (0 outside it or without counts). */
-  shareOf(k: number, firstBin: number, value: number): number {
-    const row = this.rowOf[k];
-    return row === 0 ? 0 : this.share(row - 1, firstBin, value);
-  }
-
-  /** Counts `value` in slot k, its window starting at `firstBin`, giving the slot its row first if it has none (a row of zeros reads as no counts). */
-  countIn(k: number, firstBin: number, value: number): void {
-    if (this.rowOf[k] === 0) this.rowOf[k] = this.newRow();
-    this.count(this.rowOf[k] - 1, firstBin, value);
-  }
-
-  /** Adds `scale` times slot k's counts into `out` from offset `at` (slot k has counts). */
-  addScaled(k: number, scale: number, out: Float64Array, at: number): void {
-    for (let j = 0, from = (this.rowOf[k] - 1) * this.span; j < this.span; j++) out[at + j] += scale * this.counts[from + j];
-  }
-
-  /** 1 + the index of a fresh row of zeros, doubling the rows' storage when it is full. */
-  private newRow(): number {
-    if (this.rows === this.totals.length) {
-      const counts = new Float32Array(2 * this.counts.length);
-      counts.set(this.counts);
-      this.counts = counts;
-      const totals = new Float64Array(2 * this.totals.length);
-      totals.set(this.totals);
-      this.totals = totals;
-    }
-    return ++this.rows;
-  }
-}
-
-/** The counts of `HistogramBlend`, per context, and the sample waiting to be counted. */
 export class ResidualHistograms {
-  private readonly spreadContexts: SpreadCounts;
-  /** One table per neighbourhood of exact values (`exactKeys`), none for a single channel. */
-  private readonly exactContexts: ExactCounts[] = [];
-  /** Per table, per channel and class of a window's total, the weight its counts get in the blend. */
-  private readonly exactWeights: Float64Array[] = [];
-  /** The most weight one table can have, so that all of them leave the rest of the blend `floor`. */
-  private readonly exactCap: number;
-  /** σ at which each half-octave class from the floor starts: floor·√2^k, k = 1 … spreadClasses − 1. */
-  private readonly classStarts: number[];
-  /** The window the blend gets where an exact context has counts: the spread context's counts plus the exact ones', weighted. */
-  private readonly combined: CountWindow;
-  private readonly interval = new Float64Array(2);
+  private readonly kernels: Kernels;
+  /** Where the kernel leaves the interval [start, end) it finds. */
+  private readonly found: Float64Array;
   private readonly keys = new Int32Array(EXACT_TABLES);
-  /** Each exact table's share on the value just learned (learnWeights' scratch). */
-  private readonly exactShares = new Float64Array(EXACT_TABLES);
-  /** The sample waiting to be counted (−1: none): its spread context (−1: none), exact slots and weights (−1: no counts yet), window, mean and σ. */
+  /** Whether the walk has exact tables (later channels; the first too with `firstChannel`). */
+  private readonly exactTables: boolean;
+  private readonly firstChannel: boolean;
+  private readonly wideShare256: number;
+  /** The sample waiting to be counted (−1: none), and whether a window was selected for it. */
   private pending = -1;
-  private pendingSpread = -1;
-  private readonly pendingSlots = new Int32Array(EXACT_TABLES);
-  private readonly pendingWeights = new Int32Array(EXACT_TABLES);
-  private pendingExactFirst = 0;
-  private pendingMean = 0;
-  private pendingStd = 0;
+  private blended = false;
 
   /** Histograms for a walk over `samples` samples of `channels` channels, σ floor `floor`, under `tails`. */
   constructor(
     private readonly h: HistogramBlend,
-    private readonly channels: number,
+    channels: number,
     floor: number,
     private readonly tails: ScaleMixture,
     samples: number,
   ) {
     const span = 2 * h.reach + 1;
-    this.spreadContexts = new SpreadCounts(h.spreadClasses * h.fractions * channels, span, h.prior, h.halveAt);
     const { exact } = h;
     let slots = exact ? 2 ** exact.minTableBits : 0;
     while (exact && slots < samples && slots < 2 ** exact.maxTableBits) slots *= 2;
-    for (let t = 0; exact && (channels > 1 || exact.firstChannel) && t < EXACT_TABLES; t++) {
-      this.exactContexts.push(new ExactCounts(slots, span, exact.halveAt));
-      this.exactWeights.push(new Float64Array(channels * exact.countClasses).fill(exact.initialWeight / EXACT_TABLES));
-    }
-    this.exactCap = exact ? (1 - exact.floor) / EXACT_TABLES : 0;
-    this.combined = { counts: new Float64Array(2 * span), firstBin: 0, prior: h.prior };
-    this.classStarts = [];
-    for (let k = 1, start = floor; k < h.spreadClasses; k++) this.classStarts.push((start *= Math.SQRT2));
+    this.exactTables = exact !== undefined && (channels > 1 || exact.firstChannel);
+    this.firstChannel = exact?.firstChannel ?? false;
+    this.wideShare256 = tails.wideShare * MIXTURE_SHARE_UNITS;
+    const { kernels, memory } = instantiateKernels();
+    const found = installMixture(kernels, memory, 2 * span);
+    kernels.initHistograms(
+      SAMPLE_MAX + 1,
+      channels,
+      floor,
+      h.maxStd,
+      h.spreadClasses,
+      h.fractions,
+      h.reach,
+      h.prior,
+      h.halveAt,
+      this.exactTables ? EXACT_TABLES : 0,
+      slots,
+      samples,
+      exact?.halveAt ?? 1,
+      exact?.countClasses ?? 1,
+      exact?.rate ?? 0,
+      exact?.floor ?? 0,
+      exact?.initialWeight ?? 0,
+      this.wideShare256,
+      tails.wideScale,
+    );
+    this.kernels = kernels;
+    // The view last: the set-up above is what grows the memory.
+    this.found = new Float64Array(memory.buffer, found, 2);
   }
 
   /**
-   * The window to blend with sample `index` of channel c (column x) under mean and σ: the
-   * spread context's where σ < maxStd, combined with the exact contexts' (later channels,
+   * Selects the window to blend with sample `index` of channel c (column x) under mean and σ:
+   * the spread context's where σ < maxStd, combined with the exact contexts' (later channels,
    * `differences` their difference-plane neighbours; with `firstChannel` the first channel too,
    * `near` its neighbours) where those have counts; none if neither applies.
    */
-  select(index: number, x: number, c: number, mean: number, std: number, samples: Uint8Array, differences: Neighbours | undefined, near: Neighbours): CountWindow | undefined {
-    const { h } = this;
+  select(index: number, x: number, c: number, mean: number, std: number, samples: Uint8Array, channels: number, differences: Neighbours | undefined, near: Neighbours): void {
     this.pending = index;
-    this.pendingMean = mean;
-    this.pendingStd = std;
-    this.pendingSpread = -1;
-    // (A loop, not fill: two entries, per sample.)
-    for (let t = 0; t < EXACT_TABLES; t++) this.pendingWeights[t] = this.pendingSlots[t] = -1;
-    let spreadWindow: CountWindow | undefined;
-    if (std < h.maxStd) {
-      let spreadClass = 0;
-      while (spreadClass < this.classStarts.length && std >= this.classStarts[spreadClass]) spreadClass++;
-      const whole = Math.floor(mean);
-      const fraction = Math.floor((mean - whole) * h.fractions);
-      const context = (spreadClass * h.fractions + fraction) * this.channels + c;
-      spreadWindow = this.spreadContexts.windows[context];
-      spreadWindow.firstBin = whole - h.reach;
-      this.pendingSpread = context;
+    let keyed = false;
+    let exactFirst = 0;
+    if (this.exactTables && (differences || this.firstChannel)) {
+      keyed = true;
+      if (differences) {
+        exactKeys(samples, index, x, channels, c, differences, this.keys);
+        // The windows are centred on the value the W neighbour's difference would give.
+        exactFirst = samples[index - 1] + differences.w - this.h.reach;
+      } else {
+        firstChannelKeys(samples, index, x, channels, near, this.keys);
+        // The first channel's are centred on W.
+        exactFirst = near.w - this.h.reach;
+      }
     }
-    if (this.exactContexts.length === 0 || !(differences || h.exact!.firstChannel)) return spreadWindow;
-    let exactFirst: number;
-    if (differences) {
-      exactKeys(samples, index, x, this.channels, c, differences, this.keys);
-      // The windows are centred on the value the W neighbour's difference would give.
-      exactFirst = samples[index - 1] + differences.w - h.reach;
-    } else {
-      firstChannelKeys(samples, index, x, this.channels, near, this.keys);
-      // The first channel's are centred on W.
-      exactFirst = near.w - h.reach;
-    }
-    this.pendingExactFirst = exactFirst;
-    const classes = h.exact!.countClasses;
-    let weightSum = 0;
-    for (let t = 0; t < EXACT_TABLES; t++) {
-      const table = this.exactContexts[t];
-      const slot = (this.pendingSlots[t] = this.keys[t] & (table.slots - 1));
-      const total = table.total(slot);
-      if (total === 0) continue;
-      let countClass = 0;
-      while (countClass + 1 < classes && total >= powerOfTwo(countClass + 1)) countClass++;
-      this.pendingWeights[t] = c * classes + countClass;
-      weightSum += this.exactWeights[t][this.pendingWeights[t]];
-    }
-    if (weightSum === 0) return spreadWindow;
-    // Σ w_t·(table t's counts' distribution) + (1 − Σ w_t)·(the blend without them), as one
-    // blend: the spread context's prior p and counts s, plus each table's counts e_t scaled
-    // by λ_t = w_t·(p + Σs) / ((1 − Σ w)·Σe_t).
-    const spreadTotal = spreadWindow ? this.spreadContexts.totals[this.pendingSpread] : 0;
-    const combined = this.combined;
-    combined.firstBin = spreadWindow ? Math.min(spreadWindow.firstBin, exactFirst) : exactFirst;
-    combined.counts.fill(0);
-    for (let t = 0; t < EXACT_TABLES; t++) {
-      if (this.pendingWeights[t] < 0) continue;
-      const table = this.exactContexts[t];
-      const slot = this.pendingSlots[t];
-      const scale = (this.exactWeights[t][this.pendingWeights[t]] * (h.prior + spreadTotal)) / ((1 - weightSum) * table.total(slot));
-      table.addScaled(slot, scale, combined.counts, exactFirst - combined.firstBin);
-    }
-    if (spreadWindow) {
-      for (let j = 0, at = spreadWindow.firstBin - combined.firstBin; j < spreadWindow.counts.length; j++) combined.counts[at + j] += spreadWindow.counts[j];
-    }
-    return combined;
+    this.blended = this.kernels.select(c, mean, std, keyed, this.keys[0], this.keys[1], exactFirst) !== 0;
+  }
+
+  /** Forgets the selection: the next sample (the image's first pixel) has no window and is not counted. */
+  deselect(): void {
+    this.pending = -1;
+    this.blended = false;
+  }
+
+  /** The interval [start, start + frequency) of `value` under the sample's distribution (mean, σ, and its window if any), to out[0] and out[1]. */
+  interval(value: number, mean: number, std: number, out: Float64Array): void {
+    if (this.blended) this.kernels.sampleInterval(mean, std, value);
+    else this.kernels.mixtureInterval(0, SAMPLE_MAX + 1, mean, std, this.wideShare256, this.tails.wideScale, value);
+    out[0] = this.found[0];
+    out[1] = this.found[1] - this.found[0];
+  }
+
+  /** Pops the sample's value from `m` under the same distribution. */
+  pop(m: Message, mean: number, std: number): number {
+    const slot = m.peek(GAUSSIAN_PRECISION_BITS);
+    const value = this.blended ? this.kernels.sampleLocate(mean, std, slot) : this.kernels.mixtureLocate(0, SAMPLE_MAX + 1, mean, std, this.wideShare256, this.tails.wideScale, slot);
+    m.pop(this.found[0], this.found[1] - this.found[0], GAUSSIAN_PRECISION_BITS);
+    return value;
   }
 
   /** Counts the pending sample, whose value `samples` now holds, in its contexts, and moves the exact weights towards what paid. */
   learn(samples: Uint8Array): void {
     if (this.pending < 0) return;
-    const value = samples[this.pending];
+    this.kernels.learnHistograms(samples[this.pending]);
     this.pending = -1;
-    const spreadWindow = this.pendingSpread >= 0 ? this.spreadContexts.windows[this.pendingSpread] : undefined;
-    this.learnWeights(value, spreadWindow);
-    if (spreadWindow) this.spreadContexts.count(this.pendingSpread, spreadWindow.firstBin, value);
-    for (let t = 0; t < this.exactContexts.length; t++) if (this.pendingSlots[t] >= 0) this.exactContexts[t].countIn(this.pendingSlots[t], this.pendingExactFirst, value);
-  }
-
-  /**
-   * Online gradient ascent on log(Σ w_t·pE_t + (1 − Σ w_t)·pF) at `value`, pF the blend without
-   * the exact counts; nothing where no exact window had counts (then no weight took part).
-   */
-  private learnWeights(value: number, spreadWindow: CountWindow | undefined): void {
-    const shares = this.exactShares;
-    let active = false;
-    for (let t = 0; t < EXACT_TABLES; t++) {
-      if (this.pendingWeights[t] < 0) continue;
-      shares[t] = this.exactContexts[t].shareOf(this.pendingSlots[t], this.pendingExactFirst, value);
-      active = true;
-    }
-    if (!active) return;
-    if (spreadWindow) blendedGaussianMixtureInterval(value, 0, SAMPLE_MAX, this.pendingMean, this.pendingStd, this.tails, spreadWindow, this.interval);
-    else boundedGaussianMixtureInterval(value, 0, SAMPLE_MAX, this.pendingMean, this.pendingStd, this.tails, this.interval);
-    const pF = this.interval[1] / GAUSSIAN_TOTAL;
-    let mixture = pF;
-    for (let t = 0; t < EXACT_TABLES; t++) {
-      const k = this.pendingWeights[t];
-      if (k >= 0) mixture += this.exactWeights[t][k] * (shares[t] - pF);
-    }
-    const { rate, floor } = this.h.exact!;
-    for (let t = 0; t < EXACT_TABLES; t++) {
-      const k = this.pendingWeights[t];
-      if (k >= 0) this.exactWeights[t][k] = Math.min(this.exactCap, Math.max(floor, this.exactWeights[t][k] + (rate * (shares[t] - pF)) / mixture));
-    }
   }
 }
 
@@ -512,4 +370,3 @@ function hash(seed: number, a: number, b: number, c: number): number {
 /** One step of the exact contexts' hash (§7.10), also the pixel matches' (§7.13): value + 1024 is taken modulo 2^32. */
 export const mix = (h: number, value: number): number => Math.imul(h ^ (value + 1024), 0x85ebca6b) ^ (h >>> 13);
 
-const GAUSSIAN_TOTAL = 2 ** GAUSSIAN_PRECISION_BITS;

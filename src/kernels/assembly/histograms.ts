@@ -1,0 +1,319 @@
+// Specified in docs/format.md §7.9, §7.10.
+// The predictor's adaptive histograms (src/predictor/refinement.ts gives them their parameters
+// and each sample's keys): count windows per spread context and per exact context, the window
+// a sample's distribution is blended with, and that distribution's coding (mixture.ts). One
+// walk per instance: the state below is the walk's.
+import { blend, blendedCumulative, cumulative, found, locate, locateBlended, span, total } from './mixture';
+
+/** The exact contexts' tables, each keyed by its own neighbourhood. */
+const EXACT_TABLES = 2;
+
+/** The values a sample takes: 0 … values − 1. */
+let values: i32 = 0;
+let channels: i32 = 0;
+let span_: i32 = 0;
+let reach: i32 = 0;
+let fractions: i32 = 0;
+let maxStd: f64 = 0;
+let prior: f64 = 0;
+let halveAt: f64 = 0;
+let wideShare256: f64 = 0;
+let wideScale: f64 = 1;
+/** Spread contexts: per context `span_` float64 counts and their total. */
+let spreadCounts: usize = 0;
+let spreadTotals: usize = 0;
+/** σ at which each half-octave class from the floor starts: floor·√2^k, k = 1 … classes − 1. */
+let classStarts: usize = 0;
+let classCount: i32 = 0;
+/** Exact tables (0 or EXACT_TABLES): per table, per slot 1 + its row (0: none), rows of float32 counts, their totals, and the rows given out. */
+let exactTables: i32 = 0;
+let slotMask: i32 = 0;
+let exactHalveAt: f64 = 0;
+let countClasses: i32 = 0;
+let rate: f64 = 0;
+let weightFloor: f64 = 0;
+let exactCap: f64 = 0;
+const rowOf = new StaticArray<usize>(EXACT_TABLES);
+const exactCounts = new StaticArray<usize>(EXACT_TABLES);
+const exactTotals = new StaticArray<usize>(EXACT_TABLES);
+const rows = new StaticArray<i32>(EXACT_TABLES);
+/** Per table, per channel and class of a window's total, the weight its counts get in the blend. */
+const exactWeights = new StaticArray<usize>(EXACT_TABLES);
+/** The window a sample is blended with where an exact context has counts (2·span counts). */
+let combined: usize = 0;
+
+// The sample selected last, until it is learned.
+let pending = false;
+let pendingSpread: i32 = -1;
+let pendingSpreadFirst: i32 = 0;
+const pendingSlots = new StaticArray<i32>(EXACT_TABLES);
+const pendingWeights = new StaticArray<i32>(EXACT_TABLES);
+const shares = new StaticArray<f64>(EXACT_TABLES);
+let pendingExactFirst: i32 = 0;
+let pendingMean: f64 = 0;
+let pendingStd: f64 = 0;
+// Its window: none (length −1), or `windowLength` counts at `windowCounts` from `windowFirst`.
+let windowCounts: usize = 0;
+let windowLength: i32 = -1;
+let windowFirst: i32 = 0;
+
+/**
+ * Sets up a walk's histograms (§7.9): `contexts` spread contexts of 2·reach + 1 bins; with
+ * `tables` exact tables (0 or 2, §7.10) of `slots` slots each, of which a walk of `samples`
+ * samples counts at most that many.
+ */
+export function initHistograms(
+  alphabet: i32,
+  channelCount: i32,
+  floor: f64,
+  maxSpread: f64,
+  spreadClasses: i32,
+  fractionCount: i32,
+  binsEachSide: i32,
+  weight: f64,
+  halving: f64,
+  tables: i32,
+  slots: i32,
+  samples: i32,
+  exactHalving: f64,
+  classesOfTotals: i32,
+  learningRate: f64,
+  exactFloor: f64,
+  initialWeight: f64,
+  tailShare256: f64,
+  tailScale: f64,
+): void {
+  values = alphabet;
+  channels = channelCount;
+  maxStd = maxSpread;
+  fractions = fractionCount;
+  reach = binsEachSide;
+  span_ = 2 * binsEachSide + 1;
+  prior = weight;
+  halveAt = halving;
+  wideShare256 = tailShare256;
+  wideScale = tailScale;
+  const contexts = spreadClasses * fractionCount * channelCount;
+  spreadCounts = zeros(<usize>(contexts * span_) << 3);
+  spreadTotals = zeros(<usize>contexts << 3);
+  classCount = spreadClasses - 1;
+  classStarts = zeros(<usize>max(classCount, 1) << 3);
+  let start = floor;
+  for (let k = 0; k < classCount; k++) store<f64>(classStarts + (<usize>k << 3), (start *= Math.SQRT2));
+  exactTables = tables;
+  slotMask = slots - 1;
+  exactHalveAt = exactHalving;
+  countClasses = classesOfTotals;
+  rate = learningRate;
+  weightFloor = exactFloor;
+  exactCap = (1 - exactFloor) / EXACT_TABLES;
+  const rowsAtMost = min(slots, samples);
+  for (let t = 0; t < tables; t++) {
+    unchecked((rowOf[t] = zeros(<usize>slots << 2)));
+    unchecked((exactCounts[t] = zeros(<usize>(rowsAtMost * span_) << 2)));
+    unchecked((exactTotals[t] = zeros(<usize>rowsAtMost << 3)));
+    unchecked((rows[t] = 0));
+    const weights = zeros(<usize>(channelCount * classesOfTotals) << 3);
+    for (let k = 0; k < channelCount * classesOfTotals; k++) store<f64>(weights + (<usize>k << 3), initialWeight / EXACT_TABLES);
+    unchecked((exactWeights[t] = weights));
+  }
+  combined = zeros(<usize>(2 * span_) << 3);
+}
+
+function zeros(bytes: usize): usize {
+  const at = heap.alloc(max<usize>(bytes, 8));
+  memory.fill(at, 0, max<usize>(bytes, 8));
+  return at;
+}
+
+@inline function f64At(base: usize, k: i32): f64 {
+  return load<f64>(base + (<usize>k << 3));
+}
+
+@inline function setF64(base: usize, k: i32, value: f64): void {
+  store<f64>(base + (<usize>k << 3), value);
+}
+
+/** The total of exact table t's slot (0 without counts). */
+@inline function slotTotal(t: i32, slot: i32): f64 {
+  const row = load<i32>(unchecked(rowOf[t]) + (<usize>slot << 2));
+  return row === 0 ? 0 : f64At(unchecked(exactTotals[t]), row - 1);
+}
+
+/** Counts `value` in a row of `span_` counts whose window starts at `firstBin`; halves the row at `halving`. */
+@inline function countF64(counts: usize, totals: usize, k: i32, firstBin: i32, value: i32, halving: f64): void {
+  const offset = value - firstBin;
+  if (offset < 0 || offset >= span_) return;
+  const start = counts + (<usize>(k * span_) << 3);
+  store<f64>(start + (<usize>offset << 3), load<f64>(start + (<usize>offset << 3)) + 1);
+  const sum = f64At(totals, k) + 1;
+  setF64(totals, k, sum);
+  if (sum >= halving) {
+    for (let j = 0; j < span_; j++) store<f64>(start + (<usize>j << 3), load<f64>(start + (<usize>j << 3)) / 2);
+    setF64(totals, k, sum / 2);
+  }
+}
+
+/** The same for an exact table's float32 row. */
+@inline function countF32(counts: usize, totals: usize, k: i32, firstBin: i32, value: i32, halving: f64): void {
+  const offset = value - firstBin;
+  if (offset < 0 || offset >= span_) return;
+  const start = counts + (<usize>(k * span_) << 2);
+  store<f32>(start + (<usize>offset << 2), <f32>(<f64>load<f32>(start + (<usize>offset << 2)) + 1));
+  const sum = f64At(totals, k) + 1;
+  setF64(totals, k, sum);
+  if (sum >= halving) {
+    for (let j = 0; j < span_; j++) store<f32>(start + (<usize>j << 2), <f32>(<f64>load<f32>(start + (<usize>j << 2)) / 2));
+    setF64(totals, k, sum / 2);
+  }
+}
+
+/**
+ * Selects the window of channel c's sample under mean and σ (§7.9, §7.10): the spread
+ * context's where σ < maxStd, combined with the exact contexts' at `key0`, `key1` (where
+ * `keyed`, the table windows starting at `exactFirst`) where those have counts. Returns whether
+ * a window applies; the sample's coding below uses it.
+ */
+export function select(c: i32, mean: f64, std: f64, keyed: bool, key0: i32, key1: i32, exactFirst: i32): bool {
+  pending = true;
+  pendingMean = mean;
+  pendingStd = std;
+  pendingSpread = -1;
+  for (let t = 0; t < EXACT_TABLES; t++) {
+    unchecked((pendingWeights[t] = -1));
+    unchecked((pendingSlots[t] = -1));
+  }
+  windowLength = -1;
+  if (std < maxStd) {
+    let spreadClass = 0;
+    while (spreadClass < classCount && std >= f64At(classStarts, spreadClass)) spreadClass++;
+    const whole = Math.floor(mean);
+    const fraction = <i32>Math.floor((mean - whole) * <f64>fractions);
+    const context = (spreadClass * fractions + fraction) * channels + c;
+    pendingSpread = context;
+    pendingSpreadFirst = <i32>whole - reach;
+    windowCounts = spreadCounts + (<usize>(context * span_) << 3);
+    windowLength = span_;
+    windowFirst = pendingSpreadFirst;
+  }
+  if (exactTables === 0 || !keyed) return windowLength >= 0;
+  pendingExactFirst = exactFirst;
+  let weightSum: f64 = 0;
+  for (let t = 0; t < EXACT_TABLES; t++) {
+    const slot = (t === 0 ? key0 : key1) & slotMask;
+    unchecked((pendingSlots[t] = slot));
+    const sum = slotTotal(t, slot);
+    if (sum === 0) continue;
+    let countClass = 0;
+    while (countClass + 1 < countClasses && sum >= <f64>(1 << (countClass + 1))) countClass++;
+    const k = c * countClasses + countClass;
+    unchecked((pendingWeights[t] = k));
+    weightSum += f64At(unchecked(exactWeights[t]), k);
+  }
+  if (weightSum === 0) return windowLength >= 0;
+  // Σ w_t·(table t's counts' distribution) + (1 − Σ w_t)·(the blend without them), as one
+  // blend: the spread context's prior p and counts s, plus each table's counts e_t scaled by
+  // λ_t = w_t·(p + Σs) / ((1 − Σ w)·Σe_t).
+  const hasSpread = pendingSpread >= 0;
+  const spreadTotal = hasSpread ? f64At(spreadTotals, pendingSpread) : 0;
+  const first = hasSpread ? min(pendingSpreadFirst, exactFirst) : exactFirst;
+  memory.fill(combined, 0, <usize>(2 * span_) << 3);
+  for (let t = 0; t < EXACT_TABLES; t++) {
+    const k = unchecked(pendingWeights[t]);
+    if (k < 0) continue;
+    const slot = unchecked(pendingSlots[t]);
+    const scale = (f64At(unchecked(exactWeights[t]), k) * (prior + spreadTotal)) / ((1 - weightSum) * slotTotal(t, slot));
+    const row = unchecked(exactCounts[t]) + (<usize>((load<i32>(unchecked(rowOf[t]) + (<usize>slot << 2)) - 1) * span_) << 2);
+    const into = combined + (<usize>(exactFirst - first) << 3);
+    for (let j = 0; j < span_; j++) store<f64>(into + (<usize>j << 3), load<f64>(into + (<usize>j << 3)) + scale * <f64>load<f32>(row + (<usize>j << 2)));
+  }
+  if (hasSpread) {
+    const into = combined + (<usize>(pendingSpreadFirst - first) << 3);
+    for (let j = 0; j < span_; j++) store<f64>(into + (<usize>j << 3), load<f64>(into + (<usize>j << 3)) + load<f64>(windowCounts + (<usize>j << 3)));
+  }
+  windowCounts = combined;
+  windowLength = 2 * span_;
+  windowFirst = first;
+  return true;
+}
+
+/** The selected sample's interval of `value` under its mean and σ, to the found interval. */
+export function sampleInterval(mean: f64, std: f64, value: i32): void {
+  span(0, values, mean, std, wideShare256, wideScale);
+  if (windowLength < 0) {
+    store<f64>(found, cumulative(value));
+    store<f64>(found + 8, cumulative(value + 1));
+    return;
+  }
+  blend(windowCounts, windowLength, windowFirst, prior);
+  store<f64>(found, blendedCumulative(value));
+  store<f64>(found + 8, blendedCumulative(value + 1));
+}
+
+/** The selected sample's value holding `slot`, its interval to the found interval. */
+export function sampleLocate(mean: f64, std: f64, slot: f64): i32 {
+  span(0, values, mean, std, wideShare256, wideScale);
+  if (windowLength < 0) return locate(slot);
+  blend(windowCounts, windowLength, windowFirst, prior);
+  return locateBlended(slot);
+}
+
+/** Counts the selected sample's `value` in its contexts, and moves the exact weights towards what paid. */
+export function learnHistograms(value: i32): void {
+  if (!pending) return;
+  pending = false;
+  learnWeights(value);
+  if (pendingSpread >= 0) countF64(spreadCounts, spreadTotals, pendingSpread, pendingSpreadFirst, value, halveAt);
+  for (let t = 0; t < exactTables; t++) {
+    const slot = unchecked(pendingSlots[t]);
+    if (slot < 0) continue;
+    const at = unchecked(rowOf[t]) + (<usize>slot << 2);
+    if (load<i32>(at) === 0) {
+      const row = unchecked(rows[t]) + 1;
+      unchecked((rows[t] = row));
+      store<i32>(at, row);
+    }
+    countF32(unchecked(exactCounts[t]), unchecked(exactTotals[t]), load<i32>(at) - 1, pendingExactFirst, value, exactHalveAt);
+  }
+}
+
+/**
+ * Online gradient ascent on log(Σ w_t·pE_t + (1 − Σ w_t)·pF) at `value`, pF the blend without
+ * the exact counts; nothing where no exact window had counts (then no weight took part).
+ */
+function learnWeights(value: i32): void {
+  let active = false;
+  for (let t = 0; t < EXACT_TABLES; t++) {
+    if (unchecked(pendingWeights[t]) < 0) continue;
+    const slot = unchecked(pendingSlots[t]);
+    const row = load<i32>(unchecked(rowOf[t]) + (<usize>slot << 2));
+    const offset = value - pendingExactFirst;
+    const sum = row === 0 ? 0 : f64At(unchecked(exactTotals[t]), row - 1);
+    unchecked(
+      (shares[t] =
+        row === 0 || offset < 0 || offset >= span_ || sum === 0 ? 0 : <f64>load<f32>(unchecked(exactCounts[t]) + (<usize>((row - 1) * span_ + offset) << 2)) / sum),
+    );
+    active = true;
+  }
+  if (!active) return;
+  span(0, values, pendingMean, pendingStd, wideShare256, wideScale);
+  let frequency: f64;
+  if (pendingSpread >= 0) {
+    blend(spreadCounts + (<usize>(pendingSpread * span_) << 3), span_, pendingSpreadFirst, prior);
+    frequency = blendedCumulative(value + 1) - blendedCumulative(value);
+  } else {
+    frequency = cumulative(value + 1) - cumulative(value);
+  }
+  const pF = frequency / total;
+  let mixture = pF;
+  for (let t = 0; t < EXACT_TABLES; t++) {
+    const k = unchecked(pendingWeights[t]);
+    if (k >= 0) mixture += f64At(unchecked(exactWeights[t]), k) * (unchecked(shares[t]) - pF);
+  }
+  for (let t = 0; t < EXACT_TABLES; t++) {
+    const k = unchecked(pendingWeights[t]);
+    if (k < 0) continue;
+    const weights = unchecked(exactWeights[t]);
+    setF64(weights, k, Math.min(exactCap, Math.max(weightFloor, f64At(weights, k) + (rate * (unchecked(shares[t]) - pF)) / mixture)));
+  }
+}
