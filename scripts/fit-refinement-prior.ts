@@ -15,9 +15,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NEIGHBOURHOOD_FEATURES } from '../src/predictor/neighbourhood.ts';
 import { learnedWeights, type LearnedWeights, PREDICTOR, type Predictor } from '../src/predictor/predictive.ts';
-import { SPREAD_FEATURES } from '../src/predictor/refinement.ts';
+import { NEIGHBOURHOOD_FEATURES, SPREAD_FEATURES } from '../src/predictor/refinement.ts';
 import { readImage } from '../src/image/index.ts';
 
 const MIN_SAMPLES = 500;
@@ -76,11 +75,11 @@ const source = `// Written by scripts/fit-refinement-prior.ts from ${files.lengt
 // parameters version 9 (RefinementPrior in refinement.ts): never edit, never rewrite for an
 // existing version.
 export const REFINEMENT_PRIOR_CHANNELS = ${CHANNELS};
-/** Per channel and activity class, the mean regression's ${NEIGHBOURHOOD_FEATURES} weights (neighbourhoodFeatures). */
+/** Per channel and activity class, the mean regression's ${NEIGHBOURHOOD_FEATURES} weights (the neighbourhood features of §7.7). */
 export const MEAN_PRIOR_WEIGHTS = new Float64Array([
 ${means.rows((k) => `channel ${Math.floor(k / classes)}, activity class ${k % classes}`)}
 ]);
-/** Per channel, the spread regression's ${SPREAD_FEATURES} weights (a constant, then Refiner.spread's measures). */
+/** Per channel, the spread regression's ${SPREAD_FEATURES} weights (a constant, then the spread's nine measures, §7.8). */
 export const SPREAD_PRIOR_WEIGHTS = new Float64Array([
 ${spreads.rows((k) => `channel ${k}`)}
 ]);

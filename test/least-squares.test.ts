@@ -1,9 +1,10 @@
-// The online ridge regression behind the predictor from version 8 (src/predictor/least-squares.ts): it
+// The online ridge regression behind the predictor from version 8 (src/kernels/assembly/ridge.ts): it
 // solves the forgetting-weighted normal equations, re-solves on schedule, and is a pure
 // function of what it was taught.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type RegressionPrior, RidgeRegression } from '../src/predictor/least-squares.ts';
+import type { RegressionPrior } from '../src/predictor/refinement.ts';
+import { RidgeRegression } from './helpers/ridge-regression.ts';
 
 /**
  * The weights solving (Σ λ^(n−t) f fᵀ + (ridge + π)·I) w = Σ λ^(n−t) f y + π·w₀ for two

@@ -10,21 +10,35 @@ import { KERNELS_WASM } from './wasm.ts';
 export interface Kernels {
   /** `bytes` bytes of zeros in the instance's memory (16-byte aligned); returns where. */
   alloc(bytes: number): number;
-  learn(gram: number, moments: number, features: number, size: number, forgetting: number, target: number): void;
-  solve(gram: number, moments: number, factor: number, weights: number, size: number, ridge: number, prior: number, pull: number): void;
-  predict(weights: number, features: number, size: number): number;
   /** The scale mixture's and the blend's coding (src/ans/mixture.ts): tables, buffers and constants. */
   initMixture(phi: number, inverse: number, runningSums: number, found: number, phiOne: number, phiLast: number, phiCentre: number, stepsPerUnit: number, inverseBucketScale: number, total: number, shareUnits: number, minStd: number, maxStd: number, maxAbsMean: number): void;
   mixtureInterval(lo: number, count: number, mean: number, std: number, wideShare256: number, wideScale: number, symbol: number): void;
   mixtureLocate(lo: number, count: number, mean: number, std: number, wideShare256: number, wideScale: number, slot: number): number;
   blendedInterval(lo: number, count: number, mean: number, std: number, wideShare256: number, wideScale: number, counts: number, length: number, firstBin: number, prior: number, symbol: number): number;
   blendedLocate(lo: number, count: number, mean: number, std: number, wideShare256: number, wideScale: number, counts: number, length: number, firstBin: number, prior: number, slot: number): number;
-  /** The predictor's histograms (src/predictor/refinement.ts), one walk per instance, after initMixture. */
-  initHistograms(values: number, channels: number, floor: number, maxStd: number, spreadClasses: number, fractions: number, reach: number, prior: number, halveAt: number, tables: number, slots: number, samples: number, exactHalveAt: number, countClasses: number, rate: number, exactFloor: number, initialWeight: number, wideShare256: number, wideScale: number): void;
-  select(c: number, mean: number, std: number, keyed: boolean, key0: number, key1: number, exactFirst: number): number;
-  sampleInterval(mean: number, std: number, value: number): void;
-  sampleLocate(mean: number, std: number, slot: number): number;
-  learnHistograms(value: number): void;
+  /** The predictor's walk (src/predictor/predictive.ts), one per instance: histograms, walk, learner, refiner, then its regressions, after initMixture. */
+  initHistograms(values: number, channels: number, floor: number, maxStd: number, spreadClasses: number, fractions: number, reach: number, prior: number, halveAt: number, tables: number, slots: number, samples: number, exactHalveAt: number, countClasses: number, rate: number, exactFloor: number, initialWeight: number, firstChannel: boolean, wideShare256: number, wideScale: number): void;
+  /** Returns where the walk's samples (rows [0, bottom)) lie. */
+  initWalk(width: number, channels: number, coded: number, bottom: number, sampleMax: number, carry: number, carryTwoBack: number, stdFloor: number, stdPerGradient: number, stdPerResidual: number, stdPerNeighbourError: number): number;
+  initLearner(thresholds: number, count: number, biasPrior: number, spreadPrior: number, halveAt: number, carryPrior: number): void;
+  initRefiner(activityClasses: number, spreadScale: number, spreadWarmup: number, meanFeatures: number, spreadFeatures: number): void;
+  setRegression(spread: boolean, k: number, ridge: number, first: number, after: number, later: number, every: number, settledAfter: number, settledEvery: number, prior: number, pull: number, fade: number): void;
+  regressionWeights(spread: boolean, k: number): number;
+  regressionUpdates(spread: boolean, k: number): number;
+  /** Where `next` leaves a sample's mean and σ. */
+  walkOut(): number;
+  /** The next sample's index, or −1 − index where it has no window. */
+  next(): number;
+  interval(value: number, blended: boolean): void;
+  decode(slot: number, index: number, blended: boolean): number;
+  /** One step of the exact contexts' and pixel matches' hash (docs/format.md §7.10). */
+  mix(h: number, value: number): number;
+  /** A standalone ridge regression (test/helpers): made, started from a prior, taught, and its weights and update count. */
+  newRegression(size: number, ridge: number, first: number, after: number, later: number, every: number, settledAfter: number, settledEvery: number): number;
+  regressionStartFrom(regression: number, weights: number, pull: number, fade: number): void;
+  regressionLearn(regression: number, features: number, target: number): void;
+  weightsOf(regression: number): number;
+  updatesOf(regression: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -39,4 +53,11 @@ export function instantiateKernels(): { kernels: Kernels; memory: WebAssembly.Me
   const memory = new WebAssembly.Memory({ initial: 1 });
   const instance = new WebAssembly.Instance(compiled, { env: { memory } });
   return { kernels: instance.exports as unknown as Kernels, memory };
+}
+
+let shared: { kernels: Kernels; memory: WebAssembly.Memory } | undefined;
+
+/** One instance for the kernels' stateless uses in a thread (the hash step, the mixture codecs of src/ans/mixture.ts), made on first use. */
+export function sharedKernels(): { kernels: Kernels; memory: WebAssembly.Memory } {
+  return (shared ??= instantiateKernels());
 }

@@ -18,7 +18,10 @@
  * colours of W, N, NW and NE (hashed) are mixed in where that neighbourhood was seen before:
  * the same four colours tend to be followed the same way (an anti-aliased edge, a widget).
  */
-import { mix } from './refinement.ts';
+import { sharedKernels } from '../kernels/index.ts';
+
+/** One step of the hash the pixel matches share with the exact contexts (§7.10, §7.13; in WebAssembly with theirs). */
+const mix = (h: number, value: number): number => sharedKernels().kernels.mix(h, value);
 
 /** Candidate slots, in the order a colour is looked for: W, N, NW, NE, WW, NN, the follower, then the recent colours. */
 const NEIGHBOUR_SLOTS = 6;

@@ -16,10 +16,10 @@
  */
 import { GAUSSIAN_PRECISION_BITS, type Message, type ScaleMixture } from '../ans/index.ts';
 import { ESCAPE, MATCH_PRECISION_BITS, MATCHES, MATCHES_VERSION_10, type MatchModel, PixelMatches } from './matches.ts';
-import { activity, differenceNeighboursInto, neighboursInto, prediction, type Neighbours } from './neighbourhood.ts';
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
-import type { RidgeRegression } from './least-squares.ts';
-import { Refiner, ResidualHistograms, type Refinement } from './refinement.ts';
+import { EXACT_TABLES, NEIGHBOURHOOD_FEATURES, regressionPriors, SPREAD_FEATURES, type Refinement } from './refinement.ts';
+import { installMixture, MIXTURE_SHARE_UNITS } from '../ans/mixture.ts';
+import { instantiateKernels, type Kernels } from '../kernels/index.ts';
 import { colourAt, SAMPLE_MAX, writeColourAt } from '../image/image.ts';
 
 /** Spread of a sample with no neighbour at all (the first pixel's first channel); its later channels take half. */
@@ -187,253 +187,116 @@ export interface RowBand {
 
 /**
  * Walks an image's coded samples in raster order from its first row and gives each one's
- * distribution. It keeps, for the current row and the row above, the base predictions (so a
- * neighbour's residual costs one subtraction) and the means the samples were coded under, and
- * the learned statistics. Each sample must hold its value before the next one's distribution is
- * asked for (the decoder writes it between the two calls). A band that starts lower walks the
- * rows above it first, so that a sample's distribution depends on the samples before it and on
- * nothing else.
+ * distribution (§7.2–§7.11): a WebAssembly instance of its own (src/kernels/assembly/walker.ts)
+ * holds the walk's state (the rows' base predictions and means, the context learner, the
+ * refiner's regressions, the histograms) and a copy of the image's rows [0, bottom), from which
+ * it reads each sample's neighbours. Each sample must hold its value there before the next one's
+ * distribution is asked for (`pop` writes it). A band that starts lower walks the rows above
+ * it first, so that a sample's distribution depends on the samples before it and on nothing
+ * else.
  */
 class BandWalker {
-  private above: Float64Array;
-  private current: Float64Array;
-  private meansAbove: Float64Array;
-  private meansCurrent: Float64Array;
-  private k = 0;
-  private readonly learning: Learner;
-  readonly refining: Refiner;
-  private readonly histograms: ResidualHistograms;
-  /** The mean and σ `next` gave last, which `interval` and `pop` code under (with the histograms' window). */
-  private mean = 0;
-  private std = 1;
-  /** The spread regression's measures of the current sample (reused: the walk allocates nothing per sample). */
-  private readonly spreadMeasures = new Float64Array(9);
-  /** The current sample's neighbours, the channel before's, and their differences: filled in place per sample. */
-  private readonly near: Neighbours = { n: 0, w: 0, nw: 0, ne: 0 };
-  private readonly before: Neighbours = { n: 0, w: 0, nw: 0, ne: 0 };
-  private readonly differences: Neighbours = { n: 0, w: 0, nw: 0, ne: 0 };
+  private readonly kernels: Kernels;
+  /** The walk's copy of rows [0, bottom): what a decoder fills, sample by sample. */
+  readonly samples: Uint8Array;
+  /** The mean and σ of the sample `next` gave last, and the interval [start, end) a kernel found. */
+  private readonly distribution: Float64Array;
+  private readonly found: Float64Array;
+  /** That sample's index, and whether a count window shapes its distribution. */
+  private index = 0;
+  private blended = false;
 
-  constructor(
-    private readonly samples: Uint8Array,
-    private readonly band: RowBand,
-  ) {
-    const { predictor } = band;
-    const rowLength = band.width * band.channels;
-    [this.above, this.current, this.meansAbove, this.meansCurrent] = [0, 1, 2, 3].map(() => new Float64Array(rowLength));
-    this.learning = new Learner(predictor, predictor.adaptation, band.channels);
-    this.refining = new Refiner(predictor.refinement, band.channels);
-    this.histograms = new ResidualHistograms(predictor.refinement.histograms, band.channels, predictor.stdFloor, predictor.tails, band.bottom * band.width * band.coded);
+  constructor(samples: Uint8Array, band: RowBand) {
+    const { predictor: p, width, channels, coded } = band;
+    const { adaptation: a, refinement: r } = p;
+    const { histograms: h } = r;
+    const { exact } = h;
+    const { kernels, memory } = instantiateKernels();
+    const found = installMixture(kernels, memory, 2 * (2 * h.reach + 1));
+    // Each exact table has as many slots as the walk has samples, a power of two within its bounds.
+    const walked = band.bottom * width * coded;
+    let slots = exact ? 2 ** exact.minTableBits : 0;
+    while (exact && slots < walked && slots < 2 ** exact.maxTableBits) slots *= 2;
+    const exactTables = exact !== undefined && (channels > 1 || exact.firstChannel);
+    kernels.initHistograms(
+      SAMPLE_MAX + 1,
+      channels,
+      p.stdFloor,
+      h.maxStd,
+      h.spreadClasses,
+      h.fractions,
+      h.reach,
+      h.prior,
+      h.halveAt,
+      exactTables ? EXACT_TABLES : 0,
+      slots,
+      walked,
+      exact?.halveAt ?? 1,
+      exact?.countClasses ?? 1,
+      exact?.rate ?? 0,
+      exact?.floor ?? 0,
+      exact?.initialWeight ?? 0,
+      exact?.firstChannel ?? false,
+      p.tails.wideShare * MIXTURE_SHARE_UNITS,
+      p.tails.wideScale,
+    );
+    const samplesAt = kernels.initWalk(width, channels, coded, band.bottom, SAMPLE_MAX, p.carry, p.carryTwoBack, p.stdFloor, p.stdPerGradient, p.stdPerResidual, p.stdPerNeighbourError);
+    kernels.initLearner(copyIn(kernels, memory, Float64Array.from(a.thresholds)), a.thresholds.length, a.biasPrior, a.spreadPrior, a.halveAt, a.carryPrior);
+    kernels.initRefiner(r.activityClasses, r.spreadScale, r.spreadWarmup, NEIGHBOURHOOD_FEATURES, SPREAD_FEATURES);
+    regressionPriors(r, channels).forEach(({ spread, k, prior }) => {
+      const { first, after, later } = spread ? r.spreadForgetting : r.meanForgetting;
+      const priorAt = prior ? copyIn(kernels, memory, Float64Array.from(prior.weights)) : 0;
+      kernels.setRegression(spread, k, spread ? r.spreadRidge : r.meanRidge, first, after, later, r.solves.every, r.solves.settledAfter, r.solves.settledEvery, priorAt, prior?.pull ?? 0, prior?.fade ?? 1);
+    });
+    this.kernels = kernels;
+    // The views last: the set-up above is what grows the memory.
+    const length = band.bottom * width * channels;
+    this.samples = new Uint8Array(memory.buffer, samplesAt, length);
+    this.samples.set(samples.subarray(0, length));
+    this.distribution = new Float64Array(memory.buffer, kernels.walkOut(), 2);
+    this.found = new Float64Array(memory.buffer, found, 2);
     const out = new Float64Array(2);
-    for (let k = band.top * band.width * band.coded; k > 0; k--) this.next(out);
+    for (let k = band.top * width * coded; k > 0; k--) this.next(out);
   }
 
   /** Writes the next sample's mean and σ to out[0], out[1]; returns its index into the samples. */
   next(out: Float64Array): number {
-    const { samples, band, refining } = this;
-    const { width, channels, predictor: p } = band;
-    this.learning.learn(samples);
-    refining.learn(samples);
-    this.histograms.learn(samples);
-    this.histograms.deselect();
-    const k = this.k++;
-    const c = k % band.coded;
-    const pixel = (k - c) / band.coded;
-    const x = pixel % width;
-    if (x === 0 && c === 0) {
-      const above = this.above;
-      this.above = this.current;
-      this.current = above;
-      const meansAbove = this.meansAbove;
-      this.meansAbove = this.meansCurrent;
-      this.meansCurrent = meansAbove;
-    }
-    const index = pixel * channels + c;
-    const slot = x * channels + c;
-    if (pixel === 0) {
-      this.current[slot] = c === 0 ? 128 : samples[index - 1];
-      out[0] = this.current[slot];
-      out[1] = c === 0 ? FIRST_SAMPLE_STD : FIRST_SAMPLE_STD / 2;
-      this.meansCurrent[slot] = out[0];
-      this.mean = out[0];
-      this.std = out[1];
-      return index;
-    }
-    const hasN = pixel >= width;
-    const near = neighboursInto(this.near, samples, width, channels, index, x, hasN);
-    const { n, w, nw, ne } = near;
-    // A later channel's base is the channel before plus the difference predicted from the
-    // neighbours in the plane of differences.
-    const differences = c > 0 ? differenceNeighboursInto(this.differences, near, neighboursInto(this.before, samples, width, channels, index - 1, x, hasN)) : undefined;
-    const base = differences ? samples[index - 1] + prediction(differences) : prediction(near);
-    this.current[slot] = base;
-    const gradient = activity(near);
-    const r1 = c > 0 ? samples[index - 1] - this.current[slot - 1] : 0;
-    const r2 = c > 1 ? samples[index - 2] - this.current[slot - 2] : 0;
-    // The neighbours' errors against the means they were coded under, with the same stand-ins
-    // as `neighbours` where one is missing.
-    const aboveRef = this.meansAbove;
-    const currentRef = this.meansCurrent;
-    const row = width * channels;
-    const errorW = x > 0 ? Math.abs(samples[index - channels] - currentRef[slot - channels]) : Math.abs(samples[index - row] - aboveRef[slot]);
-    const errorN = hasN ? Math.abs(samples[index - row] - aboveRef[slot]) : errorW;
-    const errorNE = hasN && x + 1 < width ? Math.abs(samples[index - row + channels] - aboveRef[slot + channels]) : errorN;
-
-    let std = p.stdFloor + p.stdPerGradient * gradient;
-    std += p.stdPerResidual * Math.abs(r1);
-    std += p.stdPerNeighbourError * ((errorW + errorN + errorNE) / 3);
-    // Means are clamped to the samples' range (and σ kept ≥ stdFloor), so that no sample costs
-    // less than minSampleBits.
-    let mean = this.learning.prediction(c, base, r1, r2);
-    mean = refining.mean(samples, width, channels, index, x, hasN, c, mean, r1, r2, gradient, near, differences);
-    const errorNW = hasN && x > 0 ? Math.abs(samples[index - row - channels] - aboveRef[slot - channels]) : errorN;
-    const earlierError1 = c >= 1 ? Math.abs(samples[index - 1] - currentRef[slot - 1]) : 0;
-    const earlierError2 = c >= 2 ? Math.abs(samples[index - 2] - currentRef[slot - 2]) : 0;
-    const differenceGradient = differences ? activity(differences) : gradient;
-    // Written one by one: a destructuring assignment would allocate an array per sample.
-    const measures = this.spreadMeasures;
-    measures[0] = gradient;
-    measures[1] = Math.abs(r1);
-    measures[2] = errorW;
-    measures[3] = errorN;
-    measures[4] = errorNE;
-    measures[5] = earlierError1;
-    measures[6] = errorNW;
-    measures[7] = earlierError2;
-    measures[8] = differenceGradient;
-    std = refining.spread(c, std, measures, p.stdFloor);
-    this.learning.distribution(index, c, ne - n, n - nw, nw - w, base, mean, r1, r2, std, out);
-    this.meansCurrent[slot] = out[0];
-    refining.coded(out[0]);
-    this.histograms.select(index, x, c, out[0], out[1], samples, channels, differences, near);
-    this.mean = out[0];
-    this.std = out[1];
-    return index;
+    const step = this.kernels.next();
+    this.blended = step >= 0;
+    this.index = step >= 0 ? step : -1 - step;
+    out[0] = this.distribution[0];
+    out[1] = this.distribution[1];
+    return this.index;
   }
 
   /** The interval [start, start + frequency) of `value` under the distribution `next` gave last, to out[0] and out[1]. */
   interval(value: number, out: Float64Array): void {
-    this.histograms.interval(value, this.mean, this.std, out);
+    this.kernels.interval(value, this.blended);
+    out[0] = this.found[0];
+    out[1] = this.found[1] - this.found[0];
   }
 
-  /** Pops the value of the sample `next` gave last. */
+  /** Pops the value of the sample `next` gave last and writes it to the walk's samples. */
   pop(m: Message): number {
-    return this.histograms.pop(m, this.mean, this.std);
+    const value = this.kernels.decode(m.peek(GAUSSIAN_PRECISION_BITS), this.index, this.blended);
+    m.pop(this.found[0], this.found[1] - this.found[0], GAUSSIAN_PRECISION_BITS);
+    return value;
+  }
+
+  /** Regression k's weights (a copy) and how many samples it learned from. */
+  learned(spread: boolean, k: number): LearnedWeights {
+    const size = spread ? SPREAD_FEATURES : NEIGHBOURHOOD_FEATURES;
+    const weights = new Float64Array(this.samples.buffer, this.kernels.regressionWeights(spread, k), size);
+    return { weights: Float64Array.from(weights), count: this.kernels.regressionUpdates(spread, k) };
   }
 }
 
-/** The statistics of `Adaptation`: per context and per channel, and the sample they wait to learn from. */
-class Learner {
-  private readonly residuals: Float64Array;
-  private readonly errors: Float64Array;
-  private readonly spreads: Float64Array;
-  private readonly counts: Float64Array;
-  private readonly levels: number;
-  /** Per channel, the least-squares sums of the carries: Σr₁², Σr₁r₂, Σr₂², Σr₁y, Σr₂y (y: residual). */
-  private readonly moments: Float64Array[];
-  /** The last sample given a distribution: its index (−1: none), channel, context, base, residuals r₁ r₂, prediction, mean and fixed σ. */
-  private pending = -1;
-  private pendingChannel = 0;
-  private pendingContext = 0;
-  private pendingBase = 0;
-  private pendingR1 = 0;
-  private pendingR2 = 0;
-  private pendingPrediction = 0;
-  private pendingMean = 0;
-  private pendingStd = 0;
-
-  constructor(
-    private readonly p: Predictor,
-    private readonly a: Adaptation,
-    private readonly channels: number,
-  ) {
-    this.levels = 2 * a.thresholds.length + 1;
-    const contexts = this.levels ** 3 * channels;
-    [this.residuals, this.errors, this.spreads, this.counts] = [0, 1, 2, 3].map(() => new Float64Array(contexts));
-    this.moments = Array.from({ length: channels }, () => new Float64Array(5));
-  }
-
-  private quantise(d: number): number {
-    const { thresholds } = this.a;
-    const magnitude = Math.abs(d);
-    let level = 0;
-    while (level < thresholds.length && magnitude >= thresholds[level]) level++;
-    return thresholds.length + (d < 0 ? -level : level);
-  }
-
-  /** The prediction base + carry·r1 + carryTwoBack·r2 with channel c's carries, ridge-regressed towards the fixed ones. */
-  prediction(c: number, base: number, r1: number, r2: number): number {
-    const { p } = this;
-    const k = this.a.carryPrior;
-    const moments = this.moments[c];
-    const s11 = moments[0];
-    const s12 = moments[1];
-    const s22 = moments[2];
-    const s1y = moments[3];
-    const s2y = moments[4];
-    if (c === 1) return base + ((s1y + p.carry * k) / (s11 + k)) * r1 + p.carryTwoBack * r2;
-    if (c === 0) return base + p.carry * r1 + p.carryTwoBack * r2;
-    // [s11 + k, s12; s12, s22 + k]·[carry, carryTwoBack] = [s1y + k·carry₀, s2y + k·carryTwoBack₀]
-    const a11 = s11 + k;
-    const a22 = s22 + k;
-    const b1 = s1y + p.carry * k;
-    const b2 = s2y + p.carryTwoBack * k;
-    const det = a11 * a22 - s12 * s12;
-    return base + ((b1 * a22 - b2 * s12) / det) * r1 + ((a11 * b2 - s12 * b1) / det) * r2;
-  }
-
-  /**
-   * The learned mean and σ, to out[0] and out[1], of sample `index` in channel c: base
-   * prediction `base`, its carried (and refined) `prediction`, earlier channels' residuals r1
-   * and r2, spread `std` before the context's scale, and d1…d3 the local differences that pick
-   * its context.
-   */
-  distribution(index: number, c: number, d1: number, d2: number, d3: number, base: number, prediction: number, r1: number, r2: number, std: number, out: Float64Array): void {
-    const { a } = this;
-    const context = ((this.quantise(d1) * this.levels + this.quantise(d2)) * this.levels + this.quantise(d3)) * this.channels + c;
-    const mean = prediction + this.residuals[context] / (this.counts[context] + a.biasPrior);
-    out[0] = Math.min(SAMPLE_MAX, Math.max(0, mean));
-    out[1] = Math.max(this.p.stdFloor, std * ((this.errors[context] + a.spreadPrior) / (this.spreads[context] + a.spreadPrior)));
-    this.pending = index;
-    this.pendingChannel = c;
-    this.pendingContext = context;
-    this.pendingBase = base;
-    this.pendingR1 = r1;
-    this.pendingR2 = r2;
-    this.pendingPrediction = prediction;
-    this.pendingMean = out[0];
-    this.pendingStd = std;
-  }
-
-  /** Learns from the last sample given a distribution, whose value `samples` now holds. */
-  learn(samples: Uint8Array): void {
-    if (this.pending < 0) return;
-    const value = samples[this.pending];
-    const context = this.pendingContext;
-    this.residuals[context] += value - this.pendingPrediction;
-    this.errors[context] += Math.abs(value - this.pendingMean);
-    this.spreads[context] += this.pendingStd;
-    if (++this.counts[context] >= this.a.halveAt) {
-      for (const sums of [this.residuals, this.errors, this.spreads, this.counts]) sums[context] /= 2;
-    }
-    if (this.pendingChannel > 0) {
-      const m = this.moments[this.pendingChannel];
-      const r1 = this.pendingR1;
-      const r2 = this.pendingR2;
-      const y = value - this.pendingBase;
-      m[0] += r1 * r1;
-      m[1] += r1 * r2;
-      m[2] += r2 * r2;
-      m[3] += r1 * y;
-      m[4] += r2 * y;
-      // Halved from time to time, so that the carries follow the picture.
-      if (m[0] + m[2] > MOMENTS_HALVE_AT) for (let j = 0; j < m.length; j++) m[j] /= 2;
-    }
-    this.pending = -1;
-  }
+/** Copies `values` into fresh room in the instance's memory; returns where. */
+function copyIn(kernels: Kernels, memory: WebAssembly.Memory, values: Float64Array): number {
+  const at = kernels.alloc(values.byteLength);
+  new Float64Array(memory.buffer, at, values.length).set(values);
+  return at;
 }
-
-/** Σr₁² + Σr₂² beyond which a channel's least-squares sums halve. */
-const MOMENTS_HALVE_AT = 2 ** 20;
 
 /** The band's coded samples. */
 export function bandSamples(band: Omit<RowBand, 'predictor'>): number {
@@ -464,8 +327,11 @@ export function learnedWeights(samples: Uint8Array, band: RowBand): Record<'mean
   const walker = new BandWalker(samples, band);
   const out = new Float64Array(2);
   for (let k = bandSamples(band); k > 0; k--) walker.next(out);
-  const learned = (regression: RidgeRegression) => ({ weights: Float64Array.from(regression.weights), count: regression.count });
-  return { means: walker.refining.means.map(learned), spreads: walker.refining.spreads.map(learned) };
+  const regressions = regressionPriors(band.predictor.refinement, band.channels);
+  return {
+    means: regressions.filter((r) => !r.spread).map(({ k }) => walker.learned(false, k)),
+    spreads: regressions.filter((r) => r.spread).map(({ k }) => walker.learned(true, k)),
+  };
 }
 
 /** A regression's weights after a walk, and how many samples it learned from. */
@@ -576,8 +442,8 @@ function matchesPay(matches: { symbols: Uint8Array; frequencies: Int32Array }, f
 }
 
 /**
- * Pops the band pushed by `pushRows` into `samples`, whose rows above the band must already
- * hold their values; `matches` as pushRows returned. Returns false as soon as the message
+ * Pops the band pushed by `pushRows` into `samples` (and the walk's copy of them), whose rows
+ * above the band must already hold their values; `matches` as pushRows returned. Returns false as soon as the message
  * runs dry: the encoder never lets it, so that is damage. `onProgress` as for pushRows.
  */
 export async function popRows(m: Message, samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void, matches = false): Promise<boolean> {
@@ -595,7 +461,11 @@ export async function popRows(m: Message, samples: Uint8Array, band: RowBand, on
       symbol = pixelMatches.find(m.peek(MATCH_PRECISION_BITS));
       m.pop(pixelMatches.starts[symbol], pixelMatches.frequencies[symbol], MATCH_PRECISION_BITS);
       if (m.borrowedWords !== 0) return false;
-      if (symbol !== ESCAPE) writeColourAt(samples, pixel * channels, coded, pixelMatches.colourOf(symbol));
+      if (symbol !== ESCAPE) {
+        // Into the walk's copy too, which the predictor reads its neighbours from.
+        writeColourAt(samples, pixel * channels, coded, pixelMatches.colourOf(symbol));
+        writeColourAt(walker.samples, pixel * channels, coded, pixelMatches.colourOf(symbol));
+      }
     }
     const index = walker.next(out);
     if (symbol === ESCAPE) {

@@ -2,7 +2,7 @@
 // parameters version 9 (RefinementPrior in refinement.ts): never edit, never rewrite for an
 // existing version.
 export const REFINEMENT_PRIOR_CHANNELS = 3;
-/** Per channel and activity class, the mean regression's 20 weights (neighbourhoodFeatures). */
+/** Per channel and activity class, the mean regression's 20 weights (the neighbourhood features of §7.7). */
 export const MEAN_PRIOR_WEIGHTS = new Float64Array([
   // channel 0, activity class 0: 52 photos
   0.0016, 0.0842, 0.0707, 0.0349, -0.0169, -0.0026, -0.0063, 0.0852, 0, 0, 0, 0, 0.0016, 0.0842, 0.0707, 0.0349, -0.0041, -0.0047, -0.0137, 0.0316,
@@ -41,7 +41,7 @@ export const MEAN_PRIOR_WEIGHTS = new Float64Array([
   // channel 2, activity class 5: 35 photos
   0.0407, 0.1141, 0.0143, -0.0009, -0.0255, -0.0725, -0.0254, 0.0122, -0.0079, -0.0518, 0.0448, 0.0956, 0.0855, 0.2113, -0.0449, 0.111, 0.0055, 0.0078, -0.0022, 0.0251,
 ]);
-/** Per channel, the spread regression's 10 weights (a constant, then Refiner.spread's measures). */
+/** Per channel, the spread regression's 10 weights (a constant, then the spread's nine measures, §7.8). */
 export const SPREAD_PRIOR_WEIGHTS = new Float64Array([
   // channel 0: 52 photos
   1.1137, 0.0687, 0, 0.1389, 0.0922, 0.0844, 0, 0.0708, 0, 0.0687,

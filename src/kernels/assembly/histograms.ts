@@ -4,9 +4,31 @@
 // a sample's distribution is blended with, and that distribution's coding (mixture.ts). One
 // walk per instance: the state below is the walk's.
 import { blend, blendedCumulative, cumulative, found, locate, locateBlended, span, total } from './mixture';
+import { zeroed } from './ridge';
 
 /** The exact contexts' tables, each keyed by its own neighbourhood. */
 const EXACT_TABLES = 2;
+/** The first channel's first seed: above every later channel's (c and c + 8, c ≤ 3). */
+const FIRST_CHANNEL_SEED = 16;
+
+/**
+ * The exact contexts' keys (§7.10): for the second channel its difference-plane neighbours
+ * (W, N, NW) and (W, N, NE); for the third and later (W, N, s) and (s, s at W, W), s the step
+ * between the two channels before; for the first (with firstChannel) its neighbours'
+ * differences to W, with NE in the first table and W − WW in the second. The second table's
+ * seeds (c + 8) differ from the first's only to keep the two hashes unrelated.
+ */
+function hash(seed: i32, a: i32, b: i32, c: i32): i32 {
+  let h = (seed + 1) * <i32>0x9e3779b1;
+  h = mix(h, a);
+  h = mix(h, b);
+  return mix(h, c);
+}
+
+/** One step of the exact contexts' hash (§7.10), also the pixel matches' (§7.13): value + 1024 is taken modulo 2^32. */
+export function mix(h: i32, value: i32): i32 {
+  return ((h ^ (value + 1024)) * <i32>0x85ebca6b) ^ (h >>> 13);
+}
 
 /** The values a sample takes: 0 … values − 1. */
 let values: i32 = 0;
@@ -33,6 +55,7 @@ let countClasses: i32 = 0;
 let rate: f64 = 0;
 let weightFloor: f64 = 0;
 let exactCap: f64 = 0;
+let firstChannel: bool = false;
 const rowOf = new StaticArray<usize>(EXACT_TABLES);
 const exactCounts = new StaticArray<usize>(EXACT_TABLES);
 const exactTotals = new StaticArray<usize>(EXACT_TABLES);
@@ -44,6 +67,8 @@ let combined: usize = 0;
 
 // The sample selected last, until it is learned.
 let pending = false;
+let pendingSamples: usize = 0;
+let pendingIndex: i32 = 0;
 let pendingSpread: i32 = -1;
 let pendingSpreadFirst: i32 = 0;
 const pendingSlots = new StaticArray<i32>(EXACT_TABLES);
@@ -80,6 +105,7 @@ export function initHistograms(
   learningRate: f64,
   exactFloor: f64,
   initialWeight: f64,
+  exactFirstChannel: bool,
   tailShare256: f64,
   tailScale: f64,
 ): void {
@@ -94,10 +120,10 @@ export function initHistograms(
   wideShare256 = tailShare256;
   wideScale = tailScale;
   const contexts = spreadClasses * fractionCount * channelCount;
-  spreadCounts = zeros(<usize>(contexts * span_) << 3);
-  spreadTotals = zeros(<usize>contexts << 3);
+  spreadCounts = zeroed(<usize>(contexts * span_) << 3);
+  spreadTotals = zeroed(<usize>contexts << 3);
   classCount = spreadClasses - 1;
-  classStarts = zeros(<usize>max(classCount, 1) << 3);
+  classStarts = zeroed(<usize>max(classCount, 1) << 3);
   let start = floor;
   for (let k = 0; k < classCount; k++) store<f64>(classStarts + (<usize>k << 3), (start *= Math.SQRT2));
   exactTables = tables;
@@ -107,23 +133,18 @@ export function initHistograms(
   rate = learningRate;
   weightFloor = exactFloor;
   exactCap = (1 - exactFloor) / EXACT_TABLES;
+  firstChannel = exactFirstChannel;
   const rowsAtMost = min(slots, samples);
   for (let t = 0; t < tables; t++) {
-    unchecked((rowOf[t] = zeros(<usize>slots << 2)));
-    unchecked((exactCounts[t] = zeros(<usize>(rowsAtMost * span_) << 2)));
-    unchecked((exactTotals[t] = zeros(<usize>rowsAtMost << 3)));
+    unchecked((rowOf[t] = zeroed(<usize>slots << 2)));
+    unchecked((exactCounts[t] = zeroed(<usize>(rowsAtMost * span_) << 2)));
+    unchecked((exactTotals[t] = zeroed(<usize>rowsAtMost << 3)));
     unchecked((rows[t] = 0));
-    const weights = zeros(<usize>(channelCount * classesOfTotals) << 3);
+    const weights = zeroed(<usize>(channelCount * classesOfTotals) << 3);
     for (let k = 0; k < channelCount * classesOfTotals; k++) store<f64>(weights + (<usize>k << 3), initialWeight / EXACT_TABLES);
     unchecked((exactWeights[t] = weights));
   }
-  combined = zeros(<usize>(2 * span_) << 3);
-}
-
-function zeros(bytes: usize): usize {
-  const at = heap.alloc(max<usize>(bytes, 8));
-  memory.fill(at, 0, max<usize>(bytes, 8));
-  return at;
+  combined = zeroed(<usize>(2 * span_) << 3);
 }
 
 @inline function f64At(base: usize, k: i32): f64 {
@@ -169,13 +190,16 @@ function zeros(bytes: usize): usize {
 }
 
 /**
- * Selects the window of channel c's sample under mean and σ (§7.9, §7.10): the spread
- * context's where σ < maxStd, combined with the exact contexts' at `key0`, `key1` (where
- * `keyed`, the table windows starting at `exactFirst`) where those have counts. Returns whether
- * a window applies; the sample's coding below uses it.
+ * Selects the window of sample `index` (column x, channel c) under mean and σ (§7.9, §7.10):
+ * the spread context's where σ < maxStd, combined with the exact contexts' (later channels,
+ * keyed by the difference-plane neighbours at `differences`; with `firstChannel` the first
+ * channel too, keyed by its neighbours at `near`) where those have counts. Returns whether a
+ * window applies; the sample's coding below uses it.
  */
-export function select(c: i32, mean: f64, std: f64, keyed: bool, key0: i32, key1: i32, exactFirst: i32): bool {
+export function select(index: i32, x: i32, c: i32, mean: f64, std: f64, hasDifferences: bool, samples: usize, channels_: i32, near: usize, differences: usize): bool {
   pending = true;
+  pendingSamples = samples;
+  pendingIndex = index;
   pendingMean = mean;
   pendingStd = std;
   pendingSpread = -1;
@@ -196,7 +220,35 @@ export function select(c: i32, mean: f64, std: f64, keyed: bool, key0: i32, key1
     windowLength = span_;
     windowFirst = pendingSpreadFirst;
   }
-  if (exactTables === 0 || !keyed) return windowLength >= 0;
+  if (exactTables === 0 || !(hasDifferences || firstChannel)) return windowLength >= 0;
+  let key0: i32;
+  let key1: i32;
+  let exactFirst: i32;
+  if (hasDifferences) {
+    const dw = <i32>load<f64>(differences + 8);
+    const dn = <i32>load<f64>(differences);
+    if (c === 1) {
+      key0 = hash(c, dw, dn, <i32>load<f64>(differences + 16));
+      key1 = hash(c + EXACT_TABLES * 4, dw, dn, <i32>load<f64>(differences + 24));
+    } else {
+      const step = <i32>load<u8>(samples + <usize>(index - 1)) - <i32>load<u8>(samples + <usize>(index - 2));
+      const stepW = x > 0 ? <i32>load<u8>(samples + <usize>(index - 1 - channels_)) - <i32>load<u8>(samples + <usize>(index - 2 - channels_)) : step;
+      key0 = hash(c, dw, dn, step);
+      key1 = hash(c + EXACT_TABLES * 4, step, stepW, dw);
+    }
+    // The windows are centred on the value the W neighbour's difference would give.
+    exactFirst = <i32>load<u8>(samples + <usize>(index - 1)) + dw - reach;
+  } else {
+    const n = <i32>load<f64>(near);
+    const w = <i32>load<f64>(near + 8);
+    const nw = <i32>load<f64>(near + 16);
+    const ne = <i32>load<f64>(near + 24);
+    const ww = x >= 2 ? <i32>load<u8>(samples + <usize>(index - 2 * channels_)) : w;
+    key0 = hash(FIRST_CHANNEL_SEED, n - w, nw - w, ne - w);
+    key1 = hash(FIRST_CHANNEL_SEED + EXACT_TABLES * 4, n - w, nw - w, w - ww);
+    // The first channel's are centred on W.
+    exactFirst = w - reach;
+  }
   pendingExactFirst = exactFirst;
   let weightSum: f64 = 0;
   for (let t = 0; t < EXACT_TABLES; t++) {
@@ -224,12 +276,15 @@ export function select(c: i32, mean: f64, std: f64, keyed: bool, key0: i32, key1
     const slot = unchecked(pendingSlots[t]);
     const scale = (f64At(unchecked(exactWeights[t]), k) * (prior + spreadTotal)) / ((1 - weightSum) * slotTotal(t, slot));
     const row = unchecked(exactCounts[t]) + (<usize>((load<i32>(unchecked(rowOf[t]) + (<usize>slot << 2)) - 1) * span_) << 2);
-    const into = combined + (<usize>(exactFirst - first) << 3);
-    for (let j = 0; j < span_; j++) store<f64>(into + (<usize>j << 3), load<f64>(into + (<usize>j << 3)) + scale * <f64>load<f32>(row + (<usize>j << 2)));
+    // (A count that would land at position 2·span or beyond is dropped, §7.10.)
+    const at = exactFirst - first;
+    const into = combined + (<usize>at << 3);
+    for (let j = 0; j < min(span_, 2 * span_ - at); j++) store<f64>(into + (<usize>j << 3), load<f64>(into + (<usize>j << 3)) + scale * <f64>load<f32>(row + (<usize>j << 2)));
   }
   if (hasSpread) {
-    const into = combined + (<usize>(pendingSpreadFirst - first) << 3);
-    for (let j = 0; j < span_; j++) store<f64>(into + (<usize>j << 3), load<f64>(into + (<usize>j << 3)) + load<f64>(windowCounts + (<usize>j << 3)));
+    const at = pendingSpreadFirst - first;
+    const into = combined + (<usize>at << 3);
+    for (let j = 0; j < min(span_, 2 * span_ - at); j++) store<f64>(into + (<usize>j << 3), load<f64>(into + (<usize>j << 3)) + load<f64>(windowCounts + (<usize>j << 3)));
   }
   windowCounts = combined;
   windowLength = 2 * span_;
@@ -237,10 +292,10 @@ export function select(c: i32, mean: f64, std: f64, keyed: bool, key0: i32, key1
   return true;
 }
 
-/** The selected sample's interval of `value` under its mean and σ, to the found interval. */
-export function sampleInterval(mean: f64, std: f64, value: i32): void {
+/** The interval of `value` under mean and σ, blended with the selected window where `blended`, to the found interval. */
+export function sampleInterval(mean: f64, std: f64, value: i32, blended: bool): void {
   span(0, values, mean, std, wideShare256, wideScale);
-  if (windowLength < 0) {
+  if (!blended) {
     store<f64>(found, cumulative(value));
     store<f64>(found + 8, cumulative(value + 1));
     return;
@@ -250,17 +305,18 @@ export function sampleInterval(mean: f64, std: f64, value: i32): void {
   store<f64>(found + 8, blendedCumulative(value + 1));
 }
 
-/** The selected sample's value holding `slot`, its interval to the found interval. */
-export function sampleLocate(mean: f64, std: f64, slot: f64): i32 {
+/** The value holding `slot` under the same distribution, its interval to the found interval. */
+export function sampleLocate(mean: f64, std: f64, slot: f64, blended: bool): i32 {
   span(0, values, mean, std, wideShare256, wideScale);
-  if (windowLength < 0) return locate(slot);
+  if (!blended) return locate(slot);
   blend(windowCounts, windowLength, windowFirst, prior);
   return locateBlended(slot);
 }
 
-/** Counts the selected sample's `value` in its contexts, and moves the exact weights towards what paid. */
-export function learnHistograms(value: i32): void {
+/** Counts the selected sample's value (at `pendingIndex` in the samples) in its contexts, and moves the exact weights towards what paid. */
+export function learnHistograms(): void {
   if (!pending) return;
+  const value = <i32>load<u8>(pendingSamples + <usize>pendingIndex);
   pending = false;
   learnWeights(value);
   if (pendingSpread >= 0) countF64(spreadCounts, spreadTotals, pendingSpread, pendingSpreadFirst, value, halveAt);

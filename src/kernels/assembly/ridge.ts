@@ -1,6 +1,6 @@
 // Specified in docs/format.md §7.6.
-// The ridge regressions' loops (least-squares.ts) in AssemblyScript,
-// compiled to WebAssembly. The operations and their order are those of the specification, so
+// The predictor's ridge regressions (refinement.ts sets them up) in AssemblyScript, compiled
+// to WebAssembly. The operations and their order are those of the specification, so
 // the weights are the same to the last bit on every machine; only the gram update, whose terms
 // are independent, is done two at a time (a multiply and an add per lane: no fused
 // multiply-add, so the same roundings).
@@ -69,3 +69,103 @@ export function predict(weights: usize, features: usize, size: i32): f64 {
 }
 
 const MIN_PIVOT: f64 = 1e-12;
+
+/**
+ * A ridge regression learned online with exponential forgetting (§7.6): the predictive coder's way of
+ * fitting, to the picture it is coding, how a sample follows from its neighbours and how large
+ * its error will be (TMW and GLICBAWLS fit a least-squares predictor per pixel the same way;
+ * forgetting keeps the fit local to the recent rows at a fixed cost per sample).
+ *
+ * After n updates with features f_t and targets y_t the weights solve
+ *
+ *   (Σ λ^(n−t) f_t f_tᵀ + ridge·I) w = Σ λ^(n−t) f_t y_t
+ *
+ * re-solved on a schedule (a Cholesky factorisation: every few updates, fewer once the fit has
+ * settled), so predictions between two solves use the last weights. With a prior, the fit
+ * starts from the prior's weights w₀ and is also pulled towards them, by a ridge that fades as
+ * the samples come in:
+ *
+ *   (Σ λ^(n−t) f_t f_tᵀ + (ridge + pull·fadeⁿ)·I) w = Σ λ^(n−t) f_t y_t + pull·fadeⁿ·w₀
+ *
+ * so that a small picture starts from what pictures usually do, and a large one soon fits
+ * itself alone. Only + − × ÷ and √ on float64 in a fixed order: an encoder and
+ * a decoder on any machine compute the same weights (docs/format.md §1).
+ */
+export class Regression {
+  updates: i32 = 0;
+  weights: usize;
+  gram: usize;
+  moments: usize;
+  factor: usize;
+  /** The prior's weights (0: none). */
+  prior: usize = 0;
+  pull: f64 = 0;
+  fade: f64 = 1;
+
+  constructor(
+    public size: i32,
+    public ridge: f64,
+    public first: f64,
+    public after: i32,
+    public later: f64,
+    public every: i32,
+    public settledAfter: i32,
+    public settledEvery: i32,
+  ) {
+    const vector = <usize>size << 3;
+    this.weights = zeroed(vector);
+    this.gram = zeroed(vector * <usize>size);
+    this.moments = zeroed(vector);
+    this.factor = zeroed(vector * <usize>size);
+  }
+
+  /** Starts from `weights` (size float64, copied) and pulls towards them by `pull`, faded by `fade` at each update. */
+  startFrom(weights: usize, pull: f64, fade: f64): void {
+    this.prior = zeroed(<usize>this.size << 3);
+    memory.copy(this.prior, weights, <usize>this.size << 3);
+    memory.copy(this.weights, weights, <usize>this.size << 3);
+    this.pull = pull;
+    this.fade = fade;
+  }
+
+  @inline predict(features: usize): f64 {
+    return predict(this.weights, features, this.size);
+  }
+
+  learn(features: usize, target: f64): void {
+    const n = this.updates + 1;
+    learn(this.gram, this.moments, features, this.size, n > this.after ? this.later : this.first, target);
+    if (this.prior !== 0) this.pull *= this.fade;
+    this.updates = n;
+    if (n % (n > this.settledAfter ? this.settledEvery : this.every) === 0) {
+      solve(this.gram, this.moments, this.factor, this.weights, this.size, this.ridge + this.pull, this.prior, this.pull);
+    }
+  }
+}
+
+/** `bytes` bytes of zeros (the stub runtime never reuses memory, so fresh memory is zeros). */
+export function zeroed(bytes: usize): usize {
+  return heap.alloc(max<usize>(bytes, 8));
+}
+
+// A regression on its own, for the tests of §7.6 (test/helpers/ridge-regression.ts).
+
+export function newRegression(size: i32, ridge: f64, first: f64, after: i32, later: f64, every: i32, settledAfter: i32, settledEvery: i32): Regression {
+  return new Regression(size, ridge, first, after, later, every, settledAfter, settledEvery);
+}
+
+export function regressionStartFrom(regression: Regression, weights: usize, pull: f64, fade: f64): void {
+  regression.startFrom(weights, pull, fade);
+}
+
+export function regressionLearn(regression: Regression, features: usize, target: f64): void {
+  regression.learn(features, target);
+}
+
+export function weightsOf(regression: Regression): usize {
+  return regression.weights;
+}
+
+export function updatesOf(regression: Regression): i32 {
+  return regression.updates;
+}
