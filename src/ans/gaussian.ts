@@ -31,15 +31,8 @@ import type { Codec } from './codecs.ts';
 import { MAX_UNIFORM_SIZE, popUniform, pushUniform, uniformBits } from './codecs.ts';
 import type { Message } from './message.ts';
 import { powerOfTwo } from './powers-of-two.ts';
-import {
-  PHI_INVERSE,
-  PHI_INVERSE_BUCKET_WIDTH,
-  PHI_ONE,
-  PHI_STEPS_PER_UNIT,
-  PHI_TABLE,
-  PHI_TABLE_CENTRE,
-  phiAtPosition,
-} from './phi-table.ts';
+import { PHI_INVERSE, PHI_INVERSE_BUCKET_WIDTH, PHI_ONE, PHI_STEPS_PER_UNIT, PHI_TABLE, PHI_TABLE_CENTRE, PHI_TABLE_LAST, phiAtPosition } from './phi-table.ts';
+import { type Kernels, sharedKernels } from '../kernels/index.ts';
 
 /** log2 of the frequency total of every Gaussian symbol. */
 export const GAUSSIAN_PRECISION_BITS = 24;
@@ -58,12 +51,51 @@ export const MAX_BIN = powerOfTwo(31) - 1;
  * in one bin, or spread far beyond the window), and they keep every
  * intermediate finite (no ∞·0).
  */
-export const MIN_STD_IN_BINS = powerOfTwo(-20);
-export const MAX_STD_IN_BINS = powerOfTwo(40);
-export const MAX_ABS_MEAN_IN_BINS = powerOfTwo(40);
-const INVERSE_BUCKET_SCALE = 1 / PHI_INVERSE_BUCKET_WIDTH;
-/** Φ's table units as a share of 1 (§5.6's `unit` for one Gaussian). */
-const PHI_UNIT = 1 / PHI_ONE;
+const MIN_STD_IN_BINS = powerOfTwo(-20);
+const MAX_STD_IN_BINS = powerOfTwo(40);
+const MAX_ABS_MEAN_IN_BINS = powerOfTwo(40);
+
+// ---- The kernel ----------------------------------------------------------------
+
+/**
+ * The cumulative frequencies of §5.6–§5.9 and the search for a symbol (§5.10) are worked out in
+ * WebAssembly (src/kernels/assembly/mixture.ts), the one implementation for the chain's
+ * Gaussians (a mixture whose wide share is 0), the predictor's mixtures and their blends.
+ */
+/** wideShare's unit: a scale mixture's shares are multiples of 1/256 (§5.8). */
+export const MIXTURE_SHARE_UNITS = 256;
+
+/**
+ * Lays out the Φ tables and room for the running sums of windows of up to `longestWindow`
+ * counts in an instance's memory and gives them to the kernel; returns where the kernel writes
+ * the interval [start, end) it finds (two float64).
+ */
+export function installMixture(kernels: Kernels, memory: WebAssembly.Memory, longestWindow: number): number {
+  const f64 = Float64Array.BYTES_PER_ELEMENT;
+  const found = kernels.alloc(2 * f64);
+  const phi = kernels.alloc(PHI_TABLE.byteLength);
+  const inverse = kernels.alloc(PHI_INVERSE.byteLength);
+  const runningSums = kernels.alloc((longestWindow + 1) * f64);
+  // (Copied through views made now: growing the memory later keeps its contents.)
+  new Int32Array(memory.buffer, phi, PHI_TABLE.length).set(PHI_TABLE);
+  new Int32Array(memory.buffer, inverse, PHI_INVERSE.length).set(PHI_INVERSE);
+  kernels.initMixture(phi, inverse, runningSums, found, PHI_ONE, PHI_TABLE_LAST, PHI_TABLE_CENTRE, PHI_STEPS_PER_UNIT, 1 / PHI_INVERSE_BUCKET_WIDTH, TOTAL, MIXTURE_SHARE_UNITS, MIN_STD_IN_BINS, MAX_STD_IN_BINS, MAX_ABS_MEAN_IN_BINS);
+  return found;
+}
+
+/** The kernel's instance and its views: a window of counts it reads (§5.9) and the interval [start, end) it finds. */
+type CodingKernel = { kernels: Kernels; windowAt: number; window: Float64Array; found: Float64Array };
+let kernel: CodingKernel | undefined;
+
+/** This thread's instance for the Gaussian codecs, made on first use, with room for a window of MAX_BOUNDED_ALPHABET counts. */
+export function codingKernel(): CodingKernel {
+  if (kernel) return kernel;
+  const { kernels, memory } = sharedKernels();
+  const found = installMixture(kernels, memory, MAX_BOUNDED_ALPHABET);
+  const windowAt = kernels.alloc(MAX_BOUNDED_ALPHABET * Float64Array.BYTES_PER_ELEMENT);
+  return (kernel = { kernels, windowAt, window: new Float64Array(memory.buffer, windowAt, MAX_BOUNDED_ALPHABET), found: new Float64Array(memory.buffer, found, 2) });
+}
+
 
 /**
  * The symbols of one Gaussian: a contiguous bin range and the constants of
@@ -74,15 +106,9 @@ class GaussianSymbols {
   /** Bin of symbol 0. */
   firstBin = 0;
   count = 1;
-  /** firstBin + ½ − μ/δ: the upper boundary of symbol 0, in bins, relative to the mean. */
-  firstBoundary = 0;
-  /** Table steps per bin: PHI_STEPS_PER_UNIT · δ/σ. */
-  gridScale = 1;
-  /** Frequency mass shared out by Φ: the total minus the 1 every symbol gets. */
-  spread = TOTAL - 1;
-  /** C(symbol) and C(symbol + 1) of the symbol `locate` found last. */
-  foundStart = 0;
-  foundEnd = TOTAL;
+  /** μ/δ and σ/δ, clamped. */
+  mean = 0;
+  std = 1;
 
   /** The window and escapes of the unbounded code. */
   centreOn(meanInBins: number, stdInBins: number): void {
@@ -95,116 +121,43 @@ class GaussianSymbols {
     else if (centre > MAX_BIN - halfWidth - 1) centre = MAX_BIN - halfWidth - 1;
     this.firstBin = centre - halfWidth - 1;
     this.count = 2 * halfWidth + 3;
-    this.firstBoundary = this.firstBin + 0.5 - mean;
-    this.gridScale = PHI_STEPS_PER_UNIT / std;
-    this.spread = TOTAL - this.count;
+    this.mean = mean;
+    this.std = std;
   }
 
   /** The alphabet lo … hi of the bounded code (validated by the caller). */
   spanRange(lo: number, count: number, meanInBins: number, stdInBins: number): void {
-    const std = clampStd(stdInBins);
-    const mean = clampMean(meanInBins);
     this.firstBin = lo;
     this.count = count;
-    this.firstBoundary = lo + 0.5 - mean;
-    this.gridScale = PHI_STEPS_PER_UNIT / std;
-    this.spread = TOTAL - count;
+    this.mean = clampMean(meanInBins);
+    this.std = clampStd(stdInBins);
   }
 
-  /** C(symbol) for symbol ∈ [0, count]; strictly increasing in symbol. */
-  cumulative(symbol: number): number {
-    if (symbol <= 0) return 0;
-    if (symbol >= this.count) return TOTAL;
-    // phi·spread can exceed 2^53 and round, but IEEE rounding is deterministic
-    // and monotone, which is all the code needs.
-    const phi = phiAtPosition((this.firstBoundary + (symbol - 1)) * this.gridScale + PHI_TABLE_CENTRE);
-    return Math.floor(phi * this.spread * PHI_UNIT) + symbol;
-  }
-
-  /**
-   * The symbol whose interval [C(s), C(s + 1)) holds `slot`; leaves C(s) and
-   * C(s + 1) in foundStart/foundEnd. Starts from a guess through the inverse
-   * Φ table (usually exact, so two evaluations of C) and gallops from there,
-   * so a bad guess costs O(log distance), never a wrong answer.
-   */
-  locate(slot: number): number {
-    const count = this.count;
-    let guess: number;
-    // Φ at the slot, ignoring the +symbol term by assuming the middle symbol.
-    const target = (slot - count * 0.5) * (PHI_ONE / this.spread);
-    if (target <= 0) guess = 0;
-    else if (target >= PHI_ONE) guess = count - 1;
-    else {
-      const cell = PHI_INVERSE[Math.floor(target * INVERSE_BUCKET_SCALE)];
-      const below = PHI_TABLE[cell];
-      const above = PHI_TABLE[cell + 1];
-      const position = above > below ? cell + (target - below) / (above - below) : cell;
-      guess = Math.floor((position - PHI_TABLE_CENTRE) / this.gridScale - this.firstBoundary) + 1;
-      if (guess < 0) guess = 0;
-      else if (guess > count - 1) guess = count - 1;
-    }
-
-    // Bracket the answer: cumulative(low) ≤ slot < cumulative(high).
-    let low: number;
-    let high: number;
-    let lowValue: number;
-    let highValue: number;
-    const guessValue = this.cumulative(guess);
-    if (guessValue <= slot) {
-      low = guess;
-      lowValue = guessValue;
-      high = guess + 1;
-      highValue = this.cumulative(high);
-      for (let step = 2; highValue <= slot; step *= 2) {
-        low = high;
-        lowValue = highValue;
-        high = Math.min(low + step, count);
-        highValue = this.cumulative(high);
-      }
-    } else {
-      high = guess;
-      highValue = guessValue;
-      low = guess - 1;
-      lowValue = this.cumulative(low);
-      for (let step = 2; lowValue > slot; step *= 2) {
-        high = low;
-        highValue = lowValue;
-        low = Math.max(high - step, 0);
-        lowValue = this.cumulative(low);
-      }
-    }
-    while (high - low > 1) {
-      const middle = Math.floor((low + high) / 2);
-      const middleValue = this.cumulative(middle);
-      if (middleValue <= slot) {
-        low = middle;
-        lowValue = middleValue;
-      } else {
-        high = middle;
-        highValue = middleValue;
-      }
-    }
-    this.foundStart = lowValue;
-    this.foundEnd = highValue;
-    return low;
+  /** The interval [C(symbol), C(symbol + 1)) of an in-range symbol, in the kernel's `found`. */
+  private interval(symbol: number): Float64Array {
+    const { kernels, found } = codingKernel();
+    kernels.mixtureInterval(this.firstBin, this.count, this.mean, this.std, 0, 1, symbol);
+    return found;
   }
 
   /** Pushes an in-range symbol. */
   pushSymbol(m: Message, symbol: number): void {
-    const start = this.cumulative(symbol);
-    m.push(start, this.cumulative(symbol + 1) - start, GAUSSIAN_PRECISION_BITS);
+    const found = this.interval(symbol);
+    m.push(found[0], found[1] - found[0], GAUSSIAN_PRECISION_BITS);
   }
 
   /** Pops a symbol. */
   popSymbol(m: Message): number {
-    const symbol = this.locate(m.peek(GAUSSIAN_PRECISION_BITS));
-    m.pop(this.foundStart, this.foundEnd - this.foundStart, GAUSSIAN_PRECISION_BITS);
+    const { kernels, found } = codingKernel();
+    const symbol = kernels.mixtureLocate(this.firstBin, this.count, this.mean, this.std, 0, 1, m.peek(GAUSSIAN_PRECISION_BITS));
+    m.pop(found[0], found[1] - found[0], GAUSSIAN_PRECISION_BITS);
     return symbol;
   }
 
   /** Bits the symbol costs: −log2 of its frequency share. */
   symbolBits(symbol: number): number {
-    return GAUSSIAN_PRECISION_BITS - Math.log2(this.cumulative(symbol + 1) - this.cumulative(symbol));
+    const found = this.interval(symbol);
+    return GAUSSIAN_PRECISION_BITS - Math.log2(found[1] - found[0]);
   }
 
   /** Pushes any int32 bin under the unbounded code set up by `centreOn`. */

@@ -8,20 +8,15 @@
  */
 import type { Codec } from './codecs.ts';
 import {
+  codingKernel,
   checkAlphabet,
   checkBoundedBin,
   checkParameters,
   checkScalarParameters,
   GAUSSIAN_PRECISION_BITS,
-  MAX_ABS_MEAN_IN_BINS,
-  MAX_BOUNDED_ALPHABET,
-  MAX_STD_IN_BINS,
-  MIN_STD_IN_BINS,
+  MIXTURE_SHARE_UNITS,
 } from './gaussian.ts';
 import type { Message } from './message.ts';
-import { PHI_INVERSE, PHI_INVERSE_BUCKET_WIDTH, PHI_ONE, PHI_STEPS_PER_UNIT, PHI_TABLE, PHI_TABLE_CENTRE, PHI_TABLE_LAST } from './phi-table.ts';
-import { powerOfTwo } from './powers-of-two.ts';
-import { instantiateKernels, type Kernels } from '../kernels/index.ts';
 
 /**
  * Two Gaussians with one mean: (1 − wideShare)·N(μ, σ²) + wideShare·N(μ, (wideScale·σ)²).
@@ -30,8 +25,7 @@ import { instantiateKernels, type Kernels } from '../kernels/index.ts';
  * an exact integer; wideScale ≥ 1.
  */
 export type ScaleMixture = { wideShare: number; wideScale: number };
-/** wideShare's unit: the mixture's shares are multiples of 1/256. */
-export const MIXTURE_SHARE_UNITS = 256;
+
 
 /**
  * Counts of the bins firstBin … firstBin + counts.length − 1 that a coder has seen (finite,
@@ -43,39 +37,6 @@ export const MIXTURE_SHARE_UNITS = 256;
  * parametric p cannot take (JPEG-XL's and CALIC's coders are histograms per context).
  */
 export type CountWindow = { counts: Float64Array; firstBin: number; prior: number };
-
-/**
- * Lays out the Φ tables and room for the running sums of windows of up to `longestWindow`
- * counts in an instance's memory and gives them to the kernel; returns where the kernel writes
- * the interval [start, end) it finds (two float64).
- */
-export function installMixture(kernels: Kernels, memory: WebAssembly.Memory, longestWindow: number): number {
-  const f64 = Float64Array.BYTES_PER_ELEMENT;
-  const found = kernels.alloc(2 * f64);
-  const phi = kernels.alloc(PHI_TABLE.byteLength);
-  const inverse = kernels.alloc(PHI_INVERSE.byteLength);
-  const runningSums = kernels.alloc((longestWindow + 1) * f64);
-  // (Copied through views made now: growing the memory later keeps its contents.)
-  new Int32Array(memory.buffer, phi, PHI_TABLE.length).set(PHI_TABLE);
-  new Int32Array(memory.buffer, inverse, PHI_INVERSE.length).set(PHI_INVERSE);
-  kernels.initMixture(phi, inverse, runningSums, found, PHI_ONE, PHI_TABLE_LAST, PHI_TABLE_CENTRE, PHI_STEPS_PER_UNIT, 1 / PHI_INVERSE_BUCKET_WIDTH, TOTAL, MIXTURE_SHARE_UNITS, MIN_STD_IN_BINS, MAX_STD_IN_BINS, MAX_ABS_MEAN_IN_BINS);
-  return found;
-}
-
-/** The kernel's instance and its views: the window it reads and the interval [start, end) it finds. */
-type MixtureKernel = { kernels: Kernels; windowAt: number; window: Float64Array; found: Float64Array };
-let kernel: MixtureKernel | undefined;
-
-/** The one instance for the codecs below, made on first use, with room for a window of MAX_BOUNDED_ALPHABET counts. */
-function mixtureKernel(): MixtureKernel {
-  if (kernel) return kernel;
-  const { kernels, memory } = instantiateKernels();
-  const found = installMixture(kernels, memory, MAX_BOUNDED_ALPHABET);
-  const windowAt = kernels.alloc(MAX_BOUNDED_ALPHABET * Float64Array.BYTES_PER_ELEMENT);
-  return (kernel = { kernels, windowAt, window: new Float64Array(memory.buffer, windowAt, MAX_BOUNDED_ALPHABET), found: new Float64Array(memory.buffer, found, 2) });
-}
-
-const TOTAL = powerOfTwo(GAUSSIAN_PRECISION_BITS);
 
 function checkMixture(mixture: ScaleMixture): void {
   const units = mixture.wideShare * MIXTURE_SHARE_UNITS;
@@ -95,18 +56,18 @@ function checkCountWindow(window: CountWindow): void {
 
 /** Writes symbol s's interval [start, end) to the kernel's `found` (parameters checked). */
 function mixtureInterval(lo: number, count: number, mu: number, sigma: number, mixture: ScaleMixture, symbol: number): Float64Array {
-  const { kernels, found } = mixtureKernel();
+  const { kernels, found } = codingKernel();
   kernels.mixtureInterval(lo, count, mu, sigma, mixture.wideShare * MIXTURE_SHARE_UNITS, mixture.wideScale, symbol);
   return found;
 }
 
 function pushMixtureChecked(m: Message, lo: number, count: number, mu: number, sigma: number, mixture: ScaleMixture, bin: number): void {
-  const [start, end] = mixtureInterval(lo, count, mu, sigma, mixture, bin - lo);
-  m.push(start, end - start, GAUSSIAN_PRECISION_BITS);
+  const found = mixtureInterval(lo, count, mu, sigma, mixture, bin - lo);
+  m.push(found[0], found[1] - found[0], GAUSSIAN_PRECISION_BITS);
 }
 
 function popMixtureChecked(m: Message, lo: number, count: number, mu: number, sigma: number, mixture: ScaleMixture): number {
-  const { kernels, found } = mixtureKernel();
+  const { kernels, found } = codingKernel();
   const symbol = kernels.mixtureLocate(lo, count, mu, sigma, mixture.wideShare * MIXTURE_SHARE_UNITS, mixture.wideScale, m.peek(GAUSSIAN_PRECISION_BITS));
   m.pop(found[0], found[1] - found[0], GAUSSIAN_PRECISION_BITS);
   return lo + symbol;
@@ -158,8 +119,8 @@ export function boundedGaussianMixtureBits(bin: number, lo: number, hi: number, 
   checkScalarParameters(mu, sigma, 1);
   checkMixture(mixture);
   checkBoundedBin(bin, lo, hi, 'bounded Gaussian mixture');
-  const [start, end] = mixtureInterval(lo, hi - lo + 1, mu, sigma, mixture, bin - lo);
-  return GAUSSIAN_PRECISION_BITS - Math.log2(end - start);
+  const found = mixtureInterval(lo, hi - lo + 1, mu, sigma, mixture, bin - lo);
+  return GAUSSIAN_PRECISION_BITS - Math.log2(found[1] - found[0]);
 }
 
 /** The interval of `bin` under `boundedGaussianMixture(lo, hi, mu, sigma, mixture)`, to out[0] (start) and out[1] (frequency). */
@@ -196,7 +157,7 @@ function badCount(window: CountWindow, lo: number, index: number): never {
 
 /** Writes bin's interval [start, end) under the blend to the kernel's `found` (parameters checked). */
 function blendedInterval(bin: number, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow): Float64Array {
-  const { kernels, windowAt, window: target, found } = mixtureKernel();
+  const { kernels, windowAt, window: target, found } = codingKernel();
   const { length, firstBin } = loadWindow(target, window, lo, hi);
   const bad = kernels.blendedInterval(lo, hi - lo + 1, mu, sigma, mixture.wideShare * MIXTURE_SHARE_UNITS, mixture.wideScale, windowAt, length, firstBin, window.prior, bin - lo);
   if (bad >= 0) badCount(window, lo, bad);
@@ -204,7 +165,7 @@ function blendedInterval(bin: number, lo: number, hi: number, mu: number, sigma:
 }
 
 function popBlendedChecked(m: Message, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow): number {
-  const { kernels, windowAt, window: target, found } = mixtureKernel();
+  const { kernels, windowAt, window: target, found } = codingKernel();
   const { length, firstBin } = loadWindow(target, window, lo, hi);
   const symbol = kernels.blendedLocate(lo, hi - lo + 1, mu, sigma, mixture.wideShare * MIXTURE_SHARE_UNITS, mixture.wideScale, windowAt, length, firstBin, window.prior, m.peek(GAUSSIAN_PRECISION_BITS));
   if (symbol < 0) badCount(window, lo, -2 - symbol);
@@ -228,8 +189,8 @@ export function blendedGaussianMixture(lo: number, hi: number, mu: number, sigma
   return {
     push(m, bin) {
       checkBoundedBin(bin, lo, hi, 'blended Gaussian mixture');
-      const [start, end] = blendedInterval(bin, lo, hi, mu, sigma, mixture, window);
-      m.push(start, end - start, GAUSSIAN_PRECISION_BITS);
+      const found = blendedInterval(bin, lo, hi, mu, sigma, mixture, window);
+      m.push(found[0], found[1] - found[0], GAUSSIAN_PRECISION_BITS);
     },
     pop: (m) => popBlendedChecked(m, lo, hi, mu, sigma, mixture, window),
   };

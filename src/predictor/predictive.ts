@@ -18,7 +18,7 @@ import { GAUSSIAN_PRECISION_BITS, type Message, type ScaleMixture } from '../ans
 import { ESCAPE, MATCH_PRECISION_BITS, MATCHES, MATCHES_VERSION_10, type MatchModel, PixelMatches } from './matches.ts';
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
 import { EXACT_TABLES, NEIGHBOURHOOD_FEATURES, regressionPriors, SPREAD_FEATURES, type Refinement } from './refinement.ts';
-import { installMixture, MIXTURE_SHARE_UNITS } from '../ans/mixture.ts';
+import { installMixture, MIXTURE_SHARE_UNITS } from '../ans/gaussian.ts';
 import { instantiateKernels, type Kernels } from '../kernels/index.ts';
 import { colourAt, SAMPLE_MAX, writeColourAt } from '../image/image.ts';
 
