@@ -31,8 +31,15 @@ export interface Kernels {
   next(): number;
   interval(value: number, blended: boolean): void;
   decode(slot: number, index: number, blended: boolean): number;
-  /** One step of the exact contexts' and pixel matches' hash (docs/format.md §7.10). */
-  mix(h: number, value: number): number;
+  /** Pixel matches (src/predictor/matches.ts), one image per instance: returns where the symbols' starts lie, their frequencies just after. */
+  initMatches(width: number, followerStates: number, tableBits: number, weight: number, halveAbove: number, increment: number, countsHalveAbove: number): number;
+  matchPrepare(pixel: number): void;
+  matchSymbolOf(colour: number): number;
+  matchFind(slot: number): number;
+  matchColourOf(symbol: number): number;
+  matchLearn(pixel: number, symbol: number, colour: number): void;
+  neighbourhoodKey(pattern: number, w: number, n: number, nw: number, ne: number): number;
+  followerKey(w: number, n: number, nw: number, ne: number, ww: number): number;
   /** A standalone ridge regression (test/helpers): made, started from a prior, taught, and its weights and update count. */
   newRegression(size: number, ridge: number, first: number, after: number, later: number, every: number, settledAfter: number, settledEvery: number): number;
   regressionStartFrom(regression: number, weights: number, pull: number, fade: number): void;
