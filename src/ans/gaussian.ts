@@ -32,7 +32,7 @@ import { MAX_UNIFORM_SIZE, popUniform, pushUniform, uniformBits } from './codecs
 import type { Message } from './message.ts';
 import { powerOfTwo } from './powers-of-two.ts';
 import { PHI_INVERSE, PHI_INVERSE_BUCKET_WIDTH, PHI_ONE, PHI_STEPS_PER_UNIT, PHI_TABLE, PHI_TABLE_CENTRE, PHI_TABLE_LAST, phiAtPosition } from './phi-table.ts';
-import { type Kernels, sharedKernels } from '../kernels/index.ts';
+import { instantiateKernels, type Kernels } from '../kernels/index.ts';
 
 /** log2 of the frequency total of every Gaussian symbol. */
 export const GAUSSIAN_PRECISION_BITS = 24;
@@ -57,11 +57,10 @@ const MAX_ABS_MEAN_IN_BINS = powerOfTwo(40);
 
 // ---- The kernel ----------------------------------------------------------------
 
-/**
- * The cumulative frequencies of §5.6–§5.9 and the search for a symbol (§5.10) are worked out in
- * WebAssembly (src/kernels/assembly/mixture.ts), the one implementation for the chain's
- * Gaussians (a mixture whose wide share is 0), the predictor's mixtures and their blends.
- */
+// The cumulative frequencies of §5.6–§5.9 and the search for a symbol (§5.10) are worked out in
+// WebAssembly (src/kernels/assembly/gaussian.ts), the one implementation for the chain's
+// Gaussians (a mixture whose wide share is 0), the predictor's mixtures and their blends.
+
 /** wideShare's unit: a scale mixture's shares are multiples of 1/256 (§5.8). */
 export const MIXTURE_SHARE_UNITS = 256;
 
@@ -70,7 +69,7 @@ export const MIXTURE_SHARE_UNITS = 256;
  * counts in an instance's memory and gives them to the kernel; returns where the kernel writes
  * the interval [start, end) it finds (two float64).
  */
-export function installMixture(kernels: Kernels, memory: WebAssembly.Memory, longestWindow: number): number {
+export function installGaussians(kernels: Kernels, memory: WebAssembly.Memory, longestWindow: number): number {
   const f64 = Float64Array.BYTES_PER_ELEMENT;
   const found = kernels.alloc(2 * f64);
   const phi = kernels.alloc(PHI_TABLE.byteLength);
@@ -79,7 +78,7 @@ export function installMixture(kernels: Kernels, memory: WebAssembly.Memory, lon
   // (Copied through views made now: growing the memory later keeps its contents.)
   new Int32Array(memory.buffer, phi, PHI_TABLE.length).set(PHI_TABLE);
   new Int32Array(memory.buffer, inverse, PHI_INVERSE.length).set(PHI_INVERSE);
-  kernels.initMixture(phi, inverse, runningSums, found, PHI_ONE, PHI_TABLE_LAST, PHI_TABLE_CENTRE, PHI_STEPS_PER_UNIT, 1 / PHI_INVERSE_BUCKET_WIDTH, TOTAL, MIXTURE_SHARE_UNITS, MIN_STD_IN_BINS, MAX_STD_IN_BINS, MAX_ABS_MEAN_IN_BINS);
+  kernels.initGaussians(phi, inverse, runningSums, found, PHI_ONE, PHI_TABLE_LAST, PHI_TABLE_CENTRE, PHI_STEPS_PER_UNIT, 1 / PHI_INVERSE_BUCKET_WIDTH, TOTAL, MIXTURE_SHARE_UNITS, MIN_STD_IN_BINS, MAX_STD_IN_BINS, MAX_ABS_MEAN_IN_BINS);
   return found;
 }
 
@@ -90,12 +89,11 @@ let kernel: CodingKernel | undefined;
 /** This thread's instance for the Gaussian codecs, made on first use, with room for a window of MAX_BOUNDED_ALPHABET counts. */
 export function codingKernel(): CodingKernel {
   if (kernel) return kernel;
-  const { kernels, memory } = sharedKernels();
-  const found = installMixture(kernels, memory, MAX_BOUNDED_ALPHABET);
+  const { kernels, memory } = instantiateKernels();
+  const found = installGaussians(kernels, memory, MAX_BOUNDED_ALPHABET);
   const windowAt = kernels.alloc(MAX_BOUNDED_ALPHABET * Float64Array.BYTES_PER_ELEMENT);
   return (kernel = { kernels, windowAt, window: new Float64Array(memory.buffer, windowAt, MAX_BOUNDED_ALPHABET), found: new Float64Array(memory.buffer, found, 2) });
 }
-
 
 /**
  * The symbols of one Gaussian: a contiguous bin range and the constants of

@@ -2,7 +2,7 @@
 /**
  * The predictor's sample distributions: the bounded scale mixture of two Gaussians, and that
  * mixture blended with a window of observed counts. Their frequencies are worked out in
- * WebAssembly (src/kernels/assembly/mixture.ts), where a sample's search for its symbol runs
+ * WebAssembly (src/kernels/assembly/gaussian.ts), where a sample's search for its symbol runs
  * compiled from the first sample on; this module checks the parameters, hands the kernel the
  * window and talks to the message.
  */

@@ -10,19 +10,21 @@ import { KERNELS_WASM } from './wasm.ts';
 export interface Kernels {
   /** `bytes` bytes of zeros in the instance's memory (16-byte aligned); returns where. */
   alloc(bytes: number): number;
-  /** The scale mixture's and the blend's coding (src/ans/mixture.ts): tables, buffers and constants. */
-  initMixture(phi: number, inverse: number, runningSums: number, found: number, phiOne: number, phiLast: number, phiCentre: number, stepsPerUnit: number, inverseBucketScale: number, total: number, shareUnits: number, minStd: number, maxStd: number, maxAbsMean: number): void;
+  /** The Gaussian codes' kernel (src/ans/gaussian.ts installs it): tables, buffers and constants. */
+  initGaussians(phi: number, inverse: number, runningSums: number, found: number, phiOne: number, phiLast: number, phiCentre: number, stepsPerUnit: number, inverseBucketScale: number, total: number, shareUnits: number, minStd: number, maxStd: number, maxAbsMean: number): void;
   mixtureInterval(lo: number, count: number, mean: number, std: number, wideShare256: number, wideScale: number, symbol: number): void;
   mixtureLocate(lo: number, count: number, mean: number, std: number, wideShare256: number, wideScale: number, slot: number): number;
   blendedInterval(lo: number, count: number, mean: number, std: number, wideShare256: number, wideScale: number, counts: number, length: number, firstBin: number, prior: number, symbol: number): number;
   blendedLocate(lo: number, count: number, mean: number, std: number, wideShare256: number, wideScale: number, counts: number, length: number, firstBin: number, prior: number, slot: number): number;
   /** The predictor's walk (src/predictor/predictive.ts), one per instance: histograms, walk, learner, refiner, then its regressions, after initMixture. */
-  initHistograms(values: number, channels: number, floor: number, maxStd: number, spreadClasses: number, fractions: number, reach: number, prior: number, halveAt: number, tables: number, slots: number, samples: number, exactHalveAt: number, countClasses: number, rate: number, exactFloor: number, initialWeight: number, firstChannel: boolean, wideShare256: number, wideScale: number): void;
-  /** Returns where the walk's samples (rows [0, bottom)) lie. */
-  initWalk(width: number, channels: number, coded: number, bottom: number, sampleMax: number, carry: number, carryTwoBack: number, stdFloor: number, stdPerGradient: number, stdPerResidual: number, stdPerNeighbourError: number): number;
+  initHistograms(values: number, channels: number, floor: number, maxStd: number, spreadClasses: number, fractions: number, reach: number, prior: number, halveAt: number, exact: boolean, slots: number, samples: number, exactHalveAt: number, countClasses: number, rate: number, exactFloor: number, initialWeight: number, firstChannel: boolean, wideShare256: number, wideScale: number): void;
+  /** Returns where the walk's window of three rows lies. */
+  initWalk(width: number, channels: number, coded: number, sampleMax: number, carry: number, carryTwoBack: number, stdFloor: number, stdPerGradient: number, stdPerResidual: number, stdPerNeighbourError: number): number;
+  /** Moves the window to rows y − 2 … y; returns the image index of its first sample. */
+  enterRow(y: number): number;
   initLearner(thresholds: number, count: number, biasPrior: number, spreadPrior: number, halveAt: number, carryPrior: number): void;
-  initRefiner(activityClasses: number, spreadScale: number, spreadWarmup: number, meanFeatures: number, spreadFeatures: number): void;
-  setRegression(spread: boolean, k: number, ridge: number, first: number, after: number, later: number, every: number, settledAfter: number, settledEvery: number, prior: number, pull: number, fade: number): void;
+  initRefiner(activityClasses: number, spreadScale: number, spreadWarmup: number): void;
+  setRegression(spread: boolean, k: number, size: number, ridge: number, first: number, after: number, later: number, every: number, settledAfter: number, settledEvery: number, prior: number, pull: number, fade: number): void;
   regressionWeights(spread: boolean, k: number): number;
   regressionUpdates(spread: boolean, k: number): number;
   /** Where `next` leaves a sample's mean and σ. */
@@ -32,7 +34,7 @@ export interface Kernels {
   interval(value: number, blended: boolean): void;
   decode(slot: number, index: number, blended: boolean): number;
   /** Pixel matches (src/predictor/matches.ts), one image per instance: returns where the symbols' starts lie, their frequencies just after. */
-  initMatches(width: number, followerStates: number, tableBits: number, weight: number, halveAbove: number, increment: number, countsHalveAbove: number): number;
+  initMatches(width: number, total: number, followerStates: number, tableBits: number, weight: number, halveAbove: number, increment: number, countsHalveAbove: number): number;
   matchPrepare(pixel: number): void;
   matchSymbolOf(colour: number): number;
   matchFind(slot: number): number;
@@ -64,7 +66,7 @@ export function instantiateKernels(): { kernels: Kernels; memory: WebAssembly.Me
 
 let shared: { kernels: Kernels; memory: WebAssembly.Memory } | undefined;
 
-/** One instance for the kernels' stateless uses in a thread (the hash step, the mixture codecs of src/ans/mixture.ts), made on first use. */
+/** One instance for the kernels' pure functions in a thread (the pixel matches' hashes), made on first use: nothing is laid out in it. */
 export function sharedKernels(): { kernels: Kernels; memory: WebAssembly.Memory } {
   return (shared ??= instantiateKernels());
 }

@@ -83,7 +83,7 @@ export class PixelMatches {
   constructor(width: number, model: MatchModel) {
     const { kernels, memory } = instantiateKernels();
     const mixed = model.neighbourhoods;
-    const at = kernels.initMatches(width, model.followerStates, mixed?.tableBits ?? 0, mixed?.weight ?? 0, mixed?.halveAbove ?? 0, INCREMENT, HALVE_ABOVE);
+    const at = kernels.initMatches(width, 2 ** MATCH_PRECISION_BITS, model.followerStates, mixed?.tableBits ?? 0, mixed?.weight ?? 0, mixed?.halveAbove ?? 0, INCREMENT, HALVE_ABOVE);
     this.kernels = kernels;
     this.starts = new Int32Array(memory.buffer, at, SYMBOLS);
     this.frequencies = new Int32Array(memory.buffer, at + SYMBOLS * Int32Array.BYTES_PER_ELEMENT, SYMBOLS);

@@ -17,13 +17,10 @@
 import { GAUSSIAN_PRECISION_BITS, type Message, type ScaleMixture } from '../ans/index.ts';
 import { ESCAPE, MATCH_PRECISION_BITS, MATCHES, MATCHES_VERSION_10, type MatchModel, PixelMatches } from './matches.ts';
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
-import { EXACT_TABLES, NEIGHBOURHOOD_FEATURES, regressionPriors, SPREAD_FEATURES, type Refinement } from './refinement.ts';
-import { installMixture, MIXTURE_SHARE_UNITS } from '../ans/gaussian.ts';
+import { NEIGHBOURHOOD_FEATURES, regressionPriors, SPREAD_FEATURES, type Refinement } from './refinement.ts';
+import { installGaussians, MIXTURE_SHARE_UNITS } from '../ans/gaussian.ts';
 import { instantiateKernels, type Kernels } from '../kernels/index.ts';
 import { colourAt, SAMPLE_MAX, writeColourAt } from '../image/image.ts';
-
-/** Spread of a sample with no neighbour at all (the first pixel's first channel); its later channels take half. */
-const FIRST_SAMPLE_STD = 64;
 
 /**
  * The predictor's constants. For a sample with base prediction b (the blend of MED and the
@@ -189,35 +186,44 @@ export interface RowBand {
  * Walks an image's coded samples in raster order from its first row and gives each one's
  * distribution (§7.2–§7.11): a WebAssembly instance of its own (src/kernels/assembly/walker.ts)
  * holds the walk's state (the rows' base predictions and means, the context learner, the
- * refiner's regressions, the histograms) and a copy of the image's rows [0, bottom), from which
- * it reads each sample's neighbours. Each sample must hold its value there before the next one's
- * distribution is asked for (`pop` writes it). A band that starts lower walks the rows above
- * it first, so that a sample's distribution depends on the samples before it and on nothing
- * else.
+ * refiner's regressions, the histograms) and a window of the three rows a sample's
+ * neighbourhood reaches. Rows the caller knows (`known`: all of them when encoding, those above
+ * the band when decoding) are copied in as the walk enters them; a decoder's samples reach the
+ * window as they are popped (`pop`) or matched (`writeColour`), each before the next sample's
+ * distribution is asked for. A band that starts lower walks the rows above it first, so that a
+ * sample's distribution depends on the samples before it and on nothing else.
  */
 class BandWalker {
   private readonly kernels: Kernels;
-  /** The walk's copy of rows [0, bottom): what a decoder fills, sample by sample. */
-  readonly samples: Uint8Array;
+  /** The window: rows y − 2 … y of the image, y the row being walked; image sample i at i − `windowBase`. */
+  private readonly window: Uint8Array;
+  private windowRow = -1;
+  private windowBase = 0;
   /** The mean and σ of the sample `next` gave last, and the interval [start, end) a kernel found. */
   private readonly distribution: Float64Array;
   private readonly found: Float64Array;
-  /** That sample's index, and whether a count window shapes its distribution. */
+  private readonly memory: WebAssembly.Memory;
+  /** Samples walked, that sample's index, and whether a count window shapes its distribution. */
+  private walked = 0;
   private index = 0;
   private blended = false;
 
-  constructor(samples: Uint8Array, band: RowBand) {
+  constructor(
+    private readonly samples: Uint8Array,
+    private readonly band: RowBand,
+    /** Rows of `samples` that hold their values from the start. */
+    private readonly known: number,
+  ) {
     const { predictor: p, width, channels, coded } = band;
     const { adaptation: a, refinement: r } = p;
     const { histograms: h } = r;
     const { exact } = h;
     const { kernels, memory } = instantiateKernels();
-    const found = installMixture(kernels, memory, 2 * (2 * h.reach + 1));
+    const found = installGaussians(kernels, memory, 2 * (2 * h.reach + 1));
     // Each exact table has as many slots as the walk has samples, a power of two within its bounds.
     const walked = band.bottom * width * coded;
     let slots = exact ? 2 ** exact.minTableBits : 0;
     while (exact && slots < walked && slots < 2 ** exact.maxTableBits) slots *= 2;
-    const exactTables = exact !== undefined && (channels > 1 || exact.firstChannel);
     kernels.initHistograms(
       SAMPLE_MAX + 1,
       channels,
@@ -228,7 +234,7 @@ class BandWalker {
       h.reach,
       h.prior,
       h.halveAt,
-      exactTables ? EXACT_TABLES : 0,
+      exact !== undefined && (channels > 1 || exact.firstChannel),
       slots,
       walked,
       exact?.halveAt ?? 1,
@@ -240,27 +246,41 @@ class BandWalker {
       p.tails.wideShare * MIXTURE_SHARE_UNITS,
       p.tails.wideScale,
     );
-    const samplesAt = kernels.initWalk(width, channels, coded, band.bottom, SAMPLE_MAX, p.carry, p.carryTwoBack, p.stdFloor, p.stdPerGradient, p.stdPerResidual, p.stdPerNeighbourError);
+    const windowAt = kernels.initWalk(width, channels, coded, SAMPLE_MAX, p.carry, p.carryTwoBack, p.stdFloor, p.stdPerGradient, p.stdPerResidual, p.stdPerNeighbourError);
     kernels.initLearner(copyIn(kernels, memory, Float64Array.from(a.thresholds)), a.thresholds.length, a.biasPrior, a.spreadPrior, a.halveAt, a.carryPrior);
-    kernels.initRefiner(r.activityClasses, r.spreadScale, r.spreadWarmup, NEIGHBOURHOOD_FEATURES, SPREAD_FEATURES);
+    kernels.initRefiner(r.activityClasses, r.spreadScale, r.spreadWarmup);
     regressionPriors(r, channels).forEach(({ spread, k, prior }) => {
       const { first, after, later } = spread ? r.spreadForgetting : r.meanForgetting;
+      const size = spread ? SPREAD_FEATURES : NEIGHBOURHOOD_FEATURES;
+      if (prior && prior.weights.length !== size) throw new RangeError(`prior has ${prior.weights.length} weights for ${size} features`);
       const priorAt = prior ? copyIn(kernels, memory, Float64Array.from(prior.weights)) : 0;
-      kernels.setRegression(spread, k, spread ? r.spreadRidge : r.meanRidge, first, after, later, r.solves.every, r.solves.settledAfter, r.solves.settledEvery, priorAt, prior?.pull ?? 0, prior?.fade ?? 1);
+      kernels.setRegression(spread, k, size, spread ? r.spreadRidge : r.meanRidge, first, after, later, r.solves.every, r.solves.settledAfter, r.solves.settledEvery, priorAt, prior?.pull ?? 0, prior?.fade ?? 1);
     });
     this.kernels = kernels;
+    this.memory = memory;
     // The views last: the set-up above is what grows the memory.
-    const length = band.bottom * width * channels;
-    this.samples = new Uint8Array(memory.buffer, samplesAt, length);
-    this.samples.set(samples.subarray(0, length));
+    this.window = new Uint8Array(memory.buffer, windowAt, 3 * width * channels);
     this.distribution = new Float64Array(memory.buffer, kernels.walkOut(), 2);
     this.found = new Float64Array(memory.buffer, found, 2);
     const out = new Float64Array(2);
     for (let k = band.top * width * coded; k > 0; k--) this.next(out);
   }
 
+  /** Moves the window to row y (the row walked or the next), filling it from `samples` where the row is known. */
+  private enterRow(y: number): void {
+    if (y === this.windowRow) return;
+    const rowLength = this.band.width * this.band.channels;
+    this.windowBase = this.kernels.enterRow(y);
+    this.windowRow = y;
+    if (y < this.known) this.window.set(this.samples.subarray(y * rowLength, (y + 1) * rowLength), 2 * rowLength);
+  }
+
   /** Writes the next sample's mean and σ to out[0], out[1]; returns its index into the samples. */
   next(out: Float64Array): number {
+    const { coded, width } = this.band;
+    const c = this.walked % coded;
+    this.enterRow(Math.floor((this.walked - c) / coded / width));
+    this.walked++;
     const step = this.kernels.next();
     this.blended = step >= 0;
     this.index = step >= 0 ? step : -1 - step;
@@ -276,17 +296,23 @@ class BandWalker {
     out[1] = this.found[1] - this.found[0];
   }
 
-  /** Pops the value of the sample `next` gave last and writes it to the walk's samples. */
+  /** Pops the value of the sample `next` gave last into the window; returns it. */
   pop(m: Message): number {
     const value = this.kernels.decode(m.peek(GAUSSIAN_PRECISION_BITS), this.index, this.blended);
     m.pop(this.found[0], this.found[1] - this.found[0], GAUSSIAN_PRECISION_BITS);
     return value;
   }
 
+  /** Writes pixel `pixel`'s coded samples (the colour `colour`, as colourAt numbers it) into the window, before the walk reaches it. */
+  writeColour(pixel: number, colour: number): void {
+    this.enterRow(Math.floor(pixel / this.band.width));
+    writeColourAt(this.window, pixel * this.band.channels - this.windowBase, this.band.coded, colour);
+  }
+
   /** Regression k's weights (a copy) and how many samples it learned from. */
   learned(spread: boolean, k: number): LearnedWeights {
     const size = spread ? SPREAD_FEATURES : NEIGHBOURHOOD_FEATURES;
-    const weights = new Float64Array(this.samples.buffer, this.kernels.regressionWeights(spread, k), size);
+    const weights = new Float64Array(this.memory.buffer, this.kernels.regressionWeights(spread, k), size);
     return { weights: Float64Array.from(weights), count: this.kernels.regressionUpdates(spread, k) };
   }
 }
@@ -309,7 +335,7 @@ export function bandDistributions(samples: Uint8Array, band: RowBand): { values:
   const values = new Int32Array(count);
   const means = new Float64Array(count);
   const stds = new Float64Array(count);
-  const walker = new BandWalker(samples, band);
+  const walker = new BandWalker(samples, band, band.bottom);
   const out = new Float64Array(2);
   for (let k = 0; k < count; k++) {
     values[k] = samples[walker.next(out)];
@@ -324,7 +350,7 @@ export function bandDistributions(samples: Uint8Array, band: RowBand): { values:
  * scripts/fit-refinement-prior.ts averages into a prior.
  */
 export function learnedWeights(samples: Uint8Array, band: RowBand): Record<'means' | 'spreads', LearnedWeights[]> {
-  const walker = new BandWalker(samples, band);
+  const walker = new BandWalker(samples, band, band.bottom);
   const out = new Float64Array(2);
   for (let k = bandSamples(band); k > 0; k--) walker.next(out);
   const regressions = regressionPriors(band.predictor.refinement, band.channels);
@@ -348,7 +374,7 @@ const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
  * backwards); yields every SAMPLES_PER_PAUSE samples.
  */
 function* walkIntervals(samples: Uint8Array, band: RowBand, starts: Float64Array, frequencies: Float64Array): Generator<void> {
-  const walker = new BandWalker(samples, band);
+  const walker = new BandWalker(samples, band, band.bottom);
   const out = new Float64Array(2);
   const interval = new Float64Array(2);
   for (let k = 0; k < starts.length; k++) {
@@ -442,12 +468,12 @@ function matchesPay(matches: { symbols: Uint8Array; frequencies: Int32Array }, f
 }
 
 /**
- * Pops the band pushed by `pushRows` into `samples` (and the walk's copy of them), whose rows
- * above the band must already hold their values; `matches` as pushRows returned. Returns false as soon as the message
+ * Pops the band pushed by `pushRows` into `samples`, whose rows above the band must already
+ * hold their values; `matches` as pushRows returned. Returns false as soon as the message
  * runs dry: the encoder never lets it, so that is damage. `onProgress` as for pushRows.
  */
 export async function popRows(m: Message, samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void, matches = false): Promise<boolean> {
-  const walker = new BandWalker(samples, band);
+  const walker = new BandWalker(samples, band, band.top);
   const out = new Float64Array(2);
   const { coded, channels } = band;
   const count = bandSamples(band);
@@ -462,9 +488,9 @@ export async function popRows(m: Message, samples: Uint8Array, band: RowBand, on
       m.pop(pixelMatches.starts[symbol], pixelMatches.frequencies[symbol], MATCH_PRECISION_BITS);
       if (m.borrowedWords !== 0) return false;
       if (symbol !== ESCAPE) {
-        // Into the walk's copy too, which the predictor reads its neighbours from.
+        // Into the walk's window too, which the predictor reads its neighbours from.
         writeColourAt(samples, pixel * channels, coded, pixelMatches.colourOf(symbol));
-        writeColourAt(walker.samples, pixel * channels, coded, pixelMatches.colourOf(symbol));
+        walker.writeColour(pixel, pixelMatches.colourOf(symbol));
       }
     }
     const index = walker.next(out);

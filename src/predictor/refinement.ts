@@ -77,7 +77,7 @@ export interface HistogramBlend {
  * channel before repeats what it was where the same values stood around it (face.ppm: given
  * the difference plane's W and N and the earlier channels' step, B − G has about 0.8 bits
  * left, against 1.45 under the Gaussian). Each later-channel sample hashes the exact values
- * of two neighbourhoods (`exactKeys` in refinement.ts: difference-plane neighbours, and the
+ * of two neighbourhoods (`select` in src/kernels/assembly/histograms.ts: difference-plane neighbours, and the
  * step between the channels before) into two tables of count windows (±reach
  * around the value W's difference would give), halved at `halveAt`. Where windows have
  * counts, the sample's distribution is Σ w_t·(table t's counts) + (1 − Σ w_t)·(the histogram
@@ -103,12 +103,14 @@ export interface ExactContexts {
   firstChannel: boolean;
 }
 
-/** The mean regression's features (§7.7): the twelve nearest causal neighbours, four in the difference plane, r₁, r₂ and the channel before's two steps. */
+/**
+ * The mean regression's features (§7.7): the twelve nearest causal neighbours, four in the
+ * difference plane, r₁, r₂ and the channel before's two steps. The shape of the prior's
+ * tables; the walk (src/kernels/assembly/walker.ts) computes them, and refuses other counts.
+ */
 export const NEIGHBOURHOOD_FEATURES = 20;
 /** The spread regression's features (§7.8): a constant and nine measures of the neighbourhood's errors and gradients. */
 export const SPREAD_FEATURES = 10;
-/** The exact contexts' tables, each keyed by its own neighbourhood (§7.10). */
-export const EXACT_TABLES = 2;
 
 /**
  * The refiner's regressions in the order the walk sets them up, each with its prior if it has

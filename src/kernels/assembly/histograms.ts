@@ -1,10 +1,10 @@
 // Specified in docs/format.md §7.9, §7.10.
 // The predictor's adaptive histograms (src/predictor/refinement.ts gives them their parameters
 // and each sample's keys): count windows per spread context and per exact context, the window
-// a sample's distribution is blended with, and that distribution's coding (mixture.ts). One
+// a sample's distribution is blended with, and that distribution's coding (gaussian.ts). One
 // walk per instance: the state below is the walk's.
-import { blend, blendedCumulative, cumulative, found, locate, locateBlended, span, total } from './mixture';
-import { zeroed } from './ridge';
+import { blend, blendedCumulative, cumulative, found, locate, locateBlended, span, total } from './gaussian';
+import { zeroed } from './memory';
 
 /** The exact contexts' tables, each keyed by its own neighbourhood. */
 const EXACT_TABLES = 2;
@@ -67,8 +67,6 @@ let combined: usize = 0;
 
 // The sample selected last, until it is learned.
 let pending = false;
-let pendingSamples: usize = 0;
-let pendingIndex: i32 = 0;
 let pendingSpread: i32 = -1;
 let pendingSpreadFirst: i32 = 0;
 const pendingSlots = new StaticArray<i32>(EXACT_TABLES);
@@ -83,9 +81,9 @@ let windowLength: i32 = -1;
 let windowFirst: i32 = 0;
 
 /**
- * Sets up a walk's histograms (§7.9): `contexts` spread contexts of 2·reach + 1 bins; with
- * `tables` exact tables (0 or 2, §7.10) of `slots` slots each, of which a walk of `samples`
- * samples counts at most that many.
+ * Sets up a walk's histograms (§7.9): spread contexts of 2·reach + 1 bins; where `exact`, the
+ * exact contexts' tables (§7.10) of `slots` slots each, of which a walk of `samples` samples
+ * counts at most that many.
  */
 export function initHistograms(
   alphabet: i32,
@@ -97,7 +95,7 @@ export function initHistograms(
   binsEachSide: i32,
   weight: f64,
   halving: f64,
-  tables: i32,
+  exact: bool,
   slots: i32,
   samples: i32,
   exactHalving: f64,
@@ -126,7 +124,7 @@ export function initHistograms(
   classStarts = zeroed(<usize>max(classCount, 1) << 3);
   let start = floor;
   for (let k = 0; k < classCount; k++) store<f64>(classStarts + (<usize>k << 3), (start *= Math.SQRT2));
-  exactTables = tables;
+  exactTables = exact ? EXACT_TABLES : 0;
   slotMask = slots - 1;
   exactHalveAt = exactHalving;
   countClasses = classesOfTotals;
@@ -135,7 +133,7 @@ export function initHistograms(
   exactCap = (1 - exactFloor) / EXACT_TABLES;
   firstChannel = exactFirstChannel;
   const rowsAtMost = min(slots, samples);
-  for (let t = 0; t < tables; t++) {
+  for (let t = 0; t < exactTables; t++) {
     unchecked((rowOf[t] = zeroed(<usize>slots << 2)));
     unchecked((exactCounts[t] = zeroed(<usize>(rowsAtMost * span_) << 2)));
     unchecked((exactTotals[t] = zeroed(<usize>rowsAtMost << 3)));
@@ -190,16 +188,15 @@ export function initHistograms(
 }
 
 /**
- * Selects the window of sample `index` (column x, channel c) under mean and σ (§7.9, §7.10):
+ * Selects the window of sample `index` (column x, channel c) under mean and σ (§7.9, §7.10),
+ * image sample i lying at `samples` + i:
  * the spread context's where σ < maxStd, combined with the exact contexts' (later channels,
  * keyed by the difference-plane neighbours at `differences`; with `firstChannel` the first
  * channel too, keyed by its neighbours at `near`) where those have counts. Returns whether a
  * window applies; the sample's coding below uses it.
  */
-export function select(index: i32, x: i32, c: i32, mean: f64, std: f64, hasDifferences: bool, samples: usize, channels_: i32, near: usize, differences: usize): bool {
+export function select(index: i32, x: i32, c: i32, mean: f64, std: f64, hasDifferences: bool, samples: usize, near: usize, differences: usize): bool {
   pending = true;
-  pendingSamples = samples;
-  pendingIndex = index;
   pendingMean = mean;
   pendingStd = std;
   pendingSpread = -1;
@@ -232,7 +229,7 @@ export function select(index: i32, x: i32, c: i32, mean: f64, std: f64, hasDiffe
       key1 = hash(c + EXACT_TABLES * 4, dw, dn, <i32>load<f64>(differences + 24));
     } else {
       const step = <i32>load<u8>(samples + <usize>(index - 1)) - <i32>load<u8>(samples + <usize>(index - 2));
-      const stepW = x > 0 ? <i32>load<u8>(samples + <usize>(index - 1 - channels_)) - <i32>load<u8>(samples + <usize>(index - 2 - channels_)) : step;
+      const stepW = x > 0 ? <i32>load<u8>(samples + <usize>(index - 1 - channels)) - <i32>load<u8>(samples + <usize>(index - 2 - channels)) : step;
       key0 = hash(c, dw, dn, step);
       key1 = hash(c + EXACT_TABLES * 4, step, stepW, dw);
     }
@@ -243,7 +240,7 @@ export function select(index: i32, x: i32, c: i32, mean: f64, std: f64, hasDiffe
     const w = <i32>load<f64>(near + 8);
     const nw = <i32>load<f64>(near + 16);
     const ne = <i32>load<f64>(near + 24);
-    const ww = x >= 2 ? <i32>load<u8>(samples + <usize>(index - 2 * channels_)) : w;
+    const ww = x >= 2 ? <i32>load<u8>(samples + <usize>(index - 2 * channels)) : w;
     key0 = hash(FIRST_CHANNEL_SEED, n - w, nw - w, ne - w);
     key1 = hash(FIRST_CHANNEL_SEED + EXACT_TABLES * 4, n - w, nw - w, w - ww);
     // The first channel's are centred on W.
@@ -313,10 +310,9 @@ export function sampleLocate(mean: f64, std: f64, slot: f64, blended: bool): i32
   return locateBlended(slot);
 }
 
-/** Counts the selected sample's value (at `pendingIndex` in the samples) in its contexts, and moves the exact weights towards what paid. */
-export function learnHistograms(): void {
+/** Counts the selected sample's `value` in its contexts, and moves the exact weights towards what paid. */
+export function learnHistograms(value: i32): void {
   if (!pending) return;
-  const value = <i32>load<u8>(pendingSamples + <usize>pendingIndex);
   pending = false;
   learnWeights(value);
   if (pendingSpread >= 0) countF64(spreadCounts, spreadTotals, pendingSpread, pendingSpreadFirst, value, halveAt);

@@ -4,7 +4,7 @@
 // image's walk per instance: the state below is the walk's. Colours are base-256 numbers of a
 // pixel's coded samples (up to 2^32 − 1, so float64), ABSENT where a neighbour is missing.
 import { mix } from './histograms';
-import { zeroed } from './ridge';
+import { zeroed } from './memory';
 
 const NEIGHBOUR_SLOTS = 6;
 const FOLLOWER_SLOT = NEIGHBOUR_SLOTS;
@@ -13,13 +13,14 @@ const SLOTS = NEIGHBOUR_SLOTS + 1 + RECENT_COLOURS;
 const ESCAPE = SLOTS;
 const SYMBOLS = SLOTS + 1;
 const FOLLOWER_TABLE_BITS = 18;
-const MATCH_TOTAL = 65536;
 const PATTERN_CONTEXTS = 15 * 4 * 4;
 const ABSENT: f64 = -1;
 const FOLLOWER_SEED = 0x2545f491;
 const NEIGHBOURHOOD_SEED = 0x5851f42d;
 
 let width: i32 = 0;
+/** The match symbols' frequency total. */
+let matchTotal: i32 = 0;
 /** A count's increment per coded symbol, and the total above which a context's counts halve. */
 let increment: u16 = 0;
 let countsHalveAbove: i32 = 0;
@@ -43,8 +44,9 @@ let neighbourhoodBase: i32 = 0;
 let context: i32 = 0;
 
 /** Sets up the matches of an image `imageWidth` pixels wide; returns where the symbols' starts (int32 × 12) lie, their frequencies just after. */
-export function initMatches(imageWidth: i32, states: i32, tableBits: i32, weight: f64, halveAbove: i32, countIncrement: i32, countsHalving: i32): usize {
+export function initMatches(imageWidth: i32, total: i32, states: i32, tableBits: i32, weight: f64, halveAbove: i32, countIncrement: i32, countsHalving: i32): usize {
   width = imageWidth;
+  matchTotal = total;
   increment = <u16>countIncrement;
   countsHalveAbove = countsHalving;
   followerStates = states;
@@ -168,11 +170,11 @@ export function matchPrepare(pixel: i32): void {
   for (let s = 0; s < SYMBOLS; s++) {
     setStart(s, start);
     if (frequency(s) === 0) continue;
-    const scaled = (frequency(s) * MATCH_TOTAL) / sum;
+    const scaled = (frequency(s) * matchTotal) / sum;
     setFrequency(s, scaled);
     start += scaled;
   }
-  setFrequency(ESCAPE, frequency(ESCAPE) + MATCH_TOTAL - start);
+  setFrequency(ESCAPE, frequency(ESCAPE) + matchTotal - start);
 }
 
 @inline function seenAt(s: i32): i32 {
@@ -193,7 +195,7 @@ function mixNeighbourhood(sum: i32): void {
     available++;
     seen += seenAt(s);
   }
-  const spread = <f64>(MATCH_TOTAL - available);
+  const spread = <f64>(matchTotal - available);
   const total = <f64>sum;
   const denominator = (<f64>seen + neighbourhoodWeight) * total;
   let start = 0;
@@ -205,7 +207,7 @@ function mixNeighbourhood(sum: i32): void {
     start += f;
   }
   setStart(ESCAPE, start);
-  setFrequency(ESCAPE, MATCH_TOTAL - start);
+  setFrequency(ESCAPE, matchTotal - start);
 }
 
 /** The symbol that codes `colour` at the prepared pixel: its first candidate slot holding it, else ESCAPE. */

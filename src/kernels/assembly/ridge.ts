@@ -4,6 +4,7 @@
 // the weights are the same to the last bit on every machine; only the gram update, whose terms
 // are independent, is done two at a time (a multiply and an add per lane: no fused
 // multiply-add, so the same roundings).
+import { zeroed } from './memory';
 
 /** gram ← λ·gram + f fᵀ (lower triangle, rows of `size`), moments ← λ·moments + f·target. */
 export function learn(gram: usize, moments: usize, features: usize, size: i32, forgetting: f64, target: f64): void {
@@ -141,11 +142,6 @@ export class Regression {
       solve(this.gram, this.moments, this.factor, this.weights, this.size, this.ridge + this.pull, this.prior, this.pull);
     }
   }
-}
-
-/** `bytes` bytes of zeros (the stub runtime never reuses memory, so fresh memory is zeros). */
-export function zeroed(bytes: usize): usize {
-  return heap.alloc(max<usize>(bytes, 8));
 }
 
 // A regression on its own, for the tests of §7.6 (test/helpers/ridge-regression.ts).

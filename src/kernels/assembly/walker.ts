@@ -3,27 +3,39 @@
 // each sample in raster order with the channels of a pixel in turn, its neighbourhood, the
 // context learner's and the refiner's mean and σ, and the histograms' window, each learning
 // from the sample before. One walk per instance: the state below is the walk's.
-import { Regression, zeroed } from './ridge';
+import { zeroed } from './memory';
+import { Regression } from './ridge';
 import { learnHistograms, sampleInterval, sampleLocate, select } from './histograms';
 
-/** The mean regression's features (§7.7: 20) and the spread regression's (§7.8: a constant and nine measures), from initRefiner. */
-let meanFeatureCount: i32 = 0;
-let spreadFeatureCount: i32 = 0;
+/** The mean regression's features (§7.7) and the spread regression's (§7.8: a constant and the nine measures). */
+const MEAN_FEATURES = 20;
+const MEASURES = 9;
+const SPREAD_FEATURES = MEASURES + 1;
 /** The first pixel's first channel: no neighbour at all (§7.4); its later channels take half. */
 const FIRST_SAMPLE_STD: f64 = 64;
 /** Σr₁² + Σr₂² beyond which a channel's carry sums halve (§7.5). */
 const MOMENTS_HALVE_AT: f64 = 1048576;
 
-// The band: the image's rows [0, bottom) of width × channels samples, of which `coded` channels are walked.
+// The band: rows of width × channels samples, of which `coded` channels are walked.
 let width: i32 = 0;
 let channels: i32 = 0;
 let coded: i32 = 0;
 let sampleMax: f64 = 0;
-/** The image's samples (uint8), rows [0, bottom): the decoder writes each value before the next sample is walked. */
-let samples: usize = 0;
+/**
+ * The rows the walk reads (uint8): the current row and the two above it, which are all a
+ * sample's neighbourhood reaches. Sample `index` of the image lies at window + index − windowBase;
+ * `enterRow` moves the window down. The caller (or `decode`) writes each value before the
+ * next sample is walked.
+ */
+let window: usize = 0;
+let windowRow: i32 = -1;
+let windowBase: i32 = 0;
 /** Where `next` leaves the sample's mean and σ (two float64). */
 let out: usize = 0;
-let k: i32 = 0;
+/** Samples walked so far. */
+let walked: i32 = 0;
+/** The sample the histograms selected a window for, until it is learned (−1: none). */
+let selected: i32 = -1;
 // Per slot of the current row and the row above: the base predictions and the means coded under.
 let above: usize = 0;
 let current: usize = 0;
@@ -38,12 +50,11 @@ let stdPerGradient: f64 = 0;
 let stdPerResidual: f64 = 0;
 let stdPerNeighbourError: f64 = 0;
 
-/** Sets up the walk and returns where its samples go (rows [0, bottom), to be filled by the caller as far as they are known). */
+/** Sets up the walk and returns where its window of three rows lies (see `enterRow`). */
 export function initWalk(
   imageWidth: i32,
   imageChannels: i32,
   codedChannels: i32,
-  bottom: i32,
   maxValue: f64,
   carryOne: f64,
   carryTwo: f64,
@@ -62,7 +73,7 @@ export function initWalk(
   stdPerGradient = perGradient;
   stdPerResidual = perResidual;
   stdPerNeighbourError = perNeighbourError;
-  samples = zeroed(<usize>bottom * <usize>width * <usize>channels);
+  window = zeroed(<usize>(3 * width * channels));
   out = zeroed(16);
   const row = <usize>(width * channels) << 3;
   above = zeroed(row);
@@ -72,8 +83,23 @@ export function initWalk(
   neighbours = zeroed(4 << 3);
   before = zeroed(4 << 3);
   differences = zeroed(4 << 3);
-  measures = zeroed(9 << 3);
-  return samples;
+  measures = zeroed(MEASURES << 3);
+  return window;
+}
+
+/**
+ * Moves the window to rows y − 2 … y (y is the window's row or the next): the two rows above
+ * are kept, row y's place is the caller's to fill. Returns the image index of the window's
+ * first sample (negative for the first two rows).
+ */
+export function enterRow(y: i32): i32 {
+  if (y !== windowRow) {
+    const length = width * channels;
+    memory.copy(window, window + <usize>length, <usize>(2 * length));
+    windowRow = y;
+    windowBase = (y - 2) * length;
+  }
+  return windowBase;
 }
 
 /** Where `next` leaves the mean and σ. */
@@ -82,7 +108,7 @@ export function walkOut(): usize {
 }
 
 @inline function sampleAt(index: i32): f64 {
-  return <f64>load<u8>(samples + <usize>index);
+  return <f64>load<u8>(window + <usize>(index - windowBase));
 }
 
 @inline function f64At(base: usize, i: i32): f64 {
@@ -271,24 +297,24 @@ let pendingRefined: f64 = 0;
 let pendingCodedMean: f64 = 0;
 
 /** The refiner: `classes` activity classes; its regressions are added with addMeanRegression and addSpreadRegression, in order. */
-export function initRefiner(classes: i32, scale: f64, warmup: i32, meanFeatureSize: i32, spreadFeatureSize: i32): void {
-  meanFeatureCount = meanFeatureSize;
-  spreadFeatureCount = spreadFeatureSize;
+export function initRefiner(classes: i32, scale: f64, warmup: i32): void {
   activityClasses = classes;
   spreadScale = scale;
   spreadWarmup = warmup;
   meanRegressions = new StaticArray<Regression>(channels * classes);
   spreadRegressions = new StaticArray<Regression>(channels);
-  meanFeatures = zeroed(<usize>meanFeatureSize << 3);
-  spreadFeatures = zeroed(<usize>spreadFeatureSize << 3);
+  meanFeatures = zeroed(MEAN_FEATURES << 3);
+  spreadFeatures = zeroed(SPREAD_FEATURES << 3);
 }
 
 /**
  * Sets mean regression k (channel × activityClasses + class) or spread regression k (channel);
  * `priorAt` the prior's weights (0: none), copied.
  */
-export function setRegression(spread: bool, k: i32, ridge: f64, first: f64, after: i32, later: f64, every: i32, settledAfter: i32, settledEvery: i32, priorAt: usize, pull: f64, fade: f64): void {
-  const regression = new Regression(spread ? spreadFeatureCount : meanFeatureCount, ridge, first, after, later, every, settledAfter, settledEvery);
+export function setRegression(spread: bool, k: i32, size: i32, ridge: f64, first: f64, after: i32, later: f64, every: i32, settledAfter: i32, settledEvery: i32, priorAt: usize, pull: f64, fade: f64): void {
+  // The caller's prior tables are shaped by its feature counts: they must be these.
+  if (size !== (spread ? SPREAD_FEATURES : MEAN_FEATURES)) unreachable();
+  const regression = new Regression(size, ridge, first, after, later, every, settledAfter, settledEvery);
   if (priorAt !== 0) regression.startFrom(priorAt, pull, fade);
   if (spread) unchecked((spreadRegressions[k] = regression));
   else unchecked((meanRegressions[k] = regression));
@@ -352,7 +378,7 @@ function refinedMean(index: i32, x: i32, hasN: bool, c: i32, p: f64, r1: f64, r2
 /** σ from the spread regression over `measures` (§7.8); `fallback` until it has seen spreadWarmup samples. */
 function refinedSpread(c: i32, fallback: f64): f64 {
   setF64(spreadFeatures, 0, 1);
-  for (let j = 1; j < spreadFeatureCount; j++) setF64(spreadFeatures, j, f64At(measures, j - 1));
+  for (let j = 1; j < SPREAD_FEATURES; j++) setF64(spreadFeatures, j, f64At(measures, j - 1));
   const regression = unchecked(spreadRegressions[c]);
   pendingSpreadRegression = regression;
   if (regression.updates < spreadWarmup) return fallback;
@@ -377,8 +403,9 @@ function learnRefinement(): void {
 export function next(): i32 {
   learnContext();
   learnRefinement();
-  learnHistograms();
-  const step = k++;
+  if (selected >= 0) learnHistograms(<i32>sampleAt(selected));
+  selected = -1;
+  const step = walked++;
   const c = step % coded;
   const pixel = (step - c) / coded;
   const x = pixel % width;
@@ -443,10 +470,11 @@ export function next(): i32 {
   setF64(measures, 8, hasDifferences ? activity(differences) : gradient);
   std = refinedSpread(c, std);
   distribution(index, c, ne - n, n - nw, nw - w, base, mean, r1, r2, std);
-  const coded_ = f64At(out, 0);
-  setF64(meansCurrent, slot, coded_);
-  pendingCodedMean = coded_;
-  return select(index, x, c, coded_, f64At(out, 1), hasDifferences, samples, channels, neighbours, differences) ? index : -1 - index;
+  const codedMean = f64At(out, 0);
+  setF64(meansCurrent, slot, codedMean);
+  pendingCodedMean = codedMean;
+  selected = index;
+  return select(index, x, c, codedMean, f64At(out, 1), hasDifferences, window - <usize>windowBase, neighbours, differences) ? index : -1 - index;
 }
 
 /** The interval of `value` under the distribution `next` gave last (with its window where `blended`), to the found interval. */
@@ -457,6 +485,6 @@ export function interval(value: i32, blended: bool): void {
 /** Decodes the sample `next` gave last from `slot`: writes its value to the samples and returns it, its interval to the found interval. */
 export function decode(slot: f64, index: i32, blended: bool): i32 {
   const value = sampleLocate(f64At(out, 0), f64At(out, 1), slot, blended);
-  store<u8>(samples + <usize>index, <u8>value);
+  store<u8>(window + <usize>(index - windowBase), <u8>value);
   return value;
 }

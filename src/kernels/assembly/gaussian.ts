@@ -1,8 +1,8 @@
 // Specified in docs/format.md §5.5, §5.6, §5.8–§5.10.
-// The predictor's sample distributions: the bounded scale mixture of two Gaussians (§5.8) and
-// that mixture blended with a window of counts (§5.9), their cumulative frequencies, a
-// symbol's interval and the search for the symbol holding a slot. src/ans/gaussian.ts gives
-// them the Φ table, the constants and the window, and reads the interval back.
+// The Gaussian codes' frequencies: one Gaussian (§5.6, §5.7; the chain's), the bounded scale
+// mixture of two (§5.8; the predictor's) and that mixture blended with a window of counts
+// (§5.9), a symbol's interval and the search for the symbol holding a slot (§5.10).
+// src/ans/gaussian.ts gives them the Φ tables and the constants, and reads the interval back.
 
 /** Where the tables and buffers lie, and the format's constants, from `init`. */
 let phi: usize = 0;
@@ -26,7 +26,7 @@ let maxAbsMean: f64 = 0;
  * int32 cells per bucket of Φ), room for a window's running sums (float64, one more than the
  * longest window), and where the found interval [start, end) goes (two float64).
  */
-export function initMixture(
+export function initGaussians(
   phiTable: usize,
   inverseTable: usize,
   runningSums: usize,
@@ -165,9 +165,9 @@ export function locate(slot: f64): i32 {
     const below = phiTableAt(cell);
     const above = phiTableAt(cell + 1);
     const position = above > below ? <f64>cell + (target - below) / (above - below) : <f64>cell;
-    guess = <i32>Math.floor((position - phiCentre) / gridScale - firstBoundary) + 1;
-    if (guess < 0) guess = 0;
-    else if (guess > count - 1) guess = count - 1;
+    // Clamped as float64, before the conversion: a guess far outside the symbols is the first or last.
+    const estimate = Math.floor((position - phiCentre) / gridScale - firstBoundary) + 1;
+    guess = estimate < 0 ? 0 : estimate > <f64>(count - 1) ? count - 1 : <i32>estimate;
   }
   let low: i32;
   let high: i32;
