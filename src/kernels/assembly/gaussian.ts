@@ -4,7 +4,7 @@
 // (§5.9), a symbol's interval and the search for the symbol holding a slot (§5.10).
 // src/ans/gaussian.ts gives them the Φ tables and the constants, and reads the interval back.
 
-/** Where the tables and buffers lie, and the format's constants, from `init`. */
+/** Where the tables and buffers lie, and the format's constants, from `initGaussians`. */
 let phi: usize = 0;
 let inverse: usize = 0;
 let countsBelow: usize = 0;
@@ -58,7 +58,7 @@ export function initGaussians(
   maxAbsMean = meanBound;
 }
 
-// The symbols being coded (§5.6, §5.8): set by `span`.
+// The symbols being coded (§5.6, §5.8): set by `setSymbols`.
 let firstBoundary: f64 = 0;
 let gridScale: f64 = 1;
 let wideGridScale: f64 = 1;
@@ -87,7 +87,8 @@ let massScale: f64 = 0;
   return below + Math.floor((position - cell) * (phiTableAt(<i32>cell + 1) - below));
 }
 
-export function span(first: i32, symbols: i32, mean: f64, std: f64, wideShare256: f64, wideScale: f64): void {
+/** The symbols being coded: `symbols` bins from `first` under the mixture (mean, σ in bins; a wide share of 0 is one Gaussian). */
+export function setSymbols(first: i32, symbols: i32, mean: f64, std: f64, wideShare256: f64, wideScale: f64): void {
   const s = std < minStd ? minStd : std > maxStd ? maxStd : std;
   const m = mean < -maxAbsMean ? -maxAbsMean : mean > maxAbsMean ? maxAbsMean : mean;
   lo = first;
@@ -109,7 +110,7 @@ export function span(first: i32, symbols: i32, mean: f64, std: f64, wideShare256
 }
 
 /** C(s) of the mixture (§5.6). */
-export function cumulative(symbol: i32): f64 {
+function cumulative(symbol: i32): f64 {
   if (symbol <= 0) return 0;
   if (symbol >= count) return total;
   return Math.floor(boundaryPhi(symbol) * spread * unit) + <f64>symbol;
@@ -140,7 +141,7 @@ export function blend(counts: usize, length: i32, firstBin: i32, weight: f64): i
 }
 
 /** C(s) of the blend (§5.9). */
-export function blendedCumulative(symbol: i32): f64 {
+function blendedCumulative(symbol: i32): f64 {
   if (symbol <= 0) return 0;
   if (symbol >= count) return total;
   let end = lo + symbol - windowFirst;
@@ -155,7 +156,7 @@ export function blendedCumulative(symbol: i32): f64 {
  * The mixture's symbol holding `slot` (§5.10): a guess through the inverse Φ table, usually
  * right, then a gallop and a bisection, so that a bad guess costs O(log distance).
  */
-export function locate(slot: f64): i32 {
+function locate(slot: f64): i32 {
   let guess: i32;
   const target = (slot - <f64>count * 0.5) * (phiOne / spread);
   if (target <= 0) guess = 0;
@@ -201,8 +202,24 @@ export function locate(slot: f64): i32 {
 }
 
 /** The blend's symbol holding `slot`, by bisection. */
-export function locateBlended(slot: f64): i32 {
+function locateBlended(slot: f64): i32 {
   return bisect(0, count, 0, total, slot, true);
+}
+
+/** C(s) of the blend where `blended` (after `blend`), else of the mixture. */
+@inline export function cumulativeOf(symbol: i32, blended: bool): f64 {
+  return blended ? blendedCumulative(symbol) : cumulative(symbol);
+}
+
+/** Symbol s's interval [C(s), C(s + 1)) into the found interval. */
+export function findInterval(symbol: i32, blended: bool): void {
+  store<f64>(found, cumulativeOf(symbol, blended));
+  store<f64>(found + 8, cumulativeOf(symbol + 1, blended));
+}
+
+/** The symbol holding `slot` (§5.10), its interval into the found interval. */
+export function findSymbol(slot: f64, blended: bool): i32 {
+  return blended ? locateBlended(slot) : locate(slot);
 }
 
 /**
@@ -212,7 +229,7 @@ export function locateBlended(slot: f64): i32 {
 @inline function bisect(low: i32, high: i32, lowValue: f64, highValue: f64, slot: f64, blended: bool): i32 {
   while (high - low > 1) {
     const middle = (low + high) >> 1;
-    const value = blended ? blendedCumulative(middle) : cumulative(middle);
+    const value = cumulativeOf(middle, blended);
     if (value <= slot) {
       low = middle;
       lowValue = value;
@@ -228,14 +245,13 @@ export function locateBlended(slot: f64): i32 {
 
 /** Symbol s's interval under the mixture over `symbols` bins from `first`, into the found interval. */
 export function mixtureInterval(first: i32, symbols: i32, mean: f64, std: f64, wideShare256: f64, wideScale: f64, symbol: i32): void {
-  span(first, symbols, mean, std, wideShare256, wideScale);
-  store<f64>(found, cumulative(symbol));
-  store<f64>(found + 8, cumulative(symbol + 1));
+  setSymbols(first, symbols, mean, std, wideShare256, wideScale);
+  findInterval(symbol, false);
 }
 
 /** The mixture's symbol holding `slot`; its interval into the found interval. */
 export function mixtureLocate(first: i32, symbols: i32, mean: f64, std: f64, wideShare256: f64, wideScale: f64, slot: f64): i32 {
-  span(first, symbols, mean, std, wideShare256, wideScale);
+  setSymbols(first, symbols, mean, std, wideShare256, wideScale);
   return locate(slot);
 }
 
@@ -244,17 +260,16 @@ export function mixtureLocate(first: i32, symbols: i32, mean: f64, std: f64, wid
  * or the index of a count that is negative or not finite (then nothing is found).
  */
 export function blendedInterval(first: i32, symbols: i32, mean: f64, std: f64, wideShare256: f64, wideScale: f64, counts: usize, length: i32, firstBin: i32, weight: f64, symbol: i32): i32 {
-  span(first, symbols, mean, std, wideShare256, wideScale);
+  setSymbols(first, symbols, mean, std, wideShare256, wideScale);
   const bad = blend(counts, length, firstBin, weight);
   if (bad >= 0) return bad;
-  store<f64>(found, blendedCumulative(symbol));
-  store<f64>(found + 8, blendedCumulative(symbol + 1));
+  findInterval(symbol, true);
   return -1;
 }
 
 /** The blend's symbol holding `slot` (its interval into the found interval), or −2 − the index of a bad count. */
 export function blendedLocate(first: i32, symbols: i32, mean: f64, std: f64, wideShare256: f64, wideScale: f64, counts: usize, length: i32, firstBin: i32, weight: f64, slot: f64): i32 {
-  span(first, symbols, mean, std, wideShare256, wideScale);
+  setSymbols(first, symbols, mean, std, wideShare256, wideScale);
   const bad = blend(counts, length, firstBin, weight);
   if (bad >= 0) return -2 - bad;
   return locateBlended(slot);

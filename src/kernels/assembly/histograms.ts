@@ -1,10 +1,10 @@
 // Specified in docs/format.md §7.9, §7.10.
-// The predictor's adaptive histograms (src/predictor/refinement.ts gives them their parameters
-// and each sample's keys): count windows per spread context and per exact context, the window
-// a sample's distribution is blended with, and that distribution's coding (gaussian.ts). One
+// The predictor's adaptive histograms (walker.ts selects and teaches them; predictive.ts sets
+// them up): count windows per spread context and per exact context, each sample's keys, the
+// window its distribution is blended with, and that distribution's coding (gaussian.ts). One
 // walk per instance: the state below is the walk's.
-import { blend, blendedCumulative, cumulative, found, locate, locateBlended, span, total } from './gaussian';
-import { zeroed } from './memory';
+import { blend, cumulativeOf, findInterval, findSymbol, setSymbols, total } from './gaussian';
+import { f64At, setF64, zeroed } from './memory';
 
 /** The exact contexts' tables, each keyed by its own neighbourhood. */
 const EXACT_TABLES = 2;
@@ -33,7 +33,7 @@ export function mix(h: i32, value: i32): i32 {
 /** The values a sample takes: 0 … values − 1. */
 let values: i32 = 0;
 let channels: i32 = 0;
-let span_: i32 = 0;
+let span: i32 = 0;
 let reach: i32 = 0;
 let fractions: i32 = 0;
 let maxStd: f64 = 0;
@@ -41,7 +41,7 @@ let prior: f64 = 0;
 let halveAt: f64 = 0;
 let wideShare256: f64 = 0;
 let wideScale: f64 = 1;
-/** Spread contexts: per context `span_` float64 counts and their total. */
+/** Spread contexts: per context `span` float64 counts and their total. */
 let spreadCounts: usize = 0;
 let spreadTotals: usize = 0;
 /** σ at which each half-octave class from the floor starts: floor·√2^k, k = 1 … classes − 1. */
@@ -112,13 +112,13 @@ export function initHistograms(
   maxStd = maxSpread;
   fractions = fractionCount;
   reach = binsEachSide;
-  span_ = 2 * binsEachSide + 1;
+  span = 2 * binsEachSide + 1;
   prior = weight;
   halveAt = halving;
   wideShare256 = tailShare256;
   wideScale = tailScale;
   const contexts = spreadClasses * fractionCount * channelCount;
-  spreadCounts = zeroed(<usize>(contexts * span_) << 3);
+  spreadCounts = zeroed(<usize>(contexts * span) << 3);
   spreadTotals = zeroed(<usize>contexts << 3);
   classCount = spreadClasses - 1;
   classStarts = zeroed(<usize>max(classCount, 1) << 3);
@@ -135,22 +135,14 @@ export function initHistograms(
   const rowsAtMost = min(slots, samples);
   for (let t = 0; t < exactTables; t++) {
     unchecked((rowOf[t] = zeroed(<usize>slots << 2)));
-    unchecked((exactCounts[t] = zeroed(<usize>(rowsAtMost * span_) << 2)));
+    unchecked((exactCounts[t] = zeroed(<usize>(rowsAtMost * span) << 2)));
     unchecked((exactTotals[t] = zeroed(<usize>rowsAtMost << 3)));
     unchecked((rows[t] = 0));
     const weights = zeroed(<usize>(channelCount * classesOfTotals) << 3);
     for (let k = 0; k < channelCount * classesOfTotals; k++) store<f64>(weights + (<usize>k << 3), initialWeight / EXACT_TABLES);
     unchecked((exactWeights[t] = weights));
   }
-  combined = zeroed(<usize>(2 * span_) << 3);
-}
-
-@inline function f64At(base: usize, k: i32): f64 {
-  return load<f64>(base + (<usize>k << 3));
-}
-
-@inline function setF64(base: usize, k: i32, value: f64): void {
-  store<f64>(base + (<usize>k << 3), value);
+  combined = zeroed(<usize>(2 * span) << 3);
 }
 
 /** The total of exact table t's slot (0 without counts). */
@@ -159,16 +151,16 @@ export function initHistograms(
   return row === 0 ? 0 : f64At(unchecked(exactTotals[t]), row - 1);
 }
 
-/** Counts `value` in a row of `span_` counts whose window starts at `firstBin`; halves the row at `halving`. */
+/** Counts `value` in a row of `span` counts whose window starts at `firstBin`; halves the row at `halving`. */
 @inline function countF64(counts: usize, totals: usize, k: i32, firstBin: i32, value: i32, halving: f64): void {
   const offset = value - firstBin;
-  if (offset < 0 || offset >= span_) return;
-  const start = counts + (<usize>(k * span_) << 3);
+  if (offset < 0 || offset >= span) return;
+  const start = counts + (<usize>(k * span) << 3);
   store<f64>(start + (<usize>offset << 3), load<f64>(start + (<usize>offset << 3)) + 1);
   const sum = f64At(totals, k) + 1;
   setF64(totals, k, sum);
   if (sum >= halving) {
-    for (let j = 0; j < span_; j++) store<f64>(start + (<usize>j << 3), load<f64>(start + (<usize>j << 3)) / 2);
+    for (let j = 0; j < span; j++) store<f64>(start + (<usize>j << 3), load<f64>(start + (<usize>j << 3)) / 2);
     setF64(totals, k, sum / 2);
   }
 }
@@ -176,13 +168,13 @@ export function initHistograms(
 /** The same for an exact table's float32 row. */
 @inline function countF32(counts: usize, totals: usize, k: i32, firstBin: i32, value: i32, halving: f64): void {
   const offset = value - firstBin;
-  if (offset < 0 || offset >= span_) return;
-  const start = counts + (<usize>(k * span_) << 2);
+  if (offset < 0 || offset >= span) return;
+  const start = counts + (<usize>(k * span) << 2);
   store<f32>(start + (<usize>offset << 2), <f32>(<f64>load<f32>(start + (<usize>offset << 2)) + 1));
   const sum = f64At(totals, k) + 1;
   setF64(totals, k, sum);
   if (sum >= halving) {
-    for (let j = 0; j < span_; j++) store<f32>(start + (<usize>j << 2), <f32>(<f64>load<f32>(start + (<usize>j << 2)) / 2));
+    for (let j = 0; j < span; j++) store<f32>(start + (<usize>j << 2), <f32>(<f64>load<f32>(start + (<usize>j << 2)) / 2));
     setF64(totals, k, sum / 2);
   }
 }
@@ -213,8 +205,8 @@ export function select(index: i32, x: i32, c: i32, mean: f64, std: f64, hasDiffe
     const context = (spreadClass * fractions + fraction) * channels + c;
     pendingSpread = context;
     pendingSpreadFirst = <i32>whole - reach;
-    windowCounts = spreadCounts + (<usize>(context * span_) << 3);
-    windowLength = span_;
+    windowCounts = spreadCounts + (<usize>(context * span) << 3);
+    windowLength = span;
     windowFirst = pendingSpreadFirst;
   }
   if (exactTables === 0 || !(hasDifferences || firstChannel)) return windowLength >= 0;
@@ -266,48 +258,45 @@ export function select(index: i32, x: i32, c: i32, mean: f64, std: f64, hasDiffe
   const hasSpread = pendingSpread >= 0;
   const spreadTotal = hasSpread ? f64At(spreadTotals, pendingSpread) : 0;
   const first = hasSpread ? min(pendingSpreadFirst, exactFirst) : exactFirst;
-  memory.fill(combined, 0, <usize>(2 * span_) << 3);
+  memory.fill(combined, 0, <usize>(2 * span) << 3);
   for (let t = 0; t < EXACT_TABLES; t++) {
     const k = unchecked(pendingWeights[t]);
     if (k < 0) continue;
     const slot = unchecked(pendingSlots[t]);
     const scale = (f64At(unchecked(exactWeights[t]), k) * (prior + spreadTotal)) / ((1 - weightSum) * slotTotal(t, slot));
-    const row = unchecked(exactCounts[t]) + (<usize>((load<i32>(unchecked(rowOf[t]) + (<usize>slot << 2)) - 1) * span_) << 2);
+    const row = unchecked(exactCounts[t]) + (<usize>((load<i32>(unchecked(rowOf[t]) + (<usize>slot << 2)) - 1) * span) << 2);
     // (A count that would land at position 2·span or beyond is dropped, §7.10.)
     const at = exactFirst - first;
     const into = combined + (<usize>at << 3);
-    for (let j = 0; j < min(span_, 2 * span_ - at); j++) store<f64>(into + (<usize>j << 3), load<f64>(into + (<usize>j << 3)) + scale * <f64>load<f32>(row + (<usize>j << 2)));
+    for (let j = 0; j < min(span, 2 * span - at); j++) store<f64>(into + (<usize>j << 3), load<f64>(into + (<usize>j << 3)) + scale * <f64>load<f32>(row + (<usize>j << 2)));
   }
   if (hasSpread) {
     const at = pendingSpreadFirst - first;
     const into = combined + (<usize>at << 3);
-    for (let j = 0; j < min(span_, 2 * span_ - at); j++) store<f64>(into + (<usize>j << 3), load<f64>(into + (<usize>j << 3)) + load<f64>(windowCounts + (<usize>j << 3)));
+    for (let j = 0; j < min(span, 2 * span - at); j++) store<f64>(into + (<usize>j << 3), load<f64>(into + (<usize>j << 3)) + load<f64>(windowCounts + (<usize>j << 3)));
   }
   windowCounts = combined;
-  windowLength = 2 * span_;
+  windowLength = 2 * span;
   windowFirst = first;
   return true;
 }
 
 /** The interval of `value` under mean and σ, blended with the selected window where `blended`, to the found interval. */
 export function sampleInterval(mean: f64, std: f64, value: i32, blended: bool): void {
-  span(0, values, mean, std, wideShare256, wideScale);
-  if (!blended) {
-    store<f64>(found, cumulative(value));
-    store<f64>(found + 8, cumulative(value + 1));
-    return;
-  }
-  blend(windowCounts, windowLength, windowFirst, prior);
-  store<f64>(found, blendedCumulative(value));
-  store<f64>(found + 8, blendedCumulative(value + 1));
+  setSampleSymbols(mean, std, blended);
+  findInterval(value, blended);
 }
 
 /** The value holding `slot` under the same distribution, its interval to the found interval. */
 export function sampleLocate(mean: f64, std: f64, slot: f64, blended: bool): i32 {
-  span(0, values, mean, std, wideShare256, wideScale);
-  if (!blended) return locate(slot);
-  blend(windowCounts, windowLength, windowFirst, prior);
-  return locateBlended(slot);
+  setSampleSymbols(mean, std, blended);
+  return findSymbol(slot, blended);
+}
+
+/** A sample's symbols (its values, under mean and σ), blended with the selected window where `blended`. */
+@inline function setSampleSymbols(mean: f64, std: f64, blended: bool): void {
+  setSymbols(0, values, mean, std, wideShare256, wideScale);
+  if (blended) blend(windowCounts, windowLength, windowFirst, prior);
 }
 
 /** Counts the selected sample's `value` in its contexts, and moves the exact weights towards what paid. */
@@ -343,20 +332,15 @@ function learnWeights(value: i32): void {
     const sum = row === 0 ? 0 : f64At(unchecked(exactTotals[t]), row - 1);
     unchecked(
       (shares[t] =
-        row === 0 || offset < 0 || offset >= span_ || sum === 0 ? 0 : <f64>load<f32>(unchecked(exactCounts[t]) + (<usize>((row - 1) * span_ + offset) << 2)) / sum),
+        row === 0 || offset < 0 || offset >= span || sum === 0 ? 0 : <f64>load<f32>(unchecked(exactCounts[t]) + (<usize>((row - 1) * span + offset) << 2)) / sum),
     );
     active = true;
   }
   if (!active) return;
-  span(0, values, pendingMean, pendingStd, wideShare256, wideScale);
-  let frequency: f64;
-  if (pendingSpread >= 0) {
-    blend(spreadCounts + (<usize>(pendingSpread * span_) << 3), span_, pendingSpreadFirst, prior);
-    frequency = blendedCumulative(value + 1) - blendedCumulative(value);
-  } else {
-    frequency = cumulative(value + 1) - cumulative(value);
-  }
-  const pF = frequency / total;
+  setSymbols(0, values, pendingMean, pendingStd, wideShare256, wideScale);
+  const spread = pendingSpread >= 0;
+  if (spread) blend(spreadCounts + (<usize>(pendingSpread * span) << 3), span, pendingSpreadFirst, prior);
+  const pF = (cumulativeOf(value + 1, spread) - cumulativeOf(value, spread)) / total;
   let mixture = pF;
   for (let t = 0; t < EXACT_TABLES; t++) {
     const k = unchecked(pendingWeights[t]);

@@ -3,14 +3,13 @@
 // each sample in raster order with the channels of a pixel in turn, its neighbourhood, the
 // context learner's and the refiner's mean and σ, and the histograms' window, each learning
 // from the sample before. One walk per instance: the state below is the walk's.
-import { zeroed } from './memory';
+import { f64At, setF64, zeroed } from './memory';
 import { Regression } from './ridge';
 import { learnHistograms, sampleInterval, sampleLocate, select } from './histograms';
 
-/** The mean regression's features (§7.7) and the spread regression's (§7.8: a constant and the nine measures). */
+/** The mean regression's features (§7.7) and the spread regression's (§7.8: a constant, then nine measures). */
 const MEAN_FEATURES = 20;
-const MEASURES = 9;
-const SPREAD_FEATURES = MEASURES + 1;
+const SPREAD_FEATURES = 10;
 /** The first pixel's first channel: no neighbour at all (§7.4); its later channels take half. */
 const FIRST_SAMPLE_STD: f64 = 64;
 /** Σr₁² + Σr₂² beyond which a channel's carry sums halve (§7.5). */
@@ -83,7 +82,6 @@ export function initWalk(
   neighbours = zeroed(4 << 3);
   before = zeroed(4 << 3);
   differences = zeroed(4 << 3);
-  measures = zeroed(MEASURES << 3);
   return window;
 }
 
@@ -109,14 +107,6 @@ export function walkOut(): usize {
 
 @inline function sampleAt(index: i32): f64 {
   return <f64>load<u8>(window + <usize>(index - windowBase));
-}
-
-@inline function f64At(base: usize, i: i32): f64 {
-  return load<f64>(base + (<usize>i << 3));
-}
-
-@inline function setF64(base: usize, i: i32, value: f64): void {
-  store<f64>(base + (<usize>i << 3), value);
 }
 
 // ---- Neighbourhood (§7.3) ----------------------------------------------------
@@ -289,14 +279,13 @@ let meanRegressions: StaticArray<Regression> = new StaticArray<Regression>(0);
 let spreadRegressions: StaticArray<Regression> = new StaticArray<Regression>(0);
 let meanFeatures: usize = 0;
 let spreadFeatures: usize = 0;
-let measures: usize = 0;
 let refinerPending: i32 = -1;
 let pendingMeanRegression: Regression | null = null;
 let pendingSpreadRegression: Regression | null = null;
 let pendingRefined: f64 = 0;
 let pendingCodedMean: f64 = 0;
 
-/** The refiner: `classes` activity classes; its regressions are added with addMeanRegression and addSpreadRegression, in order. */
+/** The refiner: `classes` activity classes; its regressions are set with setRegression. */
 export function initRefiner(classes: i32, scale: f64, warmup: i32): void {
   activityClasses = classes;
   spreadScale = scale;
@@ -305,6 +294,8 @@ export function initRefiner(classes: i32, scale: f64, warmup: i32): void {
   spreadRegressions = new StaticArray<Regression>(channels);
   meanFeatures = zeroed(MEAN_FEATURES << 3);
   spreadFeatures = zeroed(SPREAD_FEATURES << 3);
+  // The spread regression's constant feature; the walk writes the measures after it.
+  setF64(spreadFeatures, 0, 1);
 }
 
 /**
@@ -375,10 +366,8 @@ function refinedMean(index: i32, x: i32, hasN: bool, c: i32, p: f64, r1: f64, r2
   return p + regression.predict(meanFeatures);
 }
 
-/** σ from the spread regression over `measures` (§7.8); `fallback` until it has seen spreadWarmup samples. */
+/** σ from the spread regression over the spread features (§7.8); `fallback` until it has seen spreadWarmup samples. */
 function refinedSpread(c: i32, fallback: f64): f64 {
-  setF64(spreadFeatures, 0, 1);
-  for (let j = 1; j < SPREAD_FEATURES; j++) setF64(spreadFeatures, j, f64At(measures, j - 1));
   const regression = unchecked(spreadRegressions[c]);
   pendingSpreadRegression = regression;
   if (regression.updates < spreadWarmup) return fallback;
@@ -459,6 +448,8 @@ export function next(): i32 {
   const errorNW = hasN && x > 0 ? Math.abs(sampleAt(index - row - channels) - f64At(meansAbove, slot - channels)) : errorN;
   const earlierError1 = c >= 1 ? Math.abs(sampleAt(index - 1) - f64At(meansCurrent, slot - 1)) : 0;
   const earlierError2 = c >= 2 ? Math.abs(sampleAt(index - 2) - f64At(meansCurrent, slot - 2)) : 0;
+  // The spread regression's measures, after its constant feature.
+  const measures = spreadFeatures + 8;
   setF64(measures, 0, gradient);
   setF64(measures, 1, Math.abs(r1));
   setF64(measures, 2, errorW);
