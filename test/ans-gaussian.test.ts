@@ -4,12 +4,6 @@ import type { Codec } from '../src/ans/index.ts';
 import {
   boundedGaussian,
   boundedGaussianBits,
-  boundedGaussianMixture,
-  boundedGaussianMixtureBits,
-  boundedGaussianMixtureInterval,
-  blendedGaussianMixture,
-  blendedGaussianMixtureInterval,
-  type CountWindow,
   discretisedGaussian,
   discretisedGaussianBits,
   MAX_BIN,
@@ -22,10 +16,18 @@ import {
   phiFixed,
   popBoundedGaussians,
   popGaussians,
-  pushBoundedGaussianMixtures,
   pushBoundedGaussians,
   pushGaussians,
 } from '../src/ans/index.ts';
+import {
+  blendedGaussianMixture,
+  blendedGaussianMixtureInterval,
+  boundedGaussianMixture,
+  boundedGaussianMixtureBits,
+  boundedGaussianMixtureInterval,
+  type CountWindow,
+  pushBoundedGaussianMixtures,
+} from './helpers/mixture-codecs.ts';
 import { PHI_STEPS_PER_UNIT, PHI_TABLE, PHI_TABLE_CENTRE, PHI_TABLE_LAST } from '../src/ans/phi-table.ts';
 import { mulberry32 } from '../src/random.ts';
 import { checkLaws, sameState, someMessage } from './ans-arbitraries.ts';

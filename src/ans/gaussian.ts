@@ -61,6 +61,14 @@ const MAX_ABS_MEAN_IN_BINS = powerOfTwo(40);
 // WebAssembly (src/kernels/assembly/gaussian.ts), the one implementation for the chain's
 // Gaussians (a mixture whose wide share is 0), the predictor's mixtures and their blends.
 
+/**
+ * Two Gaussians with one mean (§5.8, the predictor's sample distribution): (1 − wideShare)·N(μ, σ²)
+ * + wideShare·N(μ, (wideScale·σ)²). The wide component gives prediction residuals the heavy
+ * tails that one Gaussian lacks. wideShare is a multiple of 1/256 in [0, 1), so that the blend
+ * of the two Φ table values is an exact integer; wideScale ≥ 1.
+ */
+export type ScaleMixture = { wideShare: number; wideScale: number };
+
 /** wideShare's unit: a scale mixture's shares are multiples of 1/256 (§5.8). */
 export const MIXTURE_SHARE_UNITS = 256;
 
@@ -82,17 +90,16 @@ export function installGaussians(kernels: Kernels, memory: WebAssembly.Memory, l
   return found;
 }
 
-/** The kernel's instance and its views: a window of counts it reads (§5.9) and the interval [start, end) it finds. */
-type CodingKernel = { kernels: Kernels; windowAt: number; window: Float64Array; found: Float64Array };
+/** The kernel's instance for this thread's Gaussian codecs, and where it leaves the interval [start, end) it finds. */
+type CodingKernel = { kernels: Kernels; found: Float64Array };
 let kernel: CodingKernel | undefined;
 
-/** This thread's instance for the Gaussian codecs, made on first use, with room for a window of MAX_BOUNDED_ALPHABET counts. */
-export function codingKernel(): CodingKernel {
+/** This thread's instance for the Gaussian codecs, made on first use (they blend no windows of counts). */
+function codingKernel(): CodingKernel {
   if (kernel) return kernel;
   const { kernels, memory } = instantiateKernels();
-  const found = installGaussians(kernels, memory, MAX_BOUNDED_ALPHABET);
-  const windowAt = kernels.alloc(MAX_BOUNDED_ALPHABET * Float64Array.BYTES_PER_ELEMENT);
-  return (kernel = { kernels, windowAt, window: new Float64Array(memory.buffer, windowAt, MAX_BOUNDED_ALPHABET), found: new Float64Array(memory.buffer, found, 2) });
+  const found = installGaussians(kernels, memory, 0);
+  return (kernel = { kernels, found: new Float64Array(memory.buffer, found, 2) });
 }
 
 /**

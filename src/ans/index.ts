@@ -10,6 +10,7 @@ export {
   boundedGaussian,
   boundedGaussianBits,
   pushBoundedGaussians,
+  type ScaleMixture,
   popBoundedGaussians,
   pushTruncatedGaussian,
   popTruncatedGaussian,
@@ -20,17 +21,5 @@ export {
   MIN_BIN,
   MAX_BIN,
 } from './gaussian.ts';
-export {
-  boundedGaussianMixture,
-  popBoundedGaussianMixture,
-  boundedGaussianMixtureBits,
-  pushBoundedGaussianMixtures,
-  boundedGaussianMixtureInterval,
-  blendedGaussianMixture,
-  popBlendedGaussianMixture,
-  blendedGaussianMixtureInterval,
-  type CountWindow,
-  type ScaleMixture,
-} from './mixture.ts';
 export { phiFixed, PHI_ONE, PHI_FRACTION_BITS } from './phi-table.ts';
 export { powerOfTwo } from './powers-of-two.ts';

@@ -54,7 +54,7 @@ export interface RefinementPrior {
 
 /**
  * The adaptive histograms: where σ < maxStd, the sample's distribution is blended
- * with counts of the values seen before in its context (`CountWindow` in src/ans/mixture.ts, at
+ * with counts of the values seen before in its context (a count window, docs/format.md §5.9, at
  * weight `prior`), for shapes the mixture cannot take — residuals that are exactly 0 far more
  * often than any Gaussian allows, say. A context is the channel, σ in half-octaves from the
  * σ floor (`spreadClasses` of them) and the mean's fraction in quarters; it counts values

@@ -1,30 +1,23 @@
-// Specified in docs/format.md §5.8–§5.10.
-/**
- * The predictor's sample distributions: the bounded scale mixture of two Gaussians, and that
- * mixture blended with a window of observed counts. Their frequencies are worked out in
- * WebAssembly (src/kernels/assembly/gaussian.ts), where a sample's search for its symbol runs
- * compiled from the first sample on; this module checks the parameters, hands the kernel the
- * window and talks to the message.
- */
-import type { Codec } from './codecs.ts';
+// The predictor's sample distributions (docs/format.md §5.8–§5.10) as codecs of their own, for
+// the tests of the kernel that works out their frequencies (src/kernels/assembly/gaussian.ts):
+// the bounded scale mixture of two Gaussians, and that mixture blended with a window of
+// observed counts. The predictor's walk codes its samples through the same kernel functions
+// (src/kernels/assembly/histograms.ts); these check the parameters, hand the kernel the window
+// and talk to the message.
+import type { Codec } from '../../src/ans/codecs.ts';
 import {
-  codingKernel,
   checkAlphabet,
   checkBoundedBin,
   checkParameters,
   checkScalarParameters,
   GAUSSIAN_PRECISION_BITS,
+  installGaussians,
+  MAX_BOUNDED_ALPHABET,
   MIXTURE_SHARE_UNITS,
-} from './gaussian.ts';
-import type { Message } from './message.ts';
-
-/**
- * Two Gaussians with one mean: (1 − wideShare)·N(μ, σ²) + wideShare·N(μ, (wideScale·σ)²).
- * The wide component gives prediction residuals the heavy tails that one Gaussian lacks.
- * wideShare is a multiple of 1/256 in [0, 1), so that the blend of the two Φ table values is
- * an exact integer; wideScale ≥ 1.
- */
-export type ScaleMixture = { wideShare: number; wideScale: number };
+  type ScaleMixture,
+} from '../../src/ans/gaussian.ts';
+import type { Message } from '../../src/ans/message.ts';
+import { instantiateKernels, type Kernels } from '../../src/kernels/index.ts';
 
 
 /**
@@ -37,6 +30,19 @@ export type ScaleMixture = { wideShare: number; wideScale: number };
  * parametric p cannot take (JPEG-XL's and CALIC's coders are histograms per context).
  */
 export type CountWindow = { counts: Float64Array; firstBin: number; prior: number };
+
+/** The kernel's instance and its views: a window of counts it reads and the interval [start, end) it finds. */
+type CodingKernel = { kernels: Kernels; windowAt: number; window: Float64Array; found: Float64Array };
+let kernel: CodingKernel | undefined;
+
+/** The instance, made on first use, with room for a window of MAX_BOUNDED_ALPHABET counts. */
+function codingKernel(): CodingKernel {
+  if (kernel) return kernel;
+  const { kernels, memory } = instantiateKernels();
+  const found = installGaussians(kernels, memory, MAX_BOUNDED_ALPHABET);
+  const windowAt = kernels.alloc(MAX_BOUNDED_ALPHABET * Float64Array.BYTES_PER_ELEMENT);
+  return (kernel = { kernels, windowAt, window: new Float64Array(memory.buffer, windowAt, MAX_BOUNDED_ALPHABET), found: new Float64Array(memory.buffer, found, 2) });
+}
 
 function checkMixture(mixture: ScaleMixture): void {
   const units = mixture.wideShare * MIXTURE_SHARE_UNITS;
@@ -89,14 +95,6 @@ export function boundedGaussianMixture(lo: number, hi: number, mu: number, sigma
     },
     pop: (m) => popMixtureChecked(m, lo, count, mu, sigma, mixture),
   };
-}
-
-/** `boundedGaussianMixture(lo, hi, mu, sigma, mixture).pop(m)` without making the codec: for a decoder's per-sample loop. */
-export function popBoundedGaussianMixture(m: Message, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture): number {
-  checkAlphabet(lo, hi);
-  checkScalarParameters(mu, sigma, 1);
-  checkMixture(mixture);
-  return popMixtureChecked(m, lo, hi - lo + 1, mu, sigma, mixture);
 }
 
 /**
@@ -194,12 +192,6 @@ export function blendedGaussianMixture(lo: number, hi: number, mu: number, sigma
     },
     pop: (m) => popBlendedChecked(m, lo, hi, mu, sigma, mixture, window),
   };
-}
-
-/** `blendedGaussianMixture(lo, hi, mu, sigma, mixture, window).pop(m)` without making the codec: for a decoder's per-sample loop. */
-export function popBlendedGaussianMixture(m: Message, lo: number, hi: number, mu: number, sigma: number, mixture: ScaleMixture, window: CountWindow): number {
-  checkBlended(lo, hi, mu, sigma, mixture, window);
-  return popBlendedChecked(m, lo, hi, mu, sigma, mixture, window);
 }
 
 /**
