@@ -10,7 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { Message } from '../src/ans/index.ts';
 import { cropImage, readImage, type Image } from '../src/image/index.ts';
 import { colourAt } from '../src/image/image.ts';
-import { ESCAPE, fewestMatchBits, followerKey, MATCH_PRECISION_BITS, MATCHES, MATCHES_VERSION_10, type MatchModel, neighbourhoodKey, PixelMatches } from '../src/predictor/matches.ts';
+import { instantiateKernels } from '../src/kernels/index.ts';
+import { ESCAPE, fewestMatchBits, MATCH_PRECISION_BITS, MATCHES, MATCHES_VERSION_10, type MatchModel, PixelMatches } from '../src/predictor/matches.ts';
+
+/** The pixel matches' hashes (§7.13), as the kernel computes them. */
+const { neighbourhoodKey, followerKey } = instantiateKernels().kernels;
 import { bandIntervalsInWorker } from '../src/predictor/parallel-walk.ts';
 import { bandDistributions, bandIntervals, bandSamples, popRows, PREDICTOR, pushRows, rowBits, type RowBand } from '../src/predictor/predictive.ts';
 

@@ -40,6 +40,7 @@ export interface Kernels {
   matchFind(slot: number): number;
   matchColourOf(symbol: number): number;
   matchLearn(pixel: number, symbol: number, colour: number): void;
+  /** The pixel matches' hashes of a pixel's neighbourhood and of its follower's (§7.13). */
   neighbourhoodKey(pattern: number, w: number, n: number, nw: number, ne: number): number;
   followerKey(w: number, n: number, nw: number, ne: number, ww: number): number;
   /** A standalone ridge regression (test/helpers): made, started from a prior, taught, and its weights and update count. */
@@ -62,11 +63,4 @@ export function instantiateKernels(): { kernels: Kernels; memory: WebAssembly.Me
   const memory = new WebAssembly.Memory({ initial: 1 });
   const instance = new WebAssembly.Instance(compiled, { env: { memory } });
   return { kernels: instance.exports as unknown as Kernels, memory };
-}
-
-let shared: { kernels: Kernels; memory: WebAssembly.Memory } | undefined;
-
-/** One instance for the kernels' pure functions in a thread (the pixel matches' hashes), made on first use: nothing is laid out in it. */
-export function sharedKernels(): { kernels: Kernels; memory: WebAssembly.Memory } {
-  return (shared ??= instantiateKernels());
 }

@@ -18,7 +18,7 @@
  * colours of W, N, NW and NE (hashed) are mixed in where that neighbourhood was seen before:
  * the same four colours tend to be followed the same way (an anti-aliased edge, a widget).
  */
-import { instantiateKernels, type Kernels, sharedKernels } from '../kernels/index.ts';
+import { instantiateKernels, type Kernels } from '../kernels/index.ts';
 
 /** Candidate slots, in the order a colour is looked for: W, N, NW, NE, WW, NN, the follower, then the recent colours (as src/kernels/assembly/matches.ts lays them out). */
 const SLOTS = 6 + 1 + 4;
@@ -113,14 +113,4 @@ export class PixelMatches {
   learn(pixel: number, symbol: number, colour: number): void {
     this.kernels.matchLearn(pixel, symbol, colour);
   }
-}
-
-/** The neighbourhood counts' hash of a pixel's pattern (0 … 14) and W, N, NW, NE colours (−1 where missing): a signed 32-bit integer. */
-export function neighbourhoodKey(pattern: number, w: number, n: number, nw: number, ne: number): number {
-  return sharedKernels().kernels.neighbourhoodKey(pattern, w, n, nw, ne);
-}
-
-/** The followers' hash of a pixel's W, N, NW, NE and WW colours (−1 where missing): a signed 32-bit integer. */
-export function followerKey(w: number, n: number, nw: number, ne: number, ww: number): number {
-  return sharedKernels().kernels.followerKey(w, n, nw, ne, ww);
 }
