@@ -3,11 +3,11 @@
 //
 //   npm run build:gpu-runner [-- --out DIR]
 //
-// What goes in: the CLI and the GPU checks, each bundled into one file by esbuild; the node
-// binary, xz-compressed; onnxruntime-node's JavaScript and its linux-x64 native library and
-// binding, xz-compressed (the bundles load it as an external package); the Debian packages of
-// the Vulkan loader (apt-get download); and the scripts that unpack and run them. Runs on
-// linux-x64 with apt, xz and network access to the Debian archive.
+// What goes in: the CLI (and its worker threads' entry) and the GPU checks, each bundled into
+// one file by esbuild; the node binary, xz-compressed; onnxruntime-node's JavaScript and its
+// linux-x64 native library and binding, xz-compressed (the bundles load it as an external
+// package); the Debian packages of the Vulkan loader (apt-get download); and the scripts that
+// unpack and run them. Runs on linux-x64 with apt, xz and network access to the Debian archive.
 
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -68,9 +68,17 @@ export async function bundle(source: string, outfile: string): Promise<void> {
   });
 }
 
-/** The vdmzip command, as one file. */
-// The command runs on the main thread only: the predictor's worker threads load this same file for its modules.
-export const CLI_ENTRY = "import { isMainThread } from 'node:worker_threads';\nimport { runCli } from './cli/main.ts';\nif (isMainThread) process.exitCode = await runCli(process.argv);\n";
+/** The vdmzip command's entry. */
+const CLI_ENTRY = "import { runCli } from './cli/main.ts';\nprocess.exitCode = await runCli(process.argv);\n";
+/** The worker threads' entry, bundled beside the command under the name src/workers.ts looks for. */
+const WORKER_ENTRY = "import './src/worker.ts';\n";
+const WORKER_BUNDLE = 'vdmzip-worker.mjs';
+
+/** The vdmzip command as one file, `outfile`, and beside it the bundle its worker threads run. */
+export async function bundleCli(outfile: string): Promise<void> {
+  await bundle(CLI_ENTRY, outfile);
+  await bundle(WORKER_ENTRY, join(dirname(outfile), WORKER_BUNDLE));
+}
 
 /** onnxruntime-node's JavaScript as it is, its native files xz-compressed, and onnxruntime-common beside it. */
 function copyOnnxRuntime(modules: string): void {
@@ -121,7 +129,7 @@ async function main(): Promise<void> {
   mkdirSync(join(app, 'cli'), { recursive: true });
 
   console.log('bundling the CLI and the GPU checks');
-  await bundle(CLI_ENTRY, join(app, 'cli/vdmzip.mjs'));
+  await bundleCli(join(app, 'cli/vdmzip.mjs'));
   await bundle("import { main } from './scripts/gpu-check.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n", join(app, 'cli/gpu-check.mjs'));
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   // The CLI reads its version from ../package.json; "type": "module" is for the .mjs-less tools a user may add.

@@ -15,7 +15,6 @@
 //
 // Specified in docs/format.md §6 (payload order), §8.7, §8.9, §10, §11.
 
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Message, popUniform, pushUniform } from './ans/index.ts';
 import { VdmzipError, type VdmzipErrorCode } from './errors.ts';
 import type { Image } from './image/index.ts';
@@ -48,7 +47,7 @@ import {
 import { elboTotal, imagesElbo, type StepSampling } from './chain/elbo.ts';
 import { fewestMatchBits } from './predictor/matches.ts';
 import { bandIntervalsInWorker } from './predictor/parallel-walk.ts';
-import { defaultWorkers, mapLimited, workerTask, type WorkerReport } from './workers.ts';
+import { defaultWorkers, mapLimited, workerTask, type WorkerResult } from './workers.ts';
 import { bandSamples, popRows, PREDICTOR, PREDICTOR_FIRST_CHANNEL_CONTEXTS, PREDICTOR_VERSION_9, type Predictor, pushRows, rowBits, type BandIntervals, type RowBand } from './predictor/predictive.ts';
 import { chainSchedule, type ChainSchedule } from './chain/schedule.ts';
 import { chunkLayout, codedPlanes, constantChannel, gatherPixels, MAX_CHUNK_PATCHES, MODEL_CHANNELS, planes, scatterPixels, tiling, type Plane, type Tiling } from './chain/tiling.ts';
@@ -452,10 +451,11 @@ function bandImages(image: Image, heights: readonly number[]): Image[] {
   });
 }
 
-/** Worker tasks of this module (src/workers.ts): a band's predictor file, and a band file's samples. */
+/** Worker tasks of this module (src/worker.ts): a band's predictor file, and a band file's samples. */
 const ENCODE_BAND = 'vdmzip:encode-band';
 const DECODE_BAND = 'vdmzip:decode-band';
-type BandTask = { task: typeof ENCODE_BAND; band: Image } | { task: typeof DECODE_BAND; file: Uint8Array };
+export const BAND_TASKS: readonly string[] = [ENCODE_BAND, DECODE_BAND];
+export type BandTask = { task: typeof ENCODE_BAND; band: Image } | { task: typeof DECODE_BAND; file: Uint8Array };
 
 /** What a band task's worker posts as its result: the band's bytes, or why a band file does not decode. */
 type BandResult = Uint8Array | { code: VdmzipErrorCode; message: string };
@@ -479,7 +479,7 @@ async function inWorker(task: BandTask, workers: number, onProgress: (done: numb
   if (workers > 1) {
     let result: BandResult | undefined;
     try {
-      result = await workerTask<BandResult>(import.meta.url, task, { onProgress, signal });
+      result = await workerTask<BandResult>(task, { onProgress, signal });
     } catch (error) {
       if (signal?.aborted) throw error;
     }
@@ -520,19 +520,15 @@ async function decodeBands(header: ContainerHeader, bands: Band[], workers: numb
   return image;
 }
 
-/** A band task in this worker thread: its progress and result go to the thread that started it. */
-async function runBandTask(task: BandTask): Promise<void> {
-  const port = parentPort!;
-  const progress = (done: number) => port.postMessage({ done } satisfies WorkerReport<BandResult>);
-  let result: Uint8Array;
+/** A band task's work in a worker thread (src/worker.ts): the band's bytes, handed over, or why its file does not decode. */
+export async function bandTaskResult(task: BandTask, onProgress: (done: number) => void): Promise<WorkerResult<BandResult>> {
   try {
-    result = await bandWork(task, progress);
+    const result = await bandWork(task, onProgress);
+    return { result, transfer: [result.buffer as ArrayBuffer] };
   } catch (error) {
     if (!(error instanceof VdmzipError)) throw error;
-    port.postMessage({ result: { code: error.code, message: error.message } } satisfies WorkerReport<BandResult>);
-    return;
+    return { result: { code: error.code, message: error.message }, transfer: [] };
   }
-  port.postMessage({ result } satisfies WorkerReport<BandResult>, [result.buffer as ArrayBuffer]);
 }
 
 /** The alpha mode, decoded first (docs/format.md §6): whether an alpha channel is constant, and then its value. */
@@ -1003,5 +999,3 @@ export async function decompressPicture(bytes: Uint8Array, bundle: ModelBundle |
   if (header.layout) checkPngLayout(image, header.layout, 'CORRUPT');
   return { image, metadata, ...(header.layout && { layout: header.layout }) };
 }
-
-if (!isMainThread && [ENCODE_BAND, DECODE_BAND].includes((workerData as Partial<BandTask> | undefined)?.task ?? '')) await runBandTask(workerData as BandTask);

@@ -1,49 +1,66 @@
 /**
- * Work in worker threads: a worker runs a module of the library (its own file: a module of
- * dist/src, or the bundled command, whose entry runs the command on the main thread only), and
- * that module, seeing `workerData` of its own task, does the task and posts `{ done }` reports
- * and then `{ result }`. Under TypeScript sources the worker first registers tsx, as the
- * command does. A worker that cannot start or fails makes the task's promise reject; callers
- * then do the work on their own thread.
+ * Work in worker threads: every worker runs src/worker.ts (dist/src/worker.js, or beside the
+ * bundled command its own bundle, vdmzip-worker.mjs), which does the task in its `workerData`
+ * and posts `{ done }` reports and then `{ result }`. Under TypeScript sources the worker first
+ * registers tsx, as the command does. A worker that cannot start or fails makes the task's
+ * promise reject; callers then do the work on their own thread. node:worker_threads is
+ * imported when a worker starts, not with this module: a command that starts none (a small
+ * file's decode) does not pay for loading it.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { Worker, type TransferListItem } from 'node:worker_threads';
+import { extname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { TransferListItem, Worker } from 'node:worker_threads';
+
+/** A task for a worker: `task` names the work (src/worker.ts dispatches on it). */
+export interface WorkerTaskData {
+  task: string;
+}
 
 /** What a worker posts: progress (a count of its task's units), then its result. */
 export type WorkerReport<R> = { done: number } | { result: R };
+
+/** A task's result as a worker posts it, with the buffers it hands over rather than copies. */
+export interface WorkerResult<R> {
+  result: R;
+  transfer: TransferListItem[];
+}
+
+/**
+ * The module a worker runs: src/worker.ts beside this module (.ts under tsx, .js in dist/src),
+ * or, in a bundle (whose modules all see the bundle's URL with the query `?bundled`, as
+ * scripts/build-gpu-runner.ts makes it), the worker bundle beside it.
+ */
+const WORKER_MODULE = new URL(import.meta.url).search === '?bundled' ? new URL('./vdmzip-worker.mjs', import.meta.url).href : new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
 
 /** Threads a coder may keep busy by default: every core Node reports. */
 export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-function startWorker(moduleUrl: string, workerData: unknown, transferList?: TransferListItem[]): Worker {
-  if (!moduleUrl.endsWith('.ts')) return new Worker(new URL(moduleUrl), { workerData, transferList });
+async function startWorker(workerData: WorkerTaskData, transferList?: TransferListItem[]): Promise<Worker> {
+  const { Worker } = await import('node:worker_threads');
+  if (!WORKER_MODULE.endsWith('.ts')) return new Worker(new URL(WORKER_MODULE), { workerData, transferList });
   // TypeScript sources: register tsx in the worker before loading the module.
-  const tsx = pathToFileURL(createRequire(moduleUrl).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(moduleUrl)}); })`;
+  const tsx = pathToFileURL(createRequire(WORKER_MODULE).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_MODULE)}); })`;
   return new Worker(boot, { eval: true, workerData, transferList });
 }
 
 /**
- * Runs one task in a worker running `moduleUrl` and resolves with its result; `onProgress`
- * gets each `done` report. An abort of `signal` stops the worker (and rejects), so that a
- * caller that fails meanwhile leaves no thread running.
+ * Runs `task` in a worker thread and resolves with its result; `onProgress` gets each `done`
+ * report. An abort of `signal` stops the worker (and rejects), so that a caller that fails
+ * meanwhile leaves no thread running.
  */
-export function workerTask<R>(moduleUrl: string, task: unknown, options: { onProgress?: (done: number) => void; signal?: AbortSignal; transfer?: TransferListItem[] } = {}): Promise<R> {
+export async function workerTask<R>(task: WorkerTaskData, options: { onProgress?: (done: number) => void; signal?: AbortSignal; transfer?: TransferListItem[] } = {}): Promise<R> {
   const { onProgress, signal, transfer } = options;
+  if (signal?.aborted) throw new Error('the task was stopped');
+  const worker = await startWorker(task, transfer);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
+      void worker.terminate();
       reject(new Error('the task was stopped'));
-      return;
-    }
-    let worker: Worker;
-    try {
-      worker = startWorker(moduleUrl, task, transfer);
-    } catch (error) {
-      reject(error as Error);
       return;
     }
     let settled = false;

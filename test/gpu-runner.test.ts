@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle, CLI_ENTRY } from '../scripts/build-gpu-runner.ts';
+import { bundleCli } from '../scripts/build-gpu-runner.ts';
 import { writeImage } from '../src/image/index.ts';
 import { saveTinyModel } from './helpers/tiny-model.ts';
 
@@ -33,7 +33,7 @@ beforeAll(async () => {
   await mkdir(join(ROOT, 'dist'), { recursive: true });
   dir = await mkdtemp(join(ROOT, 'dist', 'test-runner-'));
   bundled = join(dir, 'cli/vdmzip.mjs');
-  await bundle(CLI_ENTRY, bundled);
+  await bundleCli(bundled);
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'vdmzip', version: '0.0.0-test', type: 'module' }));
   model = join(dir, 'model');
   saveTinyModel(model, 1);
