@@ -28,9 +28,11 @@ import {
   type CountWindow,
   pushBoundedGaussianMixtures,
 } from './helpers/mixture-codecs.ts';
-import { PHI_STEPS_PER_UNIT, PHI_TABLE, PHI_TABLE_CENTRE, PHI_TABLE_LAST } from '../src/ans/phi-table.ts';
+import { PHI_INVERSE_BUCKET_WIDTH, PHI_STEPS_PER_UNIT, PHI_TABLE_CENTRE, PHI_TABLE_LAST, phiTables } from '../src/ans/phi-table.ts';
 import { mulberry32 } from '../src/random.ts';
 import { checkLaws, sameState, someMessage } from './ans-arbitraries.ts';
+
+const { phi: PHI_TABLE, inverse: PHI_INVERSE } = phiTables();
 
 /**
  * Approximately standard normal (Irwin–Hall: twelve uniforms minus 6). Basic
@@ -119,6 +121,16 @@ describe('Φ table', () => {
 
   it('is the same table on every machine (golden checksum)', () => {
     expect(fnv1a(PHI_TABLE)).toBe(GOLDEN_PHI_TABLE_HASH);
+  });
+
+  it('has an inverse whose every bucket starts at the last cell at or below it (§5.10)', () => {
+    for (let bucket = 0; bucket < PHI_INVERSE.length; bucket++) {
+      const j = PHI_INVERSE[bucket];
+      const threshold = bucket * PHI_INVERSE_BUCKET_WIDTH;
+      expect(j).toBeLessThan(PHI_TABLE_LAST);
+      if (j > 0) expect(PHI_TABLE[j]).toBeLessThanOrEqual(threshold);
+      if (j < PHI_TABLE_LAST - 1) expect(PHI_TABLE[j + 1]).toBeGreaterThan(threshold);
+    }
   });
 });
 

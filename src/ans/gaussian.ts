@@ -31,7 +31,7 @@ import type { Codec } from './codecs.ts';
 import { MAX_UNIFORM_SIZE, popUniform, pushUniform, uniformBits } from './codecs.ts';
 import type { Message } from './message.ts';
 import { powerOfTwo } from './powers-of-two.ts';
-import { PHI_INVERSE, PHI_INVERSE_BUCKET_WIDTH, PHI_ONE, PHI_STEPS_PER_UNIT, PHI_TABLE, PHI_TABLE_CENTRE, PHI_TABLE_LAST, phiAtPosition } from './phi-table.ts';
+import { PHI_INVERSE_BUCKET_WIDTH, PHI_ONE, PHI_STEPS_PER_UNIT, PHI_TABLE_CENTRE, PHI_TABLE_LAST, phiAtPosition, phiTables } from './phi-table.ts';
 import { instantiateKernels, type Kernels } from '../kernels/index.ts';
 
 /** log2 of the frequency total of every Gaussian symbol. */
@@ -79,13 +79,14 @@ export const MIXTURE_SHARE_UNITS = 256;
  */
 export function installGaussians(kernels: Kernels, memory: WebAssembly.Memory, longestWindow: number): number {
   const f64 = Float64Array.BYTES_PER_ELEMENT;
+  const tables = phiTables();
   const found = kernels.alloc(2 * f64);
-  const phi = kernels.alloc(PHI_TABLE.byteLength);
-  const inverse = kernels.alloc(PHI_INVERSE.byteLength);
+  const phi = kernels.alloc(tables.phi.byteLength);
+  const inverse = kernels.alloc(tables.inverse.byteLength);
   const runningSums = kernels.alloc((longestWindow + 1) * f64);
   // (Copied through views made now: growing the memory later keeps its contents.)
-  new Int32Array(memory.buffer, phi, PHI_TABLE.length).set(PHI_TABLE);
-  new Int32Array(memory.buffer, inverse, PHI_INVERSE.length).set(PHI_INVERSE);
+  new Int32Array(memory.buffer, phi, tables.phi.length).set(tables.phi);
+  new Int32Array(memory.buffer, inverse, tables.inverse.length).set(tables.inverse);
   kernels.initGaussians(phi, inverse, runningSums, found, PHI_ONE, PHI_TABLE_LAST, PHI_TABLE_CENTRE, PHI_STEPS_PER_UNIT, 1 / PHI_INVERSE_BUCKET_WIDTH, TOTAL, MIXTURE_SHARE_UNITS, MIN_STD_IN_BINS, MAX_STD_IN_BINS, MAX_ABS_MEAN_IN_BINS);
   return found;
 }

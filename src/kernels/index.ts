@@ -10,6 +10,8 @@ import { KERNELS_WASM } from './wasm.ts';
 export interface Kernels {
   /** `bytes` bytes of zeros in the instance's memory (16-byte aligned); returns where. */
   alloc(bytes: number): number;
+  /** Writes the Φ table (§5.4, int32 at table positions 0 … 2·centre) and its inverse (§5.10, int32, buckets + 1). */
+  buildPhiTables(table: number, inverse: number, one: number, centre: number, stepsPerUnit: number, bucketWidth: number, buckets: number): void;
   /** The Gaussian codes' kernel (src/ans/gaussian.ts installs it): tables, buffers and constants. */
   initGaussians(phi: number, inverse: number, runningSums: number, found: number, phiOne: number, phiLast: number, phiCentre: number, stepsPerUnit: number, inverseBucketScale: number, total: number, shareUnits: number, minStd: number, maxStd: number, maxAbsMean: number): void;
   mixtureInterval(lo: number, count: number, mean: number, std: number, wideShare256: number, wideScale: number, symbol: number): void;

@@ -1,5 +1,6 @@
 // The WebAssembly kernels: what scripts/build-kernels.ts compiles.
 export { newRegression, regressionStartFrom, regressionLearn, weightsOf, updatesOf } from './ridge';
+export { buildPhiTables } from './phi';
 export { initGaussians, mixtureInterval, mixtureLocate, blendedInterval, blendedLocate } from './gaussian';
 export { initHistograms } from './histograms';
 export { initMatches, matchPrepare, matchSymbolOf, matchFind, matchColourOf, matchLearn, neighbourhoodKey, followerKey } from './matches';
