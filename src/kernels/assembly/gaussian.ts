@@ -154,7 +154,7 @@ function blendedCumulative(symbol: i32): f64 {
 
 /**
  * The mixture's symbol holding `slot` (§5.10): a guess through the inverse Φ table, usually
- * right, then a gallop and a bisection, so that a bad guess costs O(log distance).
+ * right, then a gallop and a bisection (searchFrom).
  */
 function locate(slot: f64): i32 {
   let guess: i32;
@@ -170,40 +170,65 @@ function locate(slot: f64): i32 {
     const estimate = Math.floor((position - phiCentre) / gridScale - firstBoundary) + 1;
     guess = estimate < 0 ? 0 : estimate > <f64>(count - 1) ? count - 1 : <i32>estimate;
   }
+  return searchFrom(guess, slot, false);
+}
+
+/**
+ * The blend's symbol holding `slot` (§5.10): the counts hold most of a blend's mass, so the
+ * guess is where C at the window's first symbol plus the window's running sums (scaled as in
+ * C, the mixture's share inside the window left out) reaches the slot; then a gallop and a
+ * bisection (searchFrom). A slot below the window starts from the symbol before it.
+ */
+function locateBlended(slot: f64): i32 {
+  if (windowLength === 0) return bisect(0, count, 0, total, slot, true);
+  const first = windowFirst - lo;
+  const atFirst = blendedCumulative(first);
+  if (atFirst > slot) return searchFrom(first - 1, slot, true);
+  // The last j ≤ windowLength with atFirst + massScale·(running sum to j) + j ≤ slot.
+  let low = 0;
+  let high = windowLength;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (atFirst + load<f64>(countsBelow + (<usize>middle << 3)) * massScale + <f64>middle <= slot) low = middle;
+    else high = middle - 1;
+  }
+  return searchFrom(min(first + low, count - 1), slot, true);
+}
+
+/**
+ * The symbol holding `slot`, from a guess (0 … count − 1): a gallop away from the guess until
+ * C brackets the slot, then a bisection, so that a bad guess costs O(log distance).
+ */
+function searchFrom(guess: i32, slot: f64, blended: bool): i32 {
   let low: i32;
   let high: i32;
   let lowValue: f64;
   let highValue: f64;
-  const guessValue = cumulative(guess);
+  const guessValue = cumulativeOf(guess, blended);
   if (guessValue <= slot) {
     low = guess;
     lowValue = guessValue;
     high = guess + 1;
-    highValue = cumulative(high);
+    highValue = cumulativeOf(high, blended);
     for (let step = 2; highValue <= slot; step *= 2) {
       low = high;
       lowValue = highValue;
       high = min(low + step, count);
-      highValue = cumulative(high);
+      highValue = cumulativeOf(high, blended);
     }
   } else {
     high = guess;
     highValue = guessValue;
     low = guess - 1;
-    lowValue = cumulative(low);
+    lowValue = cumulativeOf(low, blended);
     for (let step = 2; lowValue > slot; step *= 2) {
       high = low;
       highValue = lowValue;
       low = max(high - step, 0);
-      lowValue = cumulative(low);
+      lowValue = cumulativeOf(low, blended);
     }
   }
-  return bisect(low, high, lowValue, highValue, slot, false);
-}
-
-/** The blend's symbol holding `slot`, by bisection. */
-function locateBlended(slot: f64): i32 {
-  return bisect(0, count, 0, total, slot, true);
+  return bisect(low, high, lowValue, highValue, slot, blended);
 }
 
 /** C(s) of the blend where `blended` (after `blend`), else of the mixture. */
