@@ -1,9 +1,10 @@
 // Specified in docs/format.md §7.6.
 // The predictor's ridge regressions (refinement.ts sets them up) in AssemblyScript, compiled
 // to WebAssembly. The operations and their order are those of the specification, so
-// the weights are the same to the last bit on every machine; only the gram update, whose terms
-// are independent, is done two at a time (a multiply and an add per lane: no fused
-// multiply-add, so the same roundings).
+// the weights are the same to the last bit on every machine; where terms are independent (the
+// gram update's, two rows of the factorisation) they are done two at a time, one per lane of a
+// vector: a multiply, then an add or subtract, each rounded (no fused multiply-add), so the
+// same roundings.
 import { zeroed } from './memory';
 
 /** gram ← λ·gram + f fᵀ (lower triangle, rows of `size`), moments ← λ·moments + f·target. */
@@ -29,25 +30,16 @@ export function learn(gram: usize, moments: usize, features: usize, size: i32, f
 
 /**
  * weights ← (gram + ridge·I)⁻¹ (moments + pull·prior) by a Cholesky factorisation into
- * `factor`; `prior` 0 for none.
+ * `factor`; `prior` 0 for none. The factor's rows are worked out two at a time, one per lane
+ * (`pair`: room for two rows, interleaved, for the lanes' loads):
+ * every entry is the same sum in the same order as one row at a time (a multiply, then a
+ * subtract, then a divide, each rounded), so the same factor; two dot products in flight hide
+ * each other's latency.
  */
-export function solve(gram: usize, moments: usize, factor: usize, weights: usize, size: i32, ridge: f64, prior: usize, pull: f64): void {
-  for (let i = 0; i < size; i++) {
-    const rowI = factor + (<usize>(i * size) << 3);
-    const gramI = gram + (<usize>(i * size) << 3);
-    for (let j = 0; j < i; j++) {
-      const rowJ = factor + (<usize>(j * size) << 3);
-      let sum = load<f64>(gramI + (<usize>j << 3));
-      for (let k = 0; k < j; k++) sum -= load<f64>(rowI + (<usize>k << 3)) * load<f64>(rowJ + (<usize>k << 3));
-      store<f64>(rowI + (<usize>j << 3), sum / load<f64>(rowJ + (<usize>j << 3)));
-    }
-    let pivot = load<f64>(gramI + (<usize>i << 3)) + ridge;
-    for (let k = 0; k < i; k++) {
-      const l = load<f64>(rowI + (<usize>k << 3));
-      pivot -= l * l;
-    }
-    store<f64>(rowI + (<usize>i << 3), Math.sqrt(Math.max(pivot, MIN_PIVOT)));
-  }
+export function solve(gram: usize, moments: usize, factor: usize, pair: usize, weights: usize, size: i32, ridge: f64, prior: usize, pull: f64): void {
+  let i = 0;
+  for (; i + 1 < size; i += 2) factorPair(gram, factor, pair, size, ridge, i);
+  if (i < size) factorRow(gram, factor, size, ridge, i);
   for (let i = 0; i < size; i++) {
     const rowI = factor + (<usize>(i * size) << 3);
     let sum = load<f64>(moments + (<usize>i << 3));
@@ -60,6 +52,57 @@ export function solve(gram: usize, moments: usize, factor: usize, weights: usize
     for (let k = i + 1; k < size; k++) sum -= load<f64>(factor + (<usize>(k * size + i) << 3)) * load<f64>(weights + (<usize>k << 3));
     store<f64>(weights + (<usize>i << 3), sum / load<f64>(factor + (<usize>(i * size + i) << 3)));
   }
+}
+
+/** Row i of the factor, alone: L[i][j] = (G[i][j] − Σ_{k<j} L[i][k]·L[j][k]) / L[j][j], then L[i][i] = √max(G[i][i] + ridge − Σ_{k<i} L[i][k]², MIN_PIVOT). */
+function factorRow(gram: usize, factor: usize, size: i32, ridge: f64, i: i32): void {
+  const rowI = factor + (<usize>(i * size) << 3);
+  const gramI = gram + (<usize>(i * size) << 3);
+  for (let j = 0; j < i; j++) {
+    const rowJ = factor + (<usize>(j * size) << 3);
+    let sum = load<f64>(gramI + (<usize>j << 3));
+    for (let k = 0; k < j; k++) sum -= load<f64>(rowI + (<usize>k << 3)) * load<f64>(rowJ + (<usize>k << 3));
+    store<f64>(rowI + (<usize>j << 3), sum / load<f64>(rowJ + (<usize>j << 3)));
+  }
+  let pivot = load<f64>(gramI + (<usize>i << 3)) + ridge;
+  for (let k = 0; k < i; k++) {
+    const l = load<f64>(rowI + (<usize>k << 3));
+    pivot -= l * l;
+  }
+  store<f64>(rowI + (<usize>i << 3), Math.sqrt(Math.max(pivot, MIN_PIVOT)));
+}
+
+/** Rows i and i + 1 of the factor, as factorRow would give them, row i in lane 0 and row i + 1 in lane 1 (interleaved in `pair` as they come). */
+function factorPair(gram: usize, factor: usize, pair: usize, size: i32, ridge: f64, i: i32): void {
+  const rowI = factor + (<usize>(i * size) << 3);
+  const rowNext = rowI + (<usize>size << 3);
+  const gramI = gram + (<usize>(i * size) << 3);
+  const gramNext = gramI + (<usize>size << 3);
+  // Columns j < i: both rows divide by L[j][j].
+  for (let j = 0; j < i; j++) {
+    const rowJ = factor + (<usize>(j * size) << 3);
+    let sum = f64x2.replace_lane(f64x2.splat(load<f64>(gramI + (<usize>j << 3))), 1, load<f64>(gramNext + (<usize>j << 3)));
+    for (let k = 0; k < j; k++) sum = f64x2.sub(sum, f64x2.mul(v128.load(pair + (<usize>k << 4)), f64x2.splat(load<f64>(rowJ + (<usize>k << 3)))));
+    const entries = f64x2.div(sum, f64x2.splat(load<f64>(rowJ + (<usize>j << 3))));
+    v128.store(pair + (<usize>j << 4), entries);
+    store<f64>(rowI + (<usize>j << 3), f64x2.extract_lane(entries, 0));
+    store<f64>(rowNext + (<usize>j << 3), f64x2.extract_lane(entries, 1));
+  }
+  // Column i: row i's pivot (G[i][i] + ridge − Σ L[i][k]²) and row i + 1's sum (G[i + 1][i] − Σ L[i + 1][k]·L[i][k]).
+  let sum = f64x2.replace_lane(f64x2.splat(load<f64>(gramI + (<usize>i << 3)) + ridge), 1, load<f64>(gramNext + (<usize>i << 3)));
+  for (let k = 0; k < i; k++) sum = f64x2.sub(sum, f64x2.mul(v128.load(pair + (<usize>k << 4)), f64x2.splat(load<f64>(rowI + (<usize>k << 3)))));
+  const diagonal = Math.sqrt(Math.max(f64x2.extract_lane(sum, 0), MIN_PIVOT));
+  store<f64>(rowI + (<usize>i << 3), diagonal);
+  const below = f64x2.extract_lane(sum, 1) / diagonal;
+  store<f64>(rowNext + (<usize>i << 3), below);
+  // Row i + 1's pivot.
+  let pivot = load<f64>(gramNext + (<usize>(i + 1) << 3)) + ridge;
+  for (let k = 0; k < i; k++) {
+    const l = load<f64>(rowNext + (<usize>k << 3));
+    pivot -= l * l;
+  }
+  pivot -= below * below;
+  store<f64>(rowNext + (<usize>(i + 1) << 3), Math.sqrt(Math.max(pivot, MIN_PIVOT)));
 }
 
 /** Σ weights·features. */
@@ -98,6 +141,8 @@ export class Regression {
   gram: usize;
   moments: usize;
   factor: usize;
+  /** Two rows of the factor, interleaved, as solve works them out. */
+  pair: usize;
   /** The prior's weights (0: none). */
   prior: usize = 0;
   pull: f64 = 0;
@@ -118,6 +163,7 @@ export class Regression {
     this.gram = zeroed(vector * <usize>size);
     this.moments = zeroed(vector);
     this.factor = zeroed(vector * <usize>size);
+    this.pair = zeroed(vector * 2);
   }
 
   /** Starts from `weights` (size float64, copied) and pulls towards them by `pull`, faded by `fade` at each update. */
@@ -139,7 +185,7 @@ export class Regression {
     if (this.prior !== 0) this.pull *= this.fade;
     this.updates = n;
     if (n % (n > this.settledAfter ? this.settledEvery : this.every) === 0) {
-      solve(this.gram, this.moments, this.factor, this.weights, this.size, this.ridge + this.pull, this.prior, this.pull);
+      solve(this.gram, this.moments, this.factor, this.pair, this.weights, this.size, this.ridge + this.pull, this.prior, this.pull);
     }
   }
 }
