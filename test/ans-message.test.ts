@@ -168,6 +168,18 @@ describe('Message', () => {
     expect(Message.fromBytes(messageBytes(1n << 40n, Uint16Array.of(5, 0), 1)).byteLength()).toBe(12);
   });
 
+  it("lends its state to a decoder elsewhere and takes back what that decoder's pops left", () => {
+    const m = Message.fromBytes(messageBytes(3n << 40n, Uint16Array.of(7, 8, 9, 10), 2));
+    const { head, tail, borrowed } = m.lend();
+    expect([head, Array.from(tail), borrowed]).toEqual([3 * 2 ** 40, [7, 8, 9, 10], 2]);
+    // Two words popped off the top, the head moved, one more word borrowed.
+    m.resume(2 ** 45 + 17, 2, 3);
+    expect(Array.from(m.toBytes())).toEqual(Array.from(messageBytes((1n << 45n) + 17n, Uint16Array.of(7, 8), 3)));
+    expect(() => m.resume(2 ** 40, 3, 3)).toThrow('can only lose tail words');
+    expect(() => m.resume(2 ** 40, 2, 2)).toThrow('can only borrow more');
+    for (const bad of [2 ** 36 - 1, 2 ** 52, 2 ** 40 + 0.5]) expect(() => m.resume(bad, 2, 3)).toThrow('out of range');
+  });
+
   it('moves exactly one word to the tail per 16 raw bits', () => {
     const m = new Message();
     for (let k = 0; k < 10_000; k++) m.push(k & 0xffff, 1, WORD_BITS);

@@ -119,6 +119,26 @@ export class Message {
   }
 
   /**
+   * Lends the message to a decoder that pops outside this class (the predictor's WebAssembly
+   * walk, src/kernels/assembly/rans.ts: the same §4 pops): its head, its live tail words (a
+   * view, bottom first) and its borrowed count. Pops there only shorten the tail; `resume`
+   * takes the state back, and nothing else may touch the message in between.
+   */
+  lend(): { head: number; tail: Uint16Array; borrowed: number } {
+    return { head: this.head, tail: this.tail.subarray(0, this.tailLength), borrowed: this.borrowed };
+  }
+
+  /** Takes back the state of a lent message after pops outside this class: the tail cut to `tailLength` words, the head and borrowed count as they left them. */
+  resume(head: number, tailLength: number, borrowed: number): void {
+    if (!(Number.isInteger(head) && head >= HEAD_MIN && head < HEAD_LIMIT)) throw new RangeError(`resumed head ${head} is out of range`);
+    if (!(Number.isInteger(tailLength) && tailLength >= 0 && tailLength <= this.tailLength)) throw new RangeError('a lent message can only lose tail words');
+    if (!(Number.isInteger(borrowed) && borrowed >= this.borrowed)) throw new RangeError('a lent message can only borrow more');
+    this.head = head;
+    this.tailLength = tailLength;
+    this.borrowed = borrowed;
+  }
+
+  /**
    * Information held, in bits: 16 per tail word, minus 16 per borrowed word,
    * plus log2(head). The difference between two measurements is the
    * information pushed in between (up to rANS rounding), and it is negative

@@ -14,7 +14,7 @@
  * Every parameter is computed with IEEE-754 basic operations from integer samples, so encoder
  * and decoder agree on any machine (docs/format.md §1).
  */
-import { GAUSSIAN_PRECISION_BITS, type Message, type ScaleMixture } from '../ans/index.ts';
+import { GAUSSIAN_PRECISION_BITS, HEAD_MIN_BITS, type Message, powerOfTwo, type ScaleMixture, WORD_BITS } from '../ans/index.ts';
 import { ESCAPE, MATCH_PRECISION_BITS, MATCHES, MATCHES_VERSION_10, type MatchModel, PixelMatches } from './matches.ts';
 import { MEAN_PRIOR_WEIGHTS, REFINEMENT_PRIOR_CHANNELS, SPREAD_PRIOR_WEIGHTS } from './refinement-prior.ts';
 import { NEIGHBOURHOOD_FEATURES, regressionPriors, SPREAD_FEATURES, type Refinement } from './refinement.ts';
@@ -207,12 +207,16 @@ class BandWalker {
   private walked = 0;
   private index = 0;
   private blended = false;
+  /** Room for the tail of a message lent to the kernel (popRow). */
+  private readonly lentTail: Uint16Array;
 
   constructor(
     private readonly samples: Uint8Array,
     private readonly band: RowBand,
     /** Rows of `samples` that hold their values from the start. */
     private readonly known: number,
+    /** The tail words of the message a decoder will lend the kernel (`lend`), to lay out room for. */
+    tailWords = 0,
   ) {
     const { predictor: p, width, channels, coded } = band;
     const { adaptation: a, refinement: r } = p;
@@ -256,9 +260,12 @@ class BandWalker {
       const priorAt = prior ? copyIn(kernels, memory, Float64Array.from(prior.weights)) : 0;
       kernels.setRegression(spread, k, size, spread ? r.spreadRidge : r.meanRidge, first, after, later, r.solves.every, r.solves.settledAfter, r.solves.settledEvery, priorAt, prior?.pull ?? 0, prior?.fade ?? 1);
     });
+    const tailAt = kernels.alloc(tailWords * Uint16Array.BYTES_PER_ELEMENT);
+    kernels.initMessage(tailAt, powerOfTwo(HEAD_MIN_BITS), powerOfTwo(WORD_BITS));
     this.kernels = kernels;
     this.memory = memory;
     // The views last: the set-up above is what grows the memory.
+    this.lentTail = new Uint16Array(memory.buffer, tailAt, tailWords);
     this.window = new Uint8Array(memory.buffer, windowAt, 3 * width * channels);
     this.distribution = new Float64Array(memory.buffer, kernels.walkOut(), 2);
     this.found = new Float64Array(memory.buffer, found, 2);
@@ -301,6 +308,34 @@ class BandWalker {
     const value = this.kernels.decode(m.peek(GAUSSIAN_PRECISION_BITS), this.index, this.blended);
     m.pop(this.found[0], this.found[1] - this.found[0], GAUSSIAN_PRECISION_BITS);
     return value;
+  }
+
+  /** Lends `m` to the kernel, which pops the samples of popRow from it until `giveBack`; `m` is not to be touched meanwhile. */
+  lend(m: Message): void {
+    const { head, tail, borrowed } = m.lend();
+    if (tail.length > this.lentTail.length) throw new RangeError('the message has more tail words than the walk has room for');
+    this.lentTail.set(tail);
+    this.kernels.loadMessage(head, tail.length, borrowed);
+  }
+
+  /** Gives the lent message back, as the kernel's pops left it. */
+  giveBack(m: Message): void {
+    m.resume(this.kernels.messageHead(), this.kernels.messageTailLength(), this.kernels.messageBorrowed());
+  }
+
+  /**
+   * Decodes row y (the walk's next: every coded sample of it) from the lent message, in one
+   * call of the kernel, into the window and `samples`; returns false where the message ran out.
+   */
+  popRow(y: number): boolean {
+    const { width, channels, coded } = this.band;
+    this.enterRow(y);
+    const decoded = this.kernels.decodeSamples(width * coded, SAMPLE_ONE, 1 / SAMPLE_ONE) !== 0;
+    const rowLength = width * channels;
+    const row = this.window.subarray(2 * rowLength, 3 * rowLength);
+    if (coded === channels) this.samples.set(row, y * rowLength);
+    else for (let i = 0; i < rowLength; i += channels) for (let c = 0; c < coded; c++) this.samples[y * rowLength + i + c] = row[i + c];
+    return decoded;
   }
 
   /** Writes pixel `pixel`'s coded samples (the colour `colour`, as colourAt numbers it) into the window, before the walk reaches it. */
@@ -362,6 +397,9 @@ export function learnedWeights(samples: Uint8Array, band: RowBand): Record<'mean
 
 /** A regression's weights after a walk, and how many samples it learned from. */
 export type LearnedWeights = { weights: Float64Array; count: number };
+
+/** The frequency total samples are coded at. */
+const SAMPLE_ONE = powerOfTwo(GAUSSIAN_PRECISION_BITS);
 
 /** Samples between two pauses of pushRows and popRows, so that a large image lets signals (Ctrl-C) through. */
 const SAMPLES_PER_PAUSE = 2 ** 16;
@@ -473,16 +511,17 @@ function matchesPay(matches: { symbols: Uint8Array; frequencies: Int32Array }, f
  * runs dry: the encoder never lets it, so that is damage. `onProgress` as for pushRows.
  */
 export async function popRows(m: Message, samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void, matches = false): Promise<boolean> {
+  if (!matches) return popRowsInKernel(m, samples, band, onProgress);
   const walker = new BandWalker(samples, band, band.top);
   const out = new Float64Array(2);
   const { coded, channels } = band;
   const count = bandSamples(band);
-  const pixelMatches = matches ? new PixelMatches(band.width, band.predictor.matches) : undefined;
+  const pixelMatches = new PixelMatches(band.width, band.predictor.matches);
   let symbol = ESCAPE;
   for (let k = 0; k < count; k++) {
     const c = k % coded;
     const pixel = (k - c) / coded + band.top * band.width;
-    if (pixelMatches && c === 0) {
+    if (c === 0) {
       pixelMatches.prepare(pixel);
       symbol = pixelMatches.find(m.peek(MATCH_PRECISION_BITS));
       m.pop(pixelMatches.starts[symbol], pixelMatches.frequencies[symbol], MATCH_PRECISION_BITS);
@@ -498,13 +537,39 @@ export async function popRows(m: Message, samples: Uint8Array, band: RowBand, on
       samples[index] = walker.pop(m);
       if (m.borrowedWords !== 0) return false;
     }
-    if (pixelMatches && c === coded - 1) pixelMatches.learn(pixel, symbol, colourAt(samples, pixel * channels, coded));
+    if (c === coded - 1) pixelMatches.learn(pixel, symbol, colourAt(samples, pixel * channels, coded));
     if ((k + 1) % SAMPLES_PER_PAUSE === 0) {
       onProgress?.(k + 1);
       await pause();
     }
   }
   return true;
+}
+
+/**
+ * popRows without pixel matches: the message is lent to the walk's kernel, which decodes a row
+ * at a time without a call out per sample (the walk and the pops the same as sample by
+ * sample). Pauses, and reports progress, at the first row end past each SAMPLES_PER_PAUSE.
+ */
+async function popRowsInKernel(m: Message, samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void): Promise<boolean> {
+  const walker = new BandWalker(samples, band, band.top, m.lend().tail.length);
+  const rowSamples = band.width * band.coded;
+  let nextPause = SAMPLES_PER_PAUSE;
+  walker.lend(m);
+  try {
+    for (let y = band.top; y < band.bottom; y++) {
+      if (!walker.popRow(y)) return false;
+      const done = (y + 1 - band.top) * rowSamples;
+      if (done >= nextPause) {
+        onProgress?.(done);
+        nextPause = done - (done % SAMPLES_PER_PAUSE) + SAMPLES_PER_PAUSE;
+        await pause();
+      }
+    }
+    return true;
+  } finally {
+    walker.giveBack(m);
+  }
 }
 
 /** Bits that `pushRows` spends on each of the band's samples, in raster order. */

@@ -5,7 +5,9 @@
 // from the sample before. One walk per instance: the state below is the walk's.
 import { f64At, setF64, zeroed } from './memory';
 import { Regression } from './ridge';
+import { found } from './gaussian';
 import { learnHistograms, sampleInterval, sampleLocate, select } from './histograms';
+import { pop, peek, ranOut } from './rans';
 
 /** The mean regression's features (§7.7) and the spread regression's (§7.8: a constant, then nine measures). */
 const MEAN_FEATURES = 20;
@@ -478,4 +480,21 @@ export function decode(slot: f64, index: i32, blended: bool): i32 {
   const value = sampleLocate(f64At(out, 0), f64At(out, 1), slot, blended);
   store<u8>(window + <usize>(index - windowBase), <u8>value);
   return value;
+}
+
+/**
+ * Decodes the next `count` samples (the caller has entered their row) from the message lent
+ * to rans.ts, each at precision `one` (2^bits; `inverseOne` = 1/one), into the window. Returns
+ * false as soon as a pop reads below the bottom of the message's tail: a file cut short.
+ */
+export function decodeSamples(count: i32, one: f64, inverseOne: f64): bool {
+  for (let k = 0; k < count; k++) {
+    const step = next();
+    const blended = step >= 0;
+    decode(peek(one, inverseOne), blended ? step : -1 - step, blended);
+    const start = load<f64>(found);
+    pop(start, load<f64>(found + 8) - start, one, inverseOne);
+    if (ranOut()) return false;
+  }
+  return true;
 }
