@@ -207,7 +207,7 @@ describe('pixel matches (§7.13)', () => {
     it(`each pixel's symbols tile [0, 2^16) over the colours it may repeat and the escape; the decoder finds every slot's symbol (version ${version})`, () => {
       fc.assert(
         fc.property(fewColours, ({ samples, band }) => {
-          const matches = new PixelMatches(band.width, model);
+          const matches = new PixelMatches(band.width, band.width * band.bottom, model);
           for (let pixel = 0; pixel < band.width * band.bottom; pixel++) {
             matches.prepare(pixel);
             const { starts, frequencies } = matches;
@@ -237,7 +237,7 @@ describe('pixel matches (§7.13)', () => {
     // screenshot-tool.png: widgets and text, where the same four neighbours' colours go on the same way again.
     const image = readImage(new Uint8Array(readFileSync(fileURLToPath(new URL('../fixtures/synthetic/screenshot-tool.png', import.meta.url)))));
     const symbolBits = (model: MatchModel) => {
-      const matches = new PixelMatches(image.width, model);
+      const matches = new PixelMatches(image.width, image.width * image.height, model);
       let bits = 0;
       for (let pixel = 0; pixel < image.width * image.height; pixel++) {
         const colour = colourAt(image.data, pixel * image.channels, image.channels);

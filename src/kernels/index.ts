@@ -43,8 +43,8 @@ export interface Kernels {
   messageHead(): number;
   messageTailLength(): number;
   messageBorrowed(): number;
-  /** Pixel matches (src/predictor/matches.ts), one image per instance: returns where the symbols' starts lie, their frequencies just after. */
-  initMatches(width: number, total: number, followerStates: number, tableBits: number, weight: number, halveAbove: number, increment: number, countsHalveAbove: number): number;
+  /** Pixel matches (src/predictor/matches.ts) of `pixels` pixels, one image per instance: returns where the symbols' starts lie, their frequencies just after. */
+  initMatches(width: number, pixels: number, total: number, followerStates: number, tableBits: number, weight: number, halveAbove: number, increment: number, countsHalveAbove: number): number;
   matchPrepare(pixel: number): void;
   matchSymbolOf(colour: number): number;
   matchFind(slot: number): number;

@@ -80,10 +80,11 @@ export class PixelMatches {
   readonly starts: Int32Array;
   readonly frequencies: Int32Array;
 
-  constructor(width: number, model: MatchModel) {
+  /** The matches of the first `pixels` pixels of an image `width` pixels wide. */
+  constructor(width: number, pixels: number, model: MatchModel) {
     const { kernels, memory } = instantiateKernels();
     const mixed = model.neighbourhoods;
-    const at = kernels.initMatches(width, 2 ** MATCH_PRECISION_BITS, model.followerStates, mixed?.tableBits ?? 0, mixed?.weight ?? 0, mixed?.halveAbove ?? 0, INCREMENT, HALVE_ABOVE);
+    const at = kernels.initMatches(width, pixels, 2 ** MATCH_PRECISION_BITS, model.followerStates, mixed?.tableBits ?? 0, mixed?.weight ?? 0, mixed?.halveAbove ?? 0, INCREMENT, HALVE_ABOVE);
     this.kernels = kernels;
     this.starts = new Int32Array(memory.buffer, at, SYMBOLS);
     this.frequencies = new Int32Array(memory.buffer, at + SYMBOLS * Int32Array.BYTES_PER_ELEMENT, SYMBOLS);

@@ -477,7 +477,7 @@ function matchSymbols(samples: Uint8Array, band: RowBand): { symbols: Uint8Array
   if (band.top !== 0) throw new Error('pixel matches code a band of every row');
   const pixels = band.bottom * band.width;
   const [symbols, starts, frequencies] = [new Uint8Array(pixels), new Int32Array(pixels), new Int32Array(pixels)];
-  const matches = new PixelMatches(band.width, band.predictor.matches);
+  const matches = new PixelMatches(band.width, pixels, band.predictor.matches);
   for (let pixel = 0; pixel < pixels; pixel++) {
     const colour = colourAt(samples, pixel * band.channels, band.coded);
     matches.prepare(pixel);
@@ -516,7 +516,7 @@ export async function popRows(m: Message, samples: Uint8Array, band: RowBand, on
   const out = new Float64Array(2);
   const { coded, channels } = band;
   const count = bandSamples(band);
-  const pixelMatches = new PixelMatches(band.width, band.predictor.matches);
+  const pixelMatches = new PixelMatches(band.width, band.bottom * band.width, band.predictor.matches);
   let symbol = ESCAPE;
   for (let k = 0; k < count; k++) {
     const c = k % coded;

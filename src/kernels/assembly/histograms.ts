@@ -5,6 +5,7 @@
 // walk per instance: the state below is the walk's.
 import { blend, cumulativeOf, findInterval, findSymbol, setSymbols, total } from './gaussian';
 import { f64At, setF64, zeroed } from './memory';
+import { SlotTable } from './tables';
 
 /** The exact contexts' tables, each keyed by its own neighbourhood. */
 const EXACT_TABLES = 2;
@@ -56,7 +57,8 @@ let rate: f64 = 0;
 let weightFloor: f64 = 0;
 let exactCap: f64 = 0;
 let firstChannel: bool = false;
-const rowOf = new StaticArray<usize>(EXACT_TABLES);
+/** Per table, per slot 1 + its row (0: none), as int32. */
+const rowOf = new StaticArray<SlotTable | null>(EXACT_TABLES);
 const exactCounts = new StaticArray<usize>(EXACT_TABLES);
 const exactTotals = new StaticArray<usize>(EXACT_TABLES);
 const rows = new StaticArray<i32>(EXACT_TABLES);
@@ -134,7 +136,7 @@ export function initHistograms(
   firstChannel = exactFirstChannel;
   const rowsAtMost = min(slots, samples);
   for (let t = 0; t < exactTables; t++) {
-    unchecked((rowOf[t] = zeroed(<usize>slots << 2)));
+    unchecked((rowOf[t] = new SlotTable(slots, rowsAtMost, 4)));
     unchecked((exactCounts[t] = zeroed(<usize>(rowsAtMost * span) << 2)));
     unchecked((exactTotals[t] = zeroed(<usize>rowsAtMost << 3)));
     unchecked((rows[t] = 0));
@@ -145,9 +147,14 @@ export function initHistograms(
   combined = zeroed(<usize>(2 * span) << 3);
 }
 
+/** Exact table t's row at `slot` (1-based; 0: none). */
+@inline function rowAt(t: i32, slot: i32): i32 {
+  return load<i32>(unchecked(rowOf[t])!.at(slot));
+}
+
 /** The total of exact table t's slot (0 without counts). */
 @inline function slotTotal(t: i32, slot: i32): f64 {
-  const row = load<i32>(unchecked(rowOf[t]) + (<usize>slot << 2));
+  const row = rowAt(t, slot);
   return row === 0 ? 0 : f64At(unchecked(exactTotals[t]), row - 1);
 }
 
@@ -264,7 +271,7 @@ export function select(index: i32, x: i32, c: i32, mean: f64, std: f64, hasDiffe
     if (k < 0) continue;
     const slot = unchecked(pendingSlots[t]);
     const scale = (f64At(unchecked(exactWeights[t]), k) * (prior + spreadTotal)) / ((1 - weightSum) * slotTotal(t, slot));
-    const row = unchecked(exactCounts[t]) + (<usize>((load<i32>(unchecked(rowOf[t]) + (<usize>slot << 2)) - 1) * span) << 2);
+    const row = unchecked(exactCounts[t]) + (<usize>((rowAt(t, slot) - 1) * span) << 2);
     // (A count that would land at position 2·span or beyond is dropped, §7.10.)
     const at = exactFirst - first;
     const into = combined + (<usize>at << 3);
@@ -308,7 +315,7 @@ export function learnHistograms(value: i32): void {
   for (let t = 0; t < exactTables; t++) {
     const slot = unchecked(pendingSlots[t]);
     if (slot < 0) continue;
-    const at = unchecked(rowOf[t]) + (<usize>slot << 2);
+    const at = unchecked(rowOf[t])!.add(slot);
     if (load<i32>(at) === 0) {
       const row = unchecked(rows[t]) + 1;
       unchecked((rows[t] = row));
@@ -327,7 +334,7 @@ function learnWeights(value: i32): void {
   for (let t = 0; t < EXACT_TABLES; t++) {
     if (unchecked(pendingWeights[t]) < 0) continue;
     const slot = unchecked(pendingSlots[t]);
-    const row = load<i32>(unchecked(rowOf[t]) + (<usize>slot << 2));
+    const row = rowAt(t, slot);
     const offset = value - pendingExactFirst;
     const sum = row === 0 ? 0 : f64At(unchecked(exactTotals[t]), row - 1);
     unchecked(

@@ -5,6 +5,7 @@
 // pixel's coded samples (up to 2^32 − 1, so float64), ABSENT where a neighbour is missing.
 import { mix } from './histograms';
 import { zeroed } from './memory';
+import { SlotTable } from './tables';
 
 const NEIGHBOUR_SLOTS = 6;
 const FOLLOWER_SLOT = NEIGHBOUR_SLOTS;
@@ -33,18 +34,22 @@ let colours: usize = 0;
 let symbols: usize = 0;
 let counts: usize = 0;
 let recent: usize = 0;
-let followers: usize = 0;
-let neighbourhoodTable: usize = 0;
+/** Per follower slot, the colour + 1 of the pixel that last followed its neighbourhood (float64; 0: none). */
+let followers: SlotTable | null = null;
+/** Per neighbourhood slot (version 12), its symbols' counts (uint16 × SYMBOLS). */
+let neighbourhoodTable: SlotTable | null = null;
 let patterns: usize = 0;
 let candidates: usize = 0;
 let starts: usize = 0;
 let frequencies: usize = 0;
 let followerSlot: i32 = 0;
-let neighbourhoodBase: i32 = 0;
+let neighbourhoodSlot: i32 = 0;
+/** The prepared pixel's neighbourhood counts, to read. */
+let neighbourhoodCounts: usize = 0;
 let context: i32 = 0;
 
-/** Sets up the matches of an image `imageWidth` pixels wide; returns where the symbols' starts (int32 × 12) lie, their frequencies just after. */
-export function initMatches(imageWidth: i32, total: i32, states: i32, tableBits: i32, weight: f64, halveAbove: i32, countIncrement: i32, countsHalving: i32): usize {
+/** Sets up the matches of `pixels` pixels of an image `imageWidth` pixels wide; returns where the symbols' starts (int32 × 12) lie, their frequencies just after. */
+export function initMatches(imageWidth: i32, pixels: i32, total: i32, states: i32, tableBits: i32, weight: f64, halveAbove: i32, countIncrement: i32, countsHalving: i32): usize {
   width = imageWidth;
   matchTotal = total;
   increment = <u16>countIncrement;
@@ -59,10 +64,10 @@ export function initMatches(imageWidth: i32, total: i32, states: i32, tableBits:
   for (let k = 0; k < countsLength; k++) store<u16>(counts + (<usize>k << 1), 1);
   recent = zeroed(RECENT_COLOURS << 3);
   for (let k = 0; k < RECENT_COLOURS; k++) store<f64>(recent + (<usize>k << 3), ABSENT);
-  followers = zeroed(<usize>1 << (FOLLOWER_TABLE_BITS + 3));
+  followers = new SlotTable(1 << FOLLOWER_TABLE_BITS, pixels, 8);
   if (tableBits > 0) {
     tableMask = (1 << tableBits) - 1;
-    neighbourhoodTable = zeroed((<usize>1 << tableBits) * SYMBOLS * 2);
+    neighbourhoodTable = new SlotTable(1 << tableBits, pixels, SYMBOLS * 2);
   }
   // The pattern of W, N, NW, NE's equalities: their labels in order of first appearance, read
   // as base-4 digits of the last three, numbered 0 … 14.
@@ -128,7 +133,7 @@ export function matchPrepare(pixel: i32): void {
   store<f64>(candidates + 32, x > 1 ? colourAt(pixel - 2) : ABSENT);
   store<f64>(candidates + 40, pixel >= 2 * width ? colourAt(pixel - 2 * width) : ABSENT);
   followerSlot = followerKey(candidate(0), candidate(1), candidate(2), candidate(3), candidate(4)) & ((1 << FOLLOWER_TABLE_BITS) - 1);
-  store<f64>(candidates + (FOLLOWER_SLOT << 3), load<f64>(followers + (<usize>followerSlot << 3)) - 1);
+  store<f64>(candidates + (FOLLOWER_SLOT << 3), load<f64>(followers!.at(followerSlot)) - 1);
   for (let i = 0; i < RECENT_COLOURS; i++) store<f64>(candidates + (<usize>(FOLLOWER_SLOT + 1 + i) << 3), load<f64>(recent + (<usize>i << 3)));
 
   // A slot is available where it holds a colour that no slot before it holds (frequency 1 for now).
@@ -161,7 +166,8 @@ export function matchPrepare(pixel: i32): void {
     sum += f;
   }
   if (tableMask !== 0) {
-    neighbourhoodBase = (neighbourhoodKey(pattern, w, n, nw, ne) & tableMask) * SYMBOLS;
+    neighbourhoodSlot = neighbourhoodKey(pattern, w, n, nw, ne) & tableMask;
+    neighbourhoodCounts = neighbourhoodTable!.at(neighbourhoodSlot);
     mixNeighbourhood(sum);
     return;
   }
@@ -178,7 +184,7 @@ export function matchPrepare(pixel: i32): void {
 }
 
 @inline function seenAt(s: i32): i32 {
-  return <i32>load<u16>(neighbourhoodTable + (<usize>(neighbourhoodBase + s) << 1));
+  return <i32>load<u16>(neighbourhoodCounts + (<usize>s << 1));
 }
 
 /**
@@ -231,14 +237,14 @@ export function matchColourOf(symbol: i32): f64 {
 export function matchLearn(pixel: i32, symbol: i32, colour: f64): void {
   store<f64>(colours + (<usize>(pixel % (3 * width)) << 3), colour);
   store<u8>(symbols + <usize>(pixel % (2 * width)), <u8>symbol);
-  store<f64>(followers + (<usize>followerSlot << 3), colour + 1);
+  store<f64>(followers!.add(followerSlot), colour + 1);
   const base = counts + (<usize>(context * SYMBOLS) << 1);
   store<u16>(base + (<usize>symbol << 1), load<u16>(base + (<usize>symbol << 1)) + increment);
   let sum = 0;
   for (let s = 0; s < SYMBOLS; s++) sum += <i32>load<u16>(base + (<usize>s << 1));
   if (sum > countsHalveAbove) for (let s = 0; s < SYMBOLS; s++) store<u16>(base + (<usize>s << 1), <u16>((<u32>load<u16>(base + (<usize>s << 1)) + 1) >>> 1));
   if (tableMask !== 0) {
-    const at = neighbourhoodTable + (<usize>neighbourhoodBase << 1);
+    const at = neighbourhoodTable!.add(neighbourhoodSlot);
     store<u16>(at + (<usize>symbol << 1), load<u16>(at + (<usize>symbol << 1)) + 1);
     let seen = 0;
     for (let s = 0; s < SYMBOLS; s++) seen += <i32>load<u16>(at + (<usize>s << 1));
