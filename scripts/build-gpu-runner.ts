@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { BUNDLE_QUERY, WORKER_BUNDLE } from '../src/workers.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** What the GPU host may receive in all, repository included. */
@@ -62,7 +63,7 @@ export async function bundle(source: string, outfile: string): Promise<void> {
     external: ['onnxruntime-node'],
     define: { 'import.meta.url': '__bundleModuleUrl' },
     banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url); const __bundleModuleUrl = new URL('?bundled', import.meta.url).href;",
+      js: `import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url); const __bundleModuleUrl = new URL('${BUNDLE_QUERY}', import.meta.url).href;`,
     },
     logLevel: 'warning',
   });
@@ -72,12 +73,15 @@ export async function bundle(source: string, outfile: string): Promise<void> {
 const CLI_ENTRY = "import { runCli } from './cli/main.ts';\nprocess.exitCode = await runCli(process.argv);\n";
 /** The worker threads' entry, bundled beside the command under the name src/workers.ts looks for. */
 const WORKER_ENTRY = "import './src/worker.ts';\n";
-const WORKER_BUNDLE = 'vdmzip-worker.mjs';
 
-/** The vdmzip command as one file, `outfile`, and beside it the bundle its worker threads run. */
+/**
+ * The vdmzip command as one file, `outfile`, and beside it the bundle its worker threads run:
+ * the workers' first, so that a command bundle no older than the sources (what cli/vdmzip.js
+ * checks) never runs beside an older worker bundle.
+ */
 export async function bundleCli(outfile: string): Promise<void> {
-  await bundle(CLI_ENTRY, outfile);
   await bundle(WORKER_ENTRY, join(dirname(outfile), WORKER_BUNDLE));
+  await bundle(CLI_ENTRY, outfile);
 }
 
 /** onnxruntime-node's JavaScript as it is, its native files xz-compressed, and onnxruntime-common beside it. */

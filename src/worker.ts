@@ -6,12 +6,15 @@
  * nothing.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { BAND_TASKS, bandTaskResult, type BandTask } from './codec.ts';
-import { INTERVALS_TASK, intervalsTaskResult, type IntervalsTask } from './predictor/parallel-walk.ts';
+import type { BandTask } from './codec.ts';
+import type { IntervalsTask } from './predictor/parallel-walk.ts';
 import type { WorkerReport, WorkerResult } from './workers.ts';
 
+/** The task's work; each task's module is loaded when a worker is given that task. */
 async function run(task: BandTask | IntervalsTask, onProgress: (done: number) => void): Promise<WorkerResult<unknown>> {
+  const { INTERVALS_TASK, intervalsTaskResult } = await import('./predictor/parallel-walk.ts');
   if (task.task === INTERVALS_TASK) return intervalsTaskResult(task, onProgress);
+  const { BAND_TASKS, bandTaskResult } = await import('./codec.ts');
   if (BAND_TASKS.includes(task.task)) return bandTaskResult(task, onProgress);
   throw new Error(`a worker was given an unknown task (${String((task as { task?: unknown }).task)})`);
 }

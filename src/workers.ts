@@ -27,12 +27,13 @@ export interface WorkerResult<R> {
   transfer: TransferListItem[];
 }
 
-/**
- * The module a worker runs: src/worker.ts beside this module (.ts under tsx, .js in dist/src),
- * or, in a bundle (whose modules all see the bundle's URL with the query `?bundled`, as
- * scripts/build-gpu-runner.ts makes it), the worker bundle beside it.
- */
-const WORKER_MODULE = new URL(import.meta.url).search === '?bundled' ? new URL('./vdmzip-worker.mjs', import.meta.url).href : new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
+/** The query a bundle's modules see on their import.meta.url (scripts/build-gpu-runner.ts sets it): the bundle's URL with it. */
+export const BUNDLE_QUERY = '?bundled';
+/** The worker threads' entry, bundled beside a bundled command under this name. */
+export const WORKER_BUNDLE = 'vdmzip-worker.mjs';
+
+/** The module a worker runs: src/worker.ts beside this module (.ts under tsx, .js in dist/src), or in a bundle the worker bundle beside it. */
+const WORKER_MODULE = new URL(import.meta.url).search === BUNDLE_QUERY ? new URL(`./${WORKER_BUNDLE}`, import.meta.url).href : new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
 
 /** Threads a coder may keep busy by default: every core Node reports. */
 export function defaultWorkers(): number {

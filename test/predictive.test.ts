@@ -171,6 +171,21 @@ describe('predictive coder', () => {
     expect(await popRows(m, new Uint8Array(64 * 64 * 3), band)).toBe(false);
     expect(m.borrowedWords).toBeGreaterThan(0);
   });
+
+  it('popRows pauses (and reports) every 2^16 samples, inside a row longer than that too', async () => {
+    // Two rows of 40,000 pixels: 120,000 samples a row.
+    const width = 40_000;
+    const image = Uint8Array.from({ length: width * 2 * 3 }, (_, i) => (i * 7 + (i >> 9)) & 255);
+    const band: RowBand = { width, channels: 3, coded: 3, top: 0, bottom: 2, predictor: PREDICTOR };
+    const m = new Message();
+    await pushRows(m, image, band);
+    const decoded = new Uint8Array(image.length);
+    const reports: number[] = [];
+    expect(await popRows(m, decoded, band, (done) => reports.push(done))).toBe(true);
+    expect(reports).toEqual([65536, 131072, 196608]);
+    expect(Buffer.from(decoded).equals(Buffer.from(image))).toBe(true);
+    expect(m.equals(new Message())).toBe(true);
+  });
 });
 
 /** An image of a few colours (any channel count, the last channel left out or not): noise, repeated blocks or flat, as screenshots and palette images have. */

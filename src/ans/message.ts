@@ -128,6 +128,11 @@ export class Message {
     return { head: this.head, tail: this.tail.subarray(0, this.tailLength), borrowed: this.borrowed };
   }
 
+  /** Words in the tail: what a decoder that is lent the message (`lend`) makes room for. */
+  get tailWords(): number {
+    return this.tailLength;
+  }
+
   /** Takes back the state of a lent message after pops outside this class: the tail cut to `tailLength` words, the head and borrowed count as they left them. */
   resume(head: number, tailLength: number, borrowed: number): void {
     if (!(Number.isInteger(head) && head >= HEAD_MIN && head < HEAD_LIMIT)) throw new RangeError(`resumed head ${head} is out of range`);

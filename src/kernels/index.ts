@@ -35,8 +35,8 @@ export interface Kernels {
   next(): number;
   interval(value: number, blended: boolean): void;
   decode(slot: number, index: number, blended: boolean): number;
-  /** Decodes the next `count` samples of the entered row from the lent message at precision `one` (2^bits): 1, or 0 where the message ran out. */
-  decodeSamples(count: number, one: number, inverseOne: number): number;
+  /** Decodes the next `count` samples of the entered row from the lent message: 1, or 0 where the message ran out. */
+  decodeSamples(count: number): number;
   /** The rANS message a walk decodes from (src/ans/message.ts lends it): where its tail's words go, its bound L and word base; its state in and out. */
   initMessage(words: number, headMin: number, wordBase: number): void;
   loadMessage(head: number, tailLength: number, borrowed: number): void;

@@ -207,7 +207,7 @@ class BandWalker {
   private walked = 0;
   private index = 0;
   private blended = false;
-  /** Room for the tail of a message lent to the kernel (popRow). */
+  /** Room for the tail of a message lent to the kernel (popSamples). */
   private readonly lentTail: Uint16Array;
 
   constructor(
@@ -215,7 +215,7 @@ class BandWalker {
     private readonly band: RowBand,
     /** Rows of `samples` that hold their values from the start. */
     private readonly known: number,
-    /** The tail words of the message a decoder will lend the kernel (`lend`), to lay out room for. */
+    /** The tail words of the message a decoder will lend the kernel (`lend`), to lay out room for (the kernel pops a copy: as much memory again as the tail). */
     tailWords = 0,
   ) {
     const { predictor: p, width, channels, coded } = band;
@@ -274,7 +274,7 @@ class BandWalker {
   }
 
   /** Moves the window to row y (the row walked or the next), filling it from `samples` where the row is known. */
-  private enterRow(y: number): void {
+  enterRow(y: number): void {
     if (y === this.windowRow) return;
     const rowLength = this.band.width * this.band.channels;
     this.windowBase = this.kernels.enterRow(y);
@@ -310,7 +310,7 @@ class BandWalker {
     return value;
   }
 
-  /** Lends `m` to the kernel, which pops the samples of popRow from it until `giveBack`; `m` is not to be touched meanwhile. */
+  /** Lends `m` to the kernel, which pops the samples of popSamples from it until `giveBack`; `m` is not to be touched meanwhile. */
   lend(m: Message): void {
     const { head, tail, borrowed } = m.lend();
     if (tail.length > this.lentTail.length) throw new RangeError('the message has more tail words than the walk has room for');
@@ -324,18 +324,22 @@ class BandWalker {
   }
 
   /**
-   * Decodes row y (the walk's next: every coded sample of it) from the lent message, in one
-   * call of the kernel, into the window and `samples`; returns false where the message ran out.
+   * Pops the walk's next `count` samples (of the row last entered, which a decoder enters with
+   * `enterRow`) from the lent message, in one call of the kernel, into the window; false where
+   * the message ran out. `copyRow` then gives a finished row to `samples`.
    */
-  popRow(y: number): boolean {
+  popSamples(count: number): boolean {
+    this.walked += count;
+    return this.kernels.decodeSamples(count) !== 0;
+  }
+
+  /** Copies row y, decoded in the window, into `samples` (its coded channels). */
+  copyRow(y: number): void {
     const { width, channels, coded } = this.band;
-    this.enterRow(y);
-    const decoded = this.kernels.decodeSamples(width * coded, SAMPLE_ONE, 1 / SAMPLE_ONE) !== 0;
     const rowLength = width * channels;
     const row = this.window.subarray(2 * rowLength, 3 * rowLength);
     if (coded === channels) this.samples.set(row, y * rowLength);
     else for (let i = 0; i < rowLength; i += channels) for (let c = 0; c < coded; c++) this.samples[y * rowLength + i + c] = row[i + c];
-    return decoded;
   }
 
   /** Writes pixel `pixel`'s coded samples (the colour `colour`, as colourAt numbers it) into the window, before the walk reaches it. */
@@ -397,9 +401,6 @@ export function learnedWeights(samples: Uint8Array, band: RowBand): Record<'mean
 
 /** A regression's weights after a walk, and how many samples it learned from. */
 export type LearnedWeights = { weights: Float64Array; count: number };
-
-/** The frequency total samples are coded at. */
-const SAMPLE_ONE = powerOfTwo(GAUSSIAN_PRECISION_BITS);
 
 /** Samples between two pauses of pushRows and popRows, so that a large image lets signals (Ctrl-C) through. */
 const SAMPLES_PER_PAUSE = 2 ** 16;
@@ -547,24 +548,29 @@ export async function popRows(m: Message, samples: Uint8Array, band: RowBand, on
 }
 
 /**
- * popRows without pixel matches: the message is lent to the walk's kernel, which decodes a row
- * at a time without a call out per sample (the walk and the pops the same as sample by
- * sample). Pauses, and reports progress, at the first row end past each SAMPLES_PER_PAUSE.
+ * popRows without pixel matches: the message is lent to the walk's kernel, which decodes a
+ * run of samples per call (the walk and the pops the same as sample by sample), up to the end
+ * of a row or the next pause, whichever is first.
  */
 async function popRowsInKernel(m: Message, samples: Uint8Array, band: RowBand, onProgress?: (samplesDone: number) => void): Promise<boolean> {
-  const walker = new BandWalker(samples, band, band.top, m.lend().tail.length);
+  const walker = new BandWalker(samples, band, band.top, m.tailWords);
   const rowSamples = band.width * band.coded;
-  let nextPause = SAMPLES_PER_PAUSE;
+  let done = 0;
   walker.lend(m);
   try {
     for (let y = band.top; y < band.bottom; y++) {
-      if (!walker.popRow(y)) return false;
-      const done = (y + 1 - band.top) * rowSamples;
-      if (done >= nextPause) {
-        onProgress?.(done);
-        nextPause = done - (done % SAMPLES_PER_PAUSE) + SAMPLES_PER_PAUSE;
-        await pause();
+      walker.enterRow(y);
+      for (let left = rowSamples; left > 0; ) {
+        const count = Math.min(left, SAMPLES_PER_PAUSE - (done % SAMPLES_PER_PAUSE));
+        if (!walker.popSamples(count)) return false;
+        left -= count;
+        done += count;
+        if (done % SAMPLES_PER_PAUSE === 0) {
+          onProgress?.(done);
+          await pause();
+        }
       }
+      walker.copyRow(y);
     }
     return true;
   } finally {

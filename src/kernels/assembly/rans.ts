@@ -39,7 +39,7 @@ export function messageBorrowed(): i32 {
   return borrowed;
 }
 
-/** The slot the next pop at precision 2^bits = `one` reads (`inverseOne` = 1/one). */
+/** The slot the next pop at precision `one` (a power of two; `inverseOne` = 1/one) reads. */
 @inline export function peek(one: f64, inverseOne: f64): f64 {
   return head - Math.floor(head * inverseOne) * one;
 }
@@ -59,7 +59,7 @@ function popWord(): f64 {
   return 0;
 }
 
-/** Whether a pop read below the bottom of the tail. */
+/** Whether the message owes words: a pop read below the bottom of its tail (here, or before it was lent). */
 @inline export function ranOut(): bool {
   return borrowed !== 0;
 }

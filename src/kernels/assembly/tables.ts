@@ -8,9 +8,8 @@ import { zeroed } from './memory';
  * walk writes at most `keys`. Laid out directly (entry s at s·entryBytes) unless that is far
  * more memory than `keys` entries need, as in a small image's walk: then hashed, by open
  * addressing over at least twice as many places as keys, each entry beside its slot. A walk
- * touches its tables at random, and a page's first touch is costly (11 µs on the virtual
- * machine this project measures on): laid out directly, the tables of a 32×32 image's walk
- * (2^17 to 2^18 slots each) cost its decode some 800 first touches.
+ * touches its tables at random, and the first touch of a page of fresh memory is costly (see
+ * docs/experiments.md, "Decoding faster, same files"): a small walk should touch few pages.
  */
 export class SlotTable {
   base: usize;
@@ -21,18 +20,22 @@ export class SlotTable {
   entryBytes: usize;
   /** What `at` gives for a slot never written: zeros, which no one writes. */
   zeros: usize;
+  /** Hashed: the entries made, and the most the caller said it would make. */
+  made: i32 = 0;
+  keys: i32;
 
   constructor(slots: i32, keys: i32, entryBytes: i32) {
     this.entryBytes = <usize>entryBytes;
+    this.keys = keys;
     this.zeros = zeroed(<usize>entryBytes);
-    let places = 1;
-    while (places < 2 * keys) places <<= 1;
     const stride: usize = (<usize>entryBytes + 15) & ~(<usize>7);
-    this.direct = <u64>places * <u64>stride * 4 >= <u64>slots * <u64>entryBytes;
+    let places: u64 = 1;
+    while (places < 2 * <u64>keys && places < <u64>slots) places <<= 1;
+    this.direct = places * <u64>stride * 4 >= <u64>slots * <u64>entryBytes;
     if (this.direct) {
       this.base = zeroed(<usize>slots * <usize>entryBytes);
     } else {
-      this.mask = places - 1;
+      this.mask = <i32>places - 1;
       this.stride = stride;
       this.base = zeroed(<usize>places * stride);
     }
@@ -49,7 +52,12 @@ export class SlotTable {
   @inline add(slot: i32): usize {
     if (this.direct) return this.base + <usize>slot * this.entryBytes;
     const at = this.place(slot);
-    store<i32>(at, slot + 1);
+    if (load<i32>(at) === 0) {
+      // More entries than the caller promised could fill every place and make a search
+      // endless: a bug in the caller, which stops the walk here instead.
+      if (++this.made > this.keys) unreachable();
+      store<i32>(at, slot + 1);
+    }
     return at + 8;
   }
 

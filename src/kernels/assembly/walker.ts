@@ -5,7 +5,7 @@
 // from the sample before. One walk per instance: the state below is the walk's.
 import { f64At, setF64, zeroed } from './memory';
 import { Regression } from './ridge';
-import { found } from './gaussian';
+import { found, total } from './gaussian';
 import { learnHistograms, sampleInterval, sampleLocate, select } from './histograms';
 import { pop, peek, ranOut } from './rans';
 
@@ -483,17 +483,18 @@ export function decode(slot: f64, index: i32, blended: bool): i32 {
 }
 
 /**
- * Decodes the next `count` samples (the caller has entered their row) from the message lent
- * to rans.ts, each at precision `one` (2^bits; `inverseOne` = 1/one), into the window. Returns
- * false as soon as a pop reads below the bottom of the message's tail: a file cut short.
+ * Decodes the next `count` samples of the entered row from the message lent to rans.ts, each
+ * at the Gaussian codes' precision, into the window. Returns false as soon as the message owes
+ * words (a pop read below the bottom of its tail, here or before it was lent): a file cut short.
  */
-export function decodeSamples(count: i32, one: f64, inverseOne: f64): bool {
+export function decodeSamples(count: i32): bool {
+  const inverseTotal = 1 / total;
   for (let k = 0; k < count; k++) {
     const step = next();
     const blended = step >= 0;
-    decode(peek(one, inverseOne), blended ? step : -1 - step, blended);
+    decode(peek(total, inverseTotal), blended ? step : -1 - step, blended);
     const start = load<f64>(found);
-    pop(start, load<f64>(found + 8) - start, one, inverseOne);
+    pop(start, load<f64>(found + 8) - start, total, inverseTotal);
     if (ranOut()) return false;
   }
   return true;
