@@ -72,6 +72,8 @@ let pending = false;
 let pendingSpread: i32 = -1;
 let pendingSpreadFirst: i32 = 0;
 const pendingSlots = new StaticArray<i32>(EXACT_TABLES);
+/** Per table, the selected slot's row (1-based; 0: none yet), looked up once per sample. */
+const pendingRows = new StaticArray<i32>(EXACT_TABLES);
 const pendingWeights = new StaticArray<i32>(EXACT_TABLES);
 const shares = new StaticArray<f64>(EXACT_TABLES);
 let pendingExactFirst: i32 = 0;
@@ -152,9 +154,8 @@ export function initHistograms(
   return load<i32>(unchecked(rowOf[t])!.at(slot));
 }
 
-/** The total of exact table t's slot (0 without counts). */
-@inline function slotTotal(t: i32, slot: i32): f64 {
-  const row = rowAt(t, slot);
+/** The total of exact table t's row (0 for none). */
+@inline function rowTotal(t: i32, row: i32): f64 {
   return row === 0 ? 0 : f64At(unchecked(exactTotals[t]), row - 1);
 }
 
@@ -202,6 +203,7 @@ export function select(index: i32, x: i32, c: i32, mean: f64, std: f64, hasDiffe
   for (let t = 0; t < EXACT_TABLES; t++) {
     unchecked((pendingWeights[t] = -1));
     unchecked((pendingSlots[t] = -1));
+    unchecked((pendingRows[t] = 0));
   }
   windowLength = -1;
   if (std < maxStd) {
@@ -250,7 +252,9 @@ export function select(index: i32, x: i32, c: i32, mean: f64, std: f64, hasDiffe
   for (let t = 0; t < EXACT_TABLES; t++) {
     const slot = (t === 0 ? key0 : key1) & slotMask;
     unchecked((pendingSlots[t] = slot));
-    const sum = slotTotal(t, slot);
+    const row = rowAt(t, slot);
+    unchecked((pendingRows[t] = row));
+    const sum = rowTotal(t, row);
     if (sum === 0) continue;
     let countClass = 0;
     while (countClass + 1 < countClasses && sum >= <f64>(1 << (countClass + 1))) countClass++;
@@ -269,9 +273,9 @@ export function select(index: i32, x: i32, c: i32, mean: f64, std: f64, hasDiffe
   for (let t = 0; t < EXACT_TABLES; t++) {
     const k = unchecked(pendingWeights[t]);
     if (k < 0) continue;
-    const slot = unchecked(pendingSlots[t]);
-    const scale = (f64At(unchecked(exactWeights[t]), k) * (prior + spreadTotal)) / ((1 - weightSum) * slotTotal(t, slot));
-    const row = unchecked(exactCounts[t]) + (<usize>((rowAt(t, slot) - 1) * span) << 2);
+    const rowIndex = unchecked(pendingRows[t]);
+    const scale = (f64At(unchecked(exactWeights[t]), k) * (prior + spreadTotal)) / ((1 - weightSum) * rowTotal(t, rowIndex));
+    const row = unchecked(exactCounts[t]) + (<usize>((rowIndex - 1) * span) << 2);
     // (A count that would land at position 2·span or beyond is dropped, §7.10.)
     const at = exactFirst - first;
     const into = combined + (<usize>at << 3);
@@ -315,13 +319,13 @@ export function learnHistograms(value: i32): void {
   for (let t = 0; t < exactTables; t++) {
     const slot = unchecked(pendingSlots[t]);
     if (slot < 0) continue;
-    const at = unchecked(rowOf[t])!.add(slot);
-    if (load<i32>(at) === 0) {
-      const row = unchecked(rows[t]) + 1;
+    let row = unchecked(pendingRows[t]);
+    if (row === 0) {
+      row = unchecked(rows[t]) + 1;
       unchecked((rows[t] = row));
-      store<i32>(at, row);
+      store<i32>(unchecked(rowOf[t])!.add(slot), row);
     }
-    countF32(unchecked(exactCounts[t]), unchecked(exactTotals[t]), load<i32>(at) - 1, pendingExactFirst, value, exactHalveAt);
+    countF32(unchecked(exactCounts[t]), unchecked(exactTotals[t]), row - 1, pendingExactFirst, value, exactHalveAt);
   }
 }
 
@@ -333,10 +337,9 @@ function learnWeights(value: i32): void {
   let active = false;
   for (let t = 0; t < EXACT_TABLES; t++) {
     if (unchecked(pendingWeights[t]) < 0) continue;
-    const slot = unchecked(pendingSlots[t]);
-    const row = rowAt(t, slot);
+    const row = unchecked(pendingRows[t]);
     const offset = value - pendingExactFirst;
-    const sum = row === 0 ? 0 : f64At(unchecked(exactTotals[t]), row - 1);
+    const sum = rowTotal(t, row);
     unchecked(
       (shares[t] =
         row === 0 || offset < 0 || offset >= span || sum === 0 ? 0 : <f64>load<f32>(unchecked(exactCounts[t]) + (<usize>((row - 1) * span + offset) << 2)) / sum),
